@@ -1,0 +1,604 @@
+"""The kefu command line (Typer): thin commands that parse, call the core, and print.
+
+Results go to stdout (a table, or one JSON document with --json); diagnostics to stderr.
+Exit status: 0 done, 1 the check found what it looks for, 2 bad usage or input, 3 the
+database cannot be used. Expected failures print one sentence, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlmodel import Session
+from typer.core import TyperGroup
+
+from . import __version__
+from .core import db as kdb
+from .core import services, views
+from .core.errors import KefuError
+from .core.identity import os_login
+from .core.models import User
+from .core.policy import bundled_profile_names, load_profile_text, resolve_profile_source
+from .core.workflow import ACTIONS, Role, status_label
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class KefuGroup(TyperGroup):
+    """Turns expected failures (KefuError) into one line on stderr and the contract's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KefuError as exc:
+            err.print(f"kefu: {exc.message}", markup=False, highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    cls=KefuGroup,
+    help="kefu (客服): a complaint and after-sales case desk for the terminal.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+case_app = typer.Typer(help="Scriptable case work: new, list, show, move, note.", no_args_is_help=True)
+user_app = typer.Typer(help="People and their roles.", no_args_is_help=True)
+policy_app = typer.Typer(help="The policy in force, validation, new revisions.", no_args_is_help=True)
+app.add_typer(case_app, name="case")
+app.add_typer(user_app, name="user")
+app.add_typer(policy_app, name="policy")
+
+
+@dataclass
+class Settings:
+    db: str
+    as_user: str | None
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Settings)
+    return obj
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kefu {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    db: Annotated[
+        str,
+        typer.Option("--db", envvar="KEFU_DB", help="SQLite file or postgresql+psycopg:// URL."),
+    ] = "kefu.db",
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="Act as this kefu user (admins only).")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """kefu (客服): a complaint and after-sales case desk for the terminal.
+
+    Example: kefu init --profile express --sample && kefu case list
+    """
+    ctx.obj = Settings(db=db, as_user=as_user)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def acting(ctx: typer.Context, *, write: bool) -> Iterator[tuple[Session, User]]:
+    """A session on the database and the kefu user acting (one transaction for writes)."""
+    settings = _settings(ctx)
+    engine = kdb.open_database(settings.db)
+    opener = kdb.write_session if write else kdb.read_session
+    with opener(engine) as session:
+        actor = services.resolve_actor(session, os_login(), settings.as_user)
+        yield session, actor
+
+
+def engine_for(ctx: typer.Context) -> Engine:
+    return kdb.open_database(_settings(ctx).db)
+
+
+def print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+# -- init / demo -----------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    profile: Annotated[
+        str, typer.Option(help=f"A bundled profile ({', '.join(bundled_profile_names())}) or a .toml file.")
+    ] = "ecommerce",
+    sample: Annotated[bool, typer.Option("--sample", help="Add sample users and cases.")] = False,
+) -> None:
+    """Create a database with a policy; you become its first admin.
+
+    Example: kefu init --profile express --sample
+    """
+    from .core.samples import seed_sample_desk
+
+    settings = _settings(ctx)
+    text, origin = resolve_profile_source(profile)
+    parsed = load_profile_text(text, origin)
+    now = now_utc()
+    engine = kdb.create_database(settings.db)
+    login = os_login()
+    try:
+        with kdb.write_session(engine) as session:
+            admin, _ = services.initialize_desk(
+                session=session, admin_name=login, text=text, origin=origin, now=now
+            )
+            count = 0
+            if sample:
+                count = seed_sample_desk(session=session, admin=admin, profile_name=parsed.name, now=now)
+    except BaseException:
+        engine.dispose()
+        path = Path(settings.db)
+        if "://" not in settings.db:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raise
+    err.print(
+        f"Created {settings.db} with the {parsed.name} profile; {login} is its admin"
+        + (f"; {count} sample cases." if sample else "."),
+        markup=False,
+    )
+
+
+# -- users -----------------------------------------------------------------------------
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The person's OS login.")],
+    role: Annotated[str, typer.Option(help="agent, classifier, handler, supervisor, analyst, auditor or admin.")],
+    display_name: Annotated[str, typer.Option("--display-name", help="Name shown in the TUI.")] = "",
+    department: Annotated[str | None, typer.Option(help="Their team (a department code).")] = None,
+) -> None:
+    """Add a person (admins only).
+
+    Example: kefu user add alice --role agent --department cs
+    """
+    with acting(ctx, write=True) as (session, actor):
+        user = services.add_user(
+            session=session, actor=actor, name=name, role=role, display_name=display_name,
+            department=department, now=now_utc(),
+        )
+        err.print(f"Added {user.name} as {user.role}.", markup=False)
+
+
+@user_app.command("list")
+def user_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """List the people and their roles.
+
+    Example: kefu user list --json
+    """
+    with acting(ctx, write=False) as (session, _actor):
+        users = services.list_users(session)
+        rows = [
+            {"name": u.name, "role": u.role, "display_name": u.display_name,
+             "department": u.department, "active": u.active}
+            for u in users
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("name", "role", "display name", "department", "active")
+    for r in rows:
+        table.add_row(r["name"], r["role"], r["display_name"], r["department"] or "", "yes" if r["active"] else "no")
+    out.print(table)
+
+
+# -- cases -----------------------------------------------------------------------------
+
+
+@case_app.command("new")
+def case_new(
+    ctx: typer.Context,
+    description: Annotated[str, typer.Option("--description", "-d", help="What the customer says.")],
+    channel: Annotated[str, typer.Option(help="Channel code or label, e.g. hotline / 客服热线.")],
+    name: Annotated[str | None, typer.Option("--name", help="Customer name.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Customer phone.")] = None,
+    email: Annotated[str | None, typer.Option(help="Customer e-mail.")] = None,
+    order: Annotated[str | None, typer.Option("--order", help="Order or waybill number.")] = None,
+    target: Annotated[str | None, typer.Option(help="What it is against (merchant, courier, ...).")] = None,
+    target_name: Annotated[str | None, typer.Option("--target-name", help="Which one, by name.")] = None,
+    demand: Annotated[str | None, typer.Option(help="What the customer asks for.")] = None,
+    place: Annotated[str | None, typer.Option(help="Where it happened.")] = None,
+    incident_at: Annotated[str | None, typer.Option("--incident-at", help="When it happened (ISO 8601).")] = None,
+    received_at: Annotated[
+        str | None, typer.Option("--received-at", help="When it was received (default: now).")
+    ] = None,
+    category: Annotated[str | None, typer.Option(help="Category code or label.")] = None,
+    subcategory: Annotated[str | None, typer.Option(help="Subcategory code or label.")] = None,
+    severity: Annotated[str | None, typer.Option(help="P1..P4; P1 is escalated at once.")] = None,
+    complexity: Annotated[str | None, typer.Option(help="simple or complex.")] = None,
+    party: Annotated[str | None, typer.Option(help="Responsible party code.")] = None,
+    department: Annotated[str | None, typer.Option(help="Department / queue code.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the new case as JSON.")] = False,
+) -> None:
+    """Record a new complaint and print its code.
+
+    Example: kefu case new --channel hotline --phone 13800001111 -d "快递三天没更新"
+    """
+    now = now_utc()
+    with acting(ctx, write=True) as (session, actor):
+        _, profile = services.policy_in_force(session, now)
+        tz = profile.calendar.timezone
+        fields: dict[str, Any] = {
+            "channel": channel, "description": description, "customer_name": name,
+            "customer_phone": phone, "customer_email": email, "order_no": order, "target": target,
+            "target_name": target_name, "demand": demand, "incident_place": place,
+            "category": category, "subcategory": subcategory, "severity": severity,
+            "complexity": complexity, "party": party, "department": department,
+        }
+        if incident_at:
+            fields["incident_at"] = services.parse_when(incident_at, tz, "--incident-at")
+        if received_at:
+            fields["received_at"] = services.parse_when(received_at, tz, "--received-at")
+        case = services.create_case(
+            session=session, actor=actor, now=now, **{k: v for k, v in fields.items() if v is not None}
+        )
+        detail = views.case_detail(session, case, actor, now) if as_json else None
+        code, repeat_of = case.code, case.repeat_of
+    if detail is not None:
+        print_json(detail)
+    else:
+        typer.echo(code)
+    if repeat_of:
+        err.print(f"note: repeat complaint, linked to {repeat_of}", markup=False)
+
+
+@case_app.command("list")
+def case_list(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only cases not closed.")] = False,
+    mine: Annotated[bool, typer.Option("--mine", help="Only cases I own.")] = False,
+    owner: Annotated[str | None, typer.Option(help="Only cases this user owns.")] = None,
+    unassigned: Annotated[bool, typer.Option("--unassigned", help="Only cases with no owner.")] = False,
+    search: Annotated[str | None, typer.Option("--search", "-s", help="Code, phone, order number or text.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.", min=1, max=100000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """List cases, most recently received first.
+
+    Example: kefu case list --open --mine --json
+    """
+    now = now_utc()
+    with acting(ctx, write=False) as (session, actor):
+        flt = services.CaseFilter(
+            status=status, open_only=open_only, owner=actor.name if mine else owner,
+            unassigned=unassigned, text=search,
+        )
+        cases = services.list_cases(session, flt, limit=limit)
+        rows = [views.case_summary(c, services.case_profile(session, c), actor, now) for c in cases]
+        _, profile = services.policy_in_force(session, now)
+    if as_json:
+        print_json(rows)
+        return
+    lang = profile.profile.language
+    table = Table("code", "received", "channel", "category", "sev", "customer", "owner", "status", "SLA")
+    for r in rows:
+        customer = r["customer"]["name"] or r["customer"]["phone"] or ""
+        table.add_row(
+            r["code"], (r["received_at"] or "")[:16].replace("T", " "),
+            profile.label("channels", r["channel"], lang), profile.label("taxonomy", r["category"], lang),
+            r["severity"], customer, r["owner"] or "", status_label(r["status"], lang), r["sla"],
+        )
+    out.print(table)
+    if not rows:
+        err.print("no cases match", markup=False)
+
+
+@case_app.command("show")
+def case_show(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The case code, e.g. KF-20261124-0007.")],
+    as_json: Annotated[bool, typer.Option("--json", help="The case and its full history as JSON.")] = False,
+) -> None:
+    """Show one case with its deadlines and history.
+
+    Example: kefu case show KF-20261124-0007 --json
+    """
+    now = now_utc()
+    with acting(ctx, write=False) as (session, actor):
+        case = services.get_case(session, code)
+        detail = views.case_detail(session, case, actor, now)
+    if as_json:
+        print_json(detail)
+        return
+    _print_case(detail)
+
+
+def _print_case(d: dict[str, Any]) -> None:
+    labels = d["labels"]
+    out.print(f"[bold]{d['code']}[/bold]  {d['status_label']}  ({d['status']})  v{d['version']}")
+    rows = [
+        ("received", d["received_at"]), ("channel", labels["channel"]),
+        ("customer", " ".join(x for x in d["customer"].values() if x)), ("order", d["order_no"]),
+        ("against", " ".join(x for x in (labels["target"], d["target_name"]) if x)),
+        ("category", " / ".join(x for x in (labels["category"], labels["subcategory"]) if x)),
+        ("severity", f"{d['severity']} {labels['severity']} ({d['complexity']})"),
+        ("party", labels["party"]), ("department", labels["department"]), ("owner", d["owner"]),
+        ("demand", d["demand"]), ("resolution", labels["resolution"]),
+        ("repeat of", d["repeat_of"]),
+    ]
+    for key, value in rows:
+        if value:
+            out.print(f"  {key:<11} {value}", markup=False)
+    out.print(f"  {'description':<11} {d['description']}", markup=False)
+    for clock, state in d["due"].items():
+        out.print(f"  due {clock:<16} {state['due']}  {state['state']}", markup=False)
+    out.print("history:")
+    for e in d["history"]:
+        move = f" {e['from'] or ''}→{e['to']}" if e["to"] and e["to"] != e["from"] else ""
+        note = f"  {e['note']}" if e["note"] else ""
+        out.print(f"  {e['at'][:16].replace('T', ' ')}  {e['actor']:<8} {e['action']}{move}{note}", markup=False)
+    if d["allowed_actions"]:
+        out.print("you may: " + ", ".join(d["allowed_actions"]), markup=False)
+
+
+@case_app.command("move")
+def case_move(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The case code.")],
+    action: Annotated[str, typer.Argument(help="One of: " + ", ".join(ACTIONS) + ".")],
+    note: Annotated[str | None, typer.Option(help="Why / what was done (some actions need it).")] = None,
+    category: Annotated[str | None, typer.Option(help="triage: category.")] = None,
+    subcategory: Annotated[str | None, typer.Option(help="triage: subcategory.")] = None,
+    severity: Annotated[str | None, typer.Option(help="triage: severity.")] = None,
+    complexity: Annotated[str | None, typer.Option(help="triage: simple or complex.")] = None,
+    party: Annotated[str | None, typer.Option(help="triage: responsible party.")] = None,
+    department: Annotated[str | None, typer.Option(help="triage: department / queue.")] = None,
+    owner: Annotated[str | None, typer.Option(help="assign: the new owner.")] = None,
+    resolution: Annotated[str | None, typer.Option(help="propose: resolution type.")] = None,
+    amount: Annotated[float | None, typer.Option(help="propose: compensation amount.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="propose: cash, voucher or gift.")] = None,
+    satisfied: Annotated[str | None, typer.Option(help="confirm: yes or no.")] = None,
+    score: Annotated[int | None, typer.Option(help="confirm/revisit: satisfaction 1-5.")] = None,
+    reason: Annotated[str | None, typer.Option(help="reject: spam or duplicate.")] = None,
+    duplicate_of: Annotated[str | None, typer.Option("--duplicate-of", help="reject: the original case.")] = None,
+    outcome: Annotated[str | None, typer.Option(help="revisit: satisfied, unsatisfied or unreachable.")] = None,
+    expect_version: Annotated[
+        int | None, typer.Option("--expect-version", help="Refuse if the case is no longer at this version.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the case afterwards as JSON.")] = False,
+) -> None:
+    """Take a lifecycle action on a case (refused with a reason if not allowed).
+
+    Example: kefu case move KF-20261124-0007 propose --resolution compensation --amount 50 --kind cash
+    """
+    given = {
+        "note": note, "category": category, "subcategory": subcategory, "severity": severity,
+        "complexity": complexity, "party": party, "department": department, "owner": owner,
+        "resolution": resolution, "amount": amount, "compensation_kind": kind, "satisfied": satisfied,
+        "score": score, "reason": reason, "duplicate_of": duplicate_of, "outcome": outcome,
+    }
+    now = now_utc()
+    with acting(ctx, write=True) as (session, actor):
+        case = services.move_case(
+            session=session, code=code, action=action, actor=actor, now=now,
+            expected_version=expect_version, **{k: v for k, v in given.items() if v is not None},
+        )
+        detail = views.case_detail(session, case, actor, now) if as_json else None
+        summary = f"{case.code}: {action} → {case.status}" + (f" (owner {case.owner})" if case.owner else "")
+    if detail is not None:
+        print_json(detail)
+    else:
+        typer.echo(summary)
+
+
+@case_app.command("note")
+def case_note(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The case code.")],
+    text: Annotated[str, typer.Argument(help="The note (may be empty with --phrase).")] = "",
+    contact: Annotated[
+        str | None, typer.Option(help="Log a customer contact: call, message, email or visit.")
+    ] = None,
+    phrase: Annotated[str | None, typer.Option(help="Standard phrase used (see `kefu policy show`).")] = None,
+) -> None:
+    """Add a note, or log a contact with the customer (meets the first-response clock).
+
+    Example: kefu case note KF-20261124-0007 "已致歉并说明处理时限" --contact call --phrase apology
+    """
+    with acting(ctx, write=True) as (session, actor):
+        event = services.add_note(
+            session=session, code=code, actor=actor, now=now_utc(), text=text, contact=contact, phrase=phrase
+        )
+        what = event.action
+    typer.echo(f"{code.upper()}: {what} recorded")
+
+
+@case_app.command("attach")
+def case_attach(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The case code.")],
+    path: Annotated[Path, typer.Argument(help="The evidence file (kept by path and SHA-256).")],
+) -> None:
+    """Attach evidence to a case by path and SHA-256.
+
+    Example: kefu case attach KF-20261124-0007 photos/damaged-box.jpg
+    """
+    with acting(ctx, write=True) as (session, actor):
+        attachment = services.attach_file(session=session, code=code, actor=actor, now=now_utc(), path=path)
+        digest = attachment.sha256
+    typer.echo(f"{code.upper()}: attached {path} sha256 {digest}")
+
+
+# -- policy ----------------------------------------------------------------------------
+
+
+@policy_app.command("show")
+def policy_show(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+    toml: Annotated[bool, typer.Option("--toml", help="Print the TOML source in force.")] = False,
+) -> None:
+    """Show the policy in force and its revisions.
+
+    Example: kefu policy show --toml > my-policy.toml
+    """
+    now = now_utc()
+    with acting(ctx, write=False) as (session, _actor):
+        version, profile = services.policy_in_force(session, now)
+        revisions = [
+            {"version": v.version, "profile": v.profile, "effective_at": views.iso(v.effective_at, profile),
+             "applied_by": v.applied_by, "origin": v.origin}
+            for v in services.policy_versions(session)
+        ]
+        source = version.source_toml
+        number = version.version
+    if toml:
+        sys.stdout.write(source)
+        return
+    if as_json:
+        print_json({"in_force": number, "revisions": revisions, "policy": profile.model_dump()})
+        return
+    lang = profile.profile.language
+    out.print(f"[bold]{profile.profile.title.text(lang)}[/bold] ({profile.name}), revision {number}")
+    cal = profile.calendar
+    out.print(f"calendar: {cal.kind}, {cal.timezone}, hours {', '.join(cal.business_hours)}", markup=False)
+    table = Table("severity", "first response", "resolution", "coordination", "complex")
+    for code, targets in profile.sla.items():
+        cx = targets.complex
+        table.add_row(
+            f"{code} {profile.severities[code].text(lang)}", targets.first_response, targets.resolution,
+            targets.coordination or "", "" if cx is None else
+            " ".join(f"{k}={v}" for k, v in cx.model_dump().items() if v),
+        )
+    out.print(table)
+    for kind in ("channels", "taxonomy", "parties", "departments", "resolutions", "phrases"):
+        items = profile.vocabulary(kind)
+        out.print(f"{kind}: " + ", ".join(f"{c} ({v.text(lang)})" for c, v in items.items()), markup=False)
+    out.print(
+        f"approval above {profile.compensation.approval_threshold:g} {profile.compensation.currency}; "
+        f"confirmation window {profile.confirmation.window}; revisit after {profile.revisit.delay}, "
+        f"{profile.revisit.attempts} attempts; repeat window {profile.repeat.window_days} days",
+        markup=False,
+    )
+    for rev in revisions:
+        out.print(f"  revision {rev['version']} effective {rev['effective_at']} by {rev['applied_by']} ({rev['origin']})",
+                  markup=False)
+
+
+@policy_app.command("check")
+def policy_check(
+    file: Annotated[Path, typer.Argument(help="A profile TOML file.")],
+) -> None:
+    """Validate a policy file without applying it (exit 2 with line and reason if broken).
+
+    Example: kefu policy check my-policy.toml
+    """
+    text, origin = resolve_profile_source(str(file))
+    profile = load_profile_text(text, origin)
+    typer.echo(f"{file}: ok ({profile.name}, {len(profile.taxonomy)} categories, "
+               f"{len(profile.severities)} severities)")
+
+
+@policy_app.command("apply")
+def policy_apply(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A profile TOML file.")],
+    effective: Annotated[
+        str | None, typer.Option(help="When it takes effect (ISO 8601; default now).")
+    ] = None,
+) -> None:
+    """Store a new policy revision (admins); open cases keep the revision they were opened under.
+
+    Example: kefu policy apply my-policy.toml --effective 2027-01-01
+    """
+    text, origin = resolve_profile_source(str(file))
+    profile = load_profile_text(text, origin)
+    now = now_utc()
+    with acting(ctx, write=True) as (session, actor):
+        when = services.parse_when(effective, profile.calendar.timezone, "--effective") if effective else None
+        version = services.apply_policy(
+            session=session, actor=actor, text=text, origin=origin, now=now, effective_at=when
+        )
+        number = version.version
+    typer.echo(f"policy revision {number} applied ({profile.name})")
+
+
+# -- maintenance -----------------------------------------------------------------------
+
+
+@app.command()
+def backup(
+    ctx: typer.Context,
+    to: Annotated[Path | None, typer.Option("--to", help="Target file (default: kefu-backup-<time>.db).")] = None,
+) -> None:
+    """Take a consistent online copy of the SQLite file while others keep working.
+
+    Example: kefu backup --to /backups/kefu-$(date +%F).db
+    """
+    engine = engine_for(ctx)
+    with kdb.read_session(engine) as session:
+        user = services.resolve_actor(session, os_login(), _settings(ctx).as_user)
+        if user.role not in (Role.ADMIN, Role.SUPERVISOR):
+            raise KefuError(f"a {user.role} may not take backups (admins and supervisors may)")
+    target = to or Path(f"kefu-backup-{now_utc():%Y%m%dT%H%M%SZ}.db")
+    kdb.backup_sqlite(engine, target)
+    typer.echo(str(target))
+
+
+@app.command()
+def doctor(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """Check integrity, schema and calendar coverage; exit 1 if anything needs attention.
+
+    Example: kefu doctor --json
+    """
+    from .core import health
+
+    report = health.doctor(_settings(ctx).db, now_utc())
+    if as_json:
+        print_json(report)
+    else:
+        for check in report["checks"]:
+            mark = "ok " if check["ok"] else "!! "
+            out.print(f"{mark} {check['name']}: {check['detail']}", markup=False)
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""Opening the store: engine and pragmas, read/write sessions, schema migrations.
+
+SQLite: WAL, foreign keys, a busy timeout, and write transactions begun IMMEDIATE (SQLAlchemy's
+documented pysqlite recipe: pysqlite's own BEGIN handling is switched off and the `begin`
+event emits ours), so two writers never both read an old row and then both write. Reads use
+plain deferred transactions so open TUIs never hold the write lock. PostgreSQL is selected by a
+`postgresql+psycopg://` URL and gets the same sessions with SERIALIZABLE-free row locking.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+from .errors import DatabaseError
+
+APPLICATION_ID = 0x4B454655  # "KEFU"
+BUSY_TIMEOUT_S = 15.0
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def database_url(db: str) -> str:
+    """A SQLAlchemy URL for a path or URL given with --db / KEFU_DB."""
+    if "://" in db:
+        return db
+    return f"sqlite:///{Path(db).expanduser()}"
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(db: str) -> Engine:
+    """An engine with kefu's pragmas and transaction rules; nothing is created or migrated."""
+    url = database_url(db)
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(
+        url,
+        connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+        poolclass=NullPool,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        if conn.get_execution_options().get("kefu_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """One write transaction: BEGIN IMMEDIATE on SQLite; commit on success, roll back on error."""
+    write_engine = engine.execution_options(kefu_write=True)
+    with Session(write_engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+                raise DatabaseError(
+                    f"the database stayed busy for {BUSY_TIMEOUT_S:.0f} s (another long job is "
+                    "writing); nothing was changed, try again"
+                ) from None
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A short read-only session; closed (and its snapshot released) on exit."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+# -- schema -----------------------------------------------------------------------------
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def code_head() -> str:
+    """The newest schema revision this code knows."""
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def _known_revisions() -> set[str]:
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def database_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _application_id(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.exec_driver_sql("PRAGMA application_id").scalar() or 0)
+
+
+def _sqlite_path(engine: Engine) -> Path | None:
+    return Path(engine.url.database) if is_sqlite(engine) and engine.url.database else None
+
+
+def check_schema(engine: Engine) -> str:
+    """Refuse a file that is not kefu's or was written by a newer kefu; return its revision."""
+    path = _sqlite_path(engine)
+    if path is not None:
+        if not path.exists():
+            raise DatabaseError(f"{path}: no kefu database here; create one with `kefu init`")
+        try:
+            app_id = _application_id(engine)
+        except OperationalError as exc:
+            raise DatabaseError(f"{path}: cannot open as SQLite: {exc.orig}") from None
+        except Exception as exc:  # sqlite3.DatabaseError: file is not a database
+            raise DatabaseError(f"{path}: not a SQLite database ({exc})") from None
+        if app_id != APPLICATION_ID:
+            raise DatabaseError(f"{path}: this SQLite file is not a kefu database")
+    revision = database_revision(engine)
+    if revision is None:
+        raise DatabaseError("the database has no kefu schema; create one with `kefu init`")
+    if revision not in _known_revisions():
+        raise DatabaseError(
+            f"the database was written by a newer kefu (schema {revision}); "
+            "upgrade kefu before using it"
+        )
+    return revision
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Create or migrate the schema forward to this code's head, in one transaction."""
+    if is_sqlite(engine):
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.commit()
+    command.upgrade(_alembic_config(engine), "head")
+
+
+def open_database(db: str, *, migrate: bool = True) -> Engine:
+    """An engine on an existing kefu database, migrated forward if it is older than the code."""
+    engine = make_engine(db)
+    revision = check_schema(engine)
+    if revision != code_head():
+        if not migrate:
+            raise DatabaseError(f"the database schema ({revision}) is older than kefu's; run kefu doctor")
+        upgrade_schema(engine)
+    return engine
+
+
+def create_database(db: str) -> Engine:
+    """A new, empty kefu database at the current schema. Refuses to touch an existing file."""
+    engine = make_engine(db)
+    path = _sqlite_path(engine)
+    if path is not None:
+        if path.exists() and path.stat().st_size > 0:
+            raise DatabaseError(f"{path} already exists; choose another --db or remove it first")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif database_revision(engine) is not None:
+        raise DatabaseError("that PostgreSQL database already holds a kefu schema")
+    upgrade_schema(engine)
+    return engine
+
+
+def backup_sqlite(engine: Engine, target: Path) -> None:
+    """A consistent online copy through SQLite's backup API (readers and writers keep going)."""
+    path = _sqlite_path(engine)
+    if path is None:
+        raise DatabaseError("kefu backup copies SQLite files; use pg_dump for PostgreSQL")
+    if target.exists():
+        raise DatabaseError(f"{target} already exists; choose another --to")
+    source = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
+    dest = sqlite3.connect(str(target))
+    try:
+        with dest:
+            source.backup(dest)
+        dest.execute("PRAGMA journal_mode = WAL")
+    finally:
+        dest.close()
+        source.close()
+
+
+
+
+def integrity_check(engine: Engine) -> list[str]:
+    if not is_sqlite(engine):
+        return []
+    with engine.connect() as conn:
+        rows = conn.execute(text("PRAGMA integrity_check")).scalars().all()
+        fk = conn.execute(text("PRAGMA foreign_key_check")).all()
+    problems = [r for r in rows if r != "ok"]
+    problems += [f"foreign key: {tuple(r)}" for r in fk]
+    return problems

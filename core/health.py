@@ -1,0 +1,57 @@
+"""`kefu doctor`: is the file sound, is the schema current, does the calendar cover our dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from . import db as kdb
+from . import services
+from .errors import KefuError
+from .models import Case
+
+
+def doctor(database: str, now: datetime) -> dict[str, Any]:
+    """A list of named checks, each ok or not with a one-line detail."""
+    checks: list[dict[str, Any]] = []
+
+    def add(name: str, ok: bool, detail: str) -> None:
+        checks.append({"name": name, "ok": ok, "detail": detail})
+
+    try:
+        engine = kdb.make_engine(database)
+        revision = kdb.check_schema(engine)
+    except KefuError as exc:
+        add("database", False, exc.message)
+        return {"ok": False, "checks": checks}
+    head = kdb.code_head()
+    add("schema", revision == head,
+        f"revision {revision}" + ("" if revision == head else f"; kefu will migrate it to {head}"))
+    problems = kdb.integrity_check(engine)
+    add("integrity", not problems, "ok" if not problems else "; ".join(problems[:5]))
+    if kdb.is_sqlite(engine):
+        with engine.connect() as conn:
+            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        add("journal", mode == "wal", f"journal_mode={mode}")
+    with kdb.read_session(engine) as session:
+        _, profile = services.policy_in_force(session, now)
+        first, last = session.exec(select(func.min(Case.received_at), func.max(Case.received_at))).one()
+        cases = session.exec(select(func.count()).select_from(Case)).one()
+    calendar = profile.work_calendar
+    start_year = (first or now).year
+    years = range(min(start_year, now.year), max((last or now).year, now.year) + 2)
+    uncovered = calendar.uncovered_years(years)
+    covered = calendar.covered_years()
+    span = f"{covered.start}–{covered.stop - 1}" if covered else "all years"
+    add(
+        "calendar",
+        not uncovered,
+        f"{calendar.kind} calendar has official data for {span}"
+        + (f"; NOT for {', '.join(map(str, uncovered))} (weekdays assumed there: upgrade "
+           "chinesecalendar or list the holidays in extra_holidays / extra_workdays)" if uncovered else ""),
+    )
+    add("cases", True, f"{cases} cases")
+    return {"ok": all(c["ok"] for c in checks), "checks": checks}

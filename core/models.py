@@ -1,0 +1,230 @@
+"""The tables: users, policy versions, cases (the current projection), events (the history).
+
+Every timestamp is stored as UTC and read back timezone-aware (`UTCDateTime`); a naive
+datetime is refused at bind time so that no local time slips into the file.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Index, Integer, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; naive values are a bug and are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the database; pass an aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _ts(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=64)
+    role: str = Field(max_length=20)
+    display_name: str = Field(default="", max_length=100)
+    department: str | None = Field(default=None, max_length=50)
+    active: bool = True
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PolicyVersion(SQLModel, table=True):
+    """One revision of the policy. Cases keep the id of the revision they were opened under."""
+
+    __tablename__ = "policy_versions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    profile: str = Field(max_length=50)
+    version: int
+    effective_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    applied_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    applied_by: str = Field(max_length=64)
+    source_toml: str = Field(sa_column=Column(Text, nullable=False))
+    origin: str = Field(default="", max_length=500)
+
+
+_CASE_VERSION = Column("version", Integer, nullable=False, default=1)
+
+
+class Case(SQLModel, table=True):
+    """The current state of a complaint; its history is in `events`."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_cases_source_external_id"),
+        Index("ix_cases_open_status", "status", "due_resolution"),
+        Index("ix_cases_owner_status", "owner", "status"),
+        Index("ix_cases_received", "received_at"),
+        Index("ix_cases_phone", "customer_phone"),
+        Index("ix_cases_order", "order_no"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=40)
+    policy_version_id: int = Field(foreign_key="policy_versions.id")
+    status: str = Field(max_length=20)
+    version: int = Field(default=1, sa_column=_CASE_VERSION)
+
+    # intake
+    channel: str = Field(max_length=40)
+    customer_name: str | None = Field(default=None, max_length=100)
+    customer_phone: str | None = Field(default=None, max_length=40)
+    customer_email: str | None = Field(default=None, max_length=200)
+    order_no: str | None = Field(default=None, max_length=80)
+    target: str | None = Field(default=None, max_length=40)
+    target_name: str | None = Field(default=None, max_length=200)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    incident_at: datetime | None = _ts()
+    incident_place: str | None = Field(default=None, max_length=200)
+    demand: str | None = Field(default=None, sa_column=Column(Text))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    source: str | None = Field(default=None, max_length=60)
+    external_id: str | None = Field(default=None, max_length=120)
+    created_by: str = Field(max_length=64)
+
+    # classification
+    category: str | None = Field(default=None, max_length=60)
+    subcategory: str | None = Field(default=None, max_length=80)
+    severity: str = Field(max_length=10)
+    complexity: str = Field(default="simple", max_length=10)
+    party: str | None = Field(default=None, max_length=40)
+    department: str | None = Field(default=None, max_length=50)
+    owner: str | None = Field(default=None, max_length=64)
+
+    # resolution
+    resolution: str | None = Field(default=None, max_length=40)
+    resolution_note: str | None = Field(default=None, sa_column=Column(Text))
+    compensation_amount: float | None = None
+    compensation_kind: str | None = Field(default=None, max_length=20)
+    satisfied: bool | None = None
+    satisfaction_score: int | None = None
+    close_reason: str | None = Field(default=None, max_length=30)
+    reopen_count: int = 0
+    repeat_of: str | None = Field(default=None, max_length=40)
+    revisit_outcome: str | None = Field(default=None, max_length=20)
+
+    # clocks (stored for sorting and indexed queries; recomputable from events)
+    first_response_at: datetime | None = _ts()
+    escalated_at: datetime | None = _ts()
+    paused_at: datetime | None = _ts()
+    resolved_at: datetime | None = _ts()
+    closed_at: datetime | None = _ts()
+    due_first_response: datetime | None = _ts()
+    due_resolution: datetime | None = _ts()
+    due_coordination: datetime | None = _ts()
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+    # UPDATE ... WHERE version = :seen, so a stale write fails instead of overwriting.
+    __mapper_args__ = {"version_id_col": _CASE_VERSION}
+
+
+class Event(SQLModel, table=True):
+    """One append-only entry in a case's history."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_case", "case_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=30)
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str | None = Field(default=None, max_length=20)
+    changes_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+    @property
+    def changes(self) -> dict[str, Any]:
+        return json.loads(self.changes_json or "{}")
+
+
+class CaseLink(SQLModel, table=True):
+    """A relation between two cases: repeat (same customer/order in the window), duplicate."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (UniqueConstraint("case_id", "other_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    other_id: int = Field(foreign_key="cases.id", index=True)
+    kind: str = Field(max_length=20)
+
+
+class Attachment(SQLModel, table=True):
+    """Evidence kept by path and SHA-256, so a moved or altered file is noticed."""
+
+    __tablename__ = "attachments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    path: str = Field(max_length=1000)
+    sha256: str = Field(max_length=64)
+    size: int
+    added_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    added_by: str = Field(max_length=64)
+
+
+class CodeCounter(SQLModel, table=True):
+    """The last sequence number used for case codes of one prefix and local day."""
+
+    __tablename__ = "code_counters"
+
+    day_key: str = Field(primary_key=True, max_length=30)
+    last: int = 0
+
+
+class Revisit(SQLModel, table=True):
+    """A follow-up call after closure (回访): scheduled, due, then done or given up."""
+
+    __tablename__ = "revisits"
+    __table_args__ = (Index("ix_revisits_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    status: str = Field(default="scheduled", max_length=20)  # scheduled | due | done | unreachable
+    attempts: int = 0
+    outcome: str | None = Field(default=None, max_length=20)
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Breach(SQLModel, table=True):
+    """A deadline found passed while unmet; recorded once per case, clock and due time."""
+
+    __tablename__ = "breaches"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    kind: str = Field(max_length=20)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    department: str | None = Field(default=None, max_length=50)

@@ -1,0 +1,135 @@
+"""SLA deadlines (SPEC §5): computed from the policy a case was opened under and its history.
+
+Three clocks per case: first response and resolution start at receipt, coordination starts when
+the case is escalated. Time spent in `pending_customer` moves every open deadline later by the
+paused amount measured on that deadline's own clock (calendar or business). Deadlines are stored
+on the case for indexed queries, and `recompute_deadlines` rebuilds them from the event history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from .calendar import Duration, WorkCalendar
+from .policy import Profile
+
+CLOCKS = ("first_response", "resolution", "coordination")
+AT_RISK_FRACTION = 0.8
+
+
+@dataclass(frozen=True)
+class Pause:
+    start: datetime
+    end: datetime | None  # None: still paused
+
+
+def base_deadline(calendar: WorkCalendar, start: datetime, target: Duration) -> datetime:
+    return calendar.add(start, target)
+
+
+def shifted(
+    calendar: WorkCalendar, due: datetime, target: Duration, pauses: Iterable[Pause], now: datetime
+) -> datetime:
+    """`due` moved later by each finished (or, up to `now`, ongoing) pause that began before it."""
+    for pause in pauses:
+        if pause.start >= due:
+            continue
+        end = pause.end or now
+        if end <= pause.start:
+            continue
+        amount = calendar.elapsed(pause.start, end, target.clock)
+        due = calendar.shift(due, amount, target.clock)
+    return due
+
+
+@dataclass(frozen=True)
+class ClockInput:
+    """What a deadline depends on, taken from the case and its history."""
+
+    received_at: datetime
+    severity: str
+    complexity: str
+    escalated_at: datetime | None
+    pauses: Sequence[Pause]
+
+
+def compute_deadlines(profile: Profile, inputs: ClockInput, now: datetime) -> dict[str, datetime | None]:
+    """The three deadlines under `profile` (finished pauses applied; an open pause not yet)."""
+    calendar = profile.work_calendar
+    targets = profile.sla_targets(inputs.severity, inputs.complexity)
+    finished = [p for p in inputs.pauses if p.end is not None]
+    result: dict[str, datetime | None] = {}
+    for clock in CLOCKS:
+        target = targets.get(clock)
+        start = inputs.escalated_at if clock == "coordination" else inputs.received_at
+        if target is None or start is None:
+            result[clock] = None
+            continue
+        due = base_deadline(calendar, start, target)
+        result[clock] = shifted(calendar, due, target, finished, now)
+    return result
+
+
+def pauses_from_events(events: Iterable[tuple[str | None, str | None, datetime]]) -> list[Pause]:
+    """Pause intervals from (from_status, to_status, at) triples in history order."""
+    pauses: list[Pause] = []
+    started: datetime | None = None
+    for from_status, to_status, at in events:
+        if to_status == "pending_customer" and from_status != "pending_customer":
+            started = at
+        elif from_status == "pending_customer" and to_status != "pending_customer" and started:
+            pauses.append(Pause(started, at))
+            started = None
+    if started is not None:
+        pauses.append(Pause(started, None))
+    return pauses
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """How one deadline stands at a moment, for tables, JSON and the TUI countdown."""
+
+    clock: str
+    due: datetime | None
+    met_at: datetime | None
+    state: str  # none | ok | at_risk | breached | met | met_late | paused
+    remaining_minutes: float | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "due": self.due,
+            "met_at": self.met_at,
+            "state": self.state,
+            "remaining_minutes": None
+            if self.remaining_minutes is None
+            else round(self.remaining_minutes, 1),
+        }
+
+
+def clock_state(
+    calendar: WorkCalendar,
+    clock: str,
+    start: datetime | None,
+    due: datetime | None,
+    met_at: datetime | None,
+    target: Duration | None,
+    now: datetime,
+    paused: bool,
+) -> ClockState:
+    if due is None or start is None or target is None:
+        return ClockState(clock, due, met_at, "none", None)
+    if met_at is not None:
+        return ClockState(clock, due, met_at, "met" if met_at <= due else "met_late", None)
+    remaining = (
+        calendar.elapsed(now, due, target.clock) if now < due else -calendar.elapsed(due, now, "calendar")
+    )
+    if paused:
+        return ClockState(clock, due, None, "paused", remaining)
+    if now >= due:
+        return ClockState(clock, due, None, "breached", remaining)
+    span = calendar.elapsed(start, due, target.clock)
+    used = span - remaining
+    at_risk = span > 0 and used / span >= AT_RISK_FRACTION
+    return ClockState(clock, due, None, "at_risk" if at_risk else "ok", remaining)

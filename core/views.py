@@ -1,0 +1,195 @@
+"""Read models: what a case looks like to a given viewer (masked as their role requires).
+
+Both the CLI's JSON and the TUI's case screen are built from these dictionaries, so the two
+never disagree about what a user may see or which deadline is at risk.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from . import services, sla
+from .models import Case, Revisit, User
+from .policy import Profile
+from .workflow import Status, allowed_actions, status_label
+
+
+def iso(value: datetime | None, profile: Profile) -> str | None:
+    """ISO 8601 with the profile's offset (e.g. 2026-11-24T09:30:00+08:00)."""
+    if value is None:
+        return None
+    return profile.work_calendar.local(value).isoformat(timespec="seconds")
+
+
+def deadline_states(case: Case, profile: Profile, now: datetime) -> dict[str, sla.ClockState]:
+    targets = profile.sla_targets(case.severity, case.complexity)
+    calendar = profile.work_calendar
+    paused = case.status == Status.PENDING_CUSTOMER
+    closed = case.status == Status.CLOSED
+    resolution_met = case.resolved_at or (case.closed_at if closed else None)
+    states = {
+        "first_response": sla.clock_state(
+            calendar, "first_response", case.received_at, case.due_first_response,
+            case.first_response_at or (case.closed_at if closed else None),
+            targets.get("first_response"), now, paused,
+        ),
+        "resolution": sla.clock_state(
+            calendar, "resolution", case.received_at, case.due_resolution, resolution_met,
+            targets.get("resolution"), now, paused,
+        ),
+        "coordination": sla.clock_state(
+            calendar, "coordination", case.escalated_at, case.due_coordination,
+            _coordination_met(case) or (case.closed_at if closed else None),
+            targets.get("coordination"), now, paused,
+        ),
+    }
+    return states
+
+
+def _coordination_met(case: Case) -> datetime | None:
+    """Coordination ends when an escalated case has an owner working it again."""
+    if case.escalated_at is None:
+        return None
+    if case.status != Status.ESCALATED:
+        return case.updated_at
+    return None
+
+
+def worst_state(states: dict[str, sla.ClockState]) -> str:
+    order = ["breached", "at_risk", "paused", "ok", "met_late", "met", "none"]
+    found = [s.state for s in states.values()]
+    return next((state for state in order if state in found), "none")
+
+
+def customer_view(case: Case, viewer: User) -> dict[str, str | None]:
+    if services.may_see_personal_data(viewer.role):
+        return {"name": case.customer_name, "phone": case.customer_phone, "email": case.customer_email}
+    return {
+        "name": services.mask_name(case.customer_name),
+        "phone": services.mask_phone(case.customer_phone),
+        "email": services.mask_email(case.customer_email),
+    }
+
+
+def case_summary(case: Case, profile: Profile, viewer: User, now: datetime) -> dict[str, Any]:
+    """One row of a queue or `case list --json`."""
+    lang = profile.profile.language
+    states = deadline_states(case, profile, now)
+    return {
+        "code": case.code,
+        "status": case.status,
+        "status_label": status_label(case.status, lang),
+        "received_at": iso(case.received_at, profile),
+        "channel": case.channel,
+        "category": case.category,
+        "subcategory": case.subcategory,
+        "severity": case.severity,
+        "complexity": case.complexity,
+        "department": case.department,
+        "owner": case.owner,
+        "customer": customer_view(case, viewer),
+        "order_no": case.order_no,
+        "sla": worst_state(states),
+        "due": {k: {**v.as_dict(), "due": iso(v.due, profile), "met_at": iso(v.met_at, profile)}
+                for k, v in states.items() if v.due is not None},
+        "version": case.version,
+    }
+
+
+def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> dict[str, Any]:
+    """Everything about a case for `case show --json` and the TUI case screen."""
+    profile = services.case_profile(session, case)
+    lang = profile.profile.language
+    summary = case_summary(case, profile, viewer, now)
+    events = services.case_events(session, case)
+    revisits = session.exec(
+        select(Revisit).where(Revisit.case_id == case.id).order_by(col(Revisit.id))
+    ).all()
+    detail = {
+        **summary,
+        "policy_version_id": case.policy_version_id,
+        "target": case.target,
+        "target_name": case.target_name,
+        "description": case.description,
+        "incident_at": iso(case.incident_at, profile),
+        "incident_place": case.incident_place,
+        "demand": case.demand,
+        "party": case.party,
+        "labels": {
+            "channel": profile.label("channels", case.channel, lang),
+            "category": profile.label("taxonomy", case.category, lang),
+            "subcategory": _sub_label(profile, case, lang),
+            "severity": profile.label("severities", case.severity, lang),
+            "party": profile.label("parties", case.party, lang),
+            "department": profile.label("departments", case.department, lang),
+            "target": profile.label("targets", case.target, lang),
+            "resolution": profile.label("resolutions", case.resolution, lang),
+        },
+        "source": case.source,
+        "external_id": case.external_id,
+        "created_by": case.created_by,
+        "resolution": case.resolution,
+        "resolution_note": case.resolution_note,
+        "compensation": {"amount": case.compensation_amount, "kind": case.compensation_kind,
+                         "currency": profile.compensation.currency},
+        "satisfied": case.satisfied,
+        "satisfaction_score": case.satisfaction_score,
+        "close_reason": case.close_reason,
+        "reopen_count": case.reopen_count,
+        "repeat_of": case.repeat_of,
+        "revisit_outcome": case.revisit_outcome,
+        "first_response_at": iso(case.first_response_at, profile),
+        "escalated_at": iso(case.escalated_at, profile),
+        "resolved_at": iso(case.resolved_at, profile),
+        "closed_at": iso(case.closed_at, profile),
+        "updated_at": iso(case.updated_at, profile),
+        "links": [{"kind": kind, "code": code} for kind, code in services.case_links(session, case)],
+        "attachments": [
+            {"path": a.path, "sha256": a.sha256, "size": a.size, "added_at": iso(a.added_at, profile)}
+            for a in services.case_attachments(session, case)
+        ],
+        "revisits": [
+            {"due_at": iso(r.due_at, profile), "status": r.status, "attempts": r.attempts,
+             "outcome": r.outcome}
+            for r in revisits
+        ],
+        "allowed_actions": allowed_actions(
+            case.status, viewer.role, is_owner=case.owner == viewer.name, owner=case.owner
+        ),
+        "history": [
+            {
+                "at": iso(e.at, profile),
+                "actor": e.actor,
+                "action": e.action,
+                "from": e.from_status,
+                "to": e.to_status,
+                "changes": _masked_changes(e.changes, viewer),
+                "note": e.note,
+            }
+            for e in events
+        ],
+    }
+    return detail
+
+
+_PERSONAL_FIELDS = {"customer_name": services.mask_name, "customer_phone": services.mask_phone,
+                    "customer_email": services.mask_email}
+
+
+def _masked_changes(changes: dict[str, Any], viewer: User) -> dict[str, Any]:
+    if services.may_see_personal_data(viewer.role):
+        return changes
+    return {
+        key: [_PERSONAL_FIELDS[key](v) for v in value] if key in _PERSONAL_FIELDS else value
+        for key, value in changes.items()
+    }
+
+
+def _sub_label(profile: Profile, case: Case, lang: str) -> str:
+    if not case.category or not case.subcategory:
+        return ""
+    label = profile.taxonomy[case.category].sub.get(case.subcategory)
+    return label.text(lang) if label else case.subcategory
