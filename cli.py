@@ -56,9 +56,13 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-case_app = typer.Typer(help="Scriptable case work: new, list, show, move, note.", no_args_is_help=True)
+case_app = typer.Typer(
+    help="Scriptable case work: new, list, show, move, note.", no_args_is_help=True
+)
 user_app = typer.Typer(help="People and their roles.", no_args_is_help=True)
-policy_app = typer.Typer(help="The policy in force, validation, new revisions.", no_args_is_help=True)
+policy_app = typer.Typer(
+    help="The policy in force, validation, new revisions.", no_args_is_help=True
+)
 app.add_typer(case_app, name="case")
 app.add_typer(user_app, name="user")
 app.add_typer(policy_app, name="policy")
@@ -133,7 +137,10 @@ def print_json(document: Any) -> None:
 def init(
     ctx: typer.Context,
     profile: Annotated[
-        str, typer.Option(help=f"A bundled profile ({', '.join(bundled_profile_names())}) or a .toml file.")
+        str,
+        typer.Option(
+            help=f"A bundled profile ({', '.join(bundled_profile_names())}) or a .toml file."
+        ),
     ] = "ecommerce",
     sample: Annotated[bool, typer.Option("--sample", help="Add sample users and cases.")] = False,
 ) -> None:
@@ -156,7 +163,9 @@ def init(
             )
             count = 0
             if sample:
-                count = seed_sample_desk(session=session, admin=admin, profile_name=parsed.name, now=now)
+                count = seed_sample_desk(
+                    session=session, admin=admin, profile_name=parsed.name, now=now
+                )
     except BaseException:
         engine.dispose()
         path = Path(settings.db)
@@ -178,8 +187,12 @@ def init(
 def user_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The person's OS login.")],
-    role: Annotated[str, typer.Option(help="agent, classifier, handler, supervisor, analyst, auditor or admin.")],
-    display_name: Annotated[str, typer.Option("--display-name", help="Name shown in the TUI.")] = "",
+    role: Annotated[
+        str, typer.Option(help="agent, classifier, handler, supervisor, analyst, auditor or admin.")
+    ],
+    display_name: Annotated[
+        str, typer.Option("--display-name", help="Name shown in the TUI.")
+    ] = "",
     department: Annotated[str | None, typer.Option(help="Their team (a department code).")] = None,
 ) -> None:
     """Add a person (admins only).
@@ -188,8 +201,13 @@ def user_add(
     """
     with acting(ctx, write=True) as (session, actor):
         user = services.add_user(
-            session=session, actor=actor, name=name, role=role, display_name=display_name,
-            department=department, now=now_utc(),
+            session=session,
+            actor=actor,
+            name=name,
+            role=role,
+            display_name=display_name,
+            department=department,
+            now=now_utc(),
         )
         err.print(f"Added {user.name} as {user.role}.", markup=False)
 
@@ -206,8 +224,13 @@ def user_list(
     with acting(ctx, write=False) as (session, _actor):
         users = services.list_users(session)
         rows = [
-            {"name": u.name, "role": u.role, "display_name": u.display_name,
-             "department": u.department, "active": u.active}
+            {
+                "name": u.name,
+                "role": u.role,
+                "display_name": u.display_name,
+                "department": u.department,
+                "active": u.active,
+            }
             for u in users
         ]
     if as_json:
@@ -215,7 +238,13 @@ def user_list(
         return
     table = Table("name", "role", "display name", "department", "active")
     for r in rows:
-        table.add_row(r["name"], r["role"], r["display_name"], r["department"] or "", "yes" if r["active"] else "no")
+        table.add_row(
+            r["name"],
+            r["role"],
+            r["display_name"],
+            r["department"] or "",
+            "yes" if r["active"] else "no",
+        )
     out.print(table)
 
 
@@ -225,17 +254,25 @@ def user_list(
 @case_app.command("new")
 def case_new(
     ctx: typer.Context,
-    description: Annotated[str, typer.Option("--description", "-d", help="What the customer says.")],
+    description: Annotated[
+        str, typer.Option("--description", "-d", help="What the customer says.")
+    ],
     channel: Annotated[str, typer.Option(help="Channel code or label, e.g. hotline / 客服热线.")],
     name: Annotated[str | None, typer.Option("--name", help="Customer name.")] = None,
     phone: Annotated[str | None, typer.Option(help="Customer phone.")] = None,
     email: Annotated[str | None, typer.Option(help="Customer e-mail.")] = None,
     order: Annotated[str | None, typer.Option("--order", help="Order or waybill number.")] = None,
-    target: Annotated[str | None, typer.Option(help="What it is against (merchant, courier, ...).")] = None,
-    target_name: Annotated[str | None, typer.Option("--target-name", help="Which one, by name.")] = None,
+    target: Annotated[
+        str | None, typer.Option(help="What it is against (merchant, courier, ...).")
+    ] = None,
+    target_name: Annotated[
+        str | None, typer.Option("--target-name", help="Which one, by name.")
+    ] = None,
     demand: Annotated[str | None, typer.Option(help="What the customer asks for.")] = None,
     place: Annotated[str | None, typer.Option(help="Where it happened.")] = None,
-    incident_at: Annotated[str | None, typer.Option("--incident-at", help="When it happened (ISO 8601).")] = None,
+    incident_at: Annotated[
+        str | None, typer.Option("--incident-at", help="When it happened (ISO 8601).")
+    ] = None,
     received_at: Annotated[
         str | None, typer.Option("--received-at", help="When it was received (default: now).")
     ] = None,
@@ -256,18 +293,32 @@ def case_new(
         _, profile = services.policy_in_force(session, now)
         tz = profile.calendar.timezone
         fields: dict[str, Any] = {
-            "channel": channel, "description": description, "customer_name": name,
-            "customer_phone": phone, "customer_email": email, "order_no": order, "target": target,
-            "target_name": target_name, "demand": demand, "incident_place": place,
-            "category": category, "subcategory": subcategory, "severity": severity,
-            "complexity": complexity, "party": party, "department": department,
+            "channel": channel,
+            "description": description,
+            "customer_name": name,
+            "customer_phone": phone,
+            "customer_email": email,
+            "order_no": order,
+            "target": target,
+            "target_name": target_name,
+            "demand": demand,
+            "incident_place": place,
+            "category": category,
+            "subcategory": subcategory,
+            "severity": severity,
+            "complexity": complexity,
+            "party": party,
+            "department": department,
         }
         if incident_at:
             fields["incident_at"] = services.parse_when(incident_at, tz, "--incident-at")
         if received_at:
             fields["received_at"] = services.parse_when(received_at, tz, "--received-at")
         case = services.create_case(
-            session=session, actor=actor, now=now, **{k: v for k, v in fields.items() if v is not None}
+            session=session,
+            actor=actor,
+            now=now,
+            **{k: v for k, v in fields.items() if v is not None},
         )
         detail = views.case_detail(session, case, actor, now) if as_json else None
         code, repeat_of = case.code, case.repeat_of
@@ -286,8 +337,12 @@ def case_list(
     open_only: Annotated[bool, typer.Option("--open", help="Only cases not closed.")] = False,
     mine: Annotated[bool, typer.Option("--mine", help="Only cases I own.")] = False,
     owner: Annotated[str | None, typer.Option(help="Only cases this user owns.")] = None,
-    unassigned: Annotated[bool, typer.Option("--unassigned", help="Only cases with no owner.")] = False,
-    search: Annotated[str | None, typer.Option("--search", "-s", help="Code, phone, order number or text.")] = None,
+    unassigned: Annotated[
+        bool, typer.Option("--unassigned", help="Only cases with no owner.")
+    ] = False,
+    search: Annotated[
+        str | None, typer.Option("--search", "-s", help="Code, phone, order number or text.")
+    ] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows.", min=1, max=100000)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
 ) -> None:
@@ -298,8 +353,11 @@ def case_list(
     now = now_utc()
     with acting(ctx, write=False) as (session, actor):
         flt = services.CaseFilter(
-            status=status, open_only=open_only, owner=actor.name if mine else owner,
-            unassigned=unassigned, text=search,
+            status=status,
+            open_only=open_only,
+            owner=actor.name if mine else owner,
+            unassigned=unassigned,
+            text=search,
         )
         cases = services.list_cases(session, flt, limit=limit)
         rows = [views.case_summary(c, services.case_profile(session, c), actor, now) for c in cases]
@@ -308,13 +366,21 @@ def case_list(
         print_json(rows)
         return
     lang = profile.profile.language
-    table = Table("code", "received", "channel", "category", "sev", "customer", "owner", "status", "SLA")
+    table = Table(
+        "code", "received", "channel", "category", "sev", "customer", "owner", "status", "SLA"
+    )
     for r in rows:
         customer = r["customer"]["name"] or r["customer"]["phone"] or ""
         table.add_row(
-            r["code"], (r["received_at"] or "")[:16].replace("T", " "),
-            profile.label("channels", r["channel"], lang), profile.label("taxonomy", r["category"], lang),
-            r["severity"], customer, r["owner"] or "", status_label(r["status"], lang), r["sla"],
+            r["code"],
+            (r["received_at"] or "")[:16].replace("T", " "),
+            profile.label("channels", r["channel"], lang),
+            profile.label("taxonomy", r["category"], lang),
+            r["severity"],
+            customer,
+            r["owner"] or "",
+            status_label(r["status"], lang),
+            r["sla"],
         )
     out.print(table)
     if not rows:
@@ -325,7 +391,9 @@ def case_list(
 def case_show(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="The case code, e.g. KF-20261124-0007.")],
-    as_json: Annotated[bool, typer.Option("--json", help="The case and its full history as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The case and its full history as JSON.")
+    ] = False,
 ) -> None:
     """Show one case with its deadlines and history.
 
@@ -345,13 +413,18 @@ def _print_case(d: dict[str, Any]) -> None:
     labels = d["labels"]
     out.print(f"[bold]{d['code']}[/bold]  {d['status_label']}  ({d['status']})  v{d['version']}")
     rows = [
-        ("received", d["received_at"]), ("channel", labels["channel"]),
-        ("customer", " ".join(x for x in d["customer"].values() if x)), ("order", d["order_no"]),
+        ("received", d["received_at"]),
+        ("channel", labels["channel"]),
+        ("customer", " ".join(x for x in d["customer"].values() if x)),
+        ("order", d["order_no"]),
         ("against", " ".join(x for x in (labels["target"], d["target_name"]) if x)),
         ("category", " / ".join(x for x in (labels["category"], labels["subcategory"]) if x)),
         ("severity", f"{d['severity']} {labels['severity']} ({d['complexity']})"),
-        ("party", labels["party"]), ("department", labels["department"]), ("owner", d["owner"]),
-        ("demand", d["demand"]), ("resolution", labels["resolution"]),
+        ("party", labels["party"]),
+        ("department", labels["department"]),
+        ("owner", d["owner"]),
+        ("demand", d["demand"]),
+        ("resolution", labels["resolution"]),
         ("repeat of", d["repeat_of"]),
     ]
     for key, value in rows:
@@ -364,7 +437,10 @@ def _print_case(d: dict[str, Any]) -> None:
     for e in d["history"]:
         move = f" {e['from'] or ''}→{e['to']}" if e["to"] and e["to"] != e["from"] else ""
         note = f"  {e['note']}" if e["note"] else ""
-        out.print(f"  {e['at'][:16].replace('T', ' ')}  {e['actor']:<8} {e['action']}{move}{note}", markup=False)
+        out.print(
+            f"  {e['at'][:16].replace('T', ' ')}  {e['actor']:<8} {e['action']}{move}{note}",
+            markup=False,
+        )
     if d["allowed_actions"]:
         out.print("you may: " + ", ".join(d["allowed_actions"]), markup=False)
 
@@ -374,7 +450,9 @@ def case_move(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="The case code.")],
     action: Annotated[str, typer.Argument(help="One of: " + ", ".join(ACTIONS) + ".")],
-    note: Annotated[str | None, typer.Option(help="Why / what was done (some actions need it).")] = None,
+    note: Annotated[
+        str | None, typer.Option(help="Why / what was done (some actions need it).")
+    ] = None,
     category: Annotated[str | None, typer.Option(help="triage: category.")] = None,
     subcategory: Annotated[str | None, typer.Option(help="triage: subcategory.")] = None,
     severity: Annotated[str | None, typer.Option(help="triage: severity.")] = None,
@@ -384,35 +462,63 @@ def case_move(
     owner: Annotated[str | None, typer.Option(help="assign: the new owner.")] = None,
     resolution: Annotated[str | None, typer.Option(help="propose: resolution type.")] = None,
     amount: Annotated[float | None, typer.Option(help="propose: compensation amount.")] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="propose: cash, voucher or gift.")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="propose: cash, voucher or gift.")
+    ] = None,
     satisfied: Annotated[str | None, typer.Option(help="confirm: yes or no.")] = None,
     score: Annotated[int | None, typer.Option(help="confirm/revisit: satisfaction 1-5.")] = None,
     reason: Annotated[str | None, typer.Option(help="reject: spam or duplicate.")] = None,
-    duplicate_of: Annotated[str | None, typer.Option("--duplicate-of", help="reject: the original case.")] = None,
-    outcome: Annotated[str | None, typer.Option(help="revisit: satisfied, unsatisfied or unreachable.")] = None,
-    expect_version: Annotated[
-        int | None, typer.Option("--expect-version", help="Refuse if the case is no longer at this version.")
+    duplicate_of: Annotated[
+        str | None, typer.Option("--duplicate-of", help="reject: the original case.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the case afterwards as JSON.")] = False,
+    outcome: Annotated[
+        str | None, typer.Option(help="revisit: satisfied, unsatisfied or unreachable.")
+    ] = None,
+    expect_version: Annotated[
+        int | None,
+        typer.Option("--expect-version", help="Refuse if the case is no longer at this version."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the case afterwards as JSON.")
+    ] = False,
 ) -> None:
     """Take a lifecycle action on a case (refused with a reason if not allowed).
 
     Example: kefu case move KF-20261124-0007 propose --resolution compensation --amount 50 --kind cash
     """
     given = {
-        "note": note, "category": category, "subcategory": subcategory, "severity": severity,
-        "complexity": complexity, "party": party, "department": department, "owner": owner,
-        "resolution": resolution, "amount": amount, "compensation_kind": kind, "satisfied": satisfied,
-        "score": score, "reason": reason, "duplicate_of": duplicate_of, "outcome": outcome,
+        "note": note,
+        "category": category,
+        "subcategory": subcategory,
+        "severity": severity,
+        "complexity": complexity,
+        "party": party,
+        "department": department,
+        "owner": owner,
+        "resolution": resolution,
+        "amount": amount,
+        "compensation_kind": kind,
+        "satisfied": satisfied,
+        "score": score,
+        "reason": reason,
+        "duplicate_of": duplicate_of,
+        "outcome": outcome,
     }
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
         case = services.move_case(
-            session=session, code=code, action=action, actor=actor, now=now,
-            expected_version=expect_version, **{k: v for k, v in given.items() if v is not None},
+            session=session,
+            code=code,
+            action=action,
+            actor=actor,
+            now=now,
+            expected_version=expect_version,
+            **{k: v for k, v in given.items() if v is not None},
         )
         detail = views.case_detail(session, case, actor, now) if as_json else None
-        summary = f"{case.code}: {action} → {case.status}" + (f" (owner {case.owner})" if case.owner else "")
+        summary = f"{case.code}: {action} → {case.status}" + (
+            f" (owner {case.owner})" if case.owner else ""
+        )
     if detail is not None:
         print_json(detail)
     else:
@@ -427,7 +533,9 @@ def case_note(
     contact: Annotated[
         str | None, typer.Option(help="Log a customer contact: call, message, email or visit.")
     ] = None,
-    phrase: Annotated[str | None, typer.Option(help="Standard phrase used (see `kefu policy show`).")] = None,
+    phrase: Annotated[
+        str | None, typer.Option(help="Standard phrase used (see `kefu policy show`).")
+    ] = None,
 ) -> None:
     """Add a note, or log a contact with the customer (meets the first-response clock).
 
@@ -435,7 +543,13 @@ def case_note(
     """
     with acting(ctx, write=True) as (session, actor):
         event = services.add_note(
-            session=session, code=code, actor=actor, now=now_utc(), text=text, contact=contact, phrase=phrase
+            session=session,
+            code=code,
+            actor=actor,
+            now=now_utc(),
+            text=text,
+            contact=contact,
+            phrase=phrase,
         )
         what = event.action
     typer.echo(f"{code.upper()}: {what} recorded")
@@ -452,7 +566,9 @@ def case_attach(
     Example: kefu case attach KF-20261124-0007 photos/damaged-box.jpg
     """
     with acting(ctx, write=True) as (session, actor):
-        attachment = services.attach_file(session=session, code=code, actor=actor, now=now_utc(), path=path)
+        attachment = services.attach_file(
+            session=session, code=code, actor=actor, now=now_utc(), path=path
+        )
         digest = attachment.sha256
     typer.echo(f"{code.upper()}: attached {path} sha256 {digest}")
 
@@ -474,8 +590,13 @@ def policy_show(
     with acting(ctx, write=False) as (session, _actor):
         version, profile = services.policy_in_force(session, now)
         revisions = [
-            {"version": v.version, "profile": v.profile, "effective_at": views.iso(v.effective_at, profile),
-             "applied_by": v.applied_by, "origin": v.origin}
+            {
+                "version": v.version,
+                "profile": v.profile,
+                "effective_at": views.iso(v.effective_at, profile),
+                "applied_by": v.applied_by,
+                "origin": v.origin,
+            }
             for v in services.policy_versions(session)
         ]
         source = version.source_toml
@@ -487,21 +608,29 @@ def policy_show(
         print_json({"in_force": number, "revisions": revisions, "policy": profile.model_dump()})
         return
     lang = profile.profile.language
-    out.print(f"[bold]{profile.profile.title.text(lang)}[/bold] ({profile.name}), revision {number}")
+    out.print(
+        f"[bold]{profile.profile.title.text(lang)}[/bold] ({profile.name}), revision {number}"
+    )
     cal = profile.calendar
-    out.print(f"calendar: {cal.kind}, {cal.timezone}, hours {', '.join(cal.business_hours)}", markup=False)
+    out.print(
+        f"calendar: {cal.kind}, {cal.timezone}, hours {', '.join(cal.business_hours)}", markup=False
+    )
     table = Table("severity", "first response", "resolution", "coordination", "complex")
     for code, targets in profile.sla.items():
         cx = targets.complex
         table.add_row(
-            f"{code} {profile.severities[code].text(lang)}", targets.first_response, targets.resolution,
-            targets.coordination or "", "" if cx is None else
-            " ".join(f"{k}={v}" for k, v in cx.model_dump().items() if v),
+            f"{code} {profile.severities[code].text(lang)}",
+            targets.first_response,
+            targets.resolution,
+            targets.coordination or "",
+            "" if cx is None else " ".join(f"{k}={v}" for k, v in cx.model_dump().items() if v),
         )
     out.print(table)
     for kind in ("channels", "taxonomy", "parties", "departments", "resolutions", "phrases"):
         items = profile.vocabulary(kind)
-        out.print(f"{kind}: " + ", ".join(f"{c} ({v.text(lang)})" for c, v in items.items()), markup=False)
+        out.print(
+            f"{kind}: " + ", ".join(f"{c} ({v.text(lang)})" for c, v in items.items()), markup=False
+        )
     out.print(
         f"approval above {profile.compensation.approval_threshold:g} {profile.compensation.currency}; "
         f"confirmation window {profile.confirmation.window}; revisit after {profile.revisit.delay}, "
@@ -509,8 +638,10 @@ def policy_show(
         markup=False,
     )
     for rev in revisions:
-        out.print(f"  revision {rev['version']} effective {rev['effective_at']} by {rev['applied_by']} ({rev['origin']})",
-                  markup=False)
+        out.print(
+            f"  revision {rev['version']} effective {rev['effective_at']} by {rev['applied_by']} ({rev['origin']})",
+            markup=False,
+        )
 
 
 @policy_app.command("check")
@@ -523,8 +654,10 @@ def policy_check(
     """
     text, origin = resolve_profile_source(str(file))
     profile = load_profile_text(text, origin)
-    typer.echo(f"{file}: ok ({profile.name}, {len(profile.taxonomy)} categories, "
-               f"{len(profile.severities)} severities)")
+    typer.echo(
+        f"{file}: ok ({profile.name}, {len(profile.taxonomy)} categories, "
+        f"{len(profile.severities)} severities)"
+    )
 
 
 @policy_app.command("apply")
@@ -543,7 +676,11 @@ def policy_apply(
     profile = load_profile_text(text, origin)
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
-        when = services.parse_when(effective, profile.calendar.timezone, "--effective") if effective else None
+        when = (
+            services.parse_when(effective, profile.calendar.timezone, "--effective")
+            if effective
+            else None
+        )
         version = services.apply_policy(
             session=session, actor=actor, text=text, origin=origin, now=now, effective_at=when
         )
@@ -557,7 +694,9 @@ def policy_apply(
 @app.command()
 def backup(
     ctx: typer.Context,
-    to: Annotated[Path | None, typer.Option("--to", help="Target file (default: kefu-backup-<time>.db).")] = None,
+    to: Annotated[
+        Path | None, typer.Option("--to", help="Target file (default: kefu-backup-<time>.db).")
+    ] = None,
 ) -> None:
     """Take a consistent online copy of the SQLite file while others keep working.
 

@@ -180,7 +180,9 @@ def open_database(db: str, *, migrate: bool = True) -> Engine:
     revision = check_schema(engine)
     if revision != code_head():
         if not migrate:
-            raise DatabaseError(f"the database schema ({revision}) is older than kefu's; run kefu doctor")
+            raise DatabaseError(
+                f"the database schema ({revision}) is older than kefu's; run kefu doctor"
+            )
         upgrade_schema(engine)
     return engine
 
@@ -215,8 +217,6 @@ def backup_sqlite(engine: Engine, target: Path) -> None:
     finally:
         dest.close()
         source.close()
-
-
 
 
 def integrity_check(engine: Engine) -> list[str]:

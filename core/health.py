@@ -28,8 +28,11 @@ def doctor(database: str, now: datetime) -> dict[str, Any]:
         add("database", False, exc.message)
         return {"ok": False, "checks": checks}
     head = kdb.code_head()
-    add("schema", revision == head,
-        f"revision {revision}" + ("" if revision == head else f"; kefu will migrate it to {head}"))
+    add(
+        "schema",
+        revision == head,
+        f"revision {revision}" + ("" if revision == head else f"; kefu will migrate it to {head}"),
+    )
     problems = kdb.integrity_check(engine)
     add("integrity", not problems, "ok" if not problems else "; ".join(problems[:5]))
     if kdb.is_sqlite(engine):
@@ -38,7 +41,9 @@ def doctor(database: str, now: datetime) -> dict[str, Any]:
         add("journal", mode == "wal", f"journal_mode={mode}")
     with kdb.read_session(engine) as session:
         _, profile = services.policy_in_force(session, now)
-        first, last = session.exec(select(func.min(Case.received_at), func.max(Case.received_at))).one()
+        first, last = session.exec(
+            select(func.min(Case.received_at), func.max(Case.received_at))
+        ).one()
         cases = session.exec(select(func.count()).select_from(Case)).one()
     calendar = profile.work_calendar
     start_year = (first or now).year
@@ -50,8 +55,12 @@ def doctor(database: str, now: datetime) -> dict[str, Any]:
         "calendar",
         not uncovered,
         f"{calendar.kind} calendar has official data for {span}"
-        + (f"; NOT for {', '.join(map(str, uncovered))} (weekdays assumed there: upgrade "
-           "chinesecalendar or list the holidays in extra_holidays / extra_workdays)" if uncovered else ""),
+        + (
+            f"; NOT for {', '.join(map(str, uncovered))} (weekdays assumed there: upgrade "
+            "chinesecalendar or list the holidays in extra_holidays / extra_workdays)"
+            if uncovered
+            else ""
+        ),
     )
     add("cases", True, f"{cases} cases")
     return {"ok": all(c["ok"] for c in checks), "checks": checks}

@@ -59,7 +59,11 @@ def seed_sample_desk(*, session: Session, admin: User, profile_name: str, now: d
 
 
 def _replay_case(
-    session: Session, spec: dict[str, Any], users: dict[str, User], codes: dict[str, str], now: datetime
+    session: Session,
+    spec: dict[str, Any],
+    users: dict[str, User],
+    codes: dict[str, str],
+    now: datetime,
 ) -> None:
     received = now - timedelta(hours=float(spec["ago_hours"]))
     intake = dict(spec["intake"])
@@ -68,7 +72,9 @@ def _replay_case(
     if incident_ago is not None:
         intake["incident_at"] = now - timedelta(hours=float(incident_ago))
     intake = {k: v for k, v in intake.items() if v is not None}
-    case = services.create_case(session=session, actor=creator, now=received, received_at=received, **intake)
+    case = services.create_case(
+        session=session, actor=creator, now=received, received_at=received, **intake
+    )
     codes[spec["key"]] = case.code
     for step in spec.get("script", []):
         step = dict(step)
@@ -90,4 +96,6 @@ def _replay_case(
             continue
         if "duplicate_of" in step:
             step["duplicate_of"] = codes[step["duplicate_of"]]
-        services.move_case(session=session, code=case.code, action=action, actor=actor, now=at, **step)
+        services.move_case(
+            session=session, code=case.code, action=action, actor=actor, now=at, **step
+        )

@@ -168,7 +168,9 @@ def add_user(
     _require_role(actor, {Role.ADMIN}, "add users")
     name = name.strip()
     if not name or len(name) > 64 or any(ch.isspace() for ch in name):
-        raise InvalidInput(f"user name {name!r} must be an OS login: no spaces, at most 64 characters")
+        raise InvalidInput(
+            f"user name {name!r} must be an OS login: no spaces, at most 64 characters"
+        )
     if role not in set(Role):
         raise InvalidInput(f"unknown role {role!r}; roles are: {', '.join(r.value for r in Role)}")
     if find_user(session, name) is not None:
@@ -180,7 +182,11 @@ def add_user(
             raise InvalidInput(f"unknown department {department!r}; see `kefu policy show`")
         department = code
     user = User(
-        name=name, role=role, display_name=display_name or name, department=department, created_at=now
+        name=name,
+        role=role,
+        display_name=display_name or name,
+        department=department,
+        created_at=now,
     )
     session.add(user)
     session.flush()
@@ -211,7 +217,9 @@ def _text(value: Any, field: str, *, required: bool = False) -> str | None:
     return text
 
 
-def _code(profile: Profile, kind: str, value: Any, field: str, *, required: bool = False) -> str | None:
+def _code(
+    profile: Profile, kind: str, value: Any, field: str, *, required: bool = False
+) -> str | None:
     text = _text(value, field, required=required)
     if text is None:
         return None
@@ -396,7 +404,9 @@ def validate_intake(profile: Profile, fields: dict[str, Any], now: datetime) -> 
     if received_at > now + timedelta(minutes=5):
         raise InvalidInput("received_at is in the future")
     incident_at = fields.get("incident_at")
-    if incident_at is not None and (not isinstance(incident_at, datetime) or incident_at.tzinfo is None):
+    if incident_at is not None and (
+        not isinstance(incident_at, datetime) or incident_at.tzinfo is None
+    ):
         raise InvalidInput("incident_at must be a date and time with a time zone")
     category = _code(profile, "taxonomy", fields.get("category"), "category")
     severity = _code(profile, "severities", fields.get("severity"), "severity") or default_severity(
@@ -473,7 +483,9 @@ def create_case(*, session: Session, actor: User, now: datetime, **fields: Any) 
     _require_role(actor, INTAKE_ROLES, "record a complaint")
     version, profile = policy_in_force(session, now)
     intake = validate_intake(profile, fields, now)
-    return store_intake(session=session, actor=actor, now=now, intake=intake, version=version, profile=profile)
+    return store_intake(
+        session=session, actor=actor, now=now, intake=intake, version=version, profile=profile
+    )
 
 
 def store_intake(
@@ -515,7 +527,15 @@ def store_intake(
         for name in ("status", "channel", "severity", "category", "received_at")
         if getattr(case, name) is not None
     }
-    _event(session, case, actor=actor.name, action="create", now=now, to_status=case.status, changes=created)
+    _event(
+        session,
+        case,
+        actor=actor.name,
+        action="create",
+        now=now,
+        to_status=case.status,
+        changes=created,
+    )
     for earlier in repeats:
         assert earlier.id is not None
         session.add(CaseLink(case_id=case.id, other_id=earlier.id, kind="repeat"))
@@ -530,7 +550,9 @@ def store_intake(
             note="repeat complaint: " + ", ".join(c.code for c in repeats),
         )
     if profile.severities[case.severity].escalate_on_intake:
-        _escalate(session, case, profile, actor=SYSTEM_ACTOR, now=now, note="severity escalates on intake")
+        _escalate(
+            session, case, profile, actor=SYSTEM_ACTOR, now=now, note="severity escalates on intake"
+        )
     return case
 
 
@@ -544,15 +566,24 @@ def _clock_input(case: Case, pauses: list[sla.Pause]) -> sla.ClockInput:
     )
 
 
-def _escalate(session: Session, case: Case, profile: Profile, *, actor: str, now: datetime, note: str) -> None:
+def _escalate(
+    session: Session, case: Case, profile: Profile, *, actor: str, now: datetime, note: str
+) -> None:
     before = case.status
     changes: dict[str, tuple[Any, Any]] = {}
     _set(case, changes, status=Status.ESCALATED, escalated_at=now, complexity="complex")
     _refresh_deadlines(session, case, profile, now, changes)
     case.updated_at = now
     _event(
-        session, case, actor=actor, action="escalate", now=now, from_status=before,
-        to_status=case.status, changes=changes, note=note,
+        session,
+        case,
+        actor=actor,
+        action="escalate",
+        now=now,
+        from_status=before,
+        to_status=case.status,
+        changes=changes,
+        note=note,
     )
 
 
@@ -568,7 +599,11 @@ def case_pauses(session: Session, case: Case) -> list[sla.Pause]:
 
 
 def _refresh_deadlines(
-    session: Session, case: Case, profile: Profile, now: datetime, changes: dict[str, tuple[Any, Any]]
+    session: Session,
+    case: Case,
+    profile: Profile,
+    now: datetime,
+    changes: dict[str, tuple[Any, Any]],
 ) -> None:
     pauses = case_pauses(session, case)
     deadlines = sla.compute_deadlines(profile, _clock_input(case, pauses), now)
@@ -631,7 +666,9 @@ class CaseFilter:
     text: str | None = None
 
 
-def list_cases(session: Session, flt: CaseFilter, *, limit: int = 50, offset: int = 0) -> Sequence[Case]:
+def list_cases(
+    session: Session, flt: CaseFilter, *, limit: int = 50, offset: int = 0
+) -> Sequence[Case]:
     """Cases matching a filter, most recently received first."""
     from .workflow import OPEN_STATUSES
 
@@ -660,7 +697,11 @@ def list_cases(session: Session, flt: CaseFilter, *, limit: int = 50, offset: in
                 col(Case.description).contains(needle),
             )
         )
-    query = query.order_by(col(Case.received_at).desc(), col(Case.id).desc()).limit(limit).offset(offset)
+    query = (
+        query.order_by(col(Case.received_at).desc(), col(Case.id).desc())
+        .limit(limit)
+        .offset(offset)
+    )
     return session.exec(query).all()
 
 
@@ -713,7 +754,9 @@ def move_case(
             f"{case.code} changed since you opened it (now {case.status}"
             f"{', owner ' + case.owner if case.owner else ''}); look again before acting"
         )
-    reason = refusal(action, case.status, actor.role, is_owner=case.owner == actor.name, owner=case.owner)
+    reason = refusal(
+        action, case.status, actor.role, is_owner=case.owner == actor.name, owner=case.owner
+    )
     if reason:
         raise Refused(f"{case.code}: {reason}")
     transition = find_transition(action, case.status)
@@ -735,10 +778,19 @@ def move_case(
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(f"{case.code} was changed by someone else at the same moment; look again") from None
+        raise Conflict(
+            f"{case.code} was changed by someone else at the same moment; look again"
+        ) from None
     _event(
-        session, case, actor=actor.name, action=action, now=now, from_status=before,
-        to_status=case.status, changes=changes, note=note,
+        session,
+        case,
+        actor=actor.name,
+        action=action,
+        now=now,
+        from_status=before,
+        to_status=case.status,
+        changes=changes,
+        note=note,
     )
     if to_status == Status.CLOSED and before != Status.CLOSED and case.close_reason == "confirmed":
         schedule_revisit(session, case, profile, now)
@@ -812,7 +864,9 @@ def _do_resume(session, case, profile, actor, now, fields, changes):  # type: ig
     _set(
         case,
         changes,
-        due_first_response=deadlines["first_response"] if case.first_response_at is None else case.due_first_response,
+        due_first_response=deadlines["first_response"]
+        if case.first_response_at is None
+        else case.due_first_response,
         due_resolution=deadlines["resolution"],
         due_coordination=deadlines["coordination"],
     )
@@ -830,7 +884,8 @@ def _do_propose(session, case, profile, actor, now, fields, changes):  # type: i
         kinds = profile.compensation.kinds
         wanted = str(fields["compensation_kind"]).strip().casefold()
         kind = next(
-            (c for c, lbl in kinds.items() if wanted in (c, lbl.en.casefold(), lbl.zh.casefold())), None
+            (c for c, lbl in kinds.items() if wanted in (c, lbl.en.casefold(), lbl.zh.casefold())),
+            None,
         )
         if kind is None:
             raise InvalidInput(f"compensation_kind must be one of: {', '.join(kinds)}")
@@ -843,7 +898,11 @@ def _do_propose(session, case, profile, actor, now, fields, changes):  # type: i
         resolution_note=_text(fields.get("note"), "note"),
     )
     _mark_first_response(case, now, changes)
-    if amount and amount > profile.compensation.approval_threshold and actor.role not in SUPERVISING:
+    if (
+        amount
+        and amount > profile.compensation.approval_threshold
+        and actor.role not in SUPERVISING
+    ):
         return Status.PENDING_APPROVAL
     _set(case, changes, resolved_at=now)
     return Status.RESOLVED
@@ -875,7 +934,9 @@ def _do_reject(session, case, profile, actor, now, fields, changes):  # type: ig
         raise InvalidInput(f"reason must be one of: {', '.join(REJECT_REASONS)}")
     if reason == "duplicate":
         if not fields.get("duplicate_of"):
-            raise InvalidInput(f"{case.code}: rejecting as duplicate needs duplicate_of (the original case)")
+            raise InvalidInput(
+                f"{case.code}: rejecting as duplicate needs duplicate_of (the original case)"
+            )
         original = get_case(session, str(fields["duplicate_of"]))
         if original.id == case.id:
             raise InvalidInput(f"{case.code} cannot be a duplicate of itself")
@@ -912,7 +973,9 @@ def _do_revisit(session, case, profile, actor, now, fields, changes):  # type: i
     if revisit is None:
         raise Refused(f"{case.code} has no revisit waiting")
     if revisit.due_at > now:
-        raise Refused(f"{case.code}: the revisit is not due until {revisit.due_at:%Y-%m-%d %H:%M} UTC")
+        raise Refused(
+            f"{case.code}: the revisit is not due until {revisit.due_at:%Y-%m-%d %H:%M} UTC"
+        )
     note = _text(fields.get("note"), "note")
     revisit.updated_at = now
     revisit.note = note
@@ -1007,7 +1070,9 @@ def add_note(
             raise InvalidInput(f"contact must be one of: {', '.join(CONTACT_KINDS)}")
         if phrase:
             if phrase not in profile.phrases:
-                raise InvalidInput(f"unknown phrase {phrase!r}; phrases: {', '.join(profile.phrases)}")
+                raise InvalidInput(
+                    f"unknown phrase {phrase!r}; phrases: {', '.join(profile.phrases)}"
+                )
             changes["phrase"] = (None, phrase)
             body = body or profile.phrases[phrase].text(profile.profile.language)
         _mark_first_response(case, now, changes)
@@ -1030,11 +1095,15 @@ def add_note(
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(f"{case.code} was changed by someone else at the same moment; look again") from None
+        raise Conflict(
+            f"{case.code} was changed by someone else at the same moment; look again"
+        ) from None
     return event
 
 
-def attach_file(*, session: Session, code: str, actor: User, now: datetime, path: Path) -> Attachment:
+def attach_file(
+    *, session: Session, code: str, actor: User, now: datetime, path: Path
+) -> Attachment:
     """Keep evidence by absolute path and SHA-256 (the file itself stays where it is)."""
     _require_role(actor, INTAKE_ROLES, "attach evidence")
     case = get_case(session, code)
@@ -1048,12 +1117,23 @@ def attach_file(*, session: Session, code: str, actor: User, now: datetime, path
             size += len(chunk)
     assert case.id is not None
     attachment = Attachment(
-        case_id=case.id, path=str(path.resolve()), sha256=digest.hexdigest(), size=size,
-        added_at=now, added_by=actor.name,
+        case_id=case.id,
+        path=str(path.resolve()),
+        sha256=digest.hexdigest(),
+        size=size,
+        added_at=now,
+        added_by=actor.name,
     )
     session.add(attachment)
-    _event(session, case, actor=actor.name, action="attach", now=now,
-           changes={"attachment": (None, attachment.path)}, note=f"sha256 {attachment.sha256}")
+    _event(
+        session,
+        case,
+        actor=actor.name,
+        action="attach",
+        now=now,
+        changes={"attachment": (None, attachment.path)},
+        note=f"sha256 {attachment.sha256}",
+    )
     case.updated_at = now
     session.flush()
     return attachment

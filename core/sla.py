@@ -55,7 +55,9 @@ class ClockInput:
     pauses: Sequence[Pause]
 
 
-def compute_deadlines(profile: Profile, inputs: ClockInput, now: datetime) -> dict[str, datetime | None]:
+def compute_deadlines(
+    profile: Profile, inputs: ClockInput, now: datetime
+) -> dict[str, datetime | None]:
     """The three deadlines under `profile` (finished pauses applied; an open pause not yet)."""
     calendar = profile.work_calendar
     targets = profile.sla_targets(inputs.severity, inputs.complexity)
@@ -123,7 +125,9 @@ def clock_state(
     if met_at is not None:
         return ClockState(clock, due, met_at, "met" if met_at <= due else "met_late", None)
     remaining = (
-        calendar.elapsed(now, due, target.clock) if now < due else -calendar.elapsed(due, now, "calendar")
+        calendar.elapsed(now, due, target.clock)
+        if now < due
+        else -calendar.elapsed(due, now, "calendar")
     )
     if paused:
         return ClockState(clock, due, None, "paused", remaining)

@@ -32,18 +32,34 @@ def deadline_states(case: Case, profile: Profile, now: datetime) -> dict[str, sl
     resolution_met = case.resolved_at or (case.closed_at if closed else None)
     states = {
         "first_response": sla.clock_state(
-            calendar, "first_response", case.received_at, case.due_first_response,
+            calendar,
+            "first_response",
+            case.received_at,
+            case.due_first_response,
             case.first_response_at or (case.closed_at if closed else None),
-            targets.get("first_response"), now, paused,
+            targets.get("first_response"),
+            now,
+            paused,
         ),
         "resolution": sla.clock_state(
-            calendar, "resolution", case.received_at, case.due_resolution, resolution_met,
-            targets.get("resolution"), now, paused,
+            calendar,
+            "resolution",
+            case.received_at,
+            case.due_resolution,
+            resolution_met,
+            targets.get("resolution"),
+            now,
+            paused,
         ),
         "coordination": sla.clock_state(
-            calendar, "coordination", case.escalated_at, case.due_coordination,
+            calendar,
+            "coordination",
+            case.escalated_at,
+            case.due_coordination,
             _coordination_met(case) or (case.closed_at if closed else None),
-            targets.get("coordination"), now, paused,
+            targets.get("coordination"),
+            now,
+            paused,
         ),
     }
     return states
@@ -66,7 +82,11 @@ def worst_state(states: dict[str, sla.ClockState]) -> str:
 
 def customer_view(case: Case, viewer: User) -> dict[str, str | None]:
     if services.may_see_personal_data(viewer.role):
-        return {"name": case.customer_name, "phone": case.customer_phone, "email": case.customer_email}
+        return {
+            "name": case.customer_name,
+            "phone": case.customer_phone,
+            "email": case.customer_email,
+        }
     return {
         "name": services.mask_name(case.customer_name),
         "phone": services.mask_phone(case.customer_phone),
@@ -93,8 +113,11 @@ def case_summary(case: Case, profile: Profile, viewer: User, now: datetime) -> d
         "customer": customer_view(case, viewer),
         "order_no": case.order_no,
         "sla": worst_state(states),
-        "due": {k: {**v.as_dict(), "due": iso(v.due, profile), "met_at": iso(v.met_at, profile)}
-                for k, v in states.items() if v.due is not None},
+        "due": {
+            k: {**v.as_dict(), "due": iso(v.due, profile), "met_at": iso(v.met_at, profile)}
+            for k, v in states.items()
+            if v.due is not None
+        },
         "version": case.version,
     }
 
@@ -133,8 +156,11 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> di
         "created_by": case.created_by,
         "resolution": case.resolution,
         "resolution_note": case.resolution_note,
-        "compensation": {"amount": case.compensation_amount, "kind": case.compensation_kind,
-                         "currency": profile.compensation.currency},
+        "compensation": {
+            "amount": case.compensation_amount,
+            "kind": case.compensation_kind,
+            "currency": profile.compensation.currency,
+        },
         "satisfied": case.satisfied,
         "satisfaction_score": case.satisfaction_score,
         "close_reason": case.close_reason,
@@ -146,14 +172,25 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> di
         "resolved_at": iso(case.resolved_at, profile),
         "closed_at": iso(case.closed_at, profile),
         "updated_at": iso(case.updated_at, profile),
-        "links": [{"kind": kind, "code": code} for kind, code in services.case_links(session, case)],
+        "links": [
+            {"kind": kind, "code": code} for kind, code in services.case_links(session, case)
+        ],
         "attachments": [
-            {"path": a.path, "sha256": a.sha256, "size": a.size, "added_at": iso(a.added_at, profile)}
+            {
+                "path": a.path,
+                "sha256": a.sha256,
+                "size": a.size,
+                "added_at": iso(a.added_at, profile),
+            }
             for a in services.case_attachments(session, case)
         ],
         "revisits": [
-            {"due_at": iso(r.due_at, profile), "status": r.status, "attempts": r.attempts,
-             "outcome": r.outcome}
+            {
+                "due_at": iso(r.due_at, profile),
+                "status": r.status,
+                "attempts": r.attempts,
+                "outcome": r.outcome,
+            }
             for r in revisits
         ],
         "allowed_actions": allowed_actions(
@@ -175,8 +212,11 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> di
     return detail
 
 
-_PERSONAL_FIELDS = {"customer_name": services.mask_name, "customer_phone": services.mask_phone,
-                    "customer_email": services.mask_email}
+_PERSONAL_FIELDS = {
+    "customer_name": services.mask_name,
+    "customer_phone": services.mask_phone,
+    "customer_email": services.mask_email,
+}
 
 
 def _masked_changes(changes: dict[str, Any], viewer: User) -> dict[str, Any]:

@@ -272,7 +272,9 @@ def transitions_for(action: str) -> list[Transition]:
     return [t for t in TRANSITIONS if t.action == action]
 
 
-def refusal(action: str, status: str, role: str, *, is_owner: bool, owner: str | None) -> str | None:
+def refusal(
+    action: str, status: str, role: str, *, is_owner: bool, owner: str | None
+) -> str | None:
     """Why `role` may not take `action` on a case in `status`, or None when it may."""
     if action not in ACTIONS:
         return f"unknown action {action!r}; actions are: {', '.join(ACTIONS)}"
