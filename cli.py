@@ -639,7 +639,8 @@ def policy_show(
     )
     for rev in revisions:
         out.print(
-            f"  revision {rev['version']} effective {rev['effective_at']} by {rev['applied_by']} ({rev['origin']})",
+            f"  revision {rev['version']} effective {rev['effective_at']} "
+            f"by {rev['applied_by']} ({rev['origin']})",
             markup=False,
         )
 
