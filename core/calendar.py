@@ -306,7 +306,10 @@ class WorkCalendar:
     def _add_workdays(self, begin: datetime, amount: int) -> datetime:
         day = self.local(begin).date()
         if amount == 0:
-            return self.close_of_business(self._next_workday(day))
+            due = self.close_of_business(self._next_workday(day))
+            if due < begin:  # received after close: today's close has passed already
+                due = self.close_of_business(self._next_workday(day + _ONE_DAY))
+            return due
         counted = 0
         while counted < amount:
             day += _ONE_DAY

@@ -173,7 +173,7 @@ def test_spec_example_in_utc() -> None:
         # 2026-09-30 17:30 UTC is Thu 1 Oct 01:30 in Shanghai: a holiday, counting starts there
         (utc(2026, 9, 30, 17, 30), "0wd", sh(2026, 10, 8, 18)),
         (utc(2026, 9, 30, 17, 30), "1wd", sh(2026, 10, 8, 18)),
-        (utc(2026, 9, 30, 15, 59), "0wd", sh(2026, 9, 30, 18)),  # still 23:59 on 30 Sep
+        (utc(2026, 9, 30, 15, 59), "0wd", sh(2026, 10, 8, 18)),  # 23:59 on 30 Sep: after close
         # 2026-09-29 16:30 UTC is already Wed 30 Sep 00:30 local: 30 Sep is the receipt day
         (utc(2026, 9, 29, 16, 30), "1wd", sh(2026, 10, 8, 18)),
         (utc(2026, 9, 29, 15, 30), "1wd", sh(2026, 9, 30, 18)),  # Tue 29 Sep 23:30 local
