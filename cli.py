@@ -31,7 +31,7 @@ from .core.errors import KefuError
 from .core.identity import os_login
 from .core.models import User
 from .core.policy import bundled_profile_names, load_profile_text, resolve_profile_source
-from .core.workflow import ACTIONS, Role, status_label
+from .core.workflow import ACTIONS, Role, article, status_label
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -707,7 +707,10 @@ def backup(
     with kdb.read_session(engine) as session:
         user = services.resolve_actor(session, os_login(), _settings(ctx).as_user)
         if user.role not in (Role.ADMIN, Role.SUPERVISOR):
-            raise KefuError(f"a {user.role} may not take backups (admins and supervisors may)")
+            raise KefuError(
+                f"{article(user.role)} {user.role} may not take backups "
+                "(admins and supervisors may)"
+            )
     target = to or Path(f"kefu-backup-{now_utc():%Y%m%dT%H%M%SZ}.db")
     kdb.backup_sqlite(engine, target)
     typer.echo(str(target))

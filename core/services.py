@@ -36,6 +36,7 @@ from .workflow import (
     SYSTEM_ACTOR,
     Role,
     Status,
+    article,
     find_transition,
     refusal,
 )
@@ -148,7 +149,7 @@ def resolve_actor(session: Session, login: str, as_user: str | None = None) -> U
     if as_user is None or as_user == login:
         return user
     if user.role != Role.ADMIN:
-        raise PermissionDenied(f"--as is for admins; {login} is a {user.role}")
+        raise PermissionDenied(f"--as is for admins; {login} is {article(user.role)} {user.role}")
     other = find_user(session, as_user)
     if other is None or not other.active:
         raise NotFound(f"no kefu user named {as_user!r}; see `kefu user list`")
@@ -200,7 +201,9 @@ def list_users(session: Session) -> Sequence[User]:
 def _require_role(actor: User, roles: set[Role] | frozenset[Role], what: str) -> None:
     if actor.role not in roles:
         allowed = ", ".join(sorted(r.value for r in roles))
-        raise PermissionDenied(f"a {actor.role} may not {what} (roles allowed: {allowed})")
+        raise PermissionDenied(
+            f"{article(actor.role)} {actor.role} may not {what} (roles allowed: {allowed})"
+        )
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -772,10 +775,13 @@ def move_case(
     changes: dict[str, tuple[Any, Any]] = {}
     note = _text(fields.get("note"), "note")
     handler = _HANDLERS[action]
-    to_status = handler(session, case, profile, actor, now, fields, changes)
-    _set(case, changes, status=to_status)
-    case.updated_at = now
     try:
+        # The handler's own queries must not flush a half-made change: the case is written
+        # once, below, so one action is one version and a stale row surfaces as a Conflict.
+        with session.no_autoflush:
+            to_status = handler(session, case, profile, actor, now, fields, changes)
+        _set(case, changes, status=to_status)
+        case.updated_at = now
         session.flush()
     except StaleDataError:
         raise Conflict(
@@ -837,7 +843,9 @@ def _do_assign(session, case, profile, actor, now, fields, changes):  # type: ig
     if owner is None or not owner.active:
         raise NotFound(f"no kefu user named {fields['owner']!r}; see `kefu user list`")
     if owner.role not in (Role.AGENT, Role.HANDLER, Role.SUPERVISOR):
-        raise Refused(f"{owner.name} is a {owner.role} and cannot own cases")
+        raise Refused(
+            f"{owner.name} is {article(owner.role)} {owner.role} and cannot own cases"
+        )
     _set(case, changes, owner=owner.name)
     return Status.IN_PROGRESS
 

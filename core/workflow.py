@@ -272,6 +272,11 @@ def transitions_for(action: str) -> list[Transition]:
     return [t for t in TRANSITIONS if t.action == action]
 
 
+def article(word: str) -> str:
+    """The article, a or an, to put before a role or status name in a message."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def refusal(
     action: str, status: str, role: str, *, is_owner: bool, owner: str | None
 ) -> str | None:
@@ -281,10 +286,14 @@ def refusal(
     transition = find_transition(action, status)
     if transition is None:
         sources = sorted({s.value for t in transitions_for(action) for s in t.sources})
-        return f"cannot {action} a case that is {status} (only from {', '.join(sources)})"
+        owned = f" and owned by {owner}" if owner else ""
+        return f"cannot {action} a case that is {status}{owned} (only from {', '.join(sources)})"
     if not transition.allows_role(role):
         roles = ", ".join(sorted(r.value for r in transition.roles))
-        return f"a {role} may not {action} a {status} case (roles allowed: {roles})"
+        return (
+            f"{article(role)} {role} may not {action} {article(status)} {status} case "
+            f"(roles allowed: {roles})"
+        )
     if transition.owner_only and role not in SUPERVISING and owner is not None and not is_owner:
         return f"only the owner ({owner or 'nobody'}) or a supervisor may {action} this case"
     return None
