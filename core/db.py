@@ -95,12 +95,16 @@ def write_session(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
-    """A short read-only session; closed (and its snapshot released) on exit."""
+    """A short read-only session; closed (and its snapshot released) on exit.
+
+    Closing detaches what was read without expiring it, so callers may keep using the loaded
+    rows after the block (a rollback would expire them and every later attribute access
+    would fail with DetachedInstanceError)."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
         finally:
-            session.rollback()
+            session.close()
 
 
 # -- schema -----------------------------------------------------------------------------
