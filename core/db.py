@@ -135,9 +135,14 @@ def database_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def _application_id(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.exec_driver_sql("PRAGMA application_id").scalar() or 0)
+def _application_id(path: Path) -> int:
+    """The file's application_id, read without kefu's pragmas: a file that turns out not to be
+    kefu's must be left exactly as it was (the engine would switch it to WAL on connect)."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("PRAGMA application_id").fetchone()[0] or 0)
+    finally:
+        conn.close()
 
 
 def _sqlite_path(engine: Engine) -> Path | None:
@@ -151,10 +156,10 @@ def check_schema(engine: Engine) -> str:
         if not path.exists():
             raise DatabaseError(f"{path}: no kefu database here; create one with `kefu init`")
         try:
-            app_id = _application_id(engine)
-        except OperationalError as exc:
-            raise DatabaseError(f"{path}: cannot open as SQLite: {exc.orig}") from None
-        except Exception as exc:  # sqlite3.DatabaseError: file is not a database
+            app_id = _application_id(path)
+        except sqlite3.OperationalError as exc:
+            raise DatabaseError(f"{path}: cannot open as SQLite: {exc}") from None
+        except sqlite3.DatabaseError as exc:  # file is not a database
             raise DatabaseError(f"{path}: not a SQLite database ({exc})") from None
         if app_id != APPLICATION_ID:
             raise DatabaseError(f"{path}: this SQLite file is not a kefu database")

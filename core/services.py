@@ -775,6 +775,7 @@ def move_case(
     changes: dict[str, tuple[Any, Any]] = {}
     note = _text(fields.get("note"), "note")
     handler = _HANDLERS[action]
+    case_code = case.code  # a failed flush expires the case; keep the code for the message
     try:
         # The handler's own queries must not flush a half-made change: the case is written
         # once, below, so one action is one version and a stale row surfaces as a Conflict.
@@ -785,7 +786,7 @@ def move_case(
         session.flush()
     except StaleDataError:
         raise Conflict(
-            f"{case.code} was changed by someone else at the same moment; look again"
+            f"{case_code} was changed by someone else at the same moment; look again"
         ) from None
     _event(
         session,
@@ -1100,11 +1101,12 @@ def add_note(
     # A note changes the case's history, so concurrent viewers must see a new version.
     case.updated_at = now
     session.add(case)
+    case_code = case.code  # a failed flush expires the case; keep the code for the message
     try:
         session.flush()
     except StaleDataError:
         raise Conflict(
-            f"{case.code} was changed by someone else at the same moment; look again"
+            f"{case_code} was changed by someone else at the same moment; look again"
         ) from None
     return event
 

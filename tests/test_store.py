@@ -1,0 +1,414 @@
+"""The SQLite store under many users (SPEC §9): pragmas, refusing foreign files, stale updates,
+real processes racing for the same case, bursts of writers, and online backups.
+
+Multi-user behaviour is tested with real processes (tests/helpers/kefu_race.py imports kefu,
+waits for a go file, then runs the CLI), so the processes hit the file within a millisecond of
+each other, as two agents pressing Enter at once would.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from conftest import NOW, Desk, make_desk
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, select
+
+from kefu.core import db as kdb
+from kefu.core import services
+from kefu.core.errors import Conflict, DatabaseError
+from kefu.core.identity import os_login
+from kefu.core.models import Case, Event
+
+ROOT = Path(__file__).resolve().parents[1]
+KEFU = ROOT / ".venv" / "bin" / "kefu"
+RACE = Path(__file__).parent / "helpers" / "kefu_race.py"
+PYTHON = sys.executable
+
+
+@pytest.fixture
+def cli_desk(tmp_path: Path) -> Iterator[Desk]:
+    """A desk the CLI can drive: the OS user running the tests is one of its admins."""
+    desk = make_desk(tmp_path / "kefu.db")
+    with desk.write() as session:
+        services.add_user(
+            session=session, actor=desk.user("admin"), name=os_login(), role="admin", now=NOW
+        )
+    yield desk
+    desk.engine.dispose()
+
+
+def new_case(desk: Desk, *, triaged: bool = True) -> str:
+    fields = {"category": "delay", "party": "courier", "department": "cs"} if triaged else {}
+    with desk.write() as session:
+        return services.create_case(
+            session=session,
+            actor=desk.user("alice"),
+            now=NOW,
+            channel="hotline",
+            description="where is my parcel",
+            **fields,
+        ).code
+
+
+def run_kefu(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(KEFU), *args], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+
+
+def release(go: Path, procs: list[subprocess.Popen[str]]) -> None:
+    """Wait until every helper has imported kefu and waits at the barrier, then let them go."""
+    deadline = time.monotonic() + 60
+    while len(list(go.parent.glob(go.name + ".ready.*"))) < len(procs):
+        assert time.monotonic() < deadline, "helpers never became ready"
+        assert all(p.poll() is None for p in procs), "a helper died while loading"
+        time.sleep(0.01)
+    for ready in go.parent.glob(go.name + ".ready.*"):
+        ready.unlink()
+    go.touch()
+
+
+def race(go: Path, commands: list[list[str]], repeat: int = 1) -> list[subprocess.CompletedProcess[str]]:
+    """Start one helper process per command, release them together, and collect them."""
+    go.unlink(missing_ok=True)
+    procs = [
+        subprocess.Popen(
+            [PYTHON, str(RACE), str(go), str(repeat), *cmd],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for cmd in commands
+    ]
+    release(go, procs)
+    results = []
+    for proc, cmd in zip(procs, commands, strict=True):
+        out, err = proc.communicate(timeout=120)
+        results.append(subprocess.CompletedProcess(cmd, proc.returncode, out, err))
+    return results
+
+
+# -- the file ---------------------------------------------------------------------------
+
+
+def test_file_is_wal_with_foreign_keys_and_kefus_application_id(desk: Desk) -> None:
+    raw = sqlite3.connect(desk.path)
+    try:
+        # journal_mode and application_id are stored in the file itself.
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert raw.execute("PRAGMA application_id").fetchone()[0] == 0x4B454655
+    finally:
+        raw.close()
+    with desk.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
+    assert kdb.check_schema(desk.engine) == kdb.code_head()
+    with pytest.raises(IntegrityError):
+        with desk.write() as session:
+            session.add(Event(case_id=999, at=NOW, actor="x", action="note"))
+            session.flush()
+
+
+def test_foreign_sqlite_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    other = tmp_path / "shop.db"
+    raw = sqlite3.connect(other)
+    raw.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY)")
+    raw.commit()
+    raw.close()
+    before = other.read_bytes()
+    result = run_kefu("--db", str(other), "case", "list")
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines() == [
+        f"kefu: {other}: this SQLite file is not a kefu database"
+    ]
+    assert result.stdout == ""
+    # Not even switched to WAL: the shop's file is exactly as it was.
+    assert other.read_bytes() == before
+    assert not Path(f"{other}-wal").exists()
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"hello, I am a text file\n" * 100, "not a SQLite database"),
+        (None, "no kefu database here; create one with `kefu init`"),
+    ],
+    ids=["text-file", "missing"],
+)
+def test_unusable_file_exits_3_with_one_line(
+    tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    path = tmp_path / "kefu.db"
+    if content is not None:
+        path.write_bytes(content)
+    result = run_kefu("--db", str(path), "case", "list", "--json")
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert result.stdout == ""
+    assert not path.exists() or path.read_bytes() == content
+
+
+def test_file_from_a_newer_kefu_is_refused(cli_desk: Desk) -> None:
+    cli_desk.engine.dispose()
+    raw = sqlite3.connect(cli_desk.path)
+    raw.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    raw.commit()
+    raw.close()
+    with pytest.raises(DatabaseError, match="written by a newer kefu"):
+        kdb.open_database(str(cli_desk.path))
+    result = run_kefu("--db", str(cli_desk.path), "case", "list")
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines() == [
+        "kefu: the database was written by a newer kefu (schema 9999_from_the_future); "
+        "upgrade kefu before using it"
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_create_refuses_an_existing_file(desk: Desk) -> None:
+    with pytest.raises(DatabaseError, match="already exists"):
+        kdb.create_database(str(desk.path))
+
+
+# -- stale updates --------------------------------------------------------------------
+
+
+def test_expected_version_mismatch_is_a_conflict(desk: Desk) -> None:
+    code = new_case(desk)
+    with desk.read() as session:
+        seen = services.get_case(session, code).version
+    with desk.write() as session:
+        services.move_case(
+            session=session, code=code, action="claim", actor=desk.user("bob"), now=NOW,
+            expected_version=seen,
+        )  # fmt: skip
+    with pytest.raises(Conflict, match="changed since you opened it .*owner bob"):
+        with desk.write() as session:
+            services.move_case(
+                session=session, code=code, action="escalate", actor=desk.user("sue"),
+                now=NOW, expected_version=seen, note="urgent",
+            )  # fmt: skip
+    with desk.read() as session:
+        case = services.get_case(session, code)
+        assert (case.status, case.owner, case.version) == ("in_progress", "bob", seen + 1)
+
+
+@pytest.mark.parametrize("action", ["claim", "triage", "reject", "note"])
+def test_stale_row_in_a_long_lived_session_is_a_conflict(desk: Desk, action: str) -> None:
+    """A session that loaded the case before someone else committed must not overwrite it:
+    the version column turns the second flush into Conflict, never a raw StaleDataError."""
+    code = new_case(desk, triaged=action == "claim")
+    stale = Session(desk.engine.execution_options(kefu_write=True), expire_on_commit=False)
+    try:
+        held = services.get_case(stale, code)  # noqa: F841 - the identity map holds it weakly
+        stale.commit()  # the row stays in the session's identity map at its old version
+        with desk.write() as session:
+            services.add_note(session=session, code=code, actor=desk.user("bob"),
+                              now=NOW + timedelta(minutes=1), text="first!")  # fmt: skip
+        kwargs: dict[str, object] = {
+            "claim": {},
+            "triage": {"category": "delay", "severity": "P3", "complexity": "simple",
+                       "party": "courier", "department": "cs"},  # fmt: skip
+            "reject": {"reason": "spam"},
+        }.get(action, {})
+        with pytest.raises(Conflict, match="changed by someone else"):
+            if action == "note":
+                services.add_note(session=stale, code=code, actor=desk.user("alice"),
+                                  now=NOW + timedelta(minutes=2), text="second")  # fmt: skip
+            else:
+                services.move_case(session=stale, code=code, action=action,
+                                   actor=desk.user("carol" if action != "claim" else "alice"),
+                                   now=NOW + timedelta(minutes=2), **kwargs)  # fmt: skip
+        stale.rollback()
+    finally:
+        stale.close()
+    with desk.read() as session:
+        case = services.get_case(session, code)
+        notes = [e.note for e in services.case_events(session, case)]
+    assert case.owner is None and case.status in ("new", "triaged")
+    assert notes[-1] == "first!"
+
+
+# -- real processes ---------------------------------------------------------------------
+
+
+def test_two_processes_claiming_the_same_case(cli_desk: Desk, tmp_path: Path) -> None:
+    db = str(cli_desk.path)
+    rounds = 4
+    codes = [new_case(cli_desk) for _ in range(rounds)]
+    go = tmp_path / "go"
+    for code in codes:
+        results = race(
+            go,
+            [
+                ["--db", db, "--as", "alice", "case", "move", code, "claim"],
+                ["--db", db, "--as", "bob", "case", "move", code, "claim"],
+            ],
+        )
+        assert sorted(r.returncode for r in results) == [0, 2], [r.stderr for r in results]
+        winner = next(r for r in results if r.returncode == 0)
+        loser = next(r for r in results if r.returncode == 2)
+        who = winner.args[3]
+        assert winner.stdout.strip() == f"{code}: claim → in_progress (owner {who})"
+        lines = loser.stderr.strip().splitlines()
+        assert lines == [
+            f"kefu: {code}: cannot claim a case that is in_progress and owned by {who} "
+            "(only from escalated, triaged)"
+        ], loser.stderr
+        assert loser.stdout == ""
+        for r in results:
+            assert "locked" not in r.stderr and "Traceback" not in r.stderr
+        with cli_desk.read() as session:
+            case = services.get_case(session, code)
+            claims = [e for e in services.case_events(session, case) if e.action == "claim"]
+            assert (case.owner, case.version, len(claims)) == (who, 2, 1)
+
+
+def test_two_kefu_commands_started_together(cli_desk: Desk) -> None:
+    """The same race with the installed `kefu` script, no helper in between."""
+    db = str(cli_desk.path)
+    code = new_case(cli_desk)
+    procs = [
+        subprocess.Popen(
+            [str(KEFU), "--db", db, "--as", who, "case", "move", code, "claim"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who in ("alice", "bob")
+    ]
+    results = [(p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
+    assert sorted(r[0] for r in results) == [0, 2], results
+    loser = next(r for r in results if r[0] == 2)
+    assert len(loser[2].strip().splitlines()) == 1 and "owned by" in loser[2]
+
+
+def test_burst_of_writers_loses_no_event(cli_desk: Desk, tmp_path: Path) -> None:
+    db = str(cli_desk.path)
+    code = new_case(cli_desk)
+    writers, notes = 4, 25
+    results = race(
+        tmp_path / "go",
+        [
+            ["--db", db, "--as", who, "case", "note", code, f"{who}-{{i}}"]
+            for who in ("alice", "bob", "hank", "sue")[:writers]
+        ],
+        repeat=notes,
+    )
+    for r in results:
+        assert r.returncode == 0, r.stderr
+        assert "locked" not in r.stderr
+    with cli_desk.read() as session:
+        case = services.get_case(session, code)
+        written = [e.note for e in services.case_events(session, case) if e.action == "note"]
+    expected = {f"{who}-{i}" for who in ("alice", "bob", "hank", "sue")[:writers] for i in range(notes)}
+    assert len(written) == writers * notes
+    assert set(written) == expected
+    # Every note bumped the version, one at a time: no update was lost.
+    assert case.version == 1 + writers * notes
+
+
+def test_concurrent_intake_never_shares_a_code(cli_desk: Desk, tmp_path: Path) -> None:
+    db = str(cli_desk.path)
+    results = race(
+        tmp_path / "go",
+        [
+            ["--db", db, "--as", who, "case", "new", "--channel", "hotline", "-d", f"{who} {{i}}"]
+            for who in ("alice", "bob", "hank")
+        ],
+        repeat=8,
+    )
+    codes = [line for r in results for line in r.stdout.split()]
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+    assert len(codes) == len(set(codes)) == 24
+    with cli_desk.read() as session:
+        assert session.exec(select(func.count()).select_from(Case)).one() == 24
+
+
+def test_backup_while_another_process_writes(cli_desk: Desk, tmp_path: Path) -> None:
+    db = str(cli_desk.path)
+    codes = [new_case(cli_desk) for _ in range(5)]
+    go = tmp_path / "go"
+    writer = subprocess.Popen(
+        [PYTHON, str(RACE), str(go), "150", "--db", db, "--as", "alice", "case", "note",
+         codes[0], "busy {i}"],  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    release(go, [writer])
+
+    def events() -> int:
+        with cli_desk.read() as session:
+            return session.exec(select(func.count()).select_from(Event)).one()
+
+    start = events()
+    deadline = time.monotonic() + 30
+    while events() < start + 10 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    target = tmp_path / "copy.db"
+    backup = run_kefu("--db", db, "backup", "--to", str(target))
+    during = events()
+    out, err = writer.communicate(timeout=120)
+    assert writer.returncode == 0, err
+    assert backup.returncode == 0, backup.stderr
+    assert backup.stdout.strip() == str(target)
+    assert during < start + 150, "the writer finished before the backup; nothing was tested"
+
+    raw = sqlite3.connect(target)
+    try:
+        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert raw.execute("PRAGMA application_id").fetchone()[0] == 0x4B454655
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        copied_cases = raw.execute("SELECT count(*) FROM cases").fetchone()[0]
+        copied_events = raw.execute("SELECT count(*) FROM events").fetchone()[0]
+        version = raw.execute("SELECT version FROM cases WHERE code = ?", (codes[0],)).fetchone()[0]
+        notes = raw.execute(
+            "SELECT count(*) FROM events WHERE action = 'note' AND case_id = "
+            "(SELECT id FROM cases WHERE code = ?)",
+            (codes[0],),
+        ).fetchone()[0]
+    finally:
+        raw.close()
+    assert copied_cases == 5
+    # A moment of the source: some but not all of the writer's notes, each with its version.
+    assert start < copied_events <= start + 150
+    assert version == 1 + notes
+    # kefu itself opens the copy.
+    listed = run_kefu("--db", str(target), "case", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    # And refuses to overwrite it.
+    again = run_kefu("--db", db, "backup", "--to", str(target))
+    assert again.returncode == 2 or again.returncode == 3
+    assert "already exists" in again.stderr
+
+
+def test_write_session_turns_a_long_lock_into_a_clear_error(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holding the write lock past the busy timeout: one sentence, no change."""
+    monkeypatch.setattr(kdb, "BUSY_TIMEOUT_S", 0.2)
+    engine = kdb.make_engine(str(desk.path))
+    holder = sqlite3.connect(desk.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(DatabaseError, match="stayed busy") as refused:
+            with kdb.write_session(engine) as session:
+                session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        assert refused.value.exit_code == 3
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        engine.dispose()
