@@ -200,16 +200,16 @@ class Profile(_Strict):
     def _cross_references(self) -> Profile:
         for severity in self.severities:
             if severity not in self.sla:
-                raise _LocatedError(("sla",), f"severity {severity} has no [sla.{severity}] table")
+                raise _LocatedError(
+                    ("severities", severity), f"severity {severity} has no [sla.{severity}] table"
+                )
         for key in self.sla:
             if key not in self.severities:
                 raise _LocatedError(("sla", key), f"[sla.{key}] names no severity in [severities]")
         for code, item in self.statutory.items():
             for category in item.categories:
                 if category not in self.taxonomy:
-                    raise _LocatedError(
-                        ("statutory", code, "categories"), f"unknown category {category!r}"
-                    )
+                    raise _LocatedError(("statutory", code, "categories"), f"unknown category {category!r}")
         return self
 
     # -- derived views -------------------------------------------------------------------
@@ -325,7 +325,9 @@ def load_profile_text(text: str, origin: str = "<policy>") -> Profile:
     except _LocatedError as exc:
         raise _describe(text, origin, exc.loc, str(exc)) from None
     except ValidationError as exc:
-        first = exc.errors()[0]
+        # A misspelt key shows up as "unknown key" plus "required but missing": name the typo.
+        errors = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")
+        first = errors[0]
         loc = first.get("loc", ())
         reason = first.get("msg", "invalid")
         if first.get("type") == "extra_forbidden":
