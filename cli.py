@@ -50,8 +50,7 @@ class KefuGroup(TyperGroup):
 
 app = typer.Typer(
     cls=KefuGroup,
-    help="kefu (客服): a complaint and after-sales case desk for the terminal.",
-    no_args_is_help=True,
+    no_args_is_help=True,  # the help text (with its example) is main_callback's docstring
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,

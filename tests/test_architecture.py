@@ -1,0 +1,103 @@
+"""The shape of the code (STYLE §1-§4): the core runs without any interface, and the interfaces
+hold no queries of their own.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import kefu.core
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = ("textual", "typer", "rich", "click", "kefu.tui", "kefu.cli")
+CORE_MODULES = sorted(
+    f"kefu.core.{m.name}"
+    for m in pkgutil.iter_modules(kefu.core.__path__)
+    if m.name != "migrations"
+)
+
+
+def test_core_modules_are_found() -> None:
+    assert {"kefu.core.services", "kefu.core.workflow", "kefu.core.db"} <= set(CORE_MODULES)
+
+
+def test_importing_the_core_loads_no_interface() -> None:
+    """Import every core module in a fresh interpreter and look at what came along."""
+    probe = (
+        "import importlib, json, sys\n"
+        f"for name in {CORE_MODULES!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    leaked = sorted(
+        name for name in loaded if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
+    )
+    assert leaked == [], f"kefu.core pulled in {leaked}"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against kefu.core's layout
+                base = "kefu.core" if path.parent.name == "core" else "kefu.core.x"
+                parts = base.split(".")[: len(base.split(".")) - node.level + 1]
+                names.add(".".join([*parts, node.module or ""]).rstrip("."))
+            elif node.module:
+                names.add(node.module)
+    return names
+
+
+def test_core_sources_import_no_interface_even_lazily() -> None:
+    """Imports inside functions do not show up in sys.modules until called: read the source."""
+    offenders = []
+    for path in sorted((ROOT / "core").rglob("*.py")):
+        for name in _imports(path):
+            top = name.replace("kefu.", "", 1) if name.startswith("kefu.") else name
+            if any(name == f or name.startswith(f + ".") for f in FORBIDDEN) or top in (
+                "tui",
+                "cli",
+            ):
+                offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert offenders == []
+
+
+QUERY = re.compile(r"\.exec\(|\.execute\(|exec_driver_sql\(|(?<![.\w])(select|text)\(")
+
+
+def test_interfaces_hold_no_queries() -> None:
+    """Queries live in core; the CLI and the TUI call core functions."""
+    sources = [ROOT / "cli.py", *sorted((ROOT / "tui").rglob("*.py"))]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sources
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if QUERY.search(line) and not line.lstrip().startswith("#")
+    ]
+    assert offenders == []
+
+
+def test_no_naive_clock_in_core() -> None:
+    """`now` is passed in; the core never reads the wall clock or builds naive datetimes."""
+    pattern = re.compile(r"datetime\.now\(\)|datetime\.utcnow\(|date\.today\(|time\.time\(")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "core").rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if pattern.search(line)
+    ]
+    assert offenders == []

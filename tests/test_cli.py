@@ -1,0 +1,333 @@
+"""The CLI contract (SPEC §10) through Typer's CliRunner: exit codes, one-line errors on stderr,
+JSON shapes on stdout, identity and `--as`, and help texts with examples.
+
+The desk is created the way a shop creates it, `kefu init --profile tests/data/mini.toml`, so
+the OS user running the tests becomes its admin.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MINI_PROFILE, NOW, make_desk
+from typer.main import get_command
+from typer.testing import CliRunner, Result
+
+from kefu.cli import app
+from kefu.core import services
+from kefu.core.identity import os_login
+
+ROOT_USER = os_login()
+OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
+runner = CliRunner(env={"COLUMNS": "200", "KEFU_DB": None})
+
+
+def kefu(db: Path, *args: str, who: str | None = None, **kwargs: Any) -> Result:
+    prefix = ["--db", str(db)] + (["--as", who] if who else [])
+    return runner.invoke(app, [*prefix, *args], **kwargs)
+
+
+def ok(result: Result) -> str:
+    assert result.exit_code == 0, f"exit {result.exit_code}: {result.stderr}{result.exception!r}"
+    return result.stdout
+
+
+def refused(result: Result, code: int = 2) -> str:
+    """The failure as the contract wants it: the exit code, one line on stderr, nothing else."""
+    assert result.exit_code == code, f"exit {result.exit_code}: {result.output}"
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    return lines[0]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "kefu.db"
+    result = runner.invoke(app, ["--db", str(path), "init", "--profile", str(MINI_PROFILE)])
+    assert result.exit_code == 0, result.output
+    assert f"{ROOT_USER} is its admin" in result.stderr
+    for name, role in [("alice", "agent"), ("bob", "agent"), ("carol", "classifier"),
+                       ("sue", "supervisor"), ("ana", "analyst")]:  # fmt: skip
+        ok(kefu(path, "user", "add", name, "--role", role, "--department", "cs"))
+    yield path
+
+
+def new_case(db: Path, *extra: str, who: str = "alice") -> str:
+    out = ok(kefu(db, "case", "new", "--channel", "hotline", "-d", "快递三天没有更新",
+                  "--phone", "13812345678", "--name", "张三", *extra, who=who))  # fmt: skip
+    code = out.strip()
+    assert re.fullmatch(r"T-\d{8}-\d{4}", code), out
+    return code
+
+
+def triaged_case(db: Path) -> str:
+    return new_case(db, "--category", "delay", "--party", "courier", "--department", "cs",
+                    "--severity", "P2")  # fmt: skip
+
+
+# -- success and shapes ------------------------------------------------------------------
+
+
+def test_init_makes_the_caller_admin(db: Path) -> None:
+    users = json.loads(ok(kefu(db, "user", "list", "--json")))
+    roles = {u["name"]: u["role"] for u in users}
+    assert roles == {ROOT_USER: "admin", "alice": "agent", "bob": "agent", "carol": "classifier",
+                     "sue": "supervisor", "ana": "analyst"}  # fmt: skip
+    # init refuses to overwrite a desk.
+    line = refused(runner.invoke(app, ["--db", str(db), "init", "--profile", str(MINI_PROFILE)]), 3)
+    assert "already exists" in line
+
+
+def test_case_show_json_shape(db: Path) -> None:
+    code = triaged_case(db)
+    ok(kefu(db, "case", "move", code, "claim", who="alice"))
+    ok(kefu(db, "case", "move", code, "wait", "--note", "等客户回复", who="alice"))
+    ok(kefu(db, "case", "move", code, "resume", who="alice"))
+    doc = json.loads(ok(kefu(db, "case", "show", code, "--json", who="alice")))
+    assert doc["code"] == code
+    assert (doc["status"], doc["category"], doc["severity"]) == ("in_progress", "delay", "P2")
+    assert OFFSET.match(doc["received_at"]), doc["received_at"]
+    assert set(doc["due"]) == {"first_response", "resolution"}
+    for clock in doc["due"].values():
+        assert OFFSET.match(clock["due"]), clock
+        assert clock["state"] in ("ok", "at_risk", "breached", "met", "met_late", "paused")
+    assert doc["customer"] == {"name": "张三", "phone": "13812345678", "email": None}
+    assert [e["action"] for e in doc["history"]] == ["create", "claim", "wait", "resume"]
+    for event in doc["history"]:
+        assert set(event) == {"at", "actor", "action", "from", "to", "changes", "note"}
+        assert OFFSET.match(event["at"])
+    wait = doc["history"][2]
+    assert (wait["actor"], wait["from"], wait["to"], wait["note"]) == (
+        "alice",
+        "in_progress",
+        "pending_customer",
+        "等客户回复",
+    )
+    assert wait["changes"]["status"] == ["in_progress", "pending_customer"]
+    # An analyst sees the same case masked.
+    masked = json.loads(ok(kefu(db, "case", "show", code.lower(), "--json", who="ana")))
+    assert masked["customer"] == {"name": "张*", "phone": "138****5678", "email": None}
+    assert masked["allowed_actions"] == []
+
+
+def test_case_list_json_is_one_document(db: Path) -> None:
+    codes = [new_case(db) for _ in range(3)]
+    result = kefu(db, "case", "list", "--json", who="carol")
+    rows = json.loads(ok(result))  # the whole of stdout parses: nothing else was printed
+    assert [r["code"] for r in rows] == codes[::-1]
+    assert all(OFFSET.match(r["received_at"]) for r in rows)
+    # The repeat-complaint notes went to stderr at intake, never into a listing.
+    assert json.loads(ok(kefu(db, "case", "list", "--json", "--status", "closed"))) == []
+
+
+def test_new_case_warns_about_a_repeat_on_stderr(db: Path) -> None:
+    first = new_case(db)
+    result = kefu(db, "case", "new", "--channel", "hotline", "-d", "又没到", "--phone",
+                  "13812345678", who="alice")  # fmt: skip
+    second = ok(result).strip()
+    assert result.stderr.strip() == f"note: repeat complaint, linked to {first}"
+    doc = json.loads(ok(kefu(db, "case", "show", second, "--json")))
+    assert doc["repeat_of"] == first
+    assert {"kind": "repeat", "code": first} in doc["links"]
+
+
+def test_lifecycle_through_the_cli(db: Path) -> None:
+    code = new_case(db)
+    steps = [
+        ("carol", ["triage", "--category", "延误", "--severity", "P3", "--complexity", "simple",
+                   "--party", "courier", "--department", "cs"], "triaged"),  # fmt: skip
+        ("alice", ["claim"], "in_progress"),
+        ("alice", ["propose", "--resolution", "compensation", "--amount", "500", "--kind", "cash"],
+         "pending_approval"),  # fmt: skip
+        ("sue", ["approve"], "resolved"),
+        ("alice", ["confirm", "--satisfied", "no"], "in_progress"),
+        ("alice", ["propose", "--resolution", "apology"], "resolved"),
+        ("alice", ["confirm", "--satisfied", "yes", "--score", "5"], "closed"),
+        ("sue", ["reopen", "--note", "客户回访不满意"], "in_progress"),
+    ]
+    for who, args, status in steps:
+        out = ok(kefu(db, "case", "move", code, *args, who=who))
+        assert out.startswith(f"{code}: {args[0]} → {status}"), out
+    ok(kefu(db, "case", "note", code, "已电话联系", "--contact", "call", who="alice"))
+    doc = json.loads(ok(kefu(db, "case", "show", code, "--json")))
+    assert doc["reopen_count"] == 2
+    assert doc["history"][-1]["action"] == "contact"
+    assert doc["first_response_at"] is not None
+
+
+def test_reject_duplicate_through_the_cli(db: Path) -> None:
+    original, duplicate = new_case(db), new_case(db)
+    out = ok(kefu(db, "case", "move", duplicate, "reject", "--reason", "duplicate",
+                  "--duplicate-of", original, who="carol"))  # fmt: skip
+    assert out.strip() == f"{duplicate}: reject → closed"
+    doc = json.loads(ok(kefu(db, "case", "show", original, "--json")))
+    assert {"kind": "duplicate_of_this", "code": duplicate} in doc["links"]
+
+
+# -- refusals ---------------------------------------------------------------------------
+
+
+def test_refusals_exit_2_with_one_line(db: Path) -> None:
+    code = new_case(db)
+    cases = [
+        (["case", "move", code, "claim"], "alice", f"kefu: {code}: cannot claim a case that is new"),
+        (["case", "move", code, "triage", "--category", "delay", "--severity", "P3",
+          "--complexity", "simple", "--party", "courier", "--department", "cs"], "ana",
+         f"kefu: {code}: an analyst may not triage a new case"),  # fmt: skip
+        (["case", "move", code, "triage", "--category", "delay"], "carol",
+         f"kefu: {code}: triage needs severity, complexity, party, department"),  # fmt: skip
+        (["case", "move", code, "reject", "--reason", "duplicate"], "carol",
+         "duplicate needs duplicate_of"),  # fmt: skip
+        (["case", "move", code, "fly"], "alice", "unknown action 'fly'"),
+        (["case", "move", "T-19990101-0001", "claim"], "alice", "no case 'T-19990101-0001'"),
+        (["case", "show", "T-19990101-0001"], "alice", "no case 'T-19990101-0001'"),
+        (["case", "list"], "nobody", "no kefu user named 'nobody'"),
+        (["case", "new", "--channel", "pigeon", "-d", "x"], "alice", "channel: unknown 'pigeon'"),
+        (["case", "new", "--channel", "hotline", "-d", "x", "--received-at", "yesterday"], "alice",
+         "--received-at 'yesterday' is not a date-time"),  # fmt: skip
+        (["case", "note", code, ""], "alice", "the note is empty"),
+        (["user", "add", "mallory", "--role", "admin"], "alice", "an agent may not add users"),
+        (["user", "add", "mallory", "--role", "wizard"], None, "unknown role 'wizard'"),
+        (["backup"], "alice", "an agent may not take backups"),
+    ]
+    before = json.loads(ok(kefu(db, "case", "show", code, "--json")))
+    for args, who, message in cases:
+        line = refused(kefu(db, *args, who=who))
+        assert message in line, (args, line)
+        assert line.startswith("kefu: ")
+    after = json.loads(ok(kefu(db, "case", "show", code, "--json")))
+    assert (after["version"], after["history"]) == (before["version"], before["history"])
+    assert len(json.loads(ok(kefu(db, "case", "list", "--json")))) == 1
+
+
+def test_bad_usage_exits_2(db: Path) -> None:
+    result = kefu(db, "case", "move")
+    assert result.exit_code == 2
+    assert "Missing argument" in result.stderr
+    result = kefu(db, "case", "move", "X", "propose", "--amount", "lots")
+    assert result.exit_code == 2 and "Invalid value for '--amount'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda p: p.write_text("not a database at all\n" * 50), "not a SQLite database"),
+        (lambda p: sqlite3.connect(p).execute("CREATE TABLE t (x)").connection.commit(),
+         "this SQLite file is not a kefu database"),  # fmt: skip
+        (lambda p: None, "no kefu database here"),
+    ],
+    ids=["text", "other-sqlite", "missing"],
+)
+def test_bad_database_file_exits_3(tmp_path: Path, make: Any, message: str) -> None:
+    path = tmp_path / "other.db"
+    make(path)
+    for args in (["case", "list", "--json"], ["user", "list"], ["case", "show", "X"]):
+        assert message in refused(kefu(path, *args), 3)
+
+
+def test_policy_check_names_file_and_line(tmp_path: Path) -> None:
+    text = MINI_PROFILE.read_text(encoding="utf-8")
+    broken = tmp_path / "broken.toml"
+    broken.write_text(text.replace("approval_threshold = 200", 'approval_threshold = "lots"'))
+    line_no = broken.read_text().splitlines().index('approval_threshold = "lots"') + 1
+    line = refused(runner.invoke(app, ["policy", "check", str(broken)]))
+    assert line.startswith(f"kefu: {broken}, line {line_no}: compensation.approval_threshold")
+    # Not TOML at all: the parser's line and column.
+    broken.write_text('[profile]\nname = "x\n')
+    line = refused(runner.invoke(app, ["policy", "check", str(broken)]))
+    assert str(broken) in line and "not valid TOML" in line and "line 2" in line
+    # A good file passes.
+    out = ok(runner.invoke(app, ["policy", "check", str(MINI_PROFILE)]))
+    assert out.startswith(f"{MINI_PROFILE}: ok (mini")
+
+
+# -- identity ---------------------------------------------------------------------------
+
+
+def test_os_user_who_is_not_a_kefu_user_is_told_how_to_get_in(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path / "kefu.db")  # its admin is "admin", not the OS user
+    desk.engine.dispose()
+    line = refused(kefu(desk.path, "case", "list"))
+    assert line == (
+        f"kefu: OS user {ROOT_USER!r} is not a kefu user here; an admin can add you with "
+        f"`kefu user add {ROOT_USER} --role agent`"
+    )
+    # --as does not help someone who is nobody.
+    assert "is not a kefu user" in refused(kefu(desk.path, "case", "list", who="admin"))
+
+
+def test_as_is_honoured_only_for_admins(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path / "kefu.db")
+    with desk.write() as session:
+        services.add_user(session=session, actor=desk.user("admin"), name=ROOT_USER,
+                          role="agent", now=NOW)  # fmt: skip
+    desk.engine.dispose()
+    line = refused(kefu(desk.path, "case", "list", who="sue"))
+    assert line == f"kefu: --as is for admins; {ROOT_USER} is an agent"
+    # Acting as oneself is fine, and the environment cannot pretend to be someone else.
+    code = ok(kefu(desk.path, "case", "new", "--channel", "hotline", "-d", "x",
+                   env={"USER": "sue", "LOGNAME": "sue"})).strip()  # fmt: skip
+    doc = json.loads(ok(kefu(desk.path, "case", "show", code, "--json", who=ROOT_USER)))
+    assert doc["created_by"] == ROOT_USER
+    assert doc["history"][0]["actor"] == ROOT_USER
+
+
+def test_admin_acts_as_another_user(db: Path) -> None:
+    code = triaged_case(db)
+    out = ok(kefu(db, "case", "move", code, "claim", who="bob"))
+    assert out.strip() == f"{code}: claim → in_progress (owner bob)"
+    doc = json.loads(ok(kefu(db, "case", "show", code, "--json")))
+    assert doc["history"][-1]["actor"] == "bob"
+
+
+# -- help -------------------------------------------------------------------------------
+
+
+def _is_group(command: Any) -> bool:
+    # Typer 0.29 vendors its own click: test the shape, not the class.
+    return isinstance(getattr(command, "commands", None), dict)
+
+
+def _commands() -> list[tuple[list[str], Any]]:
+    found: list[tuple[list[str], Any]] = []
+
+    def walk(path: list[str], command: Any) -> None:
+        found.append((path, command))
+        if _is_group(command):
+            for name, sub in command.commands.items():
+                walk([*path, name], sub)
+
+    walk([], get_command(app))
+    return found
+
+
+COMMANDS = _commands()
+
+
+@pytest.mark.parametrize("path,command", COMMANDS, ids=[" ".join(p) or "kefu" for p, _ in COMMANDS])
+def test_every_command_has_a_summary_and_an_example(path: list[str], command: Any) -> None:
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    summary = " ".join((command.help or "").strip().split("\n\n")[0].split())
+    assert summary, f"kefu {' '.join(path)} has no summary"
+    assert len(summary) <= 150 and summary.count(". ") == 0, f"not a one-line summary: {summary}"
+    # The help is wrapped to the terminal's width (even inside hyphenated words).
+    assert "".join(summary.split()) in "".join(result.stdout.split())
+    if not _is_group(command) or not path:
+        assert "Example:" in result.stdout, f"kefu {' '.join(path)} has no example"
+        example = result.stdout.split("Example:", 1)[1].strip().split("\n\n")[0]
+        assert "kefu" in example and (not path or path[-1] in example), example
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.startswith("kefu ")
