@@ -737,6 +737,151 @@ def doctor(
         raise typer.Exit(1)
 
 
+# -- SLA check and revisits (cron) ---------------------------------------------------------
+
+sla_app = typer.Typer(help="SLA clocks: record breaches, escalate, auto-close.", no_args_is_help=True)
+revisit_app = typer.Typer(help="Revisit calls after closure (回访).", no_args_is_help=True)
+app.add_typer(sla_app, name="sla")
+app.add_typer(revisit_app, name="revisit")
+
+
+def _system_actor(ctx: typer.Context, as_of: str | None) -> tuple[Engine, User, datetime | None]:
+    """The engine, the acting user (detached) and --as-of read in the policy's time zone."""
+    engine = engine_for(ctx)
+    with kdb.read_session(engine) as session:
+        actor = services.resolve_actor(session, os_login(), _settings(ctx).as_user)
+        _, profile = services.policy_in_force(session, now_utc())
+        session.expunge(actor)
+    when = services.parse_when(as_of, profile.calendar.timezone, "--as-of") if as_of else None
+    return engine, actor, when
+
+
+@sla_app.command("check")
+def sla_check(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Evaluate at this time (ISO 8601; default now).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """Check every open case's clocks: record new breaches once, escalate, auto-close; exit 1 if
+    any open case is breached.
+
+    Example: */5 * * * * kefu --db /srv/kefu.db sla check --json >> /var/log/kefu-sla.jsonl
+    """
+    from .core import slacheck
+
+    engine, actor, when = _system_actor(ctx, as_of)
+    now = now_utc()
+    report = slacheck.check_sla(engine=engine, actor=actor, now=now, as_of=when or now)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        _print_sla_report(report)
+    if report.any_breached:
+        raise typer.Exit(1)
+
+
+def _print_sla_report(report: Any) -> None:
+    from .core.slacheck import duration_text
+
+    if report.breached:
+        table = Table("code", "clock", "due", "overdue by", "owner", "department", "")
+        for row in report.breached:
+            mark = "escalated" if row.escalated else ("new" if row.new else "")
+            table.add_row(
+                row.code,
+                row.clock,
+                row.due_text(),
+                duration_text(row.minutes),
+                row.owner or "",
+                row.department or "",
+                mark,
+            )
+        out.print(table)
+    if report.at_risk:
+        table = Table("code", "clock (at risk)", "due", "left", "owner", "department")
+        for row in report.at_risk:
+            table.add_row(
+                row.code,
+                row.clock,
+                row.due_text(),
+                duration_text(row.minutes),
+                row.owner or "",
+                row.department or "",
+            )
+        out.print(table)
+    for closed in report.auto_closed:
+        out.print(f"{closed.code}: closed, no answer within the confirmation window", markup=False)
+    breached_cases = len({r.code for r in report.breached})
+    err.print(
+        f"{breached_cases} case(s) breached, {len(report.new_breaches)} new breach(es) recorded, "
+        f"{len(report.escalated)} escalated, {len(report.auto_closed)} auto-closed, "
+        f"{len({r.code for r in report.at_risk})} at risk",
+        markup=False,
+    )
+
+
+@revisit_app.command("schedule")
+def revisit_schedule(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Treat this time as now (ISO 8601).")
+    ] = None,
+) -> None:
+    """Make revisits whose time has come visible in the due queue (for cron).
+
+    Example: 0 8 * * * kefu --db /srv/kefu.db revisit schedule
+    """
+    from .core import revisits
+
+    now = now_utc()
+    with acting(ctx, write=True) as (session, actor):
+        _, profile = services.policy_in_force(session, now)
+        when = (
+            services.parse_when(as_of, profile.calendar.timezone, "--as-of") if as_of else None
+        )
+        run = revisits.mark_due_revisits(session=session, actor=actor, now=now, as_of=when)
+    typer.echo(f"{len(run.became_due)} revisit(s) now due")
+    if run.cancelled:
+        err.print(
+            f"{len(run.cancelled)} revisit(s) cancelled (case reopened): "
+            + ", ".join(run.cancelled),
+            markup=False,
+        )
+
+
+@revisit_app.command("due")
+def revisit_due(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """List the revisit calls that are due, oldest first.
+
+    Example: kefu revisit due --json
+    """
+    from .core import revisits
+
+    with acting(ctx, write=False) as (session, actor):
+        rows = revisits.due_revisits(session, actor)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("code", "customer", "phone", "due", "attempts", "owner")
+    for r in rows:
+        table.add_row(
+            r["code"],
+            r["customer"]["name"] or "",
+            r["customer"]["phone"] or "",
+            (r["due_at"] or "")[:16].replace("T", " "),
+            f"{r['attempts']}/{r['attempts_allowed']}",
+            r["owner"] or "",
+        )
+    out.print(table)
+    if not rows:
+        err.print("no revisits due", markup=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -228,3 +228,16 @@ class Breach(SQLModel, table=True):
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     department: str | None = Field(default=None, max_length=50)
+
+
+# Indexes for the SLA clocks (migration 0002): `kefu sla check` searches open cases by status
+# and deadline, and resolved cases by when they were resolved, never by walking every case.
+_cases = SQLModel.metadata.tables["cases"]
+Index(
+    "ix_cases_first_response_due",
+    _cases.c.status,
+    _cases.c.first_response_at,
+    _cases.c.due_first_response,
+)
+Index("ix_cases_coordination_due", _cases.c.status, _cases.c.due_coordination)
+Index("ix_cases_status_resolved", _cases.c.status, _cases.c.resolved_at)

@@ -566,6 +566,7 @@ def _clock_input(case: Case, pauses: list[sla.Pause]) -> sla.ClockInput:
         complexity=case.complexity,
         escalated_at=case.escalated_at,
         pauses=pauses,
+        first_response_at=case.first_response_at,
     )
 
 
@@ -971,9 +972,18 @@ def _do_reopen(session, case, profile, actor, now, fields, changes):  # type: ig
 
 
 def _do_revisit(session, case, profile, actor, now, fields, changes):  # type: ignore[no-untyped-def]
+    """Record a revisit call (SPEC §6): satisfied closes it; unsatisfied reopens the case with
+    the reason; unreachable retries after `revisit.retry_after` until `revisit.attempts` calls
+    have been made, then ends the revisit as unreachable."""
     outcome = str(fields["outcome"]).strip().casefold()
     if outcome not in REVISIT_OUTCOMES:
         raise InvalidInput(f"outcome must be one of: {', '.join(REVISIT_OUTCOMES)}")
+    note = _text(fields.get("note"), "note")
+    score = _as_score(fields.get("score"))
+    if outcome == "unsatisfied" and not note:
+        raise InvalidInput(f"{case.code}: an unsatisfied revisit needs the reason in --note")
+    if outcome == "unreachable" and score is not None:
+        raise InvalidInput(f"{case.code}: an unreachable customer gives no score")
     revisit = session.exec(
         select(Revisit)
         .where(Revisit.case_id == case.id, col(Revisit.status).in_(["scheduled", "due"]))
@@ -982,14 +992,13 @@ def _do_revisit(session, case, profile, actor, now, fields, changes):  # type: i
     if revisit is None:
         raise Refused(f"{case.code} has no revisit waiting")
     if revisit.due_at > now:
-        raise Refused(
-            f"{case.code}: the revisit is not due until {revisit.due_at:%Y-%m-%d %H:%M} UTC"
-        )
-    note = _text(fields.get("note"), "note")
+        local = profile.work_calendar.local(revisit.due_at)
+        raise Refused(f"{case.code}: the revisit is not due until {local:%Y-%m-%d %H:%M %z}")
     revisit.updated_at = now
     revisit.note = note
+    revisit.attempts += 1
+    changes["revisit_attempts"] = (revisit.attempts - 1, revisit.attempts)
     if outcome == "unreachable":
-        revisit.attempts += 1
         if revisit.attempts >= profile.revisit.attempts:
             revisit.status = "unreachable"
             revisit.outcome = "unreachable"
@@ -999,18 +1008,14 @@ def _do_revisit(session, case, profile, actor, now, fields, changes):  # type: i
             retry = Duration.parse(profile.revisit.retry_after)
             revisit.due_at = profile.work_calendar.add(now, retry)
             changes["revisit_retry_at"] = (None, revisit.due_at)
-        changes["revisit_attempts"] = (revisit.attempts - 1, revisit.attempts)
         return Status.CLOSED
-    revisit.attempts += 1
     revisit.status = "done"
     revisit.outcome = outcome
     _set(case, changes, revisit_outcome=outcome)
-    if fields.get("score") not in (None, ""):
-        _set(case, changes, satisfaction_score=_as_score(fields.get("score")))
+    if score is not None:
+        _set(case, changes, satisfaction_score=score)
     if outcome == "satisfied":
         return Status.CLOSED
-    if not note:
-        raise InvalidInput(f"{case.code}: an unsatisfied revisit needs the reason in note")
     _set(
         case,
         changes,
@@ -1046,8 +1051,16 @@ def _mark_first_response(case: Case, now: datetime, changes: dict[str, tuple[Any
 
 
 def schedule_revisit(session: Session, case: Case, profile: Profile, now: datetime) -> Revisit:
-    """Closing a case schedules its revisit at the policy's delay (SPEC §6)."""
+    """Closing a case schedules its revisit at the policy's delay (SPEC §6); a revisit still
+    waiting from an earlier closing is cancelled, so a case has one revisit waiting at most."""
     assert case.id is not None
+    for earlier in session.exec(
+        select(Revisit).where(
+            Revisit.case_id == case.id, col(Revisit.status).in_(["scheduled", "due"])
+        )
+    ).all():
+        earlier.status = "cancelled"
+        earlier.updated_at = now
     due = profile.work_calendar.add(now, Duration.parse(profile.revisit.delay))
     revisit = Revisit(case_id=case.id, due_at=due, created_at=now, updated_at=now)
     session.add(revisit)

@@ -6,13 +6,14 @@ never disagree about what a user may see or which deadline is at risk.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from . import services, sla
-from .models import Case, Revisit, User
+from .models import Case, Event, Revisit, User
 from .policy import Profile
 from .workflow import Status, allowed_actions, status_label
 
@@ -24,7 +25,12 @@ def iso(value: datetime | None, profile: Profile) -> str | None:
     return profile.work_calendar.local(value).isoformat(timespec="seconds")
 
 
-def deadline_states(case: Case, profile: Profile, now: datetime) -> dict[str, sla.ClockState]:
+def deadline_states(
+    case: Case, profile: Profile, now: datetime, *, coordinated_at: datetime | None = None
+) -> dict[str, sla.ClockState]:
+    """How each deadline stands at `now`. `coordinated_at` (from the history, see
+    `coordination_end`) is when an escalated case was picked up again; without it the
+    case's last update stands in, which a later note pushes past the deadline."""
     targets = profile.sla_targets(case.severity, case.complexity)
     calendar = profile.work_calendar
     paused = case.status == Status.PENDING_CUSTOMER
@@ -56,7 +62,7 @@ def deadline_states(case: Case, profile: Profile, now: datetime) -> dict[str, sl
             "coordination",
             case.escalated_at,
             case.due_coordination,
-            _coordination_met(case) or (case.closed_at if closed else None),
+            coordinated_at or _coordination_met(case) or (case.closed_at if closed else None),
             targets.get("coordination"),
             now,
             paused,
@@ -71,6 +77,20 @@ def _coordination_met(case: Case) -> datetime | None:
         return None
     if case.status != Status.ESCALATED:
         return case.updated_at
+    return None
+
+
+def coordination_end(case: Case, events: Sequence[Event]) -> datetime | None:
+    """When the latest escalation ended: the first event after it that left `escalated`."""
+    if case.escalated_at is None or case.status == Status.ESCALATED:
+        return None
+    for event in events:
+        if (
+            event.at >= case.escalated_at
+            and event.from_status == Status.ESCALATED
+            and event.to_status != Status.ESCALATED
+        ):
+            return event.at
     return None
 
 
@@ -94,10 +114,17 @@ def customer_view(case: Case, viewer: User) -> dict[str, str | None]:
     }
 
 
-def case_summary(case: Case, profile: Profile, viewer: User, now: datetime) -> dict[str, Any]:
+def case_summary(
+    case: Case,
+    profile: Profile,
+    viewer: User,
+    now: datetime,
+    *,
+    coordinated_at: datetime | None = None,
+) -> dict[str, Any]:
     """One row of a queue or `case list --json`."""
     lang = profile.profile.language
-    states = deadline_states(case, profile, now)
+    states = deadline_states(case, profile, now, coordinated_at=coordinated_at)
     return {
         "code": case.code,
         "status": case.status,
@@ -126,8 +153,10 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> di
     """Everything about a case for `case show --json` and the TUI case screen."""
     profile = services.case_profile(session, case)
     lang = profile.profile.language
-    summary = case_summary(case, profile, viewer, now)
     events = services.case_events(session, case)
+    summary = case_summary(
+        case, profile, viewer, now, coordinated_at=coordination_end(case, events)
+    )
     revisits = session.exec(
         select(Revisit).where(Revisit.case_id == case.id).order_by(col(Revisit.id))
     ).all()

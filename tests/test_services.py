@@ -240,6 +240,24 @@ def test_p1_is_escalated_on_intake(desk: Desk) -> None:
     assert move(desk, code, "claim", "hank", sh(24, 10, 5)).owner == "hank"
 
 
+def test_coordination_met_stays_met_after_later_changes(desk: Desk) -> None:
+    """Coordination ends when the escalated case is picked up; a note hours later is no part
+    of it (the case's updated_at moves on, the history does not)."""
+    code = new_case(desk, now=sh(24, 10), severity="P1", category="damage", party="station",
+                    department="ops")  # fmt: skip
+    move(desk, code, "claim", "hank", sh(24, 10, 30))
+    with desk.write() as session:
+        services.add_note(session=session, code=code, actor=desk.user("hank"),
+                          now=sh(24, 15), text="called the station")  # fmt: skip
+    with desk.read() as session:
+        case = services.get_case(session, code)
+        coordination = views.case_detail(session, case, desk.user("hank"), sh(24, 15, 5))["due"][
+            "coordination"
+        ]
+    assert coordination["state"] == "met"
+    assert coordination["met_at"] == "2026-11-24T10:30:00+08:00"
+
+
 def test_unclassified_p1_is_escalated_too(desk: Desk) -> None:
     code = new_case(desk, now=sh(24, 10), severity="P1")
     assert load(desk, code).status == Status.ESCALATED
