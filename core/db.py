@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from .errors import DatabaseError
+from .errors import DatabaseError, InvalidInput
 
 APPLICATION_ID = 0x4B454655  # "KEFU"
 BUSY_TIMEOUT_S = 15.0
@@ -211,21 +211,35 @@ def create_database(db: str) -> Engine:
 
 
 def backup_sqlite(engine: Engine, target: Path) -> None:
-    """A consistent online copy through SQLite's backup API (readers and writers keep going)."""
+    """A consistent online copy through SQLite's backup API (readers and writers keep going).
+
+    The copy is written beside the target and renamed into place when complete, so a failed
+    backup (full disk, unwritable directory) never leaves a half file under the target name."""
     path = _sqlite_path(engine)
     if path is None:
         raise DatabaseError("kefu backup copies SQLite files; use pg_dump for PostgreSQL")
     if target.exists():
-        raise DatabaseError(f"{target} already exists; choose another --to")
+        raise InvalidInput(f"{target} already exists; choose another --to")
+    if not target.parent.is_dir():
+        raise InvalidInput(f"{target.parent} is not a directory; choose another --to")
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
     source = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
-    dest = sqlite3.connect(str(target))
     try:
-        with dest:
-            source.backup(dest)
-        dest.execute("PRAGMA journal_mode = WAL")
+        dest = sqlite3.connect(str(partial))
+        try:
+            with dest:
+                source.backup(dest)
+            dest.execute("PRAGMA journal_mode = WAL")
+        finally:
+            dest.close()
+        partial.replace(target)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"backup to {target} failed: {exc}; nothing was written") from None
     finally:
-        dest.close()
         source.close()
+        for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+            leftover.unlink(missing_ok=True)
 
 
 def integrity_check(engine: Engine) -> list[str]:

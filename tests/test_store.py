@@ -391,8 +391,16 @@ def test_backup_while_another_process_writes(cli_desk: Desk, tmp_path: Path) -> 
     assert listed.returncode == 0, listed.stderr
     # And refuses to overwrite it.
     again = run_kefu("--db", db, "backup", "--to", str(target))
-    assert again.returncode == 2 or again.returncode == 3
-    assert "already exists" in again.stderr
+    assert again.returncode == 2
+    assert again.stderr.strip() == f"kefu: {target} already exists; choose another --to"
+    # Nowhere to write: one line, no traceback, nothing left behind.
+    nowhere = tmp_path / "no-such-dir" / "copy.db"
+    failed = run_kefu("--db", db, "backup", "--to", str(nowhere))
+    assert failed.returncode == 2
+    assert failed.stderr.strip().splitlines() == [
+        f"kefu: {nowhere.parent} is not a directory; choose another --to"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir() if "copy" in p.name) == ["copy.db"]
 
 
 def test_write_session_turns_a_long_lock_into_a_clear_error(
