@@ -471,3 +471,44 @@ def test_every_refusal_is_a_kefu_error_with_one_sentence(shared_desk: Desk) -> N
         assert "\n" not in str(refused.value)
         assert refused.value.exit_code == 2
     assert issubclass(PermissionDenied, Refused)
+
+
+CAUGHT_REFUSALS = [
+    ("triage", Status.NEW, {**GOOD_FIELDS["triage"], "department": "no-such-team"}),
+    ("triage", Status.NEW, {**GOOD_FIELDS["triage"], "subcategory": "lost"}),
+    ("propose", Status.IN_PROGRESS, {**_big_comp(), "compensation_kind": "bitcoin"}),
+    ("propose", Status.IN_PROGRESS, {"resolution": "compensation", "amount": -5}),
+    ("confirm", Status.RESOLVED, {"satisfied": "yes", "score": 9}),
+    ("confirm", Status.RESOLVED, {"satisfied": "perhaps"}),
+    ("reject", Status.NEW, {"reason": "duplicate", "duplicate_of": "T-19990101-0001"}),
+    ("reject", Status.NEW, {"reason": "spam", "duplicate_of": "T-19990101-0001"}),
+    ("assign", Status.TRIAGED, {"owner": "ana"}),
+    ("revisit", Status.CLOSED, {"outcome": "delighted"}),
+]
+
+
+@pytest.mark.parametrize(
+    "action,status,fields",
+    CAUGHT_REFUSALS,
+    ids=[f"{a}-{i}" for i, (a, _, _) in enumerate(CAUGHT_REFUSALS)],
+)
+def test_refusal_caught_inside_the_transaction_commits_nothing(
+    shared_desk: Desk, action: str, status: Status, fields: dict[str, Any]
+) -> None:
+    """A screen that catches the refusal and lets its transaction commit must still find the
+    case untouched: handlers check everything before they assign anything."""
+    desk = shared_desk
+    code = case_in(desk, status, owner="alice")
+    before = snapshot(desk, code)
+    with desk.write() as session:
+        with pytest.raises(KefuError):
+            services.move_case(
+                session=session,
+                code=code,
+                action=action,
+                actor=desk.user("sue"),
+                now=LATER,
+                **fields,
+            )
+        # no rollback: the write session commits whatever the refused call left behind
+    assert snapshot(desk, code) == before
