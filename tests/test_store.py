@@ -8,6 +8,7 @@ each other, as two agents pressing Enter at once would.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -303,12 +304,19 @@ def test_burst_of_writers_loses_no_event(cli_desk: Desk, tmp_path: Path) -> None
         [
             ["--db", db, "--as", who, "case", "note", code, f"{who}-{{i}}"]
             for who in ("alice", "bob", "hank", "sue")[:writers]
-        ],
+        ]
+        # and a reader listing all the while: WAL readers never wait for the writers
+        + [["--db", db, "--as", "ana", "case", "show", code, "--json"]],
         repeat=notes,
     )
     for r in results:
         assert r.returncode == 0, r.stderr
         assert "locked" not in r.stderr
+    shown = [json.loads(doc) for doc in results[-1].stdout.replace("}\n{", "}\x00{").split("\x00")]
+    assert len(shown) == notes
+    versions = [doc["version"] for doc in shown]
+    assert versions == sorted(versions)  # each read saw a committed, never-receding state
+    assert all(len(doc["history"]) == doc["version"] for doc in shown)
     with cli_desk.read() as session:
         case = services.get_case(session, code)
         written = [e.note for e in services.case_events(session, case) if e.action == "note"]
