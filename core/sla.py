@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .calendar import Duration, WorkCalendar
+from .calendar import END_OF_DAY, Duration, WorkCalendar
 from .policy import Profile
 
 CLOCKS = ("first_response", "resolution", "coordination")
@@ -30,16 +30,23 @@ def base_deadline(calendar: WorkCalendar, start: datetime, target: Duration) -> 
 
 
 def shifted(
-    calendar: WorkCalendar, due: datetime, target: Duration, pauses: Iterable[Pause], now: datetime
+    calendar: WorkCalendar,
+    due: datetime,
+    target: Duration,
+    pauses: Iterable[Pause],
+    now: datetime,
+    clock_start: datetime | None = None,
 ) -> datetime:
-    """`due` moved later by each finished (or, up to `now`, ongoing) pause that began before it."""
+    """`due` moved later by each finished (or, up to `now`, ongoing) pause that began before it;
+    only the part of a pause after `clock_start` counts (a clock cannot pause before it runs)."""
     for pause in pauses:
         if pause.start >= due:
             continue
+        begin = pause.start if clock_start is None else max(pause.start, clock_start)
         end = pause.end or now
-        if end <= pause.start:
+        if end <= begin:
             continue
-        amount = calendar.elapsed(pause.start, end, target.clock)
+        amount = calendar.elapsed(begin, end, target.clock)
         due = calendar.shift(due, amount, target.clock)
     return due
 
@@ -53,12 +60,18 @@ class ClockInput:
     complexity: str
     escalated_at: datetime | None
     pauses: Sequence[Pause]
+    first_response_at: datetime | None = None
+    """When the first response was given: only pauses over by then move that clock."""
 
 
 def compute_deadlines(
     profile: Profile, inputs: ClockInput, now: datetime
 ) -> dict[str, datetime | None]:
-    """The three deadlines under `profile` (finished pauses applied; an open pause not yet)."""
+    """The three deadlines under `profile` (finished pauses applied; an open pause not yet).
+
+    Only running clocks pause: a pause over before escalation leaves coordination alone, and
+    one not over when the first response was given leaves the first-response deadline alone.
+    """
     calendar = profile.work_calendar
     targets = profile.sla_targets(inputs.severity, inputs.complexity)
     finished = [p for p in inputs.pauses if p.end is not None]
@@ -70,7 +83,11 @@ def compute_deadlines(
             result[clock] = None
             continue
         due = base_deadline(calendar, start, target)
-        result[clock] = shifted(calendar, due, target, finished, now)
+        pauses = finished
+        if clock == "first_response" and inputs.first_response_at is not None:
+            met = inputs.first_response_at
+            pauses = [p for p in finished if p.end is not None and p.end <= met]
+        result[clock] = shifted(calendar, due, target, pauses, now, clock_start=start)
     return result
 
 
@@ -110,6 +127,34 @@ class ClockState:
         }
 
 
+def allowance_minutes(calendar: WorkCalendar, start: datetime, target: Duration) -> float:
+    """The time a target grants from `start`, on the target's own clock, pauses excluded.
+
+    `15m` grants 15 wall minutes and `4bh` 240 business minutes wherever it starts; `3wd`
+    grants the business minutes from `start` to the close of the third working day after it.
+    """
+    return calendar.elapsed(start, calendar.add(start, target), target.clock)
+
+
+def allowance_bound_minutes(calendar: WorkCalendar, target: Duration) -> float:
+    """An upper bound of `allowance_minutes` for any start (used to bound at-risk searches)."""
+    if target.minutes is not None:
+        return float(target.minutes)
+    day = 0.0
+    for start, end in calendar.business_hours:
+        end_minutes = 24 * 60 if end == END_OF_DAY else end.hour * 60 + end.minute
+        day += end_minutes - (start.hour * 60 + start.minute)
+    # The receipt day's remainder plus N working days; an hour a day spare for DST days.
+    return (target.amount + 1) * (day + 60)
+
+
+def minimum_wall_minutes(target: Duration) -> float:
+    """A lower bound of the wall-clock time `target` takes from any start."""
+    if target.minutes is not None:
+        return float(target.minutes)  # business minutes never pass faster than wall minutes
+    return max(0, target.amount - 1) * 24 * 60.0
+
+
 def clock_state(
     calendar: WorkCalendar,
     clock: str,
@@ -120,6 +165,8 @@ def clock_state(
     now: datetime,
     paused: bool,
 ) -> ClockState:
+    """Where one deadline stands at `now`: met, breached, paused, at risk (80 % of the
+    allowance used, time spent paused not counted) or ok."""
     if due is None or start is None or target is None:
         return ClockState(clock, due, met_at, "none", None)
     if met_at is not None:
@@ -133,7 +180,7 @@ def clock_state(
         return ClockState(clock, due, None, "paused", remaining)
     if now >= due:
         return ClockState(clock, due, None, "breached", remaining)
-    span = calendar.elapsed(start, due, target.clock)
-    used = span - remaining
-    at_risk = span > 0 and used / span >= AT_RISK_FRACTION
+    span = allowance_minutes(calendar, start, target)
+    # A microsecond of slack so that exactly 80 % counts despite float rounding.
+    at_risk = span > 0 and remaining <= (1 - AT_RISK_FRACTION) * span + 1e-6
     return ClockState(clock, due, None, "at_risk" if at_risk else "ok", remaining)

@@ -1,0 +1,110 @@
+"""Revisits (回访, SPEC §6): which follow-up calls are due, for cron and for the agents' queue.
+
+Closing a case (confirmed, or unanswered past the confirmation window) schedules a revisit at
+the policy's delay (`services.schedule_revisit`). `mark_due_revisits` — `kefu revisit schedule`
+from cron — turns scheduled revisits whose time has come into `due` ones, and cancels those
+whose case was reopened meanwhile; `due_revisits` lists the queue. The call's outcome is
+recorded with the `revisit` transition (`kefu case move CODE revisit --outcome ...`).
+
+Revisit states: scheduled → due → done | unreachable; an unreachable call short of the
+policy's attempts goes back to scheduled at `retry_after`; cancelled when the case reopens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from . import services, views
+from .errors import InvalidInput, PermissionDenied
+from .models import Case, Revisit, User
+from .workflow import SUPERVISING, Status
+
+WAITING = ("scheduled", "due")
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+@dataclass
+class ScheduleRun:
+    """What one `kefu revisit schedule` changed."""
+
+    as_of: datetime
+    became_due: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+
+
+def mark_due_revisits(
+    *, session: Session, actor: User, now: datetime, as_of: datetime | None = None
+) -> ScheduleRun:
+    """Make scheduled revisits whose time has come (by `as_of`, default now) visible as due;
+    cancel waiting revisits whose case is no longer closed. Admins and supervisors only."""
+    if actor.role not in SUPERVISING:
+        raise PermissionDenied(
+            f"a {actor.role} may not schedule revisits (roles allowed: admin, supervisor)"
+        )
+    as_of = now if as_of is None else as_of
+    if as_of.tzinfo is None:
+        raise InvalidInput("--as-of needs a time zone")
+    if as_of > now + FUTURE_SLACK:
+        raise InvalidInput(
+            f"--as-of {as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC is in the future; "
+            "revisits become due only when their time has come"
+        )
+    run = ScheduleRun(as_of=as_of)
+    reopened = session.exec(
+        select(Revisit, Case.code)
+        .join(Case, col(Case.id) == col(Revisit.case_id))
+        .where(col(Revisit.status).in_(WAITING), col(Case.status) != Status.CLOSED)
+    ).all()
+    for revisit, code in reopened:
+        revisit.status = "cancelled"
+        revisit.updated_at = now
+        revisit.note = "cancelled: the case was reopened before the revisit"
+        run.cancelled.append(code)
+    ready = session.exec(
+        select(Revisit, Case.code)
+        .join(Case, col(Case.id) == col(Revisit.case_id))
+        .where(
+            col(Revisit.status) == "scheduled",
+            col(Revisit.due_at) <= as_of,
+            col(Case.status) == Status.CLOSED,
+        )
+        .order_by(col(Revisit.due_at), col(Revisit.id))
+    ).all()
+    for revisit, code in ready:
+        revisit.status = "due"
+        revisit.updated_at = now
+        run.became_due.append(code)
+    session.flush()
+    return run
+
+
+def due_revisits(session: Session, viewer: User, *, limit: int = 1000) -> list[dict[str, Any]]:
+    """The revisit queue: due calls, oldest first, customers masked as the viewer's role needs."""
+    rows = session.exec(
+        select(Revisit, Case)
+        .join(Case, col(Case.id) == col(Revisit.case_id))
+        .where(col(Revisit.status) == "due", col(Case.status) == Status.CLOSED)
+        .order_by(col(Revisit.due_at), col(Revisit.id))
+        .limit(limit)
+    ).all()
+    queue = []
+    for revisit, case in rows:
+        profile = services.case_profile(session, case)
+        queue.append(
+            {
+                "code": case.code,
+                "customer": views.customer_view(case, viewer),
+                "due_at": views.iso(revisit.due_at, profile),
+                "attempts": revisit.attempts,
+                "attempts_allowed": profile.revisit.attempts,
+                "owner": case.owner,
+                "department": case.department,
+                "close_reason": case.close_reason,
+                "closed_at": views.iso(case.closed_at, profile),
+            }
+        )
+    return queue

@@ -1,0 +1,633 @@
+"""`kefu sla check`: the cron job that watches every open case's clocks (SPEC §5).
+
+One run, at an instant `as_of`:
+
+1. records each deadline found passed while unmet as a breach, exactly once (a row in
+   `breaches` keyed by case, clock and due time, and a `breach` event on the case by the
+   system actor), so re-running is a no-op;
+2. escalates a breached case per the policy it was opened under (`escalation.on_breach`): a
+   case in new / triaged / in_progress goes to escalated through the same core path as the
+   `escalate` transition, in the same transaction as the breach it answers;
+3. closes resolved cases whose confirmation window has passed without an answer
+   (close reason `no_answer`), scheduling their revisit like a confirmed close;
+4. reports what is breached now, what it recorded and did, and what is at risk (80 % used).
+
+Open cases are found with indexed range searches (`status IN (...) AND due_x <= :as_of`),
+never by loading every open case into Python; `pending_customer` is paused and skipped.
+Writes go in batches, each one BEGIN IMMEDIATE transaction holding the breach rows, their
+events and the escalations they cause, so a run that stops half way leaves whole batches.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, exists, insert
+from sqlalchemy import select as columns_select
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, select
+
+from . import db as kdb
+from . import services, sla
+from .calendar import Duration
+from .errors import Conflict, InvalidInput, PermissionDenied
+from .models import Breach, Case, Event, PolicyVersion, User
+from .policy import Profile
+from .workflow import SUPERVISING, SYSTEM_ACTOR, Status
+
+CHECKED_STATUSES: tuple[str, ...] = (
+    Status.NEW,
+    Status.TRIAGED,
+    Status.IN_PROGRESS,
+    Status.ESCALATED,
+    Status.PENDING_APPROVAL,
+)
+"""Statuses whose clocks run; pending_customer is paused and resolved waits on the customer."""
+
+ESCALATE_FROM: tuple[str, ...] = (Status.NEW, Status.TRIAGED, Status.IN_PROGRESS)
+"""Where a breach may escalate a case from (the `escalate` transition's sources)."""
+
+BATCH_SIZE = 500
+FUTURE_SLACK = timedelta(minutes=5)
+
+_DUE = {
+    "first_response": col(Case.due_first_response),
+    "resolution": col(Case.due_resolution),
+    "coordination": col(Case.due_coordination),
+}
+
+
+# -- results ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    """One clock of one case: breached (minutes overdue) or at risk (minutes left)."""
+
+    code: str
+    clock: str
+    due: datetime
+    status: str
+    severity: str
+    owner: str | None
+    department: str | None
+    minutes: float
+    """Breached: wall-clock minutes since the deadline. At risk: minutes left on its clock."""
+    timezone: str
+    new: bool = False
+    escalated: bool = False
+
+    def due_text(self) -> str:
+        """The deadline in the case's time zone, to the minute, for tables."""
+        return _iso(self.due, self.timezone)[:16].replace("T", " ")
+
+    def as_dict(self, minutes_key: str) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "clock": self.clock,
+            "due": _iso(self.due, self.timezone),
+            minutes_key: round(self.minutes, 1),
+            "status": self.status,
+            "severity": self.severity,
+            "owner": self.owner,
+            "department": self.department,
+        }
+
+
+@dataclass(frozen=True)
+class Escalation:
+    code: str
+    clock: str
+    from_status: str
+
+
+@dataclass(frozen=True)
+class AutoClose:
+    code: str
+    resolved_at: datetime
+    window_ended: datetime
+    revisit_due: datetime
+    timezone: str
+
+
+@dataclass
+class SlaReport:
+    """What one `sla check` found and did."""
+
+    as_of: datetime
+    timezone: str
+    breached: list[ClockRow] = field(default_factory=list)
+    new_breaches: list[ClockRow] = field(default_factory=list)
+    escalated: list[Escalation] = field(default_factory=list)
+    auto_closed: list[AutoClose] = field(default_factory=list)
+    at_risk: list[ClockRow] = field(default_factory=list)
+
+    @property
+    def any_breached(self) -> bool:
+        """Whether an open case is breached (the CLI then exits 1)."""
+        return bool(self.breached)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON document of `kefu sla check --json` (ISO 8601 with offsets)."""
+        return {
+            "as_of": _iso(self.as_of, self.timezone),
+            "breached": [
+                {**r.as_dict("overdue_minutes"), "new": r.new, "escalated": r.escalated}
+                for r in self.breached
+            ],
+            "new_breaches": [r.as_dict("overdue_minutes") for r in self.new_breaches],
+            "escalated": [
+                {"code": e.code, "clock": e.clock, "from": e.from_status, "to": Status.ESCALATED}
+                for e in self.escalated
+            ],
+            "auto_closed": [
+                {
+                    "code": a.code,
+                    "resolved_at": _iso(a.resolved_at, a.timezone),
+                    "window_ended": _iso(a.window_ended, a.timezone),
+                    "closed_at": _iso(self.as_of, a.timezone),
+                    "close_reason": "no_answer",
+                    "revisit_due": _iso(a.revisit_due, a.timezone),
+                }
+                for a in self.auto_closed
+            ],
+            "at_risk": [r.as_dict("remaining_minutes") for r in self.at_risk],
+        }
+
+
+def _iso(value: datetime, timezone: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo(timezone)).isoformat(timespec="seconds")
+
+
+def duration_text(minutes: float) -> str:
+    """`95` → `1h 35m`, `3000` → `2d 2h`: how long, for tables."""
+    whole = int(round(minutes))
+    days, rest = divmod(whole, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {mins:02d}m"
+    return f"{mins}m"
+
+
+# -- policies --------------------------------------------------------------------------
+
+
+class ProfileCache:
+    """Each case's own policy revision, parsed once per run (keyed by policy_version_id)."""
+
+    def __init__(self) -> None:
+        self._profiles: dict[int, Profile] = {}
+
+    def get(self, session: Session, version_id: int) -> Profile:
+        profile = self._profiles.get(version_id)
+        if profile is None:
+            version = session.get(PolicyVersion, version_id)
+            assert version is not None
+            profile = self._profiles[version_id] = services.profile_for_version(version)
+        return profile
+
+    def all(self, session: Session) -> list[Profile]:
+        for version in services.policy_versions(session):
+            assert version.id is not None
+            self.get(session, version.id)
+        return list(self._profiles.values())
+
+
+# -- the searches (each one an indexed range over the cases table) --------------------------
+
+
+def _clock_conditions(clock: str) -> list[Any]:
+    """Which cases a clock runs for: checked statuses, and unmet where met is a column."""
+    if clock == "coordination":
+        # Coordination is met once an escalated case is claimed or assigned again.
+        return [col(Case.status) == Status.ESCALATED]
+    conditions: list[Any] = [col(Case.status).in_(CHECKED_STATUSES)]
+    if clock == "first_response":
+        conditions.append(col(Case.first_response_at).is_(None))
+    return conditions
+
+
+def _not_recorded(clock: str) -> Any:
+    due = _DUE[clock]
+    return ~exists().where(
+        col(Breach.case_id) == col(Case.id), col(Breach.kind) == clock, col(Breach.due_at) == due
+    )
+
+
+def overdue_query(clock: str, as_of: datetime, *, new_only: bool = False) -> Any:
+    """Cases whose `clock` deadline has come by `as_of` and is unmet (optionally only those
+    whose breach is not recorded yet), soonest deadline first."""
+    due = _DUE[clock]
+    query = columns_select(
+        col(Case.id),
+        col(Case.code),
+        col(Case.policy_version_id),
+        col(Case.status),
+        col(Case.severity),
+        col(Case.owner),
+        col(Case.department),
+        due,
+    ).where(*_clock_conditions(clock), due <= as_of)
+    if new_only:
+        query = query.where(_not_recorded(clock))
+    return query.order_by(due, col(Case.id))
+
+
+def at_risk_query(clock: str, as_of: datetime, horizon: datetime) -> Any:
+    """Cases whose `clock` deadline lies after `as_of` but before `horizon` (candidates only:
+    whether 80 % is used is decided per case on its own calendar)."""
+    due = _DUE[clock]
+    return (
+        columns_select(
+            col(Case.code),
+            col(Case.policy_version_id),
+            col(Case.status),
+            col(Case.severity),
+            col(Case.complexity),
+            col(Case.owner),
+            col(Case.department),
+            col(Case.received_at),
+            col(Case.escalated_at),
+            due,
+        )
+        .where(*_clock_conditions(clock), due > as_of, due < horizon)
+        .order_by(due, col(Case.id))
+    )
+
+
+def confirmation_candidates_query(cutoff: datetime) -> Any:
+    """Resolved cases resolved no later than `cutoff` (before it no window can have ended)."""
+    return (
+        select(col(Case.id), col(Case.policy_version_id), col(Case.resolved_at))
+        .where(col(Case.status) == Status.RESOLVED, col(Case.resolved_at) <= cutoff)
+        .order_by(col(Case.resolved_at), col(Case.id))
+    )
+
+
+def open_case_queries(as_of: datetime) -> dict[str, Any]:
+    """Every search `sla check` runs, by name (for EXPLAIN QUERY PLAN in the tests)."""
+    queries: dict[str, Any] = {}
+    horizon = as_of + timedelta(days=1)
+    for clock in sla.CLOCKS:
+        queries[f"overdue {clock}"] = overdue_query(clock, as_of)
+        queries[f"new breaches {clock}"] = overdue_query(clock, as_of, new_only=True)
+        queries[f"at risk {clock}"] = at_risk_query(clock, as_of, horizon)
+    queries["confirmation window"] = confirmation_candidates_query(as_of)
+    return queries
+
+
+def _at_risk_horizons(profiles: Iterable[Profile], as_of: datetime) -> dict[str, datetime]:
+    """Per clock, an instant after which no deadline can be at risk yet at `as_of` under any
+    of these policies: the last 20 % of the longest allowance, measured on its own clock."""
+    horizons: dict[str, datetime] = {clock: as_of for clock in sla.CLOCKS}
+    for profile in profiles:
+        calendar = profile.work_calendar
+        for targets in profile.sla.values():
+            for complexity in ("simple", "complex"):
+                for clock, target in targets.for_complexity(complexity).items():
+                    window = (1 - sla.AT_RISK_FRACTION) * sla.allowance_bound_minutes(
+                        calendar, target
+                    )
+                    # One spare minute, so a deadline exactly at the bound is still found.
+                    end = calendar.shift(as_of, window + 1, target.clock)
+                    horizons[clock] = max(horizons[clock], end)
+    return horizons
+
+
+def _confirmation_cutoff(profiles: Iterable[Profile], as_of: datetime) -> datetime:
+    """Resolved after this instant, no confirmation window under these policies has ended."""
+    cutoff = datetime.min.replace(tzinfo=UTC)
+    for profile in profiles:
+        window = Duration.parse(profile.confirmation.window)
+        cutoff = max(cutoff, as_of - timedelta(minutes=sla.minimum_wall_minutes(window)))
+    return cutoff
+
+
+# -- the run ---------------------------------------------------------------------------
+
+
+def check_sla(
+    *,
+    engine: Engine,
+    actor: User,
+    now: datetime,
+    as_of: datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> SlaReport:
+    """Evaluate every open case's clocks at `as_of` (default `now`), record new breaches once,
+    escalate and auto-close per each case's policy, and report. Admins and supervisors only.
+
+    Takes the engine rather than a session: it commits in batches so a long first run never
+    holds the write lock for long, and each batch is whole or absent.
+    """
+    if actor.role not in SUPERVISING:
+        raise PermissionDenied(
+            f"a {actor.role} may not run the SLA check (roles allowed: admin, supervisor)"
+        )
+    as_of = now if as_of is None else as_of
+    if as_of.tzinfo is None:
+        raise InvalidInput("--as-of needs a time zone")
+    if as_of > now + FUTURE_SLACK:
+        raise InvalidInput(
+            f"--as-of {as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC is in the future; "
+            "sla check records only what has already happened"
+        )
+    as_of = as_of.astimezone(UTC)
+    cache = ProfileCache()
+    with kdb.read_session(engine) as session:
+        _, in_force = services.policy_in_force(session, as_of)
+        profiles = cache.all(session)
+    report = SlaReport(as_of=as_of, timezone=in_force.calendar.timezone)
+
+    _record_new_breaches(engine, cache, report, as_of, batch_size)
+    _close_unanswered(engine, cache, report, as_of, profiles, batch_size)
+    with kdb.read_session(engine) as session:
+        report.breached = _breached_now(session, cache, report, as_of)
+        flagged = {(r.code, r.clock) for r in report.breached}
+        report.at_risk = [
+            row
+            for row in _at_risk_now(session, cache, as_of, profiles)
+            if (row.code, row.clock) not in flagged
+        ]
+    return report
+
+
+def _row_from(
+    session: Session, cache: ProfileCache, clock: str, row: Sequence[Any], as_of: datetime
+) -> ClockRow:
+    _id, code, version_id, status, severity, owner, department, due = row
+    profile = cache.get(session, version_id)
+    return ClockRow(
+        code=code,
+        clock=clock,
+        due=due,
+        status=status,
+        severity=severity,
+        owner=owner,
+        department=department,
+        minutes=(as_of - due) / timedelta(minutes=1),
+        timezone=profile.calendar.timezone,
+    )
+
+
+def _any_new_breach(session: Session, as_of: datetime) -> bool:
+    return any(
+        session.exec(overdue_query(clock, as_of, new_only=True).limit(1)).first() is not None
+        for clock in sla.CLOCKS
+    )
+
+
+def _record_new_breaches(
+    engine: Engine, cache: ProfileCache, report: SlaReport, as_of: datetime, batch_size: int
+) -> None:
+    while True:
+        with kdb.read_session(engine) as session:
+            if not _any_new_breach(session, as_of):
+                return
+        with kdb.write_session(engine) as session:
+            found: list[tuple[int, int, ClockRow]] = []
+            for clock in sla.CLOCKS:
+                query = overdue_query(clock, as_of, new_only=True).limit(batch_size)
+                for row in session.exec(query).all():
+                    item = _row_from(session, cache, clock, row, as_of)
+                    found.append((row[0], row[2], item))
+            if not found:
+                return
+            found = found[:batch_size]
+            escalations = _record_batch(session, cache, found, as_of)
+        # Reported only once the batch has committed.
+        for _case_id, _version_id, row in found:
+            report.new_breaches.append(row)
+            escalation = escalations.get(row.code)
+            if escalation is not None and escalation.clock == row.clock:
+                report.escalated.append(escalation)
+
+
+def _record_batch(
+    session: Session,
+    cache: ProfileCache,
+    found: list[tuple[int, int, ClockRow]],
+    as_of: datetime,
+) -> dict[str, Escalation]:
+    """Breach rows and events for one batch, then the escalations they call for."""
+    session.exec(  # type: ignore[call-overload]
+        insert(Breach),
+        params=[
+            {
+                "case_id": case_id,
+                "kind": row.clock,
+                "due_at": row.due,
+                "recorded_at": as_of,
+                "department": row.department,
+            }
+            for case_id, _version_id, row in found
+        ],
+    )
+    session.exec(  # type: ignore[call-overload]
+        insert(Event),
+        params=[
+            {
+                "case_id": case_id,
+                "at": as_of,
+                "actor": SYSTEM_ACTOR,
+                "action": "breach",
+                "from_status": None,
+                "to_status": None,
+                "changes_json": json.dumps(
+                    {
+                        "breach": [None, row.clock],
+                        "due": [None, row.due.astimezone(UTC).isoformat()],
+                    },
+                    sort_keys=True,
+                ),
+                "note": f"{row.clock.replace('_', ' ')} deadline "
+                f"{_iso(row.due, row.timezone)} passed unmet",
+            }
+            for case_id, _version_id, row in found
+        ],
+    )
+    # Which cases to escalate: the first breached clock the case's policy escalates on.
+    wanted: dict[int, ClockRow] = {}
+    for case_id, version_id, row in found:
+        if row.status not in ESCALATE_FROM or case_id in wanted:
+            continue
+        if row.clock in cache.get(session, version_id).escalation.on_breach:
+            wanted[case_id] = row
+    escalations: dict[str, Escalation] = {}
+    if not wanted:
+        return escalations
+    cases = session.exec(select(Case).where(col(Case.id).in_(list(wanted)))).all()
+    for case in cases:
+        assert case.id is not None
+        row = wanted[case.id]
+        if case.status not in ESCALATE_FROM:
+            continue
+        profile = cache.get(session, case.policy_version_id)
+        before = case.status
+        services._escalate(
+            session,
+            case,
+            profile,
+            actor=SYSTEM_ACTOR,
+            now=as_of,
+            note=f"{row.clock.replace('_', ' ')} deadline passed; escalated per the policy",
+        )
+        escalations[case.code] = Escalation(case.code, row.clock, before)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("a case changed during the SLA check; run it again") from None
+    return escalations
+
+
+def _close_unanswered(
+    engine: Engine,
+    cache: ProfileCache,
+    report: SlaReport,
+    as_of: datetime,
+    profiles: list[Profile],
+    batch_size: int,
+) -> None:
+    """Close resolved cases whose confirmation window ended with no answer (SPEC §3)."""
+    cutoff = _confirmation_cutoff(profiles, as_of)
+    due: list[tuple[int, datetime, datetime]] = []
+    with kdb.read_session(engine) as session:
+        for case_id, version_id, resolved_at in session.exec(
+            confirmation_candidates_query(cutoff)
+        ).all():
+            profile = cache.get(session, version_id)
+            window = Duration.parse(profile.confirmation.window)
+            ended = profile.work_calendar.add(resolved_at, window)
+            if ended <= as_of:
+                due.append((case_id, resolved_at, ended))
+    for start in range(0, len(due), batch_size):
+        batch = {case_id: (resolved, ended) for case_id, resolved, ended in due[start:][:batch_size]}
+        closed: list[AutoClose] = []
+        with kdb.write_session(engine) as session:
+            cases = session.exec(select(Case).where(col(Case.id).in_(list(batch)))).all()
+            for case in cases:
+                assert case.id is not None
+                resolved, ended = batch[case.id]
+                # Someone may have confirmed or reopened it since the search: check again.
+                if case.status != Status.RESOLVED or case.resolved_at != resolved:
+                    continue
+                profile = cache.get(session, case.policy_version_id)
+                revisit = _close_one(session, case, profile, as_of, ended)
+                closed.append(
+                    AutoClose(
+                        case.code, resolved, ended, revisit.due_at, profile.calendar.timezone
+                    )
+                )
+            try:
+                session.flush()
+            except StaleDataError:
+                raise Conflict("a case changed during the SLA check; run it again") from None
+        report.auto_closed.extend(closed)
+
+
+def _close_one(
+    session: Session, case: Case, profile: Profile, as_of: datetime, ended: datetime
+) -> Any:
+    changes: dict[str, tuple[Any, Any]] = {}
+    services._set(
+        case, changes, status=Status.CLOSED, closed_at=as_of, close_reason="no_answer"
+    )
+    case.updated_at = as_of
+    session.add(case)
+    session.flush()
+    services._event(
+        session,
+        case,
+        actor=SYSTEM_ACTOR,
+        action="close",
+        now=as_of,
+        from_status=Status.RESOLVED,
+        to_status=Status.CLOSED,
+        changes=changes,
+        note=f"no answer within the confirmation window ({profile.confirmation.window}, "
+        f"ended {_iso(ended, profile.calendar.timezone)})",
+    )
+    return services.schedule_revisit(session, case, profile, as_of)
+
+
+def _breached_now(
+    session: Session, cache: ProfileCache, report: SlaReport, as_of: datetime
+) -> list[ClockRow]:
+    """Every open clock past its deadline at `as_of`, plus this run's new breaches whose
+    deadline the escalation has since replaced (they were breached when found)."""
+    new = {(r.code, r.clock) for r in report.new_breaches}
+    escalated = {(e.code, e.clock) for e in report.escalated}
+    rows: list[ClockRow] = []
+    seen: set[tuple[str, str]] = set()
+    for clock in sla.CLOCKS:
+        for row in session.exec(overdue_query(clock, as_of)).all():
+            item = _row_from(session, cache, clock, row, as_of)
+            key = (item.code, item.clock)
+            seen.add(key)
+            rows.append(_flag(item, key in new, key in escalated))
+    for item in report.new_breaches:
+        key = (item.code, item.clock)
+        if key not in seen:
+            rows.append(_flag(item, True, key in escalated))
+    rows.sort(key=lambda r: (r.due, r.code, r.clock))
+    return rows
+
+
+def _flag(row: ClockRow, new: bool, escalated: bool) -> ClockRow:
+    if row.new == new and row.escalated == escalated:
+        return row
+    return replace(row, new=new, escalated=escalated)
+
+
+def _at_risk_now(
+    session: Session, cache: ProfileCache, as_of: datetime, profiles: list[Profile]
+) -> list[ClockRow]:
+    """Open clocks with 80 % or more of their allowance used (not yet breached)."""
+    horizons = _at_risk_horizons(profiles, as_of)
+    rows: list[ClockRow] = []
+    for clock in sla.CLOCKS:
+        query = at_risk_query(clock, as_of, horizons[clock])
+        for row in session.exec(query).all():
+            (
+                code,
+                version_id,
+                status,
+                severity,
+                complexity,
+                owner,
+                department,
+                received_at,
+                escalated_at,
+                due,
+            ) = row
+            profile = cache.get(session, version_id)
+            target = profile.sla_targets(severity, complexity).get(clock)
+            start = escalated_at if clock == "coordination" else received_at
+            state = sla.clock_state(
+                profile.work_calendar, clock, start, due, None, target, as_of, paused=False
+            )
+            if state.state != "at_risk":
+                continue
+            rows.append(
+                ClockRow(
+                    code=code,
+                    clock=clock,
+                    due=due,
+                    status=status,
+                    severity=severity,
+                    owner=owner,
+                    department=department,
+                    minutes=state.remaining_minutes or 0.0,
+                    timezone=profile.calendar.timezone,
+                )
+            )
+    rows.sort(key=lambda r: (r.due, r.code, r.clock))
+    return rows
