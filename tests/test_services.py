@@ -195,11 +195,6 @@ def test_deadlines_recompute_from_history_after_pauses(desk: Desk) -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/sla.py shifted(): a pause that ended before the coordination clock started "
-    "(escalation) still moves the coordination deadline",
-)
 def test_pause_before_escalation_does_not_move_coordination(desk: Desk) -> None:
     code = new_case(
         desk, now=sh(24, 10), category="delay", party="courier", department="cs", severity="P2"
