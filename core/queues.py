@@ -1,0 +1,563 @@
+"""Work queues and search for the TUI: which cases a user sees on each tab, a page at a time.
+
+A queue is a named query over cases (mine, unassigned, my team, at risk / breached, pending
+approval, revisits due). Pages use keyset pagination, never OFFSET: each page ends with a
+cursor (the sort key and id of its last row) and the next page starts strictly after it, so a
+page flip costs the same on page 1 and page 2,000 of a desk with 100,000 cases.
+
+The at-risk / breached queue is exact: breached deadlines are found in SQL (unmet and passed),
+and at-risk candidates are the cases whose deadline falls within a conservative horizon (20 %
+of the largest allowance any target grants, measured on that target's clock from now); each
+candidate is then judged by the same `views.deadline_states` the case screen uses.
+
+Rows carry what a queue table shows, masked for the viewer's role, with labels in both
+languages so a language switch needs no new query.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, false, func, or_, tuple_
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from . import services, views
+from .calendar import END_OF_DAY, Duration
+from .models import Case, PolicyVersion, Revisit, User
+from .policy import Profile
+from .sla import AT_RISK_FRACTION
+from .workflow import CASE_WORKERS, SUPERVISING, Role, Status
+
+PAGE_SIZE = 50
+
+NOT_CLOSED: tuple[str, ...] = tuple(s.value for s in Status if s != Status.CLOSED)
+"""Statuses that still need someone: everything but closed (resolved awaits confirmation)."""
+RUNNING: tuple[str, ...] = (
+    Status.NEW,
+    Status.TRIAGED,
+    Status.IN_PROGRESS,
+    Status.ESCALATED,
+    Status.PENDING_APPROVAL,
+)
+"""Statuses whose resolution clock runs (pending_customer pauses it, resolved has met it)."""
+OWNER_ROLES = frozenset({Role.AGENT, Role.HANDLER, Role.SUPERVISOR})
+"""Roles that can own (claim or be assigned) cases."""
+REVISIT_WAITING = ("scheduled", "due")
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: tuple[str, str]
+    roles: frozenset[Role] | None = None  # None: everyone
+    needs_department: bool = False
+
+    def text(self, lang: str) -> str:
+        return self.label[1] if lang == "zh" else self.label[0]
+
+
+QUEUES: tuple[Queue, ...] = (
+    Queue("mine", ("Mine", "我的"), OWNER_ROLES),
+    Queue("unassigned", ("Unassigned", "待认领")),
+    Queue("team", ("My team", "本组"), needs_department=True),
+    Queue("at_risk", ("At risk", "超时预警")),
+    Queue("approval", ("Approval", "待审批"), SUPERVISING),
+    Queue("revisits", ("Revisits", "待回访"), CASE_WORKERS),
+)
+QUEUE_KEYS = tuple(q.key for q in QUEUES)
+SORTS = ("due", "received")
+"""`due`: most urgent resolution deadline first; `received`: newest first."""
+
+
+def queue(key: str) -> Queue:
+    for item in QUEUES:
+        if item.key == key:
+            return item
+    raise KeyError(f"unknown queue {key!r}; queues are: {', '.join(QUEUE_KEYS)}")
+
+
+def queues_for(actor: User) -> list[Queue]:
+    """The queues this user has a tab for, in display order."""
+    return [
+        q
+        for q in QUEUES
+        if (q.roles is None or actor.role in q.roles)
+        and (not q.needs_department or actor.department)
+    ]
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Narrowing within a queue (codes of the case's policy)."""
+
+    severity: str | None = None
+    channel: str | None = None
+    category: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return any((self.severity, self.channel, self.category))
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One line of a queue table: what the viewer may see of a case, with its SLA countdown."""
+
+    code: str
+    version: int
+    status: str
+    received_at: datetime  # UTC
+    received_local: datetime  # in the case's profile time zone
+    channel: str
+    category: str | None
+    severity: str
+    owner: str | None
+    customer_name: str | None
+    customer_phone: str | None
+    order_no: str | None
+    labels: dict[str, tuple[str, str]]
+    sla: str  # the worst clock state (views.worst_state)
+    countdown_clock: str | None
+    countdown_state: str | None  # ok | at_risk | breached | paused
+    countdown_minutes: float | None
+    revisit_due_local: datetime | None = None
+    revisit_attempts: int | None = None
+    sort_key: tuple[Any, ...] = field(default=(), compare=False)
+
+    def label(self, name: str, lang: str) -> str:
+        en, zh = self.labels.get(name, ("", ""))
+        return zh if lang == "zh" else en
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    next_after: tuple[Any, ...] | None  # pass as `after` for the next page; None: last page
+
+
+# -- building rows ---------------------------------------------------------------------------
+
+
+class _Profiles:
+    """Profiles by policy revision id, parsed once per session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.by_id: dict[int, Profile] = {}
+
+    def get(self, version_id: int) -> Profile:
+        profile = self.by_id.get(version_id)
+        if profile is None:
+            version = self.session.get(PolicyVersion, version_id)
+            assert version is not None
+            profile = self.by_id[version_id] = services.profile_for_version(version)
+        return profile
+
+
+def _label(profile: Profile, kind: str, code: str | None) -> tuple[str, str]:
+    if not code:
+        return ("", "")
+    item = profile.vocabulary(kind).get(code)
+    return (item.en, item.zh) if item else (code, code)
+
+
+def _countdown(states: dict[str, Any]) -> tuple[str | None, str | None, float | None]:
+    """The most urgent running clock: (clock, state, minutes left; negative when passed)."""
+    best: tuple[str | None, str | None, float | None] = (None, None, None)
+    for clock, state in states.items():
+        if state.state not in ("ok", "at_risk", "breached", "paused"):
+            continue
+        if state.remaining_minutes is None:
+            continue
+        if best[2] is None or state.remaining_minutes < best[2]:
+            best = (clock, state.state, state.remaining_minutes)
+    return best
+
+
+def make_row(
+    case: Case,
+    profile: Profile,
+    viewer: User,
+    now: datetime,
+    *,
+    sort_key: tuple[Any, ...] = (),
+    revisit: Revisit | None = None,
+) -> QueueRow:
+    states = views.deadline_states(case, profile, now)
+    clock, state, minutes = _countdown(states)
+    customer = views.customer_view(case, viewer)
+    calendar = profile.work_calendar
+    return QueueRow(
+        code=case.code,
+        version=case.version,
+        status=case.status,
+        received_at=case.received_at,
+        received_local=calendar.local(case.received_at),
+        channel=case.channel,
+        category=case.category,
+        severity=case.severity,
+        owner=case.owner,
+        customer_name=customer["name"],
+        customer_phone=customer["phone"],
+        order_no=case.order_no,
+        labels={
+            "channel": _label(profile, "channels", case.channel),
+            "category": _label(profile, "taxonomy", case.category),
+            "severity": _label(profile, "severities", case.severity),
+            "department": _label(profile, "departments", case.department),
+        },
+        sla=views.worst_state(states),
+        countdown_clock=clock,
+        countdown_state=state,
+        countdown_minutes=minutes,
+        revisit_due_local=calendar.local(revisit.due_at) if revisit is not None else None,
+        revisit_attempts=revisit.attempts if revisit is not None else None,
+        sort_key=sort_key,
+    )
+
+
+# -- queue conditions -----------------------------------------------------------------------
+
+
+def _breached(now: datetime) -> ColumnElement[bool]:
+    """Some unmet deadline has passed on a case whose clocks run (exact, in SQL)."""
+    running = col(Case.status).in_(RUNNING)
+    return and_(
+        running,
+        or_(
+            col(Case.due_resolution) <= now,
+            and_(col(Case.first_response_at).is_(None), col(Case.due_first_response) <= now),
+            and_(Case.status == Status.ESCALATED, col(Case.due_coordination) <= now),
+        ),
+    )
+
+
+def _minute_of_day(at: time) -> int:
+    return 24 * 60 if at == END_OF_DAY else at.hour * 60 + at.minute
+
+
+def _risk_horizon(profiles: Iterable[Profile], now: datetime) -> dict[str, datetime]:
+    """Per clock, an instant no at-risk deadline lies beyond: 20 % of the largest allowance
+    any target of these policies grants, laid out on that target's clock from `now`."""
+    horizon: dict[str, datetime] = {}
+    for profile in profiles:
+        calendar = profile.work_calendar
+        day = sum(_minute_of_day(end) - _minute_of_day(start) for start, end in calendar.business_hours)
+        for severity in profile.severities:
+            for complexity in ("simple", "complex"):
+                for clock, target in profile.sla_targets(severity, complexity).items():
+                    if target.minutes is not None:
+                        bound = float(target.minutes)
+                    else:  # n working days: the receipt day's rest plus n days (+1 h DST slack)
+                        bound = (target.amount + 1) * (day + 60)
+                    share = math.ceil((1 - AT_RISK_FRACTION) * bound) + 1
+                    if target.clock == "calendar":
+                        until = now + timedelta(minutes=share)
+                    else:
+                        until = calendar.add(now, Duration(share, "bm"))
+                    if clock not in horizon or until > horizon[clock]:
+                        horizon[clock] = until
+    return horizon
+
+
+def _risk_candidates(horizon: dict[str, datetime]) -> ColumnElement[bool]:
+    terms: list[ColumnElement[bool]] = []
+    if "resolution" in horizon:
+        terms.append(col(Case.due_resolution) <= horizon["resolution"])
+    if "first_response" in horizon:
+        terms.append(
+            and_(
+                col(Case.first_response_at).is_(None),
+                col(Case.due_first_response) <= horizon["first_response"],
+            )
+        )
+    if "coordination" in horizon:
+        terms.append(
+            and_(
+                Case.status == Status.ESCALATED,
+                col(Case.due_coordination) <= horizon["coordination"],
+            )
+        )
+    return and_(col(Case.status).in_(RUNNING), or_(*terms) if terms else false())
+
+
+def _all_profiles(session: Session) -> list[Profile]:
+    return [services.profile_for_version(v) for v in services.policy_versions(session)]
+
+
+def _queue_condition(
+    session: Session, key: str, actor: User, now: datetime
+) -> ColumnElement[bool]:
+    if key == "mine":
+        return and_(Case.owner == actor.name, col(Case.status).in_(NOT_CLOSED))
+    if key == "unassigned":
+        return and_(col(Case.owner).is_(None), col(Case.status).in_(NOT_CLOSED))
+    if key == "team":
+        if not actor.department:
+            return false()
+        return and_(Case.department == actor.department, col(Case.status).in_(NOT_CLOSED))
+    if key == "approval":
+        return Case.status == Status.PENDING_APPROVAL
+    if key == "at_risk":
+        horizon = _risk_horizon(_all_profiles(session), now)
+        return or_(_breached(now), _risk_candidates(horizon))
+    raise KeyError(f"unknown queue {key!r}; queues are: {', '.join(QUEUE_KEYS)}")
+
+
+def _filter_condition(flt: QueueFilter | None) -> list[ColumnElement[bool]]:
+    if flt is None:
+        return []
+    terms: list[ColumnElement[bool]] = []
+    if flt.severity:
+        terms.append(Case.severity == flt.severity)
+    if flt.channel:
+        terms.append(Case.channel == flt.channel)
+    if flt.category:
+        terms.append(Case.category == flt.category)
+    return terms
+
+
+def _sort(sort: str) -> tuple[Any, Any, bool]:
+    """(key column, id column, descending)."""
+    if sort == "due":
+        return col(Case.due_resolution), col(Case.id), False
+    if sort == "received":
+        return col(Case.received_at), col(Case.id), True
+    raise KeyError(f"unknown sort {sort!r}; sorts are: {', '.join(SORTS)}")
+
+
+def _at_risk_row(row: QueueRow) -> bool:
+    return row.sla in ("breached", "at_risk")
+
+
+# -- public API ------------------------------------------------------------------------------
+
+
+def queue_page(
+    session: Session,
+    *,
+    queue: str,
+    actor: User,
+    now: datetime,
+    after: tuple[Any, ...] | None = None,
+    limit: int = PAGE_SIZE,
+    sort: str = "due",
+    flt: QueueFilter | None = None,
+) -> QueuePage:
+    """One page of a queue for `actor`, starting after the cursor `after`."""
+    if queue == "revisits":
+        return _revisit_page(session, actor=actor, now=now, after=after, limit=limit, flt=flt)
+    key_col, id_col, descending = _sort(sort)
+    profiles = _Profiles(session)
+    base = select(Case).where(_queue_condition(session, queue, actor, now))
+    for term in _filter_condition(flt):
+        base = base.where(term)
+    if descending:
+        base = base.order_by(key_col.desc(), id_col.desc())
+    else:
+        base = base.order_by(key_col, id_col)
+    rows: list[QueueRow] = []
+    cursor = after
+    exhausted = False
+    # Only the at-risk queue drops rows after the exact check; others fill a page in one go.
+    batch = limit + 1 if queue != "at_risk" else max(limit * 2, 64)
+    while len(rows) <= limit and not exhausted:
+        query = base
+        if cursor is not None:
+            bound = tuple_(key_col, id_col)
+            query = query.where(bound < cursor if descending else bound > cursor)
+        cases = session.exec(query.limit(batch)).all()
+        exhausted = len(cases) < batch
+        for case in cases:
+            assert case.id is not None
+            sort_key = (getattr(case, key_col.key), case.id)
+            cursor = sort_key
+            row = make_row(
+                case, profiles.get(case.policy_version_id), actor, now, sort_key=sort_key
+            )
+            if queue == "at_risk" and not _at_risk_row(row):
+                continue
+            rows.append(row)
+            if len(rows) > limit:
+                break
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return QueuePage(rows=rows, next_after=rows[-1].sort_key)
+    return QueuePage(rows=rows, next_after=None)
+
+
+def _revisit_condition(now: datetime) -> ColumnElement[bool]:
+    return and_(col(Revisit.status).in_(REVISIT_WAITING), col(Revisit.due_at) <= now)
+
+
+def _revisit_page(
+    session: Session,
+    *,
+    actor: User,
+    now: datetime,
+    after: tuple[Any, ...] | None,
+    limit: int,
+    flt: QueueFilter | None,
+) -> QueuePage:
+    profiles = _Profiles(session)
+    query = (
+        select(Revisit, Case)
+        .join(Case, col(Case.id) == Revisit.case_id)
+        .where(_revisit_condition(now))
+        .order_by(col(Revisit.due_at), col(Revisit.id))
+    )
+    for term in _filter_condition(flt):
+        query = query.where(term)
+    if after is not None:
+        query = query.where(tuple_(col(Revisit.due_at), col(Revisit.id)) > after)
+    found = session.exec(query.limit(limit + 1)).all()
+    rows = []
+    for revisit, case in found[:limit]:
+        sort_key = (revisit.due_at, revisit.id)
+        rows.append(
+            make_row(
+                case,
+                profiles.get(case.policy_version_id),
+                actor,
+                now,
+                sort_key=sort_key,
+                revisit=revisit,
+            )
+        )
+    next_after = rows[-1].sort_key if len(found) > limit and rows else None
+    return QueuePage(rows=rows, next_after=next_after)
+
+
+def queue_counts(
+    session: Session, *, actor: User, now: datetime, queues: Sequence[str] | None = None
+) -> dict[str, int]:
+    """How many cases each of the user's queues holds now (the tab counts)."""
+    keys = list(queues) if queues is not None else [q.key for q in queues_for(actor)]
+    counts: dict[str, int] = {}
+    for key in keys:
+        if key == "revisits":
+            counts[key] = session.exec(
+                select(func.count()).select_from(Revisit).where(_revisit_condition(now))
+            ).one()
+        elif key == "at_risk":
+            counts[key] = _count_at_risk(session, actor, now)
+        else:
+            counts[key] = session.exec(
+                select(func.count())
+                .select_from(Case)
+                .where(_queue_condition(session, key, actor, now))
+            ).one()
+    return counts
+
+
+def _count_at_risk(session: Session, actor: User, now: datetime) -> int:
+    breached = session.exec(select(func.count()).select_from(Case).where(_breached(now))).one()
+    horizon = _risk_horizon(_all_profiles(session), now)
+    candidates = session.exec(
+        select(Case).where(_risk_candidates(horizon)).where(~_breached(now))
+    ).all()
+    profiles = _Profiles(session)
+    at_risk = 0
+    for case in candidates:
+        states = views.deadline_states(case, profiles.get(case.policy_version_id), now)
+        if views.worst_state(states) in ("breached", "at_risk"):
+            at_risk += 1
+    return int(breached) + at_risk
+
+
+def _normalise_phone(text: str) -> str:
+    return text.replace(" ", "").replace("-", "")
+
+
+CODE_PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,5}-[0-9-]*")
+
+
+def search_cases(
+    session: Session,
+    *,
+    actor: User,
+    now: datetime,
+    text: str,
+    after: tuple[Any, ...] | None = None,
+    limit: int = PAGE_SIZE,
+) -> QueuePage:
+    """Search by case code (or its start, e.g. `KF-20261124`), order number or phone number;
+    when none of those matches, by words in the description, demand or target, or the
+    customer's name. Phone and name matching need a role that handles personal data.
+
+    Code searches page through codes newest first; the others by receipt, newest first.
+    """
+    needle = text.strip()
+    if not needle:
+        return QueuePage(rows=[], next_after=None)
+    personal = services.may_see_personal_data(actor.role)
+    mode = str(after[0]) if after is not None else None
+    found: Sequence[Case] = []
+    if mode in (None, "code") and CODE_PREFIX.fullmatch(needle.upper()):
+        mode = "code"
+        upper = needle.upper()
+        query = select(Case).where(
+            col(Case.code) >= upper, col(Case.code) < upper + "\U0010ffff"
+        )
+        if after is not None:
+            query = query.where(col(Case.code) < after[1])
+        found = session.exec(query.order_by(col(Case.code).desc()).limit(limit + 1)).all()
+        return _search_page(session, found, actor, now, limit, lambda c: ("code", c.code))
+    by_receipt = (col(Case.received_at).desc(), col(Case.id).desc())
+    if mode in (None, "exact"):
+        exact: list[ColumnElement[bool]] = [Case.order_no == needle]
+        phone = _normalise_phone(needle)
+        if personal and phone.lstrip("+").isdigit():
+            exact.append(Case.customer_phone == phone)
+        query = select(Case).where(or_(*exact))
+        if after is not None:
+            query = query.where(tuple_(col(Case.received_at), col(Case.id)) < after[1:])
+        found = session.exec(query.order_by(*by_receipt).limit(limit + 1)).all()
+        if found or mode == "exact":
+            return _search_page(
+                session, found, actor, now, limit, lambda c: ("exact", c.received_at, c.id)
+            )
+    words: list[ColumnElement[bool]] = [
+        col(Case.description).contains(needle, autoescape=True),
+        col(Case.demand).contains(needle, autoescape=True),
+        col(Case.target_name).contains(needle, autoescape=True),
+    ]
+    if personal:
+        words.append(Case.customer_name == needle)
+    query = select(Case).where(or_(*words))
+    if after is not None and mode == "text":
+        query = query.where(tuple_(col(Case.received_at), col(Case.id)) < after[1:])
+    found = session.exec(query.order_by(*by_receipt).limit(limit + 1)).all()
+    return _search_page(session, found, actor, now, limit, lambda c: ("text", c.received_at, c.id))
+
+
+def _search_page(
+    session: Session,
+    found: Sequence[Case],
+    actor: User,
+    now: datetime,
+    limit: int,
+    cursor: Callable[[Case], tuple[Any, ...]],
+) -> QueuePage:
+    profiles = _Profiles(session)
+    rows = [
+        make_row(case, profiles.get(case.policy_version_id), actor, now, sort_key=cursor(case))
+        for case in found[:limit]
+    ]
+    next_after = rows[-1].sort_key if len(found) > limit and rows else None
+    return QueuePage(rows=rows, next_after=next_after)
+
+
+def assignable_users(session: Session) -> list[tuple[str, str, str]]:
+    """(name, display name, role) of the active users a case can be assigned to."""
+    return [
+        (u.name, u.display_name or u.name, u.role)
+        for u in services.list_users(session)
+        if u.active and u.role in OWNER_ROLES
+    ]

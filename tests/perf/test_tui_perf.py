@@ -1,0 +1,176 @@
+"""TUI benchmark: 100,000 cases in the file; the first screen and page flips stay fast.
+
+Run with `pytest tests/perf -m perf -s`; prints the figures. Targets (issue 5): first screen
+under 1 s, a page flip or key press under 50 ms.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import NOW, make_desk
+
+from kefu.core import db as kdb
+from kefu.core import queues, services
+from kefu.core.models import Case
+from kefu.core.workflow import Status
+
+pytestmark = pytest.mark.perf
+
+CASES = 100_000
+OWNERS = ("alice", "bob", "hank", "sue")
+
+
+def build_big_desk(path: Path, cases: int = CASES, now: datetime = NOW, seed: int = 5) -> None:
+    """A desk with `cases` cases spread over a year, bulk-inserted (no services: speed)."""
+    desk = make_desk(path, now=now)
+    with desk.read() as session:
+        version, _ = services.policy_in_force(session, now)
+    desk.engine.dispose()
+    rng = random.Random(seed)
+    columns = [c.name for c in Case.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
+    counters: dict[str, int] = {}
+    rows = []
+    events = []
+    revisits = []
+
+    def ts(at: datetime | None) -> str | None:
+        return None if at is None else at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    for number in range(1, cases + 1):
+        age = timedelta(minutes=rng.uniform(0, 365 * 24 * 60))
+        received = now - age
+        day = (received + timedelta(hours=8)).strftime("%Y%m%d")
+        counters[day] = counters.get(day, 0) + 1
+        code = f"T-{day}-{counters[day]:04d}"
+        recent = age < timedelta(days=10)
+        if recent or rng.random() < 0.03:
+            status = rng.choice(
+                [s.value for s in Status if s != Status.CLOSED] + [Status.CLOSED.value]
+            )
+        else:
+            status = Status.CLOSED.value
+        owner = None
+        if status not in (Status.NEW, Status.TRIAGED, Status.ESCALATED) or rng.random() < 0.5:
+            owner = rng.choice(OWNERS) if status != Status.NEW else None
+        severity = rng.choice(["P2", "P3", "P3", "P3"])
+        triaged = status != Status.NEW
+        closed = status == Status.CLOSED
+        values = {
+            "code": code,
+            "policy_version_id": version.id,
+            "status": status,
+            "version": 1,
+            "channel": rng.choice(["hotline", "online"]),
+            "customer_name": f"客户{number}",
+            "customer_phone": f"138{number:08d}",
+            "customer_email": None,
+            "order_no": f"SF{number:010d}",
+            "target": "courier",
+            "target_name": None,
+            "description": f"包裹{number}延误，客户要求尽快处理 parcel {number} late",
+            "incident_at": None,
+            "incident_place": None,
+            "demand": None,
+            "received_at": ts(received),
+            "source": None,
+            "external_id": None,
+            "created_by": "alice",
+            "category": rng.choice(["delay", "damage"]) if triaged else None,
+            "subcategory": None,
+            "severity": severity,
+            "complexity": "simple",
+            "party": "courier" if triaged else None,
+            "department": rng.choice(["cs", "ops"]) if triaged else None,
+            "owner": owner,
+            "resolution": "apology" if closed else None,
+            "resolution_note": None,
+            "compensation_amount": None,
+            "compensation_kind": None,
+            "satisfied": 1 if closed else None,
+            "satisfaction_score": None,
+            "close_reason": "confirmed" if closed else None,
+            "reopen_count": 0,
+            "repeat_of": None,
+            "revisit_outcome": None,
+            "first_response_at": ts(received + timedelta(minutes=20)) if triaged else None,
+            "escalated_at": ts(received + timedelta(hours=1))
+            if status == Status.ESCALATED
+            else None,
+            "paused_at": ts(received + timedelta(hours=2))
+            if status == Status.PENDING_CUSTOMER
+            else None,
+            "resolved_at": ts(received + timedelta(hours=20))
+            if status in (Status.RESOLVED, Status.CLOSED)
+            else None,
+            "closed_at": ts(received + timedelta(days=2)) if closed else None,
+            "due_first_response": ts(received + timedelta(hours=2)),
+            "due_resolution": ts(received + timedelta(days=3)),
+            "due_coordination": ts(received + timedelta(hours=5))
+            if status == Status.ESCALATED
+            else None,
+            "updated_at": ts(received + timedelta(days=2 if closed else 0)),
+        }
+        rows.append(tuple(values[c] for c in columns))
+        events.append((number, ts(received), "alice", "create", None, "new", "{}", None))
+        if closed and age < timedelta(days=30):
+            revisits.append(
+                (number, ts(received + timedelta(days=5)), "scheduled", 0, ts(now), ts(now))
+            )
+    conn = sqlite3.connect(str(path))
+    with conn:
+        conn.executemany(
+            f"INSERT INTO cases ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            rows,
+        )
+        conn.executemany(
+            "INSERT INTO events (case_id, at, actor, action, from_status, to_status, "
+            "changes_json, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            events,
+        )
+        conn.executemany(
+            "INSERT INTO revisits (case_id, due_at, status, attempts, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            revisits,
+        )
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def big_desk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("perf") / "big.db"
+    started = time.perf_counter()
+    build_big_desk(path)
+    print(f"\nbuilt {CASES:,} cases in {time.perf_counter() - started:.1f} s")
+    return path
+
+
+def test_queue_queries(big_desk: Path) -> None:
+    """The core queries behind each tab: counts and keyset page flips."""
+    engine = kdb.open_database(str(big_desk))
+    with kdb.read_session(engine) as session:
+        alice = services.find_user(session, "alice")
+        assert alice is not None
+        started = time.perf_counter()
+        counts = queues.queue_counts(session, actor=alice, now=NOW)
+        print(f"\ncounts {counts} in {(time.perf_counter() - started) * 1000:.1f} ms")
+        for key in counts:
+            after = None
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                page = queues.queue_page(session, queue=key, actor=alice, now=NOW, after=after)
+                times.append((time.perf_counter() - started) * 1000)
+                after = page.next_after
+                if after is None:
+                    break
+            print(f"{key:>10}: pages {', '.join(f'{t:.1f}' for t in times)} ms")
+            assert statistics.median(times) < 50
+    engine.dispose()

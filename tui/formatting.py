@@ -1,0 +1,69 @@
+"""Small presentation helpers shared by widgets: countdowns, times, risk colours, cropping.
+
+Colours come from the running theme's variables ($error, $warning, $success, $primary), looked
+up when drawn, so a theme change recolours everything and no hex code appears in kefu.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from rich.style import Style
+from rich.text import Text
+
+
+def countdown(minutes: float | None) -> str:
+    """`2h13m`, `45m`, `3d04h`, or `-35m` once passed."""
+    if minutes is None:
+        return ""
+    sign = "-" if minutes < 0 else ""
+    total = int(abs(minutes) // 1)
+    days, rest = divmod(total, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d{hours:02d}h"
+    if hours:
+        return f"{sign}{hours}h{mins:02d}m"
+    return f"{sign}{mins}m"
+
+
+def state_style(state: str | None, variables: Mapping[str, str]) -> Style:
+    """The style of an SLA state: breached in $error, at risk in $warning, paused dim."""
+    if state == "breached":
+        return Style(color=variables.get("error"), bold=True)
+    if state == "at_risk":
+        return Style(color=variables.get("warning"), bold=True)
+    if state == "paused":
+        return Style(dim=True)
+    if state in ("met", "ok"):
+        return Style(color=variables.get("success"))
+    if state == "met_late":
+        return Style(color=variables.get("warning"))
+    return Style()
+
+
+def short_time(local: datetime | None, today: datetime | None = None) -> str:
+    """`11-24 09:30` (or just `09:30` when `today` is the same local date)."""
+    if local is None:
+        return ""
+    if today is not None and local.date() == today.date():
+        return local.strftime("%H:%M")
+    return local.strftime("%m-%d %H:%M")
+
+
+def iso_local(text: str | None) -> str:
+    """An ISO timestamp from the core (`2026-11-24T09:30:00+08:00`) as `2026-11-24 09:30`."""
+    if not text:
+        return ""
+    return text[:16].replace("T", " ")
+
+
+def cell(value: str | None, width: int, style: Style | str = "", *, crop: bool = False) -> Text:
+    """Plain text cut to `width` terminal cells (CJK counts double), never read as markup;
+    with an ellipsis unless `crop` (where the first characters say enough, e.g. 客服热线 → 客服)."""
+    overflow = "crop" if crop else "ellipsis"
+    text = Text(value or "", style=style, no_wrap=True, overflow=overflow, end="")
+    if text.cell_len > width:
+        text.truncate(width, overflow=overflow)
+    return text

@@ -1,0 +1,221 @@
+"""What each form asks for, derived from the transition table and the policy's vocabularies.
+
+A transition names its required and optional fields (`core.workflow`); this module turns each
+field name into a `FieldSpec` (a Select filled from the profile in the UI language, or a text
+box) and adds the checks a form makes before it calls the core, so a user is told at once
+what is missing instead of after a round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kefu.core.policy import Profile
+from kefu.core.workflow import (
+    COMPLEXITIES,
+    CONTACT_KINDS,
+    REJECT_REASONS,
+    REVISIT_OUTCOMES,
+    Transition,
+)
+
+from .i18n import tr
+
+Options = list[tuple[str, str]]
+"""(label shown, value returned) pairs for a Select."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str
+    kind: str = "text"  # text | longtext | select | number
+    required: bool = False
+    options: Options = field(default_factory=list)
+    value: str | None = None
+    depends_on: str | None = None
+    """For a select whose options follow another select (subcategory follows category)."""
+    options_by: Mapping[str, Options] = field(default_factory=dict)
+    placeholder: str = ""
+
+
+def vocabulary_options(profile: Profile, kind: str, lang: str) -> Options:
+    return [(label.text(lang), code) for code, label in profile.vocabulary(kind).items()]
+
+
+def subcategory_options(profile: Profile, lang: str) -> dict[str, Options]:
+    return {
+        code: [(label.text(lang), sub) for sub, label in category.sub.items()]
+        for code, category in profile.taxonomy.items()
+    }
+
+
+def _word_options(words: tuple[str, ...], lang: str) -> Options:
+    return [(tr(word, lang), word) for word in words]
+
+
+FIELD_ORDER = [
+    "category",
+    "subcategory",
+    "severity",
+    "complexity",
+    "party",
+    "department",
+    "owner",
+    "resolution",
+    "amount",
+    "compensation_kind",
+    "satisfied",
+    "score",
+    "reason",
+    "duplicate_of",
+    "outcome",
+    "note",
+]
+
+FIELD_LABELS = {
+    "category": "Category",
+    "subcategory": "Subcategory",
+    "severity": "Severity",
+    "complexity": "Complexity",
+    "party": "Party",
+    "department": "Department",
+    "note": "Note",
+    "owner": "Assign to",
+    "resolution": "Resolution",
+    "amount": "Amount",
+    "compensation_kind": "Compensation kind",
+    "satisfied": "Satisfied",
+    "score": "Score",
+    "reason": "Reason",
+    "duplicate_of": "Duplicate of",
+    "outcome": "Outcome",
+}
+
+
+def field_spec(
+    name: str,
+    *,
+    required: bool,
+    profile: Profile,
+    lang: str,
+    users: list[tuple[str, str, str]],
+    current: Mapping[str, Any],
+) -> FieldSpec:
+    """The widget for one transition field; `current` pre-fills what the case already has."""
+    label = tr(FIELD_LABELS.get(name, name), lang)
+    value = current.get(name)
+    value = None if value in (None, "") else str(value)
+    if name in ("category", "severity", "party", "department"):
+        kind = {"category": "taxonomy", "severity": "severities"}.get(name, name + "s")
+        kind = {"partys": "parties"}.get(kind, kind)
+        return FieldSpec(
+            name, label, "select", required, vocabulary_options(profile, kind, lang), value
+        )
+    if name == "subcategory":
+        return FieldSpec(
+            name,
+            label,
+            "select",
+            required,
+            [],
+            value,
+            depends_on="category",
+            options_by=subcategory_options(profile, lang),
+        )
+    if name == "complexity":
+        return FieldSpec(name, label, "select", required, _word_options(COMPLEXITIES, lang), value)
+    if name == "owner":
+        options = [(f"{display} ({login}, {role})", login) for login, display, role in users]
+        return FieldSpec(name, label, "select", required, options, None)
+    if name == "resolution":
+        return FieldSpec(
+            name, label, "select", required, vocabulary_options(profile, "resolutions", lang)
+        )
+    if name == "compensation_kind":
+        options = [(lbl.text(lang), code) for code, lbl in profile.compensation.kinds.items()]
+        return FieldSpec(name, label, "select", required, options)
+    if name == "amount":
+        currency = profile.compensation.currency
+        return FieldSpec(name, f"{label} ({currency})", "number", required)
+    if name == "satisfied":
+        return FieldSpec(name, label, "select", required, _word_options(("yes", "no"), lang))
+    if name == "score":
+        return FieldSpec(
+            name, label, "select", required, [(str(n), str(n)) for n in range(5, 0, -1)]
+        )
+    if name == "reason":
+        return FieldSpec(name, label, "select", required, _word_options(REJECT_REASONS, lang))
+    if name == "outcome":
+        return FieldSpec(name, label, "select", required, _word_options(REVISIT_OUTCOMES, lang))
+    if name == "note":
+        return FieldSpec(name, label, "longtext", required)
+    return FieldSpec(name, label, "text", required, placeholder="KD-20261124-0001")
+
+
+def transition_fields(
+    transition: Transition,
+    *,
+    profile: Profile,
+    lang: str,
+    users: list[tuple[str, str, str]],
+    current: Mapping[str, Any],
+) -> list[FieldSpec]:
+    names = [(n, True) for n in transition.required] + [(n, False) for n in transition.optional]
+    # Related fields together (subcategory under category), the note last.
+    names.sort(key=lambda item: FIELD_ORDER.index(item[0]) if item[0] in FIELD_ORDER else 50)
+    return [
+        field_spec(name, required=required, profile=profile, lang=lang, users=users, current=current)
+        for name, required in names
+    ]
+
+
+def contact_fields(profile: Profile, lang: str) -> list[FieldSpec]:
+    phrases = [(f"{code}: {label.text(lang)}", code) for code, label in profile.phrases.items()]
+    return [
+        FieldSpec(
+            "contact",
+            tr("Contact by", lang),
+            "select",
+            True,
+            _word_options(CONTACT_KINDS, lang),
+            "call",
+        ),
+        FieldSpec("phrase", tr("Standard phrase", lang), "select", False, phrases),
+        FieldSpec("text", tr("Text", lang), "longtext", False),
+    ]
+
+
+Checker = Callable[[dict[str, Any]], str | None]
+
+
+def transition_checker(action: str, profile: Profile, lang: str) -> Checker:
+    """Cross-field rules the form checks before calling the core (the core checks them too)."""
+
+    def check(values: dict[str, Any]) -> str | None:
+        amount = values.get("amount")
+        if amount not in (None, ""):
+            try:
+                number = float(str(amount))
+            except ValueError:
+                return tr("amount must be a number", lang)
+            if number < 0 or number != number:
+                return tr("amount must be a number", lang)
+        if action == "propose":
+            resolution = values.get("resolution")
+            if resolution and profile.resolutions[resolution].needs_amount and not amount:
+                label = profile.resolutions[resolution].text(lang)
+                return tr("a {resolution} resolution needs an amount", lang, resolution=label)
+        if action == "reject" and values.get("reason") == "duplicate" and not values.get(
+            "duplicate_of"
+        ):
+            return tr("rejecting as duplicate needs the original case code", lang)
+        if action == "revisit" and values.get("outcome") == "unsatisfied" and not values.get(
+            "note"
+        ):
+            return tr("an unsatisfied revisit needs the reason in the note", lang)
+        return None
+
+    return check

@@ -1,0 +1,626 @@
+"""CaseScreen: one case — its fields, deadlines, history, and what this user may do now.
+
+The keys for lifecycle actions come from the transition table: an action the user may take
+now is shown in the action bar and the footer; one that exists in this state but is refused
+to this user (role, ownership) is dimmed; the rest are hidden. Pressing a refused key (or
+choosing it in the command palette) shows the core's reason and changes nothing.
+
+Every action carries the version of the case the user is looking at; when someone else
+changed it first the core refuses with a conflict, the user is told, and the screen shows
+the new state (e.g. who claimed it). The case is re-read whenever the database changes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Header, Static
+from textual.worker import get_current_worker
+
+from kefu.core import db as kdb
+from kefu.core import queues, services, views
+from kefu.core.errors import KefuError
+from kefu.core.policy import Profile
+from kefu.core.workflow import (
+    ACTIONS,
+    INTAKE_ROLES,
+    action_label,
+    find_transition,
+    refusal,
+    status_label,
+)
+
+from ..formatting import countdown, iso_local, state_style
+from ..i18n import field_name, tr
+from ..widgets.action_bar import ActionBar
+from ..widgets.field_list import FieldList
+from ..widgets.footer import KefuFooter
+from ..widgets.timeline import Timeline, TimelineEntry
+
+ACTION_KEYS: dict[str, str] = {
+    "triage": "t",
+    "claim": "c",
+    "assign": "a",
+    "escalate": "e",
+    "wait": "w",
+    "resume": "r",
+    "propose": "p",
+    "approve": "v",
+    "deny": "d",
+    "confirm": "f",
+    "reject": "x",
+    "reopen": "o",
+    "revisit": "b",
+}
+"""The key of each lifecycle action on the case screen."""
+NOTE_KEY = "n"
+CONTACT_KEY = "l"
+WIDE_FROM = 110
+
+VOCABULARY_FIELDS = {
+    "channel": "channels",
+    "category": "taxonomy",
+    "severity": "severities",
+    "party": "parties",
+    "department": "departments",
+    "target": "targets",
+    "resolution": "resolutions",
+}
+CLOCK_LABELS = {
+    "first_response": "First response",
+    "resolution": "Resolution",
+    "coordination": "Coordination",
+}
+STATE_WORDS = {
+    "breached": "breached",
+    "at_risk": "at risk",
+    "paused": "paused",
+    "ok": "ok",
+    "met": "met",
+    "met_late": "met late",
+}
+
+
+def _action_bindings() -> list[Binding]:
+    bindings = [Binding("escape", "back", "Back", id="case.back")]
+    for action in ACTIONS:
+        key = ACTION_KEYS[action]
+        label = action_label(action, "en")
+        # Shown in the action bar (bright when allowed, dim when refused here), not the footer.
+        bindings.append(
+            Binding(key, f"act('{action}')", label, show=False, id=f"case.{action}")
+        )
+        bindings.append(Binding(key, f"refused('{action}')", show=False))
+    bindings.append(Binding(NOTE_KEY, "note", "Note", show=False, id="case.note"))
+    bindings.append(Binding(NOTE_KEY, "refused('note')", show=False))
+    bindings.append(
+        Binding(CONTACT_KEY, "contact", "Log contact", show=False, id="case.contact")
+    )
+    bindings.append(Binding(CONTACT_KEY, "refused('contact')", show=False))
+    return bindings
+
+
+class CaseScreen(Screen[None]):
+    CSS_PATH = "case.tcss"
+    BINDINGS = _action_bindings()
+
+    @dataclass
+    class Loaded(Message):
+        detail: dict[str, Any] | None
+        profile: Profile | None
+        users: list[tuple[str, str, str]]
+        error: str | None = None
+
+    @dataclass
+    class WriteDone(Message):
+        text: str
+        error: bool = False
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+        self.detail: dict[str, Any] | None = None
+        self.profile: Profile | None = None
+        self.users: list[tuple[str, str, str]] = []
+        self.message_text = ""
+        self._previous: tuple[int, str, str | None] | None = None
+
+    @property
+    def kefu(self) -> Any:
+        return self.app
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="客")
+        yield Static(Text(self.code, style="bold"), id="case-title")
+        with VerticalScroll(id="case-body"):
+            with Horizontal(id="case-columns"):
+                with Vertical(id="case-left"):
+                    yield Static(id="deadlines-title", classes="section")
+                    yield FieldList(id="case-deadlines")
+                    yield Static(id="details-title", classes="section")
+                    yield FieldList(id="case-fields")
+                with Vertical(id="case-right"):
+                    yield Static(id="history-title", classes="section")
+                    yield Timeline(id="case-history")
+        yield Static(id="case-message")
+        yield ActionBar(id="case-actions")
+        yield KefuFooter(compact=True)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "data_version", self.reload, init=False)
+        self.watch(self.app, "clock_tick", self.reload, init=False)
+        self.watch(self.app, "lang", self._redraw, init=False)
+        self._apply_width()
+        self._draw_titles()
+        self.query_one("#case-body").focus()
+        self.reload()
+
+    def on_resize(self) -> None:
+        self._apply_width()
+
+    def _apply_width(self) -> None:
+        self.set_class(self.app.size.width < WIDE_FROM, "-narrow")
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self._load(self.code)
+
+    @work(thread=True, exclusive=True, group="case-load")
+    def _load(self, code: str) -> None:
+        app = self.kefu
+        try:
+            with kdb.read_session(app.engine) as session:
+                case = services.get_case(session, code)
+                detail = views.case_detail(session, case, app.actor, app.now())
+                profile = services.case_profile(session, case)
+                users = queues.assignable_users(session)
+        except KefuError as exc:
+            self.post_message(self.Loaded(None, None, [], exc.message))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Loaded(detail, profile, users))
+
+    def on_case_screen_loaded(self, message: Loaded) -> None:
+        if message.error:
+            self.show_message(message.error)
+            return
+        assert message.detail is not None
+        detail = message.detail
+        seen = (detail["version"], detail["status"], detail["owner"])
+        if self._previous is not None and seen[0] != self._previous[0]:
+            if seen[1:] != self._previous[1:]:
+                self.kefu.say(
+                    self.kefu.tr(
+                        "{code} changed: now {status}",
+                        code=self.code,
+                        status=self._status_with_owner(detail),
+                    )
+                )
+        self._previous = seen
+        self.detail = detail
+        self.profile = message.profile
+        self.users = message.users
+        self._redraw()
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def _status_with_owner(self, detail: dict[str, Any]) -> str:
+        text = status_label(detail["status"], self.kefu.lang)
+        if detail["owner"]:
+            text += f" · {detail['owner']}"
+        return text
+
+    def _draw_titles(self) -> None:
+        tr = self.kefu.tr
+        self.query_one("#deadlines-title", Static).update(Text(tr("Deadlines"), style="bold"))
+        self.query_one("#details-title", Static).update(Text(tr("Details"), style="bold"))
+        self.query_one("#history-title", Static).update(Text(tr("History"), style="bold"))
+
+    def _redraw(self) -> None:
+        self._draw_titles()
+        if self.detail is None or self.profile is None:
+            return
+        lang = self.kefu.lang
+        detail = self.detail
+        variables = self.app.theme_variables
+        title = Text()
+        title.append(detail["code"], style="bold")
+        title.append("  ")
+        title.append(f" {status_label(detail['status'], lang)} ", style="reverse")
+        title.append(f"  {detail['severity']} {self._label('severity', detail['severity'])}")
+        title.append("  " + tr("Owner", lang) + ": ")
+        title.append(detail["owner"] or tr("nobody", lang), style="" if detail["owner"] else "dim")
+        worst = detail["sla"]
+        if worst in ("breached", "at_risk"):
+            title.append("  ")
+            title.append(tr(STATE_WORDS[worst], lang), style=state_style(worst, variables))
+        self.query_one("#case-title", Static).update(title)
+        self.query_one("#case-deadlines", FieldList).show(self._deadline_items())
+        self.query_one("#case-fields", FieldList).show(self._field_items())
+        self.query_one("#case-history", Timeline).show(self._timeline())
+        self._draw_actions()
+        self.refresh_bindings()
+
+    def _deadline_items(self) -> list[tuple[str, str, Style | str]]:
+        assert self.detail is not None
+        lang = self.kefu.lang
+        variables = self.app.theme_variables
+        items: list[tuple[str, str, Style | str]] = []
+        for clock, label in CLOCK_LABELS.items():
+            due = self.detail["due"].get(clock)
+            if not due:
+                continue
+            state = due["state"]
+            text = iso_local(due["due"])
+            word = tr(STATE_WORDS.get(state, state), lang)
+            remaining = due.get("remaining_minutes")
+            if remaining is not None:
+                text += f"  {word} {countdown(remaining)}"
+            else:
+                text += f"  {word}"
+                if due.get("met_at"):
+                    text += f" {iso_local(due['met_at'])[5:]}"
+            items.append((tr(label, lang), text, state_style(state, variables)))
+        return items
+
+    def _field_items(self) -> list[tuple[str, str, Style | str]]:
+        assert self.detail is not None and self.profile is not None
+        lang = self.kefu.lang
+        detail = self.detail
+        labels = {name: self._label(name, detail.get(name)) for name in VOCABULARY_FIELDS}
+        labels["subcategory"] = self._subcategory_label()
+        customer = detail["customer"]
+        compensation = detail["compensation"]
+        sub = labels["subcategory"]
+        category = labels["category"] + (f" / {sub}" if sub else "")
+        against = " ".join(v for v in (labels["target"], detail["target_name"]) if v)
+        incident = " ".join(
+            v for v in (iso_local(detail["incident_at"]), detail["incident_place"]) if v
+        )
+        items: list[tuple[str, str, Style | str]] = [
+            (tr("Received", lang), iso_local(detail["received_at"]), ""),
+            (tr("Channel", lang), labels["channel"], ""),
+            (tr("Customer", lang), customer["name"] or "", "bold"),
+            (tr("Phone", lang), customer["phone"] or "", ""),
+            (tr("E-mail", lang), customer["email"] or "", ""),
+            (tr("Order", lang), detail["order_no"] or "", ""),
+            (tr("Against", lang), against, ""),
+            (tr("Incident", lang), incident, ""),
+            (tr("Description", lang), detail["description"], ""),
+            (tr("Demand", lang), detail["demand"] or "", ""),
+            (tr("Category", lang), category, ""),
+            (tr("Complexity", lang), tr(detail["complexity"], lang), ""),
+            (tr("Party", lang), labels["party"], ""),
+            (tr("Department", lang), labels["department"], ""),
+            (tr("Resolution", lang), labels["resolution"], ""),
+        ]
+        if compensation["amount"]:
+            kind = compensation["kind"] or ""
+            if kind and kind in self.profile.compensation.kinds:
+                kind = self.profile.compensation.kinds[kind].text(lang)
+            items.append(
+                (
+                    tr("Compensation", lang),
+                    f"{compensation['amount']:g} {compensation['currency']} {kind}".strip(),
+                    "",
+                )
+            )
+        if detail["satisfied"] is not None:
+            score = detail["satisfaction_score"]
+            text = tr("yes" if detail["satisfied"] else "no", lang)
+            items.append((tr("Satisfied", lang), text + (f" ({score}/5)" if score else ""), ""))
+        if detail["reopen_count"]:
+            items.append((tr("Reopened", lang), str(detail["reopen_count"]), ""))
+        if detail["repeat_of"]:
+            style = Style(color=self.app.theme_variables.get("warning"), bold=True)
+            items.append((tr("Repeat of", lang), detail["repeat_of"], style))
+        links = ", ".join(f"{link['code']} ({link['kind']})" for link in detail["links"])
+        items.append((tr("Links", lang), links, ""))
+        revisits = ", ".join(
+            f"{iso_local(r['due_at'])} {tr(r['status'], lang)}" for r in detail["revisits"]
+        )
+        items.append((tr("Revisits", lang), revisits, ""))
+        attachments = ", ".join(a["path"] for a in detail["attachments"])
+        items.append((tr("Attachments", lang), attachments, ""))
+        items.append((tr("Created by", lang), detail["created_by"], "dim"))
+        return items
+
+    def _label(self, name: str, code: Any) -> str:
+        """A vocabulary code in the UI language (the code itself when the policy lacks it)."""
+        if self.profile is None or not code:
+            return ""
+        return self.profile.label(VOCABULARY_FIELDS[name], str(code), self.kefu.lang)
+
+    def _subcategory_label(self) -> str:
+        assert self.detail is not None
+        category, sub = self.detail["category"], self.detail["subcategory"]
+        if self.profile is None or not category or not sub:
+            return ""
+        found = self.profile.taxonomy.get(category)
+        label = found.sub.get(sub) if found else None
+        return label.text(self.kefu.lang) if label else str(sub)
+
+    def _describe_value(self, name: str, value: Any) -> str:
+        lang = self.kefu.lang
+        if value is None or value == "":
+            return "—"
+        if name in VOCABULARY_FIELDS and self.profile is not None:
+            return self.profile.label(VOCABULARY_FIELDS[name], str(value), lang)
+        if name == "status":
+            return status_label(str(value), lang)
+        if isinstance(value, bool):
+            return tr("yes" if value else "no", lang)
+        if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+            if self.profile is not None:
+                try:
+                    from datetime import datetime
+
+                    local = self.profile.work_calendar.local(datetime.fromisoformat(value))
+                    return local.strftime("%m-%d %H:%M")
+                except ValueError:
+                    return value
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, ensure_ascii=False)
+
+    def _timeline(self) -> list[TimelineEntry]:
+        assert self.detail is not None
+        lang = self.kefu.lang
+        entries = []
+        for event in self.detail["history"]:
+            action = event["action"]
+            title = action_label(action, lang) if action in ACTIONS else tr(action, lang)
+            if event["from"] and event["to"] and event["from"] != event["to"]:
+                title += (
+                    f"  {status_label(event['from'], lang)} → {status_label(event['to'], lang)}"
+                )
+            elif event["to"] and not event["from"]:
+                title += f"  → {status_label(event['to'], lang)}"
+            details = []
+            for name, change in sorted(event["changes"].items()):
+                if name == "status":
+                    continue
+                before, after = change if isinstance(change, list) else (None, change)
+                label = field_name(name, lang)
+                if before in (None, ""):
+                    details.append(f"{label}: {self._describe_value(name, after)}")
+                else:
+                    details.append(
+                        f"{label}: {self._describe_value(name, before)} → "
+                        f"{self._describe_value(name, after)}"
+                    )
+            entries.append(
+                TimelineEntry(
+                    when=iso_local(event["at"])[5:],
+                    actor=event["actor"],
+                    title=title,
+                    details=details,
+                    note=event["note"],
+                )
+            )
+        return entries
+
+    def _draw_actions(self) -> None:
+        """The action bar: what `check_action` allows (bright) or dims, in table order."""
+        lang = self.kefu.lang
+        actions: list[tuple[str, str, bool]] = []
+        for action in ACTIONS:
+            state = self.check_action("act", (action,))
+            if state is not False:
+                actions.append((ACTION_KEYS[action], action_label(action, lang), bool(state)))
+        writable = self.check_action("note", ())
+        if writable is not False:
+            actions.append((NOTE_KEY, tr("Note", lang), bool(writable)))
+            actions.append((CONTACT_KEY, tr("Log contact", lang), bool(writable)))
+        self.query_one(ActionBar).show(actions, tr("no actions for you here", lang))
+
+    def show_message(self, text: str, *, error: bool = True) -> None:
+        """Say something below the case (a refusal, a conflict) and as a notification."""
+        self.message_text = text
+        message = self.query_one("#case-message", Static)
+        message.update(Text(text))
+        message.set_class(bool(text), "-shown")
+        message.set_class(error, "-error")
+        if text:
+            self.kefu.say(text, severity="error" if error else "information")
+
+    # -- what may be done ---------------------------------------------------------------------
+
+    def _allowed(self) -> list[str]:
+        return list(self.detail["allowed_actions"]) if self.detail else []
+
+    def _refusal(self, action: str) -> str | None:
+        """The core's reason this user may not take `action` now (None when they may)."""
+        if self.detail is None:
+            return None
+        actor = self.kefu.actor
+        if action in ("note", "contact"):
+            if actor.role in INTAKE_ROLES:
+                return None
+            allowed = ", ".join(sorted(r.value for r in INTAKE_ROLES))
+            return f"a {actor.role} may not write on cases (roles allowed: {allowed})"
+        owner = self.detail["owner"]
+        reason = refusal(
+            action, self.detail["status"], actor.role, is_owner=owner == actor.name, owner=owner
+        )
+        return f"{self.code}: {reason}" if reason else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "act":
+            if self.detail is None:
+                return False
+            name = str(parameters[0])
+            if name in self._allowed():
+                return True
+            if find_transition(name, self.detail["status"]) is not None:
+                return None  # exists in this state, refused to this user: dimmed
+            return False
+        if action in ("note", "contact"):
+            if self.detail is None:
+                return False
+            return True if self._refusal("note") is None else None
+        return True
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_refused(self, action: str) -> None:
+        if self.detail is None:
+            return
+        reason = self._refusal(action)
+        if reason is None:
+            # Allowed after all (the state moved on since the key was drawn): just do it.
+            if action == "note":
+                self.action_note()
+            elif action == "contact":
+                self.action_contact()
+            else:
+                self.action_act(action)
+            return
+        self.show_message(reason)
+
+    def action_act(self, action: str) -> None:
+        from .action_form import ActionForm
+
+        if self.detail is None or self.profile is None:
+            return
+        reason = self._refusal(action)
+        if reason:
+            self.show_message(reason)
+            return
+        version = int(self.detail["version"])
+        if action == "claim":
+            self._move(action, version, {})
+            return
+        transition = find_transition(action, self.detail["status"])
+        assert transition is not None
+        current = {
+            "category": self.detail["category"],
+            "subcategory": self.detail["subcategory"],
+            "severity": self.detail["severity"],
+            "complexity": self.detail["complexity"],
+            "party": self.detail["party"],
+            "department": self.detail["department"],
+        }
+        form = ActionForm(
+            transition,
+            code=self.code,
+            profile=self.profile,
+            lang=self.kefu.lang,
+            users=self.users,
+            current=current,
+        )
+
+        def submitted(fields: dict[str, Any] | None) -> None:
+            if fields is not None:
+                self._move(action, version, fields)
+
+        self.app.push_screen(form, submitted)
+
+    def action_note(self) -> None:
+        from .note import NoteForm
+
+        if self.detail is None:
+            return
+
+        def submitted(values: dict[str, Any] | None) -> None:
+            if values:
+                self._note(values.get("text"), None, None)
+
+        self.app.push_screen(NoteForm(code=self.code, lang=self.kefu.lang), submitted)
+
+    def action_contact(self) -> None:
+        from .contact import ContactForm
+
+        if self.detail is None or self.profile is None:
+            return
+
+        def submitted(values: dict[str, Any] | None) -> None:
+            if values:
+                self._note(values.get("text"), values["contact"], values.get("phrase"))
+
+        form = ContactForm(code=self.code, profile=self.profile, lang=self.kefu.lang)
+        self.app.push_screen(form, submitted)
+
+    @work(thread=True, exclusive=True, group="case-write")
+    def _move(self, action: str, version: int, fields: dict[str, Any]) -> None:
+        app = self.kefu
+        try:
+            with kdb.write_session(app.engine) as session:
+                case = services.move_case(
+                    session=session,
+                    code=self.code,
+                    action=action,
+                    actor=app.actor,
+                    now=app.now(),
+                    expected_version=version,
+                    **fields,
+                )
+                status = case.status
+        except KefuError as exc:
+            self.post_message(self.WriteDone(exc.message, error=True))
+            return
+        lang = app.lang
+        text = f"{self.code}: {action_label(action, lang)} → {status_label(status, lang)}"
+        self.post_message(self.WriteDone(text))
+
+    @work(thread=True, exclusive=True, group="case-write")
+    def _note(self, text: str | None, contact: str | None, phrase: str | None) -> None:
+        app = self.kefu
+        try:
+            with kdb.write_session(app.engine) as session:
+                services.add_note(
+                    session=session,
+                    code=self.code,
+                    actor=app.actor,
+                    now=app.now(),
+                    text=text or "",
+                    contact=contact,
+                    phrase=phrase,
+                )
+        except KefuError as exc:
+            self.post_message(self.WriteDone(exc.message, error=True))
+            return
+        done = "Contact logged on {code}" if contact else "Note added to {code}"
+        self.post_message(self.WriteDone(app.tr(done, code=self.code)))
+
+    def on_case_screen_write_done(self, message: WriteDone) -> None:
+        if message.error:
+            self.show_message(message.text)
+        else:
+            self.show_message("", error=False)
+            self.kefu.say(message.text)
+        self.reload()
+
+    def palette_commands(self) -> list[tuple[str, str, Any]]:
+        """Every lifecycle action, allowed or not: choosing a refused one explains why."""
+        lang = self.kefu.lang
+        commands: list[tuple[str, str, Any]] = []
+        for action in ACTIONS:
+            commands.append(
+                (
+                    f"{action_label(action, lang)} ({ACTION_KEYS[action]})",
+                    self.code,
+                    lambda action=action: self.action_refused(action),
+                )
+            )
+        commands.append((f"{tr('Note', lang)} ({NOTE_KEY})", self.code, self.action_note))
+        commands.append(
+            (f"{tr('Log contact', lang)} ({CONTACT_KEY})", self.code, self.action_contact)
+        )
+        return commands

@@ -1,0 +1,182 @@
+"""FormScreen: a modal form built from `FieldSpec`s; returns the values through `dismiss`.
+
+Selects for vocabularies, text boxes for free text; required fields and the form's own checks
+are validated before anything is returned, with the problem shown inline and the cursor put on
+the field. Subclasses decide what submitting means (`submit`), e.g. the intake form records
+the complaint itself so that a refusal keeps what the user typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from ..forms import Checker, FieldSpec
+from ..i18n import tr
+
+
+class FormScreen(ModalScreen[Any]):
+    CSS_PATH = "form.tcss"
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        fields: list[FieldSpec],
+        *,
+        lang: str,
+        checker: Checker | None = None,
+        save_label: str = "Save",
+    ) -> None:
+        super().__init__()
+        self.form_title = title
+        self.fields = fields
+        self.lang = lang
+        self.checker = checker
+        self.save_label = save_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form-dialog"):
+            yield Static(Text(self.form_title, style="bold"), id="form-title")
+            with VerticalScroll(id="form-fields"):
+                for spec in self.fields:
+                    with Horizontal(classes="form-row"):
+                        mark = " *" if spec.required else ""
+                        yield Label(Text(spec.label + mark), classes="form-label")
+                        yield self._widget(spec)
+            yield Static(id="form-warning")
+            yield Static(id="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button(tr(self.save_label, self.lang), variant="primary", id="form-save")
+                yield Button(tr("Cancel", self.lang), id="form-cancel")
+                yield Static(Text(tr("ctrl+s save · esc cancel", self.lang), style="dim"))
+
+    def _widget(self, spec: FieldSpec) -> Widget:
+        wid = f"field-{spec.name}"
+        if spec.kind == "select":
+            options = spec.options
+            if spec.depends_on:
+                parent = next((f for f in self.fields if f.name == spec.depends_on), None)
+                options = list(spec.options_by.get(parent.value or "", [])) if parent else []
+            values = {value for _, value in options}
+            return Select(
+                options,
+                prompt=tr("(choose)" if spec.required else "(none)", self.lang),
+                allow_blank=True,
+                value=spec.value if spec.value in values else Select.NULL,
+                id=wid,
+                compact=True,
+            )
+        if spec.kind == "longtext":
+            area = TextArea(spec.value or "", id=wid, compact=True, soft_wrap=True)
+            return area
+        return Input(
+            spec.value or "",
+            placeholder=spec.placeholder,
+            type="number" if spec.kind == "number" else "text",
+            id=wid,
+            compact=True,
+        )
+
+    def on_mount(self) -> None:
+        first = self.query(".form-row > Select, .form-row > Input, .form-row > TextArea").first()
+        first.focus()
+
+    # -- values -------------------------------------------------------------------------------
+
+    def value_of(self, name: str) -> Any:
+        widget = self.query_one(f"#field-{name}")
+        if isinstance(widget, Select):
+            return None if widget.value == Select.NULL else widget.value
+        if isinstance(widget, TextArea):
+            return widget.text.strip() or None
+        if isinstance(widget, Input):
+            return widget.value.strip() or None
+        return None
+
+    def set_value(self, name: str, value: str) -> None:
+        widget = self.query_one(f"#field-{name}")
+        if isinstance(widget, TextArea):
+            widget.text = value
+        elif isinstance(widget, Input):
+            widget.value = value
+        elif isinstance(widget, Select):
+            widget.value = value
+
+    def values(self) -> dict[str, Any]:
+        return {spec.name: self.value_of(spec.name) for spec in self.fields}
+
+    def show_error(self, message: str | None) -> None:
+        error = self.query_one("#form-error", Static)
+        error.update(Text(message or ""))
+        error.set_class(bool(message), "-shown")
+
+    def show_warning(self, message: str | None) -> None:
+        warning = self.query_one("#form-warning", Static)
+        warning.update(Text(message or ""))
+        warning.set_class(bool(message), "-shown")
+
+    # -- events -------------------------------------------------------------------------------
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        name = (event.select.id or "").removeprefix("field-")
+        value = None if event.value == Select.NULL else str(event.value)
+        for spec in self.fields:
+            if spec.depends_on == name:
+                child = self.query_one(f"#field-{spec.name}", Select)
+                child.set_options(spec.options_by.get(value or "", []))
+        self.field_changed(name, value)
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        self.field_changed((event.input.id or "").removeprefix("field-"), event.value)
+
+    def field_changed(self, name: str, value: str | None) -> None:
+        """Hook for subclasses: a field's value changed."""
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    @on(Button.Pressed, "#form-save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#form-cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        values = self.values()
+        for spec in self.fields:
+            if spec.required and values.get(spec.name) in (None, ""):
+                self.show_error(tr("{field} is required", self.lang, field=spec.label))
+                self.query_one(f"#field-{spec.name}").focus()
+                return
+        if self.checker is not None:
+            problem = self.checker(values)
+            if problem:
+                self.show_error(problem)
+                return
+        self.show_error(None)
+        self.submit({k: v for k, v in values.items() if v not in (None, "")})
+
+    def submit(self, values: dict[str, Any]) -> None:
+        """What saving does; by default hand the values back to whoever opened the form."""
+        self.dismiss(values)

@@ -1,0 +1,84 @@
+"""HelpScreen: the keys of the screen underneath and of the whole app, in the UI language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from ..i18n import tr
+
+EXTRA_KEYS: dict[str, list[tuple[str, str]]] = {
+    "QueueScreen": [("1–6", "Queues"), ("tab / shift+tab", "Next queue"), ("enter", "Open")],
+    "SearchScreen": [("enter", "Open")],
+}
+
+
+class HelpScreen(ModalScreen[None]):
+    CSS_PATH = "help.tcss"
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("f1", "close", "Close", show=False),
+        Binding("question_mark", "close", "Close", show=False),
+        Binding("q", "close", "Close", show=False),
+    ]
+
+    def __init__(self, underneath: Screen[Any]) -> None:
+        super().__init__()
+        self.underneath = underneath
+
+    def compose(self) -> ComposeResult:
+        app: Any = self.app
+        lang = app.lang
+        with Vertical(id="help-dialog"):
+            yield Static(Text(tr("Help", lang) + " · kefu", style="bold"), id="help-title")
+            with VerticalScroll(id="help-body"):
+                yield Static(self._body(lang))
+            yield Static(Text("esc " + tr("Close", lang), style="dim"), id="help-hint")
+
+    def _body(self, lang: str) -> Text:
+        text = Text()
+        text.append(tr("Queues are tabs; Enter opens a case; the footer lists the keys.", lang))
+        text.append("\n")
+        text.append(
+            tr("Dimmed actions exist in this state but not for you; press one to hear why.", lang),
+            style="dim",
+        )
+        everywhere = self._keys(type(self.app).BINDINGS)
+        everywhere += [("ctrl+p", "Command palette"), ("ctrl+q", "Quit")]
+        sections = [
+            (tr("Keys on this screen", lang), self._keys(type(self.underneath).BINDINGS)),
+            (tr("Everywhere", lang), everywhere),
+        ]
+        extra = EXTRA_KEYS.get(type(self.underneath).__name__, [])
+        sections[0][1].extend(extra)
+        for title, keys in sections:
+            text.append(f"\n\n{title}\n", style="bold")
+            width = max((cell_len(k) for k, _ in keys), default=0)
+            for key, description in keys:
+                text.append(f"  {key}" + " " * (width - cell_len(key)) + "  ", style="bold")
+                text.append(tr(description, lang) + "\n")
+        return text
+
+    @staticmethod
+    def _keys(bindings: list[Any]) -> list[tuple[str, str]]:
+        seen: set[str] = set()
+        keys: list[tuple[str, str]] = []
+        for binding in bindings:
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            if binding.action.startswith("refused") or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            display = binding.key_display or binding.key.replace("_", " ")
+            keys.append((display, binding.description))
+        return keys
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,182 @@
+"""IntakeScreen: record a new complaint, warned at once when it repeats an earlier one.
+
+As soon as the phone number or order number matches a case received within the policy's
+repeat window, the form says so (the core links the new case to it on saving). Input is
+checked with the core's own `validate_intake` before saving; saving runs in a worker, and a
+refusal keeps the form open with the core's sentence and everything the agent typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import work
+from textual.message import Message
+from textual.timer import Timer
+from textual.worker import get_current_worker
+
+from kefu.core import db as kdb
+from kefu.core import services
+from kefu.core.errors import KefuError
+from kefu.core.policy import Profile
+from kefu.core.workflow import status_label
+
+from ..forms import FieldSpec, subcategory_options, vocabulary_options
+from ..i18n import tr
+from .form import FormScreen
+
+
+def intake_fields(profile: Profile, lang: str) -> list[FieldSpec]:
+    def select(name: str, label: str, kind: str, required: bool = False) -> FieldSpec:
+        return FieldSpec(
+            name, tr(label, lang), "select", required, vocabulary_options(profile, kind, lang)
+        )
+
+    def text(name: str, label: str, required: bool = False, placeholder: str = "") -> FieldSpec:
+        return FieldSpec(name, tr(label, lang), "text", required, placeholder=placeholder)
+
+    return [
+        select("channel", "Channel", "channels", required=True),
+        text("customer_name", "Customer name"),
+        text("customer_phone", "Phone", placeholder="13800138000"),
+        text("order_no", "Order"),
+        FieldSpec("description", tr("Description", lang), "longtext", True),
+        text("demand", "Demand"),
+        select("target", "Target", "targets"),
+        text("target_name", "Target name"),
+        text("incident_at", "Incident", placeholder="2026-11-24 09:30"),
+        text("incident_place", "Incident place"),
+        text("customer_email", "E-mail"),
+        select("category", "Category", "taxonomy"),
+        FieldSpec(
+            "subcategory",
+            tr("Subcategory", lang),
+            "select",
+            False,
+            depends_on="category",
+            options_by=subcategory_options(profile, lang),
+        ),
+        select("severity", "Severity", "severities"),
+        select("party", "Party", "parties"),
+        select("department", "Department", "departments"),
+    ]
+
+
+class IntakeScreen(FormScreen):
+    """Returns the new case's code, or None when cancelled."""
+
+    CSS_PATH = ["form.tcss", "intake.tcss"]
+
+    @dataclass
+    class RepeatsFound(Message):
+        key: tuple[str | None, str | None]
+        text: str | None
+
+    @dataclass
+    class Saved(Message):
+        code: str | None
+        error: str | None = None
+
+    def __init__(self) -> None:
+        app: Any = self.app
+        self.kefu = app
+        profile = app.profile
+        super().__init__(
+            tr("New complaint", app.lang), intake_fields(profile, app.lang), lang=app.lang,
+            save_label="Record",
+        )
+        self._repeat_timer: Timer | None = None
+        self._saving = False
+
+    # -- repeat warning -----------------------------------------------------------------------
+
+    def field_changed(self, name: str, value: str | None) -> None:
+        if name not in ("customer_phone", "order_no"):
+            return
+        if self._repeat_timer is not None:
+            self._repeat_timer.stop()
+        self._repeat_timer = self.set_timer(0.3, self._look_for_repeats)
+
+    def _repeat_key(self) -> tuple[str | None, str | None]:
+        phone = self.value_of("customer_phone")
+        if phone:
+            phone = phone.replace(" ", "").replace("-", "")
+        return phone, self.value_of("order_no")
+
+    def _look_for_repeats(self) -> None:
+        self._find_repeats(self._repeat_key())
+
+    @work(thread=True, exclusive=True, group="intake-repeats")
+    def _find_repeats(self, key: tuple[str | None, str | None]) -> None:
+        phone, order_no = key
+        if not phone and not order_no:
+            self.post_message(self.RepeatsFound(key, None))
+            return
+        app = self.kefu
+        now = app.now()
+        with kdb.read_session(app.engine) as session:
+            _, profile = services.policy_in_force(session, now)
+            earlier = services.earlier_complaints(
+                session, profile, phone=phone, order_no=order_no, received_at=now
+            )
+            found = [(case.code, case.status) for case in earlier]
+        if get_current_worker().is_cancelled:
+            return
+        if not found:
+            self.post_message(self.RepeatsFound(key, None))
+            return
+        lang = app.lang
+        codes = ", ".join(f"{code} ({status_label(status, lang)})" for code, status in found[:3])
+        if len(found) > 3:
+            codes += " …"
+        text = tr("Repeat complaint: {codes}", lang, codes=codes)
+        text += " — " + tr(
+            "{count} earlier case(s) from this customer in the last {days} days",
+            lang,
+            count=len(found),
+            days=profile.repeat.window_days,
+        )
+        self.post_message(self.RepeatsFound(key, text))
+
+    def on_intake_screen_repeats_found(self, message: RepeatsFound) -> None:
+        if message.key == self._repeat_key():
+            self.show_warning(message.text)
+
+    # -- saving -------------------------------------------------------------------------------
+
+    def submit(self, values: dict[str, Any]) -> None:
+        if self._saving:
+            return
+        app = self.kefu
+        fields = dict(values)
+        try:
+            if fields.get("incident_at"):
+                fields["incident_at"] = services.parse_when(
+                    fields["incident_at"], app.profile.calendar.timezone, "incident_at"
+                )
+            services.validate_intake(app.profile, fields, app.now())
+        except KefuError as exc:
+            self.show_error(exc.message)
+            return
+        self._saving = True
+        self._save(fields)
+
+    @work(thread=True, exclusive=True, group="intake-save")
+    def _save(self, fields: dict[str, Any]) -> None:
+        app = self.kefu
+        try:
+            with kdb.write_session(app.engine) as session:
+                case = services.create_case(session=session, actor=app.actor, now=app.now(), **fields)
+                code = case.code
+        except KefuError as exc:
+            self.post_message(self.Saved(None, exc.message))
+            return
+        self.post_message(self.Saved(code))
+
+    def on_intake_screen_saved(self, message: Saved) -> None:
+        self._saving = False
+        if message.code is None:
+            self.show_error(message.error)
+            return
+        self.dismiss(message.code)
