@@ -882,6 +882,324 @@ def revisit_due(
         err.print("no revisits due", markup=False)
 
 
+# -- reports and spot checks -------------------------------------------------------------
+
+REPORT_FORMATS = ("table", "csv", "json")
+
+
+def _write_export(text: str, out_path: Path | None, what: str) -> None:
+    """An export to --out (UTF-8; CSV with its BOM) or to stdout."""
+    from .core.exports import open_for_export
+
+    if out_path is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with open_for_export(out_path) as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise KefuError(f"{out_path}: cannot write: {exc.strerror}") from None
+    err.print(f"wrote {what} to {out_path}", markup=False)
+
+
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    first: Annotated[
+        str | None,
+        typer.Option("--from", help="First local date, YYYY-MM-DD or YYYY-MM (default: the 1st "
+                     "of this month)."),
+    ] = None,
+    last: Annotated[
+        str | None,
+        typer.Option("--to", help="Last local date, inclusive (default: today)."),
+    ] = None,
+    by: Annotated[
+        str,
+        typer.Option(help="category, channel, department, party, agent, day — or case for one "
+                     "row per case (masked)."),
+    ] = "category",
+    fmt: Annotated[
+        str, typer.Option("--format", help="table, csv (Excel-safe, UTF-8 BOM) or json.")
+    ] = "table",
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Write the csv or json to this file.")
+    ] = None,
+    unmasked: Annotated[
+        bool,
+        typer.Option("--unmasked", help="--by case: show customers' names, phones and e-mails "
+                     "(only roles that handle cases)."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+) -> None:
+    """KPIs of a period, each rate shown with its numerator and denominator.
+
+    On-time, satisfaction, repeat, first response and reopen rates, handling time in business
+    hours (average and P90), compensation paid and breaches, per group; see the README.
+
+    Example: kefu report --from 2026-11 --to 2026-11 --by department --format csv --out nov.csv
+    """
+    from .core import reports
+    from .core.errors import InvalidInput
+    from .core.exports import csv_text, json_text
+
+    fmt = "json" if as_json else fmt.strip().lower()
+    if fmt not in REPORT_FORMATS:
+        raise InvalidInput(f"--format must be one of: {', '.join(REPORT_FORMATS)}")
+    by = by.strip().lower()
+    if out_path is not None and fmt == "table":
+        raise InvalidInput("--out writes csv or json; add --format csv or --format json")
+    if unmasked and by != "case":
+        raise InvalidInput("--unmasked goes with --by case (KPIs hold no personal data)")
+    now = now_utc()
+    with acting(ctx, write=False) as (session, actor):
+        _, profile = services.policy_in_force(session, now)
+        period = reports.parse_period(profile, first=first, last=last, now=now)
+        if by == "case":
+            rows = list(
+                reports.case_rows(
+                    session=session, actor=actor, period=period, now=now, unmasked=unmasked
+                )
+            )
+            report = None
+        else:
+            report = reports.kpi_report(
+                session=session, actor=actor, period=period, by=by, now=now
+            )
+    if report is None:
+        columns = reports.CASE_EXPORT_COLUMNS
+        if fmt == "json":
+            document = {
+                "report": "cases",
+                "format_version": reports.REPORT_FORMAT_VERSION,
+                "period": period.as_dict(now),
+                "masked": not unmasked,
+                "cases": rows,
+            }
+            _write_export(json_text(document), out_path, f"{len(rows)} cases")
+        elif fmt == "csv":
+            text = csv_text(columns, ([r[c] for c in columns] for r in rows))
+            _write_export(text, out_path, f"{len(rows)} cases")
+        else:
+            shown = ("code", "received_at", "status", "category", "owner", "customer_phone",
+                     "on_time", "handling_business_minutes")
+            table = Table(*shown)
+            for r in rows:
+                table.add_row(*("" if r[c] is None else str(r[c]) for c in shown))
+            out.print(table)
+            err.print(f"{len(rows)} cases received {period.first} .. {period.last}", markup=False)
+        return
+    if fmt == "json":
+        _write_export(json_text(report.as_dict()), out_path, f"the {by} report")
+    elif fmt == "csv":
+        _write_export(
+            csv_text(report.csv_header(), report.csv_rows()), out_path, f"the {by} report"
+        )
+    else:
+        cells = reports.report_table_rows(report)
+        table = Table(*cells[0], title=f"{period.first} .. {period.last} ({period.timezone})")
+        for row in cells[1:-1]:
+            table.add_row(*row)
+        table.add_row(*cells[-1], style="bold")
+        out.print(table)
+
+
+audit_app = typer.Typer(
+    help="Spot checks of closed cases: draw a sample, score it, report per agent.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
+
+
+def _audit_case_json(row: dict[str, Any], profile: Any) -> dict[str, Any]:
+    return {
+        **row,
+        "closed_at": views.iso(row.get("closed_at"), profile),
+        **({"scored_at": views.iso(row["scored_at"], profile)} if "scored_at" in row else {}),
+    }
+
+
+@audit_app.command("sample")
+def audit_sample(
+    ctx: typer.Context,
+    n: Annotated[int, typer.Option("--n", help="How many cases (per agent with --by agent).")] = 20,
+    by: Annotated[
+        str | None, typer.Option("--by", help="agent: draw --n cases from each agent.")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed: the same seed on the same cases draws the same "
+                                 "sample (default: a random one, printed).")
+    ] = None,
+    first: Annotated[
+        str | None, typer.Option("--from", help="Closed on or after this local date.")
+    ] = None,
+    last: Annotated[str | None, typer.Option("--to", help="Closed on or before this date.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """Draw a reproducible random sample of closed cases for auditors (stored as a batch).
+
+    Example: kefu audit sample --n 5 --by agent --from 2026-11 --to 2026-11 --seed 2026
+    """
+    from .core import audit, reports
+    from .core.errors import InvalidInput
+
+    if by is not None and by.strip().lower() != "agent":
+        raise InvalidInput("--by takes only: agent")
+    now = now_utc()
+    with acting(ctx, write=True) as (session, actor):
+        _, profile = services.policy_in_force(session, now)
+        period = reports.parse_period(profile, first=first, last=last, now=now)
+        batch, drawn = audit.draw_sample(
+            session=session,
+            actor=actor,
+            now=now,
+            period=period,
+            n=n,
+            by_agent=by is not None,
+            seed=seed,
+        )
+        document = {
+            "batch": batch.id,
+            "seed": batch.seed,
+            "size": batch.size,
+            "by": "agent" if batch.by_agent else None,
+            "period": {"from": batch.period_from, "to": batch.period_to},
+            "population": batch.population,
+            "cases": [
+                {
+                    "position": d.position,
+                    "code": d.code,
+                    "agent": d.agent,
+                    "category": d.category,
+                    "closed_at": views.iso(d.closed_at, profile),
+                }
+                for d in drawn
+            ],
+        }
+    if as_json:
+        print_json(document)
+        return
+    table = Table("#", "code", "agent", "category", "closed")
+    for c in document["cases"]:
+        table.add_row(
+            str(c["position"]), c["code"], c["agent"] or "", c["category"] or "",
+            (c["closed_at"] or "")[:16].replace("T", " "),
+        )
+    out.print(table)
+    err.print(
+        f"batch {document['batch']}: {len(drawn)} of {document['population']} closed cases, "
+        f"seed {document['seed']}",
+        markup=False,
+    )
+
+
+@audit_app.command("show")
+def audit_show(
+    ctx: typer.Context,
+    batch: Annotated[int | None, typer.Argument(help="Batch number (default: the latest).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """Show an audit batch: its cases and the points scored so far.
+
+    Example: kefu audit show 3 --json
+    """
+    from .core import audit
+
+    now = now_utc()
+    with acting(ctx, write=False) as (session, actor):
+        if actor.role not in audit.AUDIT_REPORT_ROLES:
+            raise KefuError(f"a {actor.role} may not read audit batches (auditors, supervisors "
+                            "and admins may)")
+        _, profile = services.policy_in_force(session, now)
+        found = audit.get_batch(session, batch)
+        cases = [_audit_case_json(r, profile) for r in audit.batch_cases(session, found)]
+        document = {
+            "batch": found.id,
+            "seed": found.seed,
+            "drawn_by": found.drawn_by,
+            "drawn_at": views.iso(found.drawn_at, profile),
+            "period": {"from": found.period_from, "to": found.period_to},
+            "checklist": list(audit.checklist(profile)),
+            "cases": cases,
+        }
+    if as_json:
+        print_json(document)
+        return
+    table = Table("#", "code", "agent", "scores", "scored by", "note")
+    for c in cases:
+        scores = " ".join(f"{k}={v}" for k, v in c["scores"].items())
+        table.add_row(str(c["position"]), c["code"], c["agent"] or "", scores,
+                      c["scored_by"] or "", c["note"] or "")
+    out.print(table)
+    err.print(f"batch {found.id}, seed {found.seed}; items: {', '.join(document['checklist'])}",
+              markup=False)
+
+
+@audit_app.command("score")
+def audit_score(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="A sampled case's code.")],
+    item: Annotated[
+        list[str] | None,
+        typer.Option("--item", help="ITEM=POINTS for a checklist item, 0 (not met) to 2 "
+                     "(fully met); repeat for each item."),
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="The auditor's remark.")] = None,
+    batch: Annotated[
+        int | None, typer.Option(help="The batch (default: the latest that holds the case).")
+    ] = None,
+) -> None:
+    """Score a sampled case against the policy's audit checklist.
+
+    Example: kefu audit score KF-20261124-0007 --item recorded_complete=2 --item resolution_fair=1
+    """
+    from .core import audit
+
+    items = audit.parse_items(item or [])
+    with acting(ctx, write=True) as (session, actor):
+        sample = audit.score_case(
+            session=session, actor=actor, now=now_utc(), code=code, items=items,
+            note=note, batch_id=batch,
+        )
+        where = sample.batch_id
+    typer.echo(f"{code.upper()}: {len(items)} item(s) scored in batch {where}")
+
+
+@audit_app.command("report")
+def audit_report_command(
+    ctx: typer.Context,
+    batch: Annotated[int | None, typer.Option(help="Only this batch (default: all).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """Audit scores per agent: cases drawn and scored, points over possible points.
+
+    Example: kefu audit report --json
+    """
+    from .core import audit
+
+    with acting(ctx, write=False) as (session, actor):
+        document = audit.audit_report(session=session, actor=actor, now=now_utc(), batch_id=batch)
+    if as_json:
+        print_json(document)
+        return
+    table = Table("agent", "drawn", "scored", "points", "score", *document["checklist"])
+    for row in [*document["agents"], {**document["total"], "agent": "total", "items": {}}]:
+        pct = row["percent"]
+        table.add_row(
+            row["agent"] or "(none)",
+            str(row["drawn"]),
+            str(row["scored"]),
+            f"{row['points']}/{row['possible']}",
+            "—" if pct is None else f"{pct:.1f}%",
+            *(
+                "" if (it := row["items"].get(code)) is None or it["percent"] is None
+                else f"{it['percent']:.0f}%"
+                for code in document["checklist"]
+            ),
+        )
+    out.print(table)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

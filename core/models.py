@@ -127,6 +127,9 @@ class Case(SQLModel, table=True):
     reopen_count: int = 0
     repeat_of: str | None = Field(default=None, max_length=40)
     revisit_outcome: str | None = Field(default=None, max_length=20)
+    # business minutes from receipt to resolved_at on the case's calendar, set when resolved
+    # (reports average it over a million cases without redoing calendar arithmetic per row)
+    handling_business_minutes: int | None = None
 
     # clocks (stored for sorting and indexed queries; recomputable from events)
     first_response_at: datetime | None = _ts()
@@ -241,3 +244,48 @@ Index(
 )
 Index("ix_cases_coordination_due", _cases.c.status, _cases.c.due_coordination)
 Index("ix_cases_status_resolved", _cases.c.status, _cases.c.resolved_at)
+
+
+class AuditBatch(SQLModel, table=True):
+    """One spot check drawn by an auditor: the seed and the rule, so it can be drawn again."""
+
+    __tablename__ = "audit_batches"
+
+    id: int | None = Field(default=None, primary_key=True)
+    drawn_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    drawn_by: str = Field(max_length=64)
+    seed: int
+    size: int  # cases asked for (per agent when by_agent)
+    by_agent: bool = False
+    period_from: str = Field(max_length=10)  # local dates, inclusive
+    period_to: str = Field(max_length=10)
+    population: int  # closed cases the sample was drawn from
+
+
+class AuditSample(SQLModel, table=True):
+    """One closed case in an audit batch, with the auditor's verdict once scored."""
+
+    __tablename__ = "audit_samples"
+    __table_args__ = (UniqueConstraint("batch_id", "case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="audit_batches.id", index=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    position: int
+    agent: str | None = Field(default=None, max_length=64)  # the case's owner when drawn
+    scored_at: datetime | None = _ts()
+    scored_by: str | None = Field(default=None, max_length=64)
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class AuditScore(SQLModel, table=True):
+    """The points one sampled case got on one checklist item."""
+
+    __tablename__ = "audit_scores"
+    __table_args__ = (UniqueConstraint("sample_id", "item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: int = Field(foreign_key="audit_samples.id", index=True)
+    item: str = Field(max_length=60)
+    score: int
+    max_score: int

@@ -914,12 +914,12 @@ def _do_propose(session, case, profile, actor, now, fields, changes):  # type: i
         and actor.role not in SUPERVISING
     ):
         return Status.PENDING_APPROVAL
-    _set(case, changes, resolved_at=now)
+    _mark_resolved(case, profile, now, changes)
     return Status.RESOLVED
 
 
 def _do_approve(session, case, profile, actor, now, fields, changes):  # type: ignore[no-untyped-def]
-    _set(case, changes, resolved_at=now)
+    _mark_resolved(case, profile, now, changes)
     return Status.RESOLVED
 
 
@@ -1048,6 +1048,16 @@ _HANDLERS: dict[str, Handler] = {
 def _mark_first_response(case: Case, now: datetime, changes: dict[str, tuple[Any, Any]]) -> None:
     if case.first_response_at is None:
         _set(case, changes, first_response_at=now)
+
+
+def _mark_resolved(
+    case: Case, profile: Profile, now: datetime, changes: dict[str, tuple[Any, Any]]
+) -> None:
+    """Set resolved_at and the handling time in business minutes that reports average."""
+    _set(case, changes, resolved_at=now)
+    case.handling_business_minutes = profile.work_calendar.business_minutes_between(
+        case.received_at, now
+    )
 
 
 def schedule_revisit(session: Session, case: Case, profile: Profile, now: datetime) -> Revisit:

@@ -1,0 +1,305 @@
+"""Spot checks (SPEC §8): auditors draw a reproducible sample of closed cases and score them.
+
+A sample is drawn from the cases closed in a period (local dates, like reports). Each case gets
+a rank from SHA-256 of the seed and its code, and the lowest ranks are taken — `n` in all, or
+`n` per agent with `by_agent`. The same seed on the same cases draws the same sample on any
+machine and Python version, and a case closed later does not reshuffle the others. The seed is
+stored with the batch (a random one when none is given), so any batch can be drawn again.
+
+Auditors score a sampled case against the checklist of the policy in force (`audit_checklist`;
+a built-in five-point list when the policy has none), each item from 0 (not met) to
+`MAX_ITEM_SCORE` (fully met). Scores feed a per-agent report: points over possible points.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from . import services
+from .errors import InvalidInput, NotFound, PermissionDenied
+from .models import AuditBatch, AuditSample, AuditScore, Case, User
+from .policy import Label, Profile
+from .reports import Period
+from .workflow import Role, Status
+
+MAX_ITEM_SCORE = 2
+"""Points per checklist item: 0 not met, 1 partly met, 2 fully met."""
+MAX_SAMPLE = 1000
+
+AUDIT_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
+"""Who draws samples and scores them (内部监督小组)."""
+AUDIT_REPORT_ROLES = frozenset({Role.AUDITOR, Role.ADMIN, Role.SUPERVISOR})
+
+DEFAULT_CHECKLIST: dict[str, Label] = {
+    "recorded_complete": Label(en="Complaint recorded completely", zh="投诉信息记录完整"),
+    "classified_correctly": Label(en="Classified correctly", zh="分类及紧急程度准确"),
+    "responded_in_time": Label(en="Responded and resolved in time", zh="响应及处理及时"),
+    "resolution_fair": Label(en="Resolution fair and within the rules", zh="处理方案合规合理"),
+    "customer_confirmed": Label(en="Customer confirmed and revisited", zh="客户确认并完成回访"),
+}
+
+
+def _require(actor: User, roles: frozenset[Role], what: str) -> None:
+    if actor.role not in roles:
+        allowed = ", ".join(sorted(r.value for r in roles))
+        raise PermissionDenied(f"a {actor.role} may not {what} (roles allowed: {allowed})")
+
+
+def checklist(profile: Profile) -> dict[str, Label]:
+    """The items auditors score: the policy's `audit_checklist`, or the built-in list."""
+    return dict(profile.audit_checklist) or dict(DEFAULT_CHECKLIST)
+
+
+def sample_rank(seed: int, code: str) -> str:
+    """A case's place in the draw for `seed`: stable across machines and Python versions."""
+    return hashlib.sha256(f"{seed}:{code}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class DrawnCase:
+    position: int
+    code: str
+    agent: str | None
+    category: str | None
+    closed_at: datetime | None
+
+
+def draw_sample(
+    *,
+    session: Session,
+    actor: User,
+    now: datetime,
+    period: Period,
+    n: int,
+    by_agent: bool = False,
+    seed: int | None = None,
+) -> tuple[AuditBatch, list[DrawnCase]]:
+    """Draw and store a batch: `n` closed cases of the period (`n` per agent with `by_agent`)."""
+    _require(actor, AUDIT_ROLES, "draw audit samples")
+    if not 1 <= n <= MAX_SAMPLE:
+        raise InvalidInput(f"--n must be from 1 to {MAX_SAMPLE}, not {n}")
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    elif not 0 <= seed < 2**63:
+        raise InvalidInput(f"--seed must be a whole number from 0 to 2^63-1, not {seed}")
+    population = session.exec(
+        select(Case.id, Case.code, Case.owner, Case.category, Case.closed_at).where(
+            Case.status == Status.CLOSED,
+            col(Case.closed_at) >= period.start,
+            col(Case.closed_at) < period.end,
+        )
+    ).all()
+    ranked = sorted(population, key=lambda row: sample_rank(seed, row[1]))
+    if by_agent:
+        strata: dict[str, list[Any]] = defaultdict(list)
+        for row in ranked:
+            strata[row[2] or ""].append(row)
+        chosen = [row for agent in sorted(strata) for row in strata[agent][:n]]
+    else:
+        chosen = ranked[:n]
+    batch = AuditBatch(
+        drawn_at=now,
+        drawn_by=actor.name,
+        seed=seed,
+        size=n,
+        by_agent=by_agent,
+        period_from=period.first.isoformat(),
+        period_to=period.last.isoformat(),
+        population=len(population),
+    )
+    session.add(batch)
+    session.flush()
+    assert batch.id is not None
+    drawn = []
+    for position, (case_id, code, owner, category, closed_at) in enumerate(chosen, start=1):
+        session.add(AuditSample(batch_id=batch.id, case_id=case_id, position=position, agent=owner))
+        drawn.append(DrawnCase(position, code, owner, category, closed_at))
+    session.flush()
+    return batch, drawn
+
+
+def get_batch(session: Session, batch_id: int | None) -> AuditBatch:
+    """A batch by number, or the latest one."""
+    if batch_id is None:
+        batch = session.exec(select(AuditBatch).order_by(col(AuditBatch.id).desc())).first()
+        if batch is None:
+            raise NotFound("no audit sample has been drawn yet; draw one with `kefu audit sample`")
+        return batch
+    found = session.get(AuditBatch, batch_id)
+    if found is None:
+        raise NotFound(f"no audit batch {batch_id}")
+    return found
+
+
+def batch_cases(session: Session, batch: AuditBatch) -> list[dict[str, Any]]:
+    """The sampled cases of a batch in draw order, with the points they got so far."""
+    rows = session.exec(
+        select(AuditSample, Case.code, Case.category, Case.closed_at)
+        .join(Case, col(Case.id) == AuditSample.case_id)
+        .where(AuditSample.batch_id == batch.id)
+        .order_by(col(AuditSample.position))
+    ).all()
+    scores: dict[int, dict[str, int]] = defaultdict(dict)
+    sample_ids = [sample.id for sample, *_ in rows]
+    if sample_ids:
+        for score in session.exec(select(AuditScore).where(col(AuditScore.sample_id).in_(sample_ids))).all():
+            scores[score.sample_id][score.item] = score.score
+    return [
+        {
+            "position": sample.position,
+            "code": code,
+            "agent": sample.agent,
+            "category": category,
+            "closed_at": closed_at,
+            "scores": scores.get(sample.id or 0, {}),
+            "scored_by": sample.scored_by,
+            "scored_at": sample.scored_at,
+            "note": sample.note,
+        }
+        for sample, code, category, closed_at in rows
+    ]
+
+
+def parse_items(pairs: list[str]) -> dict[str, int]:
+    """`ITEM=N` pairs from the command line as {item: points}."""
+    items: dict[str, int] = {}
+    for pair in pairs:
+        item, sep, value = pair.partition("=")
+        if not sep or not item.strip():
+            raise InvalidInput(f"--item {pair!r}: write ITEM=POINTS, e.g. recorded_complete=2")
+        try:
+            items[item.strip()] = int(value.strip())
+        except ValueError:
+            raise InvalidInput(f"--item {pair!r}: points must be a whole number") from None
+    return items
+
+
+def score_case(
+    *,
+    session: Session,
+    actor: User,
+    now: datetime,
+    code: str,
+    items: dict[str, int],
+    note: str | None = None,
+    batch_id: int | None = None,
+) -> AuditSample:
+    """Score a sampled case on checklist items (a second scoring of an item replaces the first).
+    The case must be in an audit batch: the given one, or the latest that holds it."""
+    _require(actor, AUDIT_ROLES, "score audit samples")
+    if not items and not note:
+        raise InvalidInput("give at least one --item ITEM=POINTS (or a --note)")
+    case = services.get_case(session, code)
+    query = select(AuditSample).where(AuditSample.case_id == case.id)
+    if batch_id is not None:
+        query = query.where(AuditSample.batch_id == batch_id)
+    sample = session.exec(query.order_by(col(AuditSample.batch_id).desc())).first()
+    if sample is None:
+        where = f"audit batch {batch_id}" if batch_id is not None else "any audit sample"
+        raise NotFound(f"{case.code} is not in {where}; draw one with `kefu audit sample`")
+    _, profile = services.policy_in_force(session, now)
+    items_known = checklist(profile)
+    for item, points in items.items():
+        if item not in items_known:
+            raise InvalidInput(f"unknown checklist item {item!r}; items are: {', '.join(items_known)}")
+        if not 0 <= points <= MAX_ITEM_SCORE:
+            raise InvalidInput(f"{item}: points must be from 0 to {MAX_ITEM_SCORE}, not {points}")
+    assert sample.id is not None
+    existing = {
+        s.item: s for s in session.exec(select(AuditScore).where(AuditScore.sample_id == sample.id)).all()
+    }
+    for item, points in items.items():
+        row = existing.get(item)
+        if row is None:
+            session.add(AuditScore(sample_id=sample.id, item=item, score=points, max_score=MAX_ITEM_SCORE))
+        else:
+            row.score = points
+            row.max_score = MAX_ITEM_SCORE
+            session.add(row)
+    sample.scored_at = now
+    sample.scored_by = actor.name
+    if note is not None and note.strip():
+        sample.note = note.strip()
+    session.add(sample)
+    session.flush()
+    return sample
+
+
+def _percent(points: int, possible: int) -> float | None:
+    return round(100.0 * points / possible, 1) if possible else None
+
+
+def audit_report(
+    *, session: Session, actor: User, now: datetime, batch_id: int | None = None
+) -> dict[str, Any]:
+    """Per agent: cases drawn and scored, points over possible points, and per item."""
+    _require(actor, AUDIT_REPORT_ROLES, "read audit reports")
+    _, profile = services.policy_in_force(session, now)
+    lang = profile.profile.language
+    items_known = checklist(profile)
+    if batch_id is not None:
+        get_batch(session, batch_id)
+    drawn_q = select(AuditSample.agent, sa.func.count()).group_by(AuditSample.agent)
+    scored_q = (
+        select(
+            AuditSample.agent,
+            AuditScore.item,
+            sa.func.count(sa.distinct(AuditSample.id)),
+            sa.func.sum(AuditScore.score),
+            sa.func.sum(AuditScore.max_score),
+        )
+        .join(AuditScore, col(AuditScore.sample_id) == AuditSample.id)
+        .group_by(AuditSample.agent, AuditScore.item)
+    )
+    cases_q = (
+        select(AuditSample.agent, sa.func.count(sa.distinct(AuditSample.id)))
+        .join(AuditScore, col(AuditScore.sample_id) == AuditSample.id)
+        .group_by(AuditSample.agent)
+    )
+    if batch_id is not None:
+        drawn_q = drawn_q.where(AuditSample.batch_id == batch_id)
+        scored_q = scored_q.where(AuditSample.batch_id == batch_id)
+        cases_q = cases_q.where(AuditSample.batch_id == batch_id)
+    agents: dict[str | None, dict[str, Any]] = {}
+
+    def entry(agent: str | None) -> dict[str, Any]:
+        return agents.setdefault(
+            agent, {"agent": agent, "drawn": 0, "scored": 0, "points": 0, "possible": 0, "items": {}}
+        )
+
+    for agent, drawn in session.exec(drawn_q).all():
+        entry(agent)["drawn"] = drawn
+    for agent, scored in session.exec(cases_q).all():
+        entry(agent)["scored"] = scored
+    for agent, item, _cases, points, possible in session.exec(scored_q).all():
+        e = entry(agent)
+        e["points"] += int(points or 0)
+        e["possible"] += int(possible or 0)
+        e["items"][item] = {
+            "points": int(points or 0),
+            "possible": int(possible or 0),
+            "percent": _percent(int(points or 0), int(possible or 0)),
+        }
+    rows = []
+    totals = {"drawn": 0, "scored": 0, "points": 0, "possible": 0}
+    for agent in sorted(agents, key=lambda a: (a is None, a or "")):
+        e = agents[agent]
+        for key in totals:
+            totals[key] += e[key]
+        rows.append({**e, "percent": _percent(e["points"], e["possible"])})
+    return {
+        "report": "audit",
+        "batch": batch_id,
+        "max_item_score": MAX_ITEM_SCORE,
+        "checklist": {code: label.text(lang) for code, label in items_known.items()},
+        "agents": rows,
+        "total": {**totals, "percent": _percent(totals["points"], totals["possible"])},
+    }

@@ -1,0 +1,74 @@
+"""Files for other programs: CSV that Excel opens safely and correctly, JSON that scripts parse.
+
+CSV is written as UTF-8 with a byte-order mark (Excel otherwise reads Chinese as mojibake) and
+CRLF line ends. A text cell that starts with `=`, `+`, `-`, `@`, a tab, a carriage return or a
+line feed would be run by Excel / WPS as a formula ("CSV injection", OWASP); such a cell is
+neutralised with a leading apostrophe, which Excel shows as plain text. Numbers are written as
+numbers and never touched, so a report's figures stay summable.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+"""First characters that make a spreadsheet treat a cell as a formula."""
+
+BOM = "\ufeff"
+
+
+def safe_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet will show, never evaluate."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    text = str(value)
+    if text.startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+def write_csv(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write a BOM, the header and the rows (every cell made safe); returns the rows written."""
+    stream.write(BOM)
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow([safe_cell(h) for h in header])
+    count = 0
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+        count += 1
+    return count
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """The whole CSV document as one string (BOM included)."""
+    buffer = io.StringIO()
+    write_csv(buffer, header, rows)
+    return buffer.getvalue()
+
+
+def json_text(document: Any) -> str:
+    """Stable JSON for scripts: UTF-8 text, keys in the order built, dates as ISO 8601."""
+    return json.dumps(document, ensure_ascii=False, indent=2, default=_iso) + "\n"
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def open_for_export(path: Path) -> IO[str]:
+    """A text file for an export; newline='' so the csv module's CRLF reaches the disk as is."""
+    return path.open("w", encoding="utf-8", newline="")

@@ -1,0 +1,951 @@
+"""KPIs and reports (SPEC §7): rates with their numerators and denominators, by group and period.
+
+A period is a range of local dates in the policy's time zone (`--from`/`--to`, both inclusive),
+turned into UTC bounds [start, end) at local midnight. Each KPI counts the cases whose own
+anchor instant falls in the period, so a number never moves to another day because of UTC:
+
+- volume: cases received in the period.
+- on-time rate (投诉处理及时率) = cases resolved (or closed) at or before their resolution
+  deadline / cases whose resolution deadline fell due in the period, up to the report's
+  `as of` instant (a deadline still ahead counts nowhere yet); rejected cases (spam,
+  duplicate) are left out.
+- first-response attainment = first responses (or closings) at or before their deadline /
+  first-response deadlines that fell due in the period, up to `as of`; rejected left out.
+- satisfaction rate (客户满意度) = answered satisfied / cases received in the period with a
+  satisfaction answer (at confirmation or at the revisit).
+- repeat-complaint rate (投诉重复率) = cases linked as a repeat of an earlier complaint /
+  cases received in the period.
+- reopen rate = cases reopened at least once / cases received in the period that have been
+  resolved or closed at least once (rejected left out).
+- handling time: average and P90 of the business minutes from receipt to resolution on the
+  case's calendar (time waiting for the customer included), over cases resolved in the period.
+- compensation paid: amount and cases per kind, over cases closed in the period with an amount.
+- breaches: breaches recorded, per clock, whose deadline fell in the period.
+
+An empty denominator gives no rate (`None`; "—" in tables), never a division error. With
+`by=day` each KPI lands on the local day of its own anchor (volume on the day received,
+on-time on the day the deadline fell, ...). P90 is nearest-rank: exact to the minute below 4
+business hours, rounded up to the next quarter hour below 48, to the next hour above.
+
+Everything is aggregated in SQL in one pass over `cases` (GROUP BY with the anchors as keys)
+plus one histogram pass for the handling-time P90 and one over `breaches`; business minutes are
+stored on the case when it is resolved (`handling_business_minutes`), so no calendar arithmetic
+runs per row here. A year of a million cases reports in about a second on SQLite.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdcal
+import math
+import os
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, select
+
+from . import services
+from .errors import InvalidInput, PermissionDenied
+from .models import Breach, Case, PolicyVersion, User, UTCDateTime
+from .policy import BREACH_KINDS, Profile
+from .workflow import Role
+
+GROUPINGS = ("category", "channel", "department", "party", "agent", "day")
+"""What `kefu report --by` accepts (besides `case`, the case-level export)."""
+
+REPORT_FORMAT_VERSION = 1
+"""Bumped only when a JSON key changes meaning or disappears (scripts may check it)."""
+
+AGENT_REPORT_ROLES = frozenset({Role.SUPERVISOR, Role.ANALYST, Role.AUDITOR, Role.ADMIN})
+"""Who may see KPIs per agent; every role may see KPIs of the desk as a whole."""
+
+REJECT_REASONS = ("spam", "duplicate")
+
+_VOCABULARY = {
+    "category": "taxonomy",
+    "channel": "channels",
+    "department": "departments",
+    "party": "parties",
+}
+_NONE_LABEL = {"en": "(none)", "zh": "（无）"}
+
+# P90 histogram: exact below EXACT_BELOW business minutes, then quarter hours, then hours.
+EXACT_BELOW = 240
+QUARTER_BELOW = 48 * 60
+
+
+# -- periods ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates `first`..`last` (inclusive) and their UTC bounds [start, end)."""
+
+    first: date
+    last: date
+    timezone: str
+    start: datetime
+    end: datetime
+
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
+
+    def as_dict(self, as_of: datetime) -> dict[str, str]:
+        zone = ZoneInfo(self.timezone)
+        return {
+            "from": self.first.isoformat(),
+            "to": self.last.isoformat(),
+            "timezone": self.timezone,
+            "start": self.start.astimezone(zone).isoformat(timespec="seconds"),
+            "end": self.end.astimezone(zone).isoformat(timespec="seconds"),
+            "as_of": as_of.astimezone(zone).isoformat(timespec="seconds"),
+        }
+
+
+def local_midnight(day: date, timezone: str) -> datetime:
+    """The UTC instant at which local `day` begins."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def make_period(first: date, last: date, timezone: str) -> Period:
+    if last < first:
+        raise InvalidInput(f"the period ends ({last}) before it starts ({first})")
+    return Period(
+        first=first,
+        last=last,
+        timezone=timezone,
+        start=local_midnight(first, timezone),
+        end=local_midnight(last + timedelta(days=1), timezone),
+    )
+
+
+def _parse_day(text: str, option: str, *, month_end: bool) -> date:
+    value = text.strip()
+    try:
+        if len(value) == 7:  # YYYY-MM: the month's first (or last) day
+            year, month = int(value[:4]), int(value[5:7])
+            if value[4] != "-":
+                raise ValueError
+            day = _stdcal.monthrange(year, month)[1] if month_end else 1
+            return date(year, month, day)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{option} {text!r} is not a date; use YYYY-MM-DD (or YYYY-MM for a whole month)"
+        ) from None
+
+
+def parse_period(profile: Profile, *, first: str | None, last: str | None, now: datetime) -> Period:
+    """The period named by `--from`/`--to` (local dates or months); by default the current month
+    up to today. With only `--to`, the period starts on the first of that month."""
+    timezone = profile.calendar.timezone
+    today = profile.work_calendar.local(now).date()
+    last_day = _parse_day(last, "--to", month_end=True) if last else today
+    if first:
+        first_day = _parse_day(first, "--from", month_end=False)
+    else:
+        first_day = last_day.replace(day=1)
+    if last_day < first_day:
+        raise InvalidInput(f"--from {first_day} is after --to {last_day}")
+    return make_period(first_day, last_day, timezone)
+
+
+# -- results -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A rate shown with what it is made of; no denominator, no rate."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def percent(self) -> float | None:
+        if not self.denominator:
+            return None
+        return round(100.0 * self.numerator / self.denominator, 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "percent": self.percent,
+        }
+
+    def text(self) -> str:
+        """`87.5% (7/8)`, or `— (0/0)` when nothing was due."""
+        pct = self.percent
+        shown = "—" if pct is None else f"{pct:.1f}%"
+        return f"{shown} ({self.numerator}/{self.denominator})"
+
+
+@dataclass
+class _Acc:
+    """Counters of one group, filled from the SQL rows and merged into the total."""
+
+    volume: int = 0
+    repeats: int = 0
+    answered: int = 0
+    satisfied: int = 0
+    reopen_base: int = 0
+    reopened: int = 0
+    due: int = 0
+    on_time: int = 0
+    fr_due: int = 0
+    fr_met: int = 0
+    resolved: int = 0
+    handling_sum: int = 0
+    handling_hist: Counter[int] = field(default_factory=Counter)
+    compensation: dict[str, list[float]] = field(default_factory=dict)  # kind -> [amount, cases]
+    breaches: Counter[str] = field(default_factory=Counter)
+
+    def merge(self, other: _Acc) -> None:
+        for name in (
+            "volume",
+            "repeats",
+            "answered",
+            "satisfied",
+            "reopen_base",
+            "reopened",
+            "due",
+            "on_time",
+            "fr_due",
+            "fr_met",
+            "resolved",
+            "handling_sum",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.handling_hist.update(other.handling_hist)
+        for kind, (amount, cases) in other.compensation.items():
+            slot = self.compensation.setdefault(kind, [0.0, 0])
+            slot[0] += amount
+            slot[1] += cases
+        self.breaches.update(other.breaches)
+
+
+def _p90(hist: Counter[int]) -> int | None:
+    """Nearest-rank 90th percentile of a histogram {value: count}."""
+    total = sum(hist.values())
+    if not total:
+        return None
+    rank = math.ceil(0.9 * total)
+    seen = 0
+    for value in sorted(hist):
+        seen += hist[value]
+        if seen >= rank:
+            return value
+    return None  # pragma: no cover - rank <= total
+
+
+def histogram_bucket(minutes: int) -> int:
+    """The value a handling time is counted under for the P90 (the SQL `_bucket_sql` in Python)."""
+    if minutes < EXACT_BELOW:
+        return minutes
+    if minutes < QUARTER_BELOW:
+        return (minutes + 14) // 15 * 15
+    return (minutes + 59) // 60 * 60
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The KPIs of one group (or of the whole period)."""
+
+    volume: int
+    on_time: Rate
+    satisfaction: Rate
+    repeat: Rate
+    first_response: Rate
+    reopen: Rate
+    resolved: int
+    handling_measured: int
+    handling_average: float | None  # business minutes
+    handling_p90: int | None  # business minutes
+    compensation: dict[str, tuple[float, int]]  # kind ("" = unspecified) -> (amount, cases)
+    breaches: dict[str, int]  # clock -> count
+
+    @classmethod
+    def from_acc(cls, acc: _Acc) -> Metrics:
+        measured = sum(acc.handling_hist.values())
+        return cls(
+            volume=acc.volume,
+            on_time=Rate(acc.on_time, acc.due),
+            satisfaction=Rate(acc.satisfied, acc.answered),
+            repeat=Rate(acc.repeats, acc.volume),
+            first_response=Rate(acc.fr_met, acc.fr_due),
+            reopen=Rate(acc.reopened, acc.reopen_base),
+            resolved=acc.resolved,
+            handling_measured=measured,
+            handling_average=round(acc.handling_sum / measured, 1) if measured else None,
+            handling_p90=_p90(acc.handling_hist),
+            compensation={
+                kind: (round(amount, 2), int(cases))
+                for kind, (amount, cases) in sorted(acc.compensation.items())
+            },
+            breaches={kind: acc.breaches.get(kind, 0) for kind in BREACH_KINDS},
+        )
+
+    @property
+    def compensation_total(self) -> float:
+        return round(float(sum(amount for amount, _ in self.compensation.values())), 2)
+
+    @property
+    def compensation_cases(self) -> int:
+        return sum(cases for _, cases in self.compensation.values())
+
+    @property
+    def breaches_total(self) -> int:
+        return sum(self.breaches.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "volume": self.volume,
+            "on_time": self.on_time.as_dict(),
+            "satisfaction": self.satisfaction.as_dict(),
+            "repeat": self.repeat.as_dict(),
+            "first_response": self.first_response.as_dict(),
+            "reopen": self.reopen.as_dict(),
+            "handling": {
+                "resolved": self.resolved,
+                "measured": self.handling_measured,
+                "average_business_minutes": self.handling_average,
+                "p90_business_minutes": self.handling_p90,
+            },
+            "compensation": {
+                "total": self.compensation_total,
+                "cases": self.compensation_cases,
+                "by_kind": {
+                    kind or "unspecified": {"amount": amount, "cases": cases}
+                    for kind, (amount, cases) in self.compensation.items()
+                },
+            },
+            "breaches": {"total": self.breaches_total, **self.breaches},
+        }
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    key: str | None
+    label: str
+    metrics: Metrics
+
+
+@dataclass(frozen=True)
+class Report:
+    """A KPI report: one row per group plus the total over the whole period."""
+
+    by: str
+    period: Period
+    as_of: datetime
+    currency: str
+    compensation_kinds: tuple[str, ...]
+    groups: tuple[GroupRow, ...]
+    total: Metrics
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON document (`kefu report --format json`); keys documented in the README."""
+        return {
+            "report": "kpi",
+            "format_version": REPORT_FORMAT_VERSION,
+            "by": self.by,
+            "period": self.period.as_dict(self.as_of),
+            "currency": self.currency,
+            "groups": [{"key": g.key, "label": g.label, **g.metrics.as_dict()} for g in self.groups],
+            "total": self.total.as_dict(),
+        }
+
+    def csv_header(self) -> list[str]:
+        header = ["group", "label", "volume"]
+        for name in ("on_time", "satisfaction", "repeat", "first_response", "reopen"):
+            header += [f"{name}_numerator", f"{name}_denominator", f"{name}_percent"]
+        header += [
+            "resolved",
+            "handling_avg_business_minutes",
+            "handling_p90_business_minutes",
+            "compensation_total",
+            "compensation_cases",
+        ]
+        header += [f"compensation_{kind or 'unspecified'}" for kind in self.compensation_kinds]
+        header += ["breaches_total"] + [f"breaches_{kind}" for kind in BREACH_KINDS]
+        return header
+
+    def csv_rows(self) -> Iterator[list[Any]]:
+        rows = [(g.key or "", g.label, g.metrics) for g in self.groups]
+        rows.append(("total", "", self.total))
+        for key, label, m in rows:
+            row: list[Any] = [key, label, m.volume]
+            for rate in (m.on_time, m.satisfaction, m.repeat, m.first_response, m.reopen):
+                row += [rate.numerator, rate.denominator, rate.percent]
+            row += [
+                m.resolved,
+                m.handling_average,
+                m.handling_p90,
+                m.compensation_total,
+                m.compensation_cases,
+            ]
+            row += [m.compensation.get(kind, (0.0, 0))[0] for kind in self.compensation_kinds]
+            row += [m.breaches_total] + [m.breaches[kind] for kind in BREACH_KINDS]
+            yield row
+
+
+def business_time_text(minutes: float | None) -> str:
+    """Business minutes as `45m`, `3.5bh`, or `—`."""
+    if minutes is None:
+        return "—"
+    if minutes < 60:
+        return f"{minutes:.0f}m"
+    return f"{minutes / 60:.1f}bh"
+
+
+# -- SQL ----------------------------------------------------------------------------------
+
+_T = Case.__table__  # type: ignore[attr-defined]
+_B = Breach.__table__  # type: ignore[attr-defined]
+_UTC = UTCDateTime()
+
+
+def _at(value: datetime) -> ColumnElement[Any]:
+    return sa.literal(value, _UTC)
+
+
+def _within(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
+    return sa.and_(column >= _at(start), column < _at(end))
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return sa.case((condition, 1), else_=0)
+
+
+def _offset_segments(timezone: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """[(segment end, UTC offset in minutes)] covering [start, end): where the offset is constant."""
+    zone = ZoneInfo(timezone)
+
+    def offset(at: datetime) -> int:
+        delta = at.astimezone(zone).utcoffset()
+        assert delta is not None
+        return int(delta.total_seconds() // 60)
+
+    segments: list[tuple[datetime, int]] = []
+    current = offset(start)
+    probe = start
+    step = timedelta(hours=1)
+    while probe < end:
+        nxt = min(probe + step, end)
+        if offset(nxt) != current and nxt < end:
+            lo, hi = probe, nxt  # the change is in (lo, hi]: find the minute
+            while hi - lo > timedelta(minutes=1):
+                mid = lo + (hi - lo) / 2
+                if offset(mid) == current:
+                    lo = mid
+                else:
+                    hi = mid
+            segments.append((hi, current))
+            current = offset(hi)
+            probe = hi
+            continue
+        probe = nxt
+    segments.append((end, current))
+    return segments
+
+
+def _local_day(column: Any, period: Period, dialect: str) -> ColumnElement[Any]:
+    """The local date (text YYYY-MM-DD) of a UTC timestamp column inside the period."""
+    if dialect == "postgresql":
+        return sa.func.to_char(sa.func.timezone(period.timezone, column), "YYYY-MM-DD")
+    segments = _offset_segments(period.timezone, period.start, period.end)
+
+    def shifted(minutes: int) -> ColumnElement[Any]:
+        return sa.func.date(column, f"{minutes:+d} minutes")
+
+    if len(segments) == 1:
+        return shifted(segments[0][1])
+    whens = [(column < _at(seg_end), shifted(minutes)) for seg_end, minutes in segments[:-1]]
+    return sa.case(*whens, else_=shifted(segments[-1][1]))
+
+
+def _dimension(by: str) -> Any:
+    return _T.c.owner if by == "agent" else _T.c[by]
+
+
+def _bucket_sql(minutes: Any) -> ColumnElement[Any]:
+    return sa.case(
+        (minutes < EXACT_BELOW, minutes),
+        (minutes < QUARTER_BELOW, (minutes + 14) // 15 * 15),
+        else_=(minutes + 59) // 60 * 60,
+    )
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    period: Period
+    due_end: datetime  # deadlines count once they have passed: min(end, as_of)
+    dialect: str
+
+
+# One bit per fact about a case; the main pass groups by the bit pattern and counts, so SQLite
+# sorts one small integer per case instead of a dozen timestamps.
+RECEIVED, DUE, FR_DUE, COMPENSATED, REJECTED = 1, 2, 4, 16, 32
+REPEAT, ANSWERED, SATISFIED, EVER_RESOLVED, REOPENED, ON_TIME, FR_MET = (
+    64,
+    128,
+    256,
+    512,
+    1024,
+    2048,
+    4096,
+)
+
+_IdRange = tuple[int, int] | None
+
+
+def _in_ids(where: list[Any], ids: _IdRange) -> list[Any]:
+    if ids is not None:
+        where = [*where, _T.c.id >= ids[0], _T.c.id < ids[1]]
+    return where
+
+
+def _main_rows(conn: Any, by: str, b: _Bounds, ids: _IdRange = None) -> Sequence[Any]:
+    """One pass over the cases: per group (and, by day, per anchor's local day) and per bit
+    pattern, the number of cases and the compensation they were paid."""
+    c = _T.c
+    p = b.period
+    anchors = {
+        RECEIVED: (_within(c.received_at, p.start, p.end), c.received_at),
+        DUE: (_within(c.due_resolution, p.start, b.due_end), c.due_resolution),
+        FR_DUE: (_within(c.due_first_response, p.start, b.due_end), c.due_first_response),
+        COMPENSATED: (
+            sa.and_(_within(c.closed_at, p.start, p.end), c.compensation_amount > 0),
+            c.closed_at,
+        ),
+    }
+    facts = {
+        **{bit: cond for bit, (cond, _) in anchors.items()},
+        REJECTED: c.close_reason.in_(REJECT_REASONS),
+        REPEAT: c.repeat_of.is_not(None),
+        ANSWERED: c.satisfied.is_not(None),
+        SATISFIED: c.satisfied.is_(True),
+        EVER_RESOLVED: sa.or_(c.resolved_at.is_not(None), c.closed_at.is_not(None), c.reopen_count > 0),
+        REOPENED: c.reopen_count > 0,
+        ON_TIME: sa.func.coalesce(c.resolved_at, c.closed_at) <= c.due_resolution,
+        FR_MET: sa.func.coalesce(c.first_response_at, c.closed_at) <= c.due_first_response,
+    }
+    bits = sum((sa.case((cond, bit), else_=0) for bit, cond in facts.items()), sa.literal(0))
+    if by == "day":
+        keys = [
+            sa.case((cond, _local_day(column, p, b.dialect))).label(f"d{bit}")
+            for bit, (cond, column) in anchors.items()
+        ]
+    else:
+        keys = [_dimension(by).label("g")]
+    inner = select(  # type: ignore[call-overload]
+        *keys,
+        bits.label("m"),
+        sa.func.coalesce(c.compensation_kind, "").label("kind"),
+        c.compensation_amount.label("amount"),
+    ).where(*_in_ids([sa.or_(*(cond for cond, _ in anchors.values()))], ids))
+    if b.dialect == "sqlite":
+        # LIMIT keeps SQLite from flattening the subquery into the GROUP BY, which would then
+        # sort every column the bits are computed from.
+        inner = inner.limit(-1)
+    sub = inner.subquery("r")
+    s = sub.c
+    compensated = s.m.op("&")(COMPENSATED) != 0
+    kind = sa.case((compensated, s.kind)).label("ck")
+    group_keys = [s[k.name] for k in keys] + [s.m, kind]
+    query = select(  # type: ignore[call-overload]
+        *group_keys,
+        sa.func.count(),
+        sa.func.sum(sa.case((compensated, s.amount))),
+    ).group_by(*group_keys)
+    return conn.execute(query).all()
+
+
+def _handling_rows(conn: Any, by: str, b: _Bounds, ids: _IdRange = None) -> Sequence[Any]:
+    """Per group and histogram bucket: cases resolved in the period and their business minutes
+    (bucket None: resolved before handling time was stored; measured in Python)."""
+    c = _T.c
+    p = b.period
+    group = _local_day(c.resolved_at, p, b.dialect) if by == "day" else _dimension(by)
+    minutes = c.handling_business_minutes
+    bucket = _bucket_sql(minutes)
+    query = (
+        select(  # type: ignore[call-overload]
+            group.label("g"), bucket.label("bucket"), sa.func.count(), sa.func.sum(minutes)
+        )
+        .where(*_in_ids([_within(c.resolved_at, p.start, p.end)], ids))
+        .group_by(group, bucket)
+    )
+    return conn.execute(query).all()
+
+
+def _unmeasured_rows(conn: Any, by: str, b: _Bounds) -> Sequence[Any]:
+    c = _T.c
+    p = b.period
+    group = _local_day(c.resolved_at, p, b.dialect) if by == "day" else _dimension(by)
+    query = select(  # type: ignore[call-overload]
+        group.label("g"), c.received_at, c.resolved_at, c.policy_version_id
+    ).where(_within(c.resolved_at, p.start, p.end), c.handling_business_minutes.is_(None))
+    return conn.execute(query).all()
+
+
+def _breach_rows(conn: Any, by: str, b: _Bounds) -> Sequence[Any]:
+    """Breaches whose deadline fell in the period, per group and clock. By department, a breach
+    counts for the department the case was in when it was breached."""
+    p = b.period
+    where = _within(_B.c.due_at, p.start, p.end)
+    if by == "day":
+        group: Any = _local_day(_B.c.due_at, p, b.dialect)
+        source: Any = _B
+    elif by == "department":
+        group = sa.func.coalesce(_B.c.department, _T.c.department)
+        source = _B.join(_T, _T.c.id == _B.c.case_id)
+    else:
+        group = _dimension(by)
+        source = _B.join(_T, _T.c.id == _B.c.case_id)
+    query = (
+        select(group.label("g"), _B.c.kind, sa.func.count())  # type: ignore[call-overload]
+        .select_from(source)
+        .where(where)
+        .group_by(group, _B.c.kind)
+    )
+    return conn.execute(query).all()
+
+
+PARALLEL_FROM = 200_000
+"""Case ids spanned before a SQLite report is split into id ranges read in parallel threads."""
+MAX_THREADS = 4
+
+
+def _id_ranges(session: Session, dialect: str) -> list[_IdRange]:
+    """Id ranges to read in parallel (SQLite releases the GIL while it scans), or one: all."""
+    threads = min(MAX_THREADS, os.cpu_count() or 1)
+    if dialect != "sqlite" or threads < 2:
+        return [None]
+    low, high = session.execute(select(sa.func.min(_T.c.id), sa.func.max(_T.c.id))).one()
+    if low is None or high - low < PARALLEL_FROM:
+        return [None]
+    step = (high - low) // threads + 1
+    return [(low + i * step, low + (i + 1) * step) for i in range(threads)]
+
+
+def _scan(session: Session, by: str, b: _Bounds) -> tuple[list[Any], list[Any]]:
+    """The main and handling-time rows, from this session or from id ranges read in parallel
+    (each range in its own read transaction: a report of a very large desk may see its parts
+    a moment apart while others write)."""
+    ranges = _id_ranges(session, b.dialect)
+    if ranges == [None]:
+        return list(_main_rows(session, by, b)), list(_handling_rows(session, by, b))
+    engine = session.get_bind()
+
+    def part(ids: _IdRange) -> tuple[Sequence[Any], Sequence[Any]]:
+        with engine.connect() as conn:  # type: ignore[union-attr]
+            return _main_rows(conn, by, b, ids), _handling_rows(conn, by, b, ids)
+
+    main: list[Any] = []
+    handling: list[Any] = []
+    with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+        for rows, hist in pool.map(part, ranges):
+            main += rows
+            handling += hist
+    return main, handling
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+def require_report_role(actor: User, by: str) -> None:
+    """Anyone may see the desk's KPIs; per-agent figures are for supervisors and analysts."""
+    if by == "agent" and actor.role not in AGENT_REPORT_ROLES:
+        allowed = ", ".join(sorted(r.value for r in AGENT_REPORT_ROLES))
+        raise PermissionDenied(f"a {actor.role} may not see KPIs per agent (roles allowed: {allowed})")
+
+
+def kpi_report(
+    *,
+    session: Session,
+    actor: User,
+    period: Period,
+    by: str,
+    now: datetime,
+    lang: str | None = None,
+) -> Report:
+    """The KPIs of `period` grouped `by` one of GROUPINGS (see the module docstring)."""
+    if by not in GROUPINGS:
+        raise InvalidInput(f"--by must be one of: {', '.join(GROUPINGS)}, case")
+    require_report_role(actor, by)
+    _, profile = services.policy_in_force(session, now)
+    lang = lang or profile.profile.language
+    dialect = session.get_bind().dialect.name
+    bounds = _Bounds(period, max(period.start, min(period.end, now)), dialect)
+
+    accs: dict[Any, _Acc] = {}
+
+    def acc(key: Any) -> _Acc:
+        slot = accs.get(key)
+        if slot is None:
+            slot = accs[key] = _Acc()
+        return slot
+
+    main, handling = _scan(session, by, bounds)
+    day = by == "day"
+    for row in main:
+        if day:
+            keys = dict(zip((RECEIVED, DUE, FR_DUE, COMPENSATED), row[:4], strict=True))
+            m, ck, count, amount = row[4:]
+        else:
+            g, m, ck, count, amount = row
+            keys = dict.fromkeys((RECEIVED, DUE, FR_DUE, COMPENSATED), g)
+        counted = not m & REJECTED
+        if m & RECEIVED:
+            a = acc(keys[RECEIVED])
+            a.volume += count
+            a.repeats += count if m & REPEAT else 0
+            a.answered += count if m & ANSWERED else 0
+            a.satisfied += count if m & SATISFIED else 0
+            if counted and m & EVER_RESOLVED:
+                a.reopen_base += count
+                a.reopened += count if m & REOPENED else 0
+        if m & DUE and counted:
+            a = acc(keys[DUE])
+            a.due += count
+            a.on_time += count if m & ON_TIME else 0
+        if m & FR_DUE and counted:
+            a = acc(keys[FR_DUE])
+            a.fr_due += count
+            a.fr_met += count if m & FR_MET else 0
+        if m & COMPENSATED:
+            slot = acc(keys[COMPENSATED]).compensation.setdefault(ck or "", [0.0, 0])
+            slot[0] += float(amount or 0)
+            slot[1] += count
+    missing = False
+    for g, bucket, count, total in handling:
+        a = acc(g)
+        a.resolved += count
+        if bucket is None:
+            missing = True
+            continue
+        a.handling_hist[int(bucket)] += count
+        a.handling_sum += int(total or 0)
+    if missing:
+        _measure_unmeasured(session, by, bounds, acc)
+    for g, kind, count in _breach_rows(session, by, bounds):
+        acc(g).breaches[kind] += count
+
+    groups = _ordered_groups(session, by, period, profile, lang, accs)
+    total = _Acc()
+    for a in accs.values():
+        total.merge(a)
+    kinds = tuple(profile.compensation.kinds) + tuple(
+        sorted({k for a in accs.values() for k in a.compensation} - set(profile.compensation.kinds))
+    )
+    return Report(
+        by=by,
+        period=period,
+        as_of=now,
+        currency=profile.compensation.currency,
+        compensation_kinds=kinds,
+        groups=tuple(groups),
+        total=Metrics.from_acc(total),
+    )
+
+
+def _measure_unmeasured(session: Session, by: str, bounds: _Bounds, acc: Any) -> None:
+    """Business minutes for cases resolved before they were stored (older databases)."""
+    profiles: dict[int, Profile] = {}
+    for g, received_at, resolved_at, version_id in _unmeasured_rows(session, by, bounds):
+        profile = profiles.get(version_id)
+        if profile is None:
+            version = session.get(PolicyVersion, version_id)
+            assert version is not None
+            profile = profiles[version_id] = services.profile_for_version(version)
+        minutes = profile.work_calendar.business_minutes_between(received_at, resolved_at)
+        a = acc(g)
+        a.handling_hist[histogram_bucket(minutes)] += 1
+        a.handling_sum += minutes
+
+
+def _ordered_groups(
+    session: Session,
+    by: str,
+    period: Period,
+    profile: Profile,
+    lang: str,
+    accs: dict[Any, _Acc],
+) -> list[GroupRow]:
+    """Groups in a reader's order: every day of the period; the policy's codes in its order
+    (with zeros), then codes no longer in the policy, then 'none'; agents by name."""
+    none_label = _NONE_LABEL.get(lang, _NONE_LABEL["en"])
+    if by == "day":
+        return [
+            GroupRow(d.isoformat(), d.isoformat(), Metrics.from_acc(accs.get(d.isoformat(), _Acc())))
+            for d in period.days()
+        ]
+    if by == "agent":
+        names = {u.name: u.display_name or u.name for u in session.exec(select(User)).all() if u.name in accs}
+        keys: list[Any] = sorted(k for k in accs if k is not None)
+        labels = {k: names.get(k, k) for k in keys}
+    else:
+        vocab = profile.vocabulary(_VOCABULARY[by])
+        keys = list(vocab) + sorted(k for k in accs if k is not None and k not in vocab)
+        labels = {k: profile.label(_VOCABULARY[by], k, lang) for k in keys}
+    if None in accs:
+        keys.append(None)
+        labels[None] = none_label
+    return [GroupRow(k, labels[k], Metrics.from_acc(accs.get(k, _Acc()))) for k in keys]
+
+
+def report_table_rows(report: Report) -> list[list[str]]:
+    """The report as text cells for a terminal table (header first; the total last)."""
+    header = [
+        report.by,
+        "volume",
+        "on-time",
+        "satisfied",
+        "repeat",
+        "1st response",
+        "reopen",
+        "handling avg/P90",
+        f"compensation {report.currency}",
+        "breaches",
+    ]
+    rows = [header]
+    lines = [(g.label, g.metrics) for g in report.groups] + [("total", report.total)]
+    for label, m in lines:
+        rows.append(
+            [
+                label,
+                str(m.volume),
+                m.on_time.text(),
+                m.satisfaction.text(),
+                m.repeat.text(),
+                m.first_response.text(),
+                m.reopen.text(),
+                f"{business_time_text(m.handling_average)} / {business_time_text(m.handling_p90)}",
+                f"{m.compensation_total:.2f} ({m.compensation_cases})",
+                str(m.breaches_total),
+            ]
+        )
+    return rows
+
+
+# -- case-level export ------------------------------------------------------------------------
+
+CASE_EXPORT_COLUMNS = (
+    "code",
+    "received_at",
+    "channel",
+    "category",
+    "subcategory",
+    "severity",
+    "complexity",
+    "status",
+    "department",
+    "party",
+    "owner",
+    "customer_name",
+    "customer_phone",
+    "customer_email",
+    "order_no",
+    "first_response_at",
+    "due_first_response",
+    "resolved_at",
+    "due_resolution",
+    "closed_at",
+    "close_reason",
+    "on_time",
+    "handling_business_minutes",
+    "satisfied",
+    "satisfaction_score",
+    "reopen_count",
+    "repeat_of",
+    "resolution",
+    "compensation_amount",
+    "compensation_kind",
+)
+"""Columns of `kefu report --by case`: one row per case received in the period. Free text
+(description, demand, notes) is left out: it may hold personal data no mask can find."""
+
+
+def require_unmasked_allowed(actor: User) -> None:
+    if not services.may_see_personal_data(actor.role):
+        raise PermissionDenied(
+            f"a {actor.role} may not export customers' personal data unmasked; "
+            "leave out --unmasked to get masked names, phones and e-mails"
+        )
+
+
+def case_rows(
+    *,
+    session: Session,
+    actor: User,
+    period: Period,
+    now: datetime,
+    unmasked: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Cases received in the period, oldest first, as export rows. Names, phones and e-mails
+    are masked unless `unmasked` is asked for by a role that may see them (SPEC §8)."""
+    if unmasked:
+        require_unmasked_allowed(actor)
+    zone = ZoneInfo(period.timezone)
+
+    def local(value: datetime | None) -> str | None:
+        return None if value is None else value.astimezone(zone).isoformat(timespec="seconds")
+
+    query = (
+        select(Case)
+        .where(Case.received_at >= period.start, Case.received_at < period.end)  # type: ignore[operator]
+        .order_by(Case.received_at, Case.id)  # type: ignore[arg-type]
+        .execution_options(yield_per=2000)
+    )
+    for case in session.exec(query):
+        name, phone, email = case.customer_name, case.customer_phone, case.customer_email
+        if not unmasked:
+            name = services.mask_name(name)
+            phone = services.mask_phone(phone)
+            email = services.mask_email(email)
+        met = case.resolved_at or case.closed_at
+        rejected = case.close_reason in REJECT_REASONS
+        on_time: bool | None = None
+        if case.due_resolution is not None and not rejected:
+            if met is not None:
+                on_time = met <= case.due_resolution
+            elif now > case.due_resolution:
+                on_time = False
+        yield {
+            "code": case.code,
+            "received_at": local(case.received_at),
+            "channel": case.channel,
+            "category": case.category,
+            "subcategory": case.subcategory,
+            "severity": case.severity,
+            "complexity": case.complexity,
+            "status": case.status,
+            "department": case.department,
+            "party": case.party,
+            "owner": case.owner,
+            "customer_name": name,
+            "customer_phone": phone,
+            "customer_email": email,
+            "order_no": case.order_no,
+            "first_response_at": local(case.first_response_at),
+            "due_first_response": local(case.due_first_response),
+            "resolved_at": local(case.resolved_at),
+            "due_resolution": local(case.due_resolution),
+            "closed_at": local(case.closed_at),
+            "close_reason": case.close_reason,
+            "on_time": on_time,
+            "handling_business_minutes": case.handling_business_minutes,
+            "satisfied": case.satisfied,
+            "satisfaction_score": case.satisfaction_score,
+            "reopen_count": case.reopen_count,
+            "repeat_of": case.repeat_of,
+            "resolution": case.resolution,
+            "compensation_amount": case.compensation_amount,
+            "compensation_kind": case.compensation_kind,
+        }
