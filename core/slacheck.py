@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, exists, insert
+from sqlalchemy import Engine, and_, exists, insert, or_
 from sqlalchemy import select as columns_select
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
@@ -194,11 +194,12 @@ class ProfileCache:
             profile = self._profiles[version_id] = services.profile_for_version(version)
         return profile
 
-    def all(self, session: Session) -> list[Profile]:
+    def all(self, session: Session) -> dict[int, Profile]:
+        """Every stored revision by id (a handful: one per `kefu policy apply`)."""
         for version in services.policy_versions(session):
             assert version.id is not None
             self.get(session, version.id)
-        return list(self._profiles.values())
+        return dict(self._profiles)
 
 
 # -- the searches (each one an indexed range over the cases table) --------------------------
@@ -241,10 +242,30 @@ def overdue_query(clock: str, as_of: datetime, *, new_only: bool = False) -> Any
     return query.order_by(due, col(Case.id))
 
 
-def at_risk_query(clock: str, as_of: datetime, horizon: datetime) -> Any:
-    """Cases whose `clock` deadline lies after `as_of` but before `horizon` (candidates only:
-    whether 80 % is used is decided per case on its own calendar)."""
+RiskGroup = tuple[int, str, str, datetime]
+"""(policy_version_id, severity, complexity, horizon): cases of that revision, severity and
+complexity whose deadline lies before `horizon` may be at risk."""
+
+
+def at_risk_query(clock: str, as_of: datetime, groups: Sequence[RiskGroup]) -> Any:
+    """Cases whose `clock` deadline lies after `as_of` and before their group's horizon
+    (candidates: whether 80 % is used is then decided per case on its own calendar). The
+    index range runs to the latest horizon; SQLite drops the rest of each group's rows."""
     due = _DUE[clock]
+    horizon = max(group[3] for group in groups)
+    in_group = or_(
+        *(
+            and_(
+                col(Case.policy_version_id) == version_id,
+                col(Case.severity) == severity,
+                col(Case.complexity) == "complex"
+                if complexity == "complex"
+                else col(Case.complexity) != "complex",
+                due < group_horizon,
+            )
+            for version_id, severity, complexity, group_horizon in groups
+        )
+    )
     return (
         columns_select(
             col(Case.code),
@@ -258,7 +279,7 @@ def at_risk_query(clock: str, as_of: datetime, horizon: datetime) -> Any:
             col(Case.escalated_at),
             due,
         )
-        .where(*_clock_conditions(clock), due > as_of, due < horizon)
+        .where(*_clock_conditions(clock), due > as_of, due < horizon, in_group)
         .order_by(due, col(Case.id))
     )
 
@@ -275,22 +296,28 @@ def confirmation_candidates_query(cutoff: datetime) -> Any:
 def open_case_queries(as_of: datetime) -> dict[str, Any]:
     """Every search `sla check` runs, by name (for EXPLAIN QUERY PLAN in the tests)."""
     queries: dict[str, Any] = {}
-    horizon = as_of + timedelta(days=1)
+    groups = [
+        (1, "P2", "simple", as_of + timedelta(hours=2)),
+        (1, "P3", "complex", as_of + timedelta(days=1)),
+    ]
     for clock in sla.CLOCKS:
         queries[f"overdue {clock}"] = overdue_query(clock, as_of)
         queries[f"new breaches {clock}"] = overdue_query(clock, as_of, new_only=True)
-        queries[f"at risk {clock}"] = at_risk_query(clock, as_of, horizon)
+        queries[f"at risk {clock}"] = at_risk_query(clock, as_of, groups)
     queries["confirmation window"] = confirmation_candidates_query(as_of)
     return queries
 
 
-def _at_risk_horizons(profiles: Iterable[Profile], as_of: datetime) -> dict[str, datetime]:
-    """Per clock, an instant after which no deadline can be at risk yet at `as_of` under any
-    of these policies: the last 20 % of the longest allowance, measured on its own clock."""
-    horizons: dict[str, datetime] = {clock: as_of for clock in sla.CLOCKS}
-    for profile in profiles:
+def _at_risk_groups(
+    profiles: dict[int, Profile], as_of: datetime
+) -> dict[str, list[RiskGroup]]:
+    """Per clock and per (revision, severity, complexity), the instant after which no
+    deadline can be at risk yet at `as_of`: the last 20 % of the target's longest allowance,
+    measured on the target's own clock from `as_of`."""
+    groups: dict[str, list[RiskGroup]] = {clock: [] for clock in sla.CLOCKS}
+    for version_id, profile in profiles.items():
         calendar = profile.work_calendar
-        for targets in profile.sla.values():
+        for severity, targets in profile.sla.items():
             for complexity in ("simple", "complex"):
                 for clock, target in targets.for_complexity(complexity).items():
                     window = (1 - sla.AT_RISK_FRACTION) * sla.allowance_bound_minutes(
@@ -298,8 +325,8 @@ def _at_risk_horizons(profiles: Iterable[Profile], as_of: datetime) -> dict[str,
                     )
                     # One spare minute, so a deadline exactly at the bound is still found.
                     end = calendar.shift(as_of, window + 1, target.clock)
-                    horizons[clock] = max(horizons[clock], end)
-    return horizons
+                    groups[clock].append((version_id, severity, complexity, end))
+    return groups
 
 
 def _confirmation_cutoff(profiles: Iterable[Profile], as_of: datetime) -> datetime:
@@ -465,22 +492,24 @@ def _record_batch(
     if not wanted:
         return escalations
     cases = session.exec(select(Case).where(col(Case.id).in_(list(wanted)))).all()
-    for case in cases:
-        assert case.id is not None
-        row = wanted[case.id]
-        if case.status not in ESCALATE_FROM:
-            continue
-        profile = cache.get(session, case.policy_version_id)
-        before = case.status
-        services._escalate(
-            session,
-            case,
-            profile,
-            actor=SYSTEM_ACTOR,
-            now=as_of,
-            note=f"{row.clock.replace('_', ' ')} deadline passed; escalated per the policy",
-        )
-        escalations[case.code] = Escalation(case.code, row.clock, before)
+    # One flush for the batch: each case's own history is all a case's escalation reads.
+    with session.no_autoflush:
+        for case in cases:
+            assert case.id is not None
+            row = wanted[case.id]
+            if case.status not in ESCALATE_FROM:
+                continue
+            profile = cache.get(session, case.policy_version_id)
+            before = case.status
+            services._escalate(
+                session,
+                case,
+                profile,
+                actor=SYSTEM_ACTOR,
+                now=as_of,
+                note=f"{row.clock.replace('_', ' ')} deadline passed; escalated per the policy",
+            )
+            escalations[case.code] = Escalation(case.code, row.clock, before)
     try:
         session.flush()
     except StaleDataError:
@@ -493,11 +522,11 @@ def _close_unanswered(
     cache: ProfileCache,
     report: SlaReport,
     as_of: datetime,
-    profiles: list[Profile],
+    profiles: dict[int, Profile],
     batch_size: int,
 ) -> None:
     """Close resolved cases whose confirmation window ended with no answer (SPEC §3)."""
-    cutoff = _confirmation_cutoff(profiles, as_of)
+    cutoff = _confirmation_cutoff(profiles.values(), as_of)
     due: list[tuple[int, datetime, datetime]] = []
     with kdb.read_session(engine) as session:
         for case_id, version_id, resolved_at in session.exec(
@@ -513,19 +542,20 @@ def _close_unanswered(
         closed: list[AutoClose] = []
         with kdb.write_session(engine) as session:
             cases = session.exec(select(Case).where(col(Case.id).in_(list(batch)))).all()
-            for case in cases:
-                assert case.id is not None
-                resolved, ended = batch[case.id]
-                # Someone may have confirmed or reopened it since the search: check again.
-                if case.status != Status.RESOLVED or case.resolved_at != resolved:
-                    continue
-                profile = cache.get(session, case.policy_version_id)
-                revisit = _close_one(session, case, profile, as_of, ended)
-                closed.append(
-                    AutoClose(
-                        case.code, resolved, ended, revisit.due_at, profile.calendar.timezone
+            with session.no_autoflush:  # one flush for the batch
+                for case in cases:
+                    assert case.id is not None
+                    resolved, ended = batch[case.id]
+                    # Someone may have confirmed or reopened it since the search: check again.
+                    if case.status != Status.RESOLVED or case.resolved_at != resolved:
+                        continue
+                    profile = cache.get(session, case.policy_version_id)
+                    revisit = _close_one(session, case, profile, as_of, ended)
+                    closed.append(
+                        AutoClose(
+                            case.code, resolved, ended, revisit.due_at, profile.calendar.timezone
+                        )
                     )
-                )
             try:
                 session.flush()
             except StaleDataError:
@@ -542,7 +572,6 @@ def _close_one(
     )
     case.updated_at = as_of
     session.add(case)
-    session.flush()
     services._event(
         session,
         case,
@@ -588,13 +617,15 @@ def _flag(row: ClockRow, new: bool, escalated: bool) -> ClockRow:
 
 
 def _at_risk_now(
-    session: Session, cache: ProfileCache, as_of: datetime, profiles: list[Profile]
+    session: Session, cache: ProfileCache, as_of: datetime, profiles: dict[int, Profile]
 ) -> list[ClockRow]:
     """Open clocks with 80 % or more of their allowance used (not yet breached)."""
-    horizons = _at_risk_horizons(profiles, as_of)
+    groups = _at_risk_groups(profiles, as_of)
     rows: list[ClockRow] = []
     for clock in sla.CLOCKS:
-        query = at_risk_query(clock, as_of, horizons[clock])
+        if not groups[clock]:
+            continue
+        query = at_risk_query(clock, as_of, groups[clock])
         for row in session.exec(query).all():
             (
                 code,
