@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from . import db as kdb
 from . import services
+from .calendar import WorkCalendar
 from .errors import KefuError
 from .models import Case
 
@@ -40,27 +41,33 @@ def doctor(database: str, now: datetime) -> dict[str, Any]:
             mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
         add("journal", mode == "wal", f"journal_mode={mode}")
     with kdb.read_session(engine) as session:
-        _, profile = services.policy_in_force(session, now)
+        # Every revision's calendar: open cases keep the revision they were opened under.
+        calendars: dict[WorkCalendar, list[int]] = {}
+        for version in services.policy_versions(session):
+            calendar = services.profile_for_version(version).work_calendar
+            calendars.setdefault(calendar, []).append(version.version)
         first, last = session.exec(
             select(func.min(Case.received_at), func.max(Case.received_at))
         ).one()
         cases = session.exec(select(func.count()).select_from(Case)).one()
-    calendar = profile.work_calendar
     start_year = (first or now).year
+    # Deadlines run into the next year, so that year must be known too.
     years = range(min(start_year, now.year), max((last or now).year, now.year) + 2)
-    uncovered = calendar.uncovered_years(years)
-    covered = calendar.covered_years()
-    span = f"{covered.start}–{covered.stop - 1}" if covered else "all years"
-    add(
-        "calendar",
-        not uncovered,
-        f"{calendar.kind} calendar has official data for {span}"
-        + (
-            f"; NOT for {', '.join(map(str, uncovered))} (weekdays assumed there: upgrade "
-            "chinesecalendar or list the holidays in extra_holidays / extra_workdays)"
-            if uncovered
-            else ""
-        ),
-    )
+    for calendar, revisions in calendars.items():
+        uncovered = calendar.uncovered_years(years)
+        covered = calendar.covered_years()
+        span = f"{covered.start}–{covered.stop - 1}" if covered else "all years"
+        which = "" if len(calendars) == 1 else f" (policy revision {', '.join(map(str, revisions))})"
+        add(
+            "calendar",
+            not uncovered,
+            f"{calendar.kind} calendar{which} has official data for {span}"
+            + (
+                f"; NOT for {', '.join(map(str, uncovered))} (weekdays assumed there: upgrade "
+                "chinesecalendar or list the holidays in extra_holidays / extra_workdays)"
+                if uncovered
+                else ""
+            ),
+        )
     add("cases", True, f"{cases} cases")
     return {"ok": all(c["ok"] for c in checks), "checks": checks}

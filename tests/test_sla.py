@@ -744,3 +744,23 @@ def test_a_pause_before_escalation_does_not_move_coordination(desk: Desk) -> Non
     case = move(desk, code, "escalate", "alice", sh(2026, 11, 24, 11), note="需要站点经理")
     assert local(case.due_coordination) == sh(2026, 11, 24, 16)  # 4bh from 11:00
     assert_recomputable(desk, code, sh(2026, 11, 24, 11))
+
+
+def test_doctor_checks_the_calendar_of_every_policy_revision(cli_desk: Desk) -> None:
+    weekdays = MINI_PROFILE.read_text(encoding="utf-8").replace('kind = "cn"', 'kind = "weekdays"')
+    with cli_desk.write() as session:
+        services.apply_policy(
+            session=session,
+            actor=cli_desk.user("admin"),
+            text=weekdays,
+            origin="weekdays.toml",
+            now=sh(2026, 11, 24, 9),
+        )
+    with freeze_time(sh(2026, 11, 24, 10)):
+        result = run(cli_desk, "doctor", "--json")
+    calendars = [c for c in json.loads(result.stdout)["checks"] if c["name"] == "calendar"]
+    assert [(c["ok"], c["detail"].split(" has ")[0]) for c in calendars] == [
+        (False, "cn calendar (policy revision 1)"),
+        (True, "weekdays calendar (policy revision 2)"),
+    ]
+    assert result.exit_code == 1
