@@ -882,6 +882,115 @@ def revisit_due(
         err.print("no revisits due", markup=False)
 
 
+# -- import ----------------------------------------------------------------------------
+
+
+def _import_epilog() -> str:
+    from .core import importer
+
+    return (
+        "\b\nColumns (English or Chinese headers / JSON keys; each line: field: other names):\n"
+        + importer.columns_help()
+        + "\n\nExit status: 0 every row imported or already present; 2 some rows rejected, or "
+        "the file could not be read."
+    )
+
+
+@app.command("import", epilog=_import_epilog())
+def import_cases(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A .csv, .jsonl or .xlsx file.")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv, jsonl or xlsx (default: by suffix).")
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Where the rows come from; with each row's id it is the key that "
+                     "makes re-imports add nothing (default: the file name without suffix)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every row and count, but store nothing.")
+    ] = False,
+    errors: Annotated[
+        Path | None,
+        typer.Option("--errors", help="Write the rejected rows, with error_line, error_field "
+                     "and error_reason, to this CSV (fix it and import it again)."),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Text encoding (default: UTF-8 with or without BOM, else GB18030)."),
+    ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option("--tz", help="Time zone of times written without an offset "
+                     "(default: the profile's)."),
+    ] = None,
+    ignore_unknown: Annotated[
+        bool,
+        typer.Option("--ignore-unknown", help="Skip columns kefu does not know instead of "
+                     "refusing the file (they are named in the summary)."),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as one JSON document.")
+    ] = False,
+) -> None:
+    """Import complaints from a CSV, JSON Lines or XLSX file; re-running it adds nothing.
+
+    Example: kefu import sample_data/imports/hotline_2026-11.csv --errors rejected.csv
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from .core import importer
+
+    engine = engine_for(ctx)
+    with kdb.read_session(engine) as session:
+        actor = services.resolve_actor(session, os_login(), _settings(ctx).as_user)
+    options = importer.ImportOptions(
+        path=file,
+        format=fmt,
+        source=source,
+        encoding=encoding,
+        timezone=tz,
+        dry_run=dry_run,
+        ignore_unknown=ignore_unknown,
+        errors_path=errors,
+    )
+    if err.is_terminal:
+        columns = (TextColumn(f"importing {file.name}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("import", total=None)
+
+            def advance(done: int, total: int | None) -> None:
+                bar.update(task, completed=done, total=total)
+
+            report = importer.import_file(
+                engine=engine, actor=actor, now=now_utc(), options=options, progress=advance
+            )
+    else:
+        report = importer.import_file(engine=engine, actor=actor, now=now_utc(), options=options)
+    shown = report.errors[:20]
+    for problem in shown:
+        err.print(f"{file.name} {problem}", markup=False, highlight=False)
+    if report.rejected > len(shown):
+        more = report.rejected - len(shown)
+        where = f" (all in {errors})" if errors else "; write them all with --errors OUT.csv"
+        err.print(f"... and {more} more rejected rows{where}", markup=False, highlight=False)
+    if report.ignored_columns:
+        err.print(
+            "ignored columns: " + ", ".join(report.ignored_columns), markup=False, highlight=False
+        )
+    if report.other_sheets:
+        err.print(
+            "only the first sheet was read; not read: " + ", ".join(report.other_sheets),
+            markup=False,
+            highlight=False,
+        )
+    if as_json:
+        print_json(report.as_dict())
+    err.print(report.summary(), markup=False, highlight=False)
+    raise typer.Exit(report.exit_code)
+
+
 # -- reports and spot checks -------------------------------------------------------------
 
 REPORT_FORMATS = ("table", "csv", "json")

@@ -1,0 +1,1538 @@
+"""Batch intake (SPEC §11): complaints from CSV, JSON Lines and XLSX files, fast and idempotent.
+
+`import_file` streams the file row by row, checks each row with the same rules as a complaint
+typed in (`services.validate_intake`), and stores the good rows in batches of `BATCH_SIZE`, one
+write transaction (BEGIN IMMEDIATE) per batch, through SQLAlchemy Core executemany inserts:
+no per-row commit and no ORM object per row. A rejected row never stops the others; it is
+reported with its line (the CSV physical line where the record starts, the JSON Lines line, the
+XLSX row), the column as written in the file and the reason, and can be written with
+`errors_path` to a CSV that is fixed and imported again.
+
+Rows are keyed by (source, external id): the source is `--source`, else the row's own `source`
+column, else the file name without its suffix; the external id is the row's id column
+(`external_id`, `id`, `工单号`, `编号`, ...). A row without one gets `auto-` followed by 32 hex
+digits of the SHA-256 of its validated content (every intake field but source and external id),
+so the same complaint imported again, from the same or another file, is found again; two
+identical rows without ids in one file count once. A row whose key is already stored counts as
+"already present" and changes nothing, so re-running an import (after a crash, from cron, on an
+overlapping export) never duplicates a case.
+
+Each stored case gets what a typed-in case gets, computed by the same functions: a code from
+the same per-day counter, SLA deadlines (`sla.compute_deadlines`) from its `received_at` kept as
+given (read in the profile's time zone, or `timezone`, when it has no offset), repeat-complaint
+links to earlier cases of the same phone or order within the policy's window (rows are taken in
+file order, as if typed in one after another: a row links to cases already stored and to rows
+before it in the file), escalation of severities that escalate on intake, and the same events.
+
+Memory stays flat whatever the file size: rows are read lazily, rejected rows are spooled to a
+temporary file, and only one batch is held at a time (a dry run also remembers a small hash of
+each key it has seen, to count duplicates inside the file).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import json
+import queue
+import re
+import tempfile
+import threading
+import warnings
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import tzinfo as tzinfo_type
+from pathlib import Path
+from typing import IO, Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic_core import PydanticUndefined
+from sqlalchemy import Engine, Table, bindparam, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import SQLModel
+
+from . import db as kdb
+from . import sla
+from .errors import InvalidInput, PermissionDenied
+from .models import Case
+from .policy import Profile
+from .services import INTAKE_FIELDS, Intake, policy_in_force, validate_intake
+from .workflow import SYSTEM_ACTOR, Role, Status
+
+FORMATS = ("csv", "jsonl", "xlsx")
+SUFFIX_FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+}
+BATCH_SIZE = 1000
+"""Rows per write transaction."""
+MAX_FILE_BYTES = 256 * 1024 * 1024
+"""Larger files are refused before anything is read; split them."""
+MAX_XLSX_UNPACKED_BYTES = 1024 * 1024 * 1024
+"""An XLSX whose parts unpack to more than this is refused (a zip bomb, or far too big)."""
+MAX_ROWS = 1_000_000
+"""The import stops (rows before it kept) at a row beyond this; split the file."""
+MAX_CELL_CHARS = 1024 * 1024
+"""A CSV field or JSON line longer than this is not a complaint but a broken file."""
+MAX_ERRORS_KEPT = 1000
+"""Rejections kept in the report; the errors file has all of them."""
+IMPORT_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
+ERROR_COLUMNS = ("error_line", "error_field", "error_reason")
+ROW = "(row)"
+"""The field named for a problem with the row as a whole (cell count, JSON syntax)."""
+
+# Column names accepted for each intake field, in English or Chinese. Matching ignores case,
+# spaces, hyphens and underscores, so "Customer Name", "customer-name" and "customer_name" agree.
+# fmt: off
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "external_id": ("external_id", "id", "ticket_id", "ticket_no", "case_id", "complaint_id",
+                    "工单号", "工单编号", "编号", "投诉编号", "投诉单号", "外部编号", "单据编号"),
+    "channel": ("channel", "渠道", "投诉渠道", "受理渠道", "来源渠道"),
+    "customer_name": ("customer_name", "customer", "name", "客户姓名", "姓名", "客户", "顾客姓名",
+                      "投诉人", "联系人"),
+    "customer_phone": ("customer_phone", "phone", "mobile", "tel", "telephone", "联系电话",
+                       "手机号", "手机", "手机号码", "电话", "联系方式"),
+    "customer_email": ("customer_email", "email", "e-mail", "mail", "邮箱", "电子邮箱", "邮件"),
+    "order_no": ("order_no", "order", "order_number", "order_id", "waybill", "waybill_no",
+                 "tracking_no", "订单号", "订单编号", "运单号", "快递单号"),
+    "received_at": ("received_at", "received", "received_time", "complaint_time", "投诉时间",
+                    "受理时间", "来电时间", "接收时间", "提交时间"),
+    "category": ("category", "type", "问题类型", "投诉类型", "投诉分类", "问题分类", "类别"),
+    "subcategory": ("subcategory", "sub_category", "问题子类", "子类", "二级分类", "投诉子类"),
+    "description": ("description", "content", "complaint", "details", "投诉内容", "问题描述",
+                    "内容", "详情", "投诉详情"),
+    "demand": ("demand", "request", "customer_demand", "客户诉求", "诉求", "客户要求"),
+    "severity": ("severity", "priority", "urgency", "紧急程度", "优先级", "严重程度"),
+    "complexity": ("complexity", "复杂度", "复杂程度"),
+    "target": ("target", "against", "投诉对象"),
+    "target_name": ("target_name", "对象名称", "被投诉方"),
+    "incident_at": ("incident_at", "incident_time", "occurred_at", "发生时间", "事发时间"),
+    "incident_place": ("incident_place", "place", "location", "发生地点", "事发地点", "地点"),
+    "party": ("party", "responsible_party", "responsibility", "责任方", "责任归属"),
+    "department": ("department", "dept", "queue", "处理部门", "部门", "受理部门"),
+    "source": ("source", "来源", "数据来源"),
+}
+# fmt: on
+REQUIRED_COLUMNS = ("channel", "description", "received_at")
+TIME_FIELDS = ("received_at", "incident_at")
+_IGNORED = "-"
+"""Mapped name of a column that is read past on purpose (the errors file's own columns)."""
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s\-_]+", "_", name.replace("\ufeff", "").strip().casefold()).strip("_")
+
+
+_ALIAS_INDEX: dict[str, str] = {
+    _norm(alias): name for name, aliases in COLUMN_ALIASES.items() for alias in aliases
+}
+_ALIAS_INDEX.update({_norm(c): _IGNORED for c in ERROR_COLUMNS})
+assert set(COLUMN_ALIASES) == set(INTAKE_FIELDS)
+
+
+def column_for(header: str) -> str | None:
+    """The intake field a column header names (English or Chinese), or None if unknown."""
+    found = _ALIAS_INDEX.get(_norm(header))
+    return None if found == _IGNORED else found
+
+
+def columns_help() -> str:
+    """The accepted column names, one field a line, for `kefu import --help` and the README."""
+    return "\n".join(
+        f"{name}: {' / '.join(aliases[1:] or aliases)}" for name, aliases in COLUMN_ALIASES.items()
+    )
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One rejected row: where it is, which column, and why."""
+
+    line: int
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "field": self.field, "reason": self.reason}
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    """What an import did; `exit_code` follows the CLI contract (0 all stored or present, 2 not)."""
+
+    file: str
+    format: str
+    encoding: str | None
+    source: str
+    dry_run: bool
+    rows: int = 0
+    imported: int = 0
+    already_present: int = 0
+    rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    errors_file: str | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    other_sheets: list[str] = field(default_factory=list)
+    stopped: str | None = None
+    """A problem that ended the import early (rows before it were kept)."""
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.rejected == 0 and self.stopped is None else 2
+
+    def reject(self, error: RowError) -> None:
+        self.rejected += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(error)
+
+    def summary(self) -> str:
+        """One line for people and cron mail."""
+        verb = "would import" if self.dry_run else "imported"
+        text = (
+            f"{Path(self.file).name}: {self.rows} rows, {self.imported} {verb}, "
+            f"{self.already_present} already present, {self.rejected} rejected"
+        )
+        if self.rejected and self.errors_file:
+            text += f" (written to {self.errors_file})"
+        if self.stopped:
+            text += f"; stopped: {self.stopped}"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "format": self.format,
+            "encoding": self.encoding,
+            "source": self.source,
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "imported": self.imported,
+            "already_present": self.already_present,
+            "rejected": self.rejected,
+            "errors": [e.as_dict() for e in self.errors],
+            "errors_omitted": self.rejected - len(self.errors),
+            "errors_file": self.errors_file,
+            "ignored_columns": self.ignored_columns,
+            "other_sheets": self.other_sheets,
+            "stopped": self.stopped,
+            "exit_code": self.exit_code,
+        }
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What `kefu import` was asked to do."""
+
+    path: Path
+    format: str | None = None
+    source: str | None = None
+    encoding: str | None = None
+    timezone: str | None = None
+    dry_run: bool = False
+    ignore_unknown: bool = False
+    errors_path: Path | None = None
+    batch_size: int = BATCH_SIZE
+
+
+Progress = Callable[[int, int | None], None]
+"""Called after each batch with (lines read, lines in the file if known)."""
+
+
+# -- reading files ---------------------------------------------------------------------------
+
+
+class _Fatal(Exception):
+    """A problem that ends reading the file at `line` (rows before it are kept)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass
+class _RawRow:
+    """One data row as read: its line and its (column, value) cells in file order."""
+
+    line: int
+    cells: list[tuple[str, Any]]
+    problem: RowError | None = None
+
+
+class _Reader:
+    """A file opened for import: the header (None for JSON Lines) and its rows, lazily."""
+
+    header: list[str] | None = None
+    encoding: str | None = None
+    total_lines: int | None = None
+    lines_read: int = 0
+    other_sheets: list[str]
+
+    def __init__(self) -> None:
+        self.other_sheets = []
+
+    def rows(self) -> Iterator[_RawRow]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def _utf16_hint(head: bytes) -> str:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return ' It looks like UTF-16 (Excel\'s "Unicode text"): pass --encoding utf-16.'
+    return ""
+
+
+def _scan_text(path: Path, encoding: str) -> tuple[int, int | None]:
+    """Decode the whole file strictly in chunks: (line count, None) or (0, line of the bad byte)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    lines = 0
+    last = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return 0, lines + chunk[: max(exc.start, 0)].count(b"\n") + 1
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return 0, lines + 1
+    return lines + (1 if last and last != b"\n" else 0), None
+
+
+def _choose_encoding(path: Path, forced: str | None) -> tuple[str, int]:
+    """The encoding to read a text file with, and its line count; refuse a guess that fails."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(b"PK\x03\x04"):
+        raise InvalidInput(
+            f"{path}: this is a zip file (an XLSX workbook?); name it .xlsx or pass --format xlsx"
+        )
+    if forced:
+        try:
+            name = codecs.lookup(forced).name
+        except LookupError:
+            raise InvalidInput(f"--encoding {forced!r} is not an encoding Python knows") from None
+        name = "utf-8-sig" if name == "utf-8" else name
+        lines, bad = _scan_text(path, name)
+        if bad is not None:
+            raise InvalidInput(f"{path}: line {bad} is not valid {forced}; check --encoding")
+        return name, lines
+    lines, bad_utf8 = _scan_text(path, "utf-8-sig")
+    if bad_utf8 is None:
+        return "utf-8-sig", lines
+    lines, bad_gb = _scan_text(path, "gb18030")
+    if bad_gb is None:
+        return "gb18030", lines
+    raise InvalidInput(
+        f"{path}: neither UTF-8 (bad byte on line {bad_utf8}) nor GB18030 (line {bad_gb}); "
+        "pass --encoding with the file's encoding, e.g. --encoding big5." + _utf16_hint(head)
+    )
+
+
+@contextmanager
+def _csv_field_limit(limit: int) -> Iterator[None]:
+    previous = csv.field_size_limit()
+    csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+class _CsvReader(_Reader):
+    def __init__(self, path: Path, encoding: str | None) -> None:
+        super().__init__()
+        self.encoding, self.total_lines = _choose_encoding(path, encoding)
+        self.path = path
+        self.handle: IO[str] = path.open(encoding=self.encoding, newline="")
+        first = self.handle.readline()
+        self.handle.seek(0)
+        delimiter = "\t" if first.count("\t") > first.count(",") else ","
+        self.reader = csv.reader(self.handle, delimiter=delimiter)
+        self.header = self._read_header()
+
+    def _read_header(self) -> list[str]:
+        try:
+            for row in self.reader:
+                if any(cell.strip() for cell in row):
+                    self.lines_read = self.reader.line_num
+                    return [cell.strip() for cell in row]
+        except csv.Error as exc:
+            raise InvalidInput(f"{self.path}: line {self.reader.line_num}: {exc}") from None
+        raise InvalidInput(f"{self.path}: the file is empty (no header row)")
+
+    def rows(self) -> Iterator[_RawRow]:
+        assert self.header is not None
+        width = len(self.header)
+        while True:
+            start = self.reader.line_num + 1
+            try:
+                row = next(self.reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise _Fatal(start, f"line {start}: {exc} (an unclosed quote?)") from None
+            self.lines_read = self.reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            problem = None
+            if len(row) < width:
+                problem = RowError(
+                    start,
+                    ROW,
+                    f"the row has {len(row)} cells but the header has {width} (a line break "
+                    "inside an unquoted field?)",
+                )
+            elif len(row) > width and any(cell.strip() for cell in row[width:]):
+                extra = ", ".join(repr(c) for c in row[width:] if c.strip())
+                problem = RowError(
+                    start,
+                    ROW,
+                    f"the row has {len(row)} cells but the header has {width} (extra: {extra[:200]})",
+                )
+            yield _RawRow(start, list(zip(self.header, row, strict=False)), problem)
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+class _JsonlReader(_Reader):
+    def __init__(self, path: Path, encoding: str | None) -> None:
+        super().__init__()
+        self.encoding, self.total_lines = _choose_encoding(path, encoding)
+        self.handle: IO[str] = path.open(encoding=self.encoding)
+
+    def rows(self) -> Iterator[_RawRow]:
+        number = 0
+        while True:
+            text = self.handle.readline(MAX_CELL_CHARS + 1)
+            if not text:
+                return
+            number += 1
+            self.lines_read = number
+            if len(text) > MAX_CELL_CHARS and not text.endswith("\n"):
+                while (rest := self.handle.readline(MAX_CELL_CHARS)) and not rest.endswith("\n"):
+                    pass
+                yield _RawRow(
+                    number,
+                    [],
+                    RowError(number, ROW, f"the line is longer than {MAX_CELL_CHARS:,} characters"),
+                )
+                continue
+            text = text.strip()
+            if not text:
+                continue
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield _RawRow(number, [], RowError(number, ROW, f"not JSON: {exc.msg} at column {exc.colno}"))
+                continue
+            if not isinstance(value, dict):
+                reason = f"a line must be one JSON object, not {type(value).__name__}"
+                yield _RawRow(number, [], RowError(number, ROW, reason))
+                continue
+            yield _RawRow(number, list(value.items()))
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+class _XlsxReader(_Reader):
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        if not openpyxl.DEFUSEDXML:
+            raise InvalidInput(
+                "reading XLSX safely needs defusedxml, and OPENPYXL_DEFUSEDXML must not be False"
+            )
+        self.path = path
+        try:
+            with zipfile.ZipFile(path) as archive:
+                unpacked = sum(info.file_size for info in archive.infolist())
+        except (zipfile.BadZipFile, OSError):
+            raise InvalidInput(f"{path}: not an XLSX workbook (not a zip file)") from None
+        if unpacked > MAX_XLSX_UNPACKED_BYTES:
+            raise InvalidInput(
+                f"{path}: the workbook unpacks to {unpacked / 2**20:,.0f} MB, over "
+                f"the {MAX_XLSX_UNPACKED_BYTES / 2**20:,.0f} MB kefu reads; "
+                "export it as CSV in parts"
+            )
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                self.workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            cause = exc.__cause__ or exc.__context__
+            if cause is not None:
+                reason += f" ({type(cause).__name__}: {cause})"
+            raise InvalidInput(f"{path}: cannot read the workbook: {reason}") from None
+        if not self.workbook.worksheets:
+            raise InvalidInput(f"{path}: the workbook has no worksheet")
+        self.sheet = self.workbook.worksheets[0]
+        self.other_sheets = [ws.title for ws in self.workbook.worksheets[1:]]
+        with suppress(Exception):
+            self.total_lines = self.sheet.max_row
+        # The stored dimension can be wrong; read every row there is rather than trust it.
+        self.sheet.reset_dimensions()
+        self._iter = enumerate(self.sheet.iter_rows(min_row=1, values_only=True), start=1)
+        self.header = self._read_header()
+
+    def _next(self) -> tuple[int, tuple[Any, ...]] | None:
+        try:
+            return next(self._iter)
+        except StopIteration:
+            return None
+        except Exception as exc:  # a damaged sheet part: stop, keeping what was read
+            raise _Fatal(
+                self.lines_read + 1, f"row {self.lines_read + 1}: the workbook is damaged ({exc})"
+            ) from None
+
+    def _read_header(self) -> list[str]:
+        try:
+            return self._first_row()
+        except _Fatal as exc:
+            raise InvalidInput(f"{self.path}: {exc.message}") from None
+
+    def _first_row(self) -> list[str]:
+        while (item := self._next()) is not None:
+            number, row = item
+            self.lines_read = number
+            cells = ["" if v is None else str(v).strip() for v in row]
+            while cells and not cells[-1]:
+                cells.pop()
+            if cells:
+                return cells
+        raise InvalidInput(f"{self.path}: the first sheet is empty (no header row)")
+
+    def rows(self) -> Iterator[_RawRow]:
+        assert self.header is not None
+        width = len(self.header)
+        while (item := self._next()) is not None:
+            number, row = item
+            self.lines_read = number
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+                continue
+            problem = None
+            beyond = [v for v in row[width:] if v is not None and str(v).strip()]
+            if beyond:
+                problem = RowError(
+                    number,
+                    ROW,
+                    f"{len(beyond)} value(s) right of the last column with a header: {beyond[0]!r}",
+                )
+            yield _RawRow(number, list(zip(self.header, row[:width], strict=False)), problem)
+
+    def close(self) -> None:
+        self.workbook.close()
+
+
+def detect_format(path: Path, given: str | None) -> str:
+    """The format named, or the one the file's suffix says."""
+    if given:
+        fmt = given.strip().casefold()
+        if fmt not in FORMATS:
+            raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, not {given!r}")
+        return fmt
+    suffix = path.suffix.casefold()
+    if suffix == ".xls":
+        raise InvalidInput(f"{path}: old .xls workbooks are not read; save it as .xlsx or CSV")
+    if suffix not in SUFFIX_FORMATS:
+        raise InvalidInput(
+            f"{path}: cannot tell the format from {suffix or 'no suffix'!r}; "
+            f"pass --format ({', '.join(FORMATS)})"
+        )
+    return SUFFIX_FORMATS[suffix]
+
+
+def _open(path: Path, fmt: str, encoding: str | None) -> _Reader:
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InvalidInput(
+            f"{path} is {size / 2**20:,.0f} MB; kefu imports files up to "
+            f"{MAX_FILE_BYTES / 2**20:,.0f} MB at a time; split it"
+        )
+    if fmt == "xlsx":
+        if encoding:
+            raise InvalidInput("--encoding is for CSV and JSON Lines; an XLSX knows its own")
+        return _XlsxReader(path)
+    if fmt == "jsonl":
+        return _JsonlReader(path, encoding)
+    return _CsvReader(path, encoding)
+
+
+# -- turning a row into an intake ------------------------------------------------------------
+
+
+class _Reject(Exception):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def _cell_text(value: Any, column: str) -> str | None:
+    """A cell as text, or None when empty; numbers lose a spurious `.0` (Excel, JSON)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    raise _Reject(column, f"a {type(value).__name__} where a plain value belongs")
+
+
+def _as_written(value: Any) -> str:
+    """A cell as it appears in the file, for the errors file."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return _cell_text(value, "") or ""
+
+
+_WHEN = re.compile(
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
+    r"(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d{1,6}))?)?)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?",
+    re.IGNORECASE,
+)
+
+
+def _iso(text: str) -> datetime | None:
+    """ISO 8601 the quick way (most exports write it); None to try the other spellings."""
+    if len(text) < 16 or text[4] != "-":
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def parse_time(value: Any, zone: ZoneInfo, column: str) -> datetime:
+    """A cell as an aware UTC instant; a time without an offset is local time in `zone`.
+
+    Accepts ISO 8601 (`2026-11-24T09:30+08:00`, `2026-11-24 09:30`), `2026/11/24 9:30`,
+    `2026年11月24日 09:30`, and XLSX date cells. A date alone is the start of that day.
+    """
+    parsed: datetime | None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time(0))
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        raise _Reject(
+            column,
+            f"{value!r} is a number, not a date and time; format the column as a date or write "
+            "it like 2026-11-24 09:30",
+        )
+    else:
+        text = str(value).strip()
+        parsed = _iso(text) or _spelled_time(text, zone, column)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
+
+
+def _spelled_time(text: str, zone: ZoneInfo, column: str) -> datetime:
+    """`2026/11/24 9:30`, `2026.11.24`, `2026年11月24日 9时30分`, with an optional offset."""
+    normal = text
+    for written, meant in _TIME_SPELLINGS:
+        normal = normal.replace(written, meant)
+    match = _WHEN.fullmatch(normal.strip())
+    if match is None:
+        raise _Reject(
+            column,
+            f"{text!r} is not a date and time; write it like 2026-11-24 09:30 or 2026-11-24T09:30+08:00",
+        )
+    y, mo, d, h, mi, s, frac, offset = match.groups()
+    tzinfo: tzinfo_type = zone
+    if offset and offset.upper() == "Z":
+        tzinfo = UTC
+    elif offset:
+        digits = offset[1:].replace(":", "")
+        minutes = int(digits[:2]) * 60 + int(digits[2:4] or 0)
+        if minutes >= 24 * 60:
+            raise _Reject(column, f"{text!r} has an impossible UTC offset")
+        tzinfo = timezone(timedelta(minutes=minutes if offset[0] == "+" else -minutes))
+    try:
+        return datetime(
+            int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
+            int((frac or "0").ljust(6, "0")), tzinfo=tzinfo,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise _Reject(column, f"{text!r} is not a real date and time ({exc})") from None
+
+
+_TIME_SPELLINGS = (
+    ("年", "-"), ("月", "-"), ("日", " "), ("时", ":"), ("点", ":"), ("分", ""), ("秒", ""),
+    ("：", ":"),
+)  # fmt: skip
+
+
+def _string_caps() -> dict[str, int]:
+    """Intake fields stored in a bounded column, and the bound (PostgreSQL would refuse more)."""
+    caps: dict[str, int] = {}
+    for name in INTAKE_FIELDS:
+        column = _table("cases").c[name]
+        length = getattr(column.type, "length", None)
+        if isinstance(length, int):
+            caps[name] = length
+    return caps
+
+
+def _table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
+_FIELD_IN_MESSAGE = re.compile(r"^([a-z_]+)\b")
+
+
+@dataclass(slots=True)
+class _Ready:
+    """A row that passed every check, ready to store."""
+
+    line: int
+    intake: Intake
+    key: tuple[str, str]
+
+
+class _RowChecker:
+    """Maps a raw row's columns to intake fields and checks it with the typed-in rules."""
+
+    def __init__(
+        self,
+        *,
+        profile: Profile,
+        zone: ZoneInfo,
+        now: datetime,
+        default_source: str,
+        forced_source: str | None,
+        ignore_unknown: bool,
+        header: list[str] | None,
+        path: Path,
+        guessed_encoding: str | None = None,
+    ) -> None:
+        self.profile = profile
+        self.zone = zone
+        self.now = now
+        self.default_source = default_source
+        self.forced_source = forced_source
+        self.ignore_unknown = ignore_unknown
+        self.caps = _string_caps()
+        self.ignored: dict[str, None] = {}
+        self.positional: list[str | None] | None = None
+        self.mapped: list[tuple[int, str, str]] = []
+        self.headless: list[int] = []
+        self.header_columns: dict[str, str] = {}
+        if header is not None:
+            self.positional = self._map_header(header, path, guessed_encoding)
+            for index, (column, target) in enumerate(zip(header, self.positional, strict=True)):
+                if target is not None:
+                    self.mapped.append((index, target, column))
+                    self.header_columns[target] = column
+                elif not column:
+                    self.headless.append(index)
+
+    def _map_header(self, header: list[str], path: Path, guessed_encoding: str | None) -> list[str | None]:
+        mapped: list[str | None] = []
+        where: dict[str, str] = {}
+        for name in header:
+            if not name:
+                mapped.append(None)
+                continue
+            target = _ALIAS_INDEX.get(_norm(name))
+            if target is None:
+                if not self.ignore_unknown:
+                    hint = ""
+                    if guessed_encoding == "gb18030":
+                        hint = (
+                            " (the file was read as GB18030; if the name looks garbled, pass "
+                            "--encoding with the file's encoding)"
+                        )
+                    raise InvalidInput(
+                        f"{path}: unknown column {name!r} in the header{hint}; rename it to one "
+                        "kefu knows (see `kefu import --help`) or pass --ignore-unknown to skip it"
+                    )
+                self.ignored[name] = None
+                mapped.append(None)
+                continue
+            if target == _IGNORED:
+                mapped.append(None)
+                continue
+            if target in where:
+                raise InvalidInput(
+                    f"{path}: columns {where[target]!r} and {name!r} both mean {target}; keep one"
+                )
+            where[target] = name
+            mapped.append(target)
+        missing = [f for f in REQUIRED_COLUMNS if f not in where]
+        if missing:
+            wanted = "; ".join(f"{f} ({' / '.join(COLUMN_ALIASES[f][:4])})" for f in missing)
+            raise InvalidInput(f"{path}: the header has no column for {wanted}")
+        return mapped
+
+    def _fields(self, raw: _RawRow) -> tuple[dict[str, Any], dict[str, str]]:
+        """Intake fields by name and the column each came from."""
+        if self.positional is not None:
+            return self._positional_fields(raw.cells), self.header_columns
+        fields: dict[str, Any] = {}
+        columns: dict[str, str] = {}
+        for column, value in raw.cells:
+            found = _ALIAS_INDEX.get(_norm(column))
+            if found == _IGNORED:
+                continue
+            if found is None:
+                if self.ignore_unknown:
+                    self.ignored[column] = None
+                    continue
+                raise _Reject(
+                    column,
+                    "unknown field; see `kefu import --help` for the names kefu reads, or pass "
+                    "--ignore-unknown",
+                )
+            if found in columns:
+                raise _Reject(column, f"{columns[found]!r} and {column!r} both mean {found}")
+            columns[found] = column
+            self._put(fields, found, column, value)
+        return fields, columns
+
+    def _positional_fields(self, cells: list[tuple[str, Any]]) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        width = len(cells)
+        for index in self.headless:
+            if index < width and _cell_text(cells[index][1], "") is not None:
+                raise _Reject(f"column {index + 1}", "a value in a column with no header")
+        for index, target, column in self.mapped:
+            if index < width:
+                self._put(fields, target, column, cells[index][1])
+        return fields
+
+    def _put(self, fields: dict[str, Any], target: str, column: str, value: Any) -> None:
+        if target in TIME_FIELDS:
+            if _cell_text(value, column) is not None:
+                fields[target] = parse_time(value, self.zone, column)
+        else:
+            text = _cell_text(value, column)
+            if text is not None:
+                fields[target] = text
+
+    def check(self, raw: _RawRow) -> _Ready | RowError:
+        if raw.problem is not None:
+            return raw.problem
+        columns: dict[str, str] = {}
+        try:
+            fields, columns = self._fields(raw)
+            if "received_at" not in fields:
+                where = columns.get("received_at", "received_at")
+                reason = "received_at is required in an import (when the complaint came in)"
+                raise _Reject(where, reason)
+            source = self.forced_source or fields.pop("source", None) or self.default_source
+            fields["source"] = source
+            intake = validate_intake(self.profile, fields, self.now)
+            for name, cap in self.caps.items():
+                value = getattr(intake, name)
+                if isinstance(value, str) and len(value) > cap:
+                    raise _Reject(
+                        columns.get(name, name), f"{name} is {len(value)} characters; at most {cap} fit"
+                    )
+            if intake.external_id is None:
+                intake = _with_content_id(intake)
+        except _Reject as exc:
+            return RowError(raw.line, exc.field, exc.reason)
+        except InvalidInput as exc:
+            match = _FIELD_IN_MESSAGE.match(exc.message)
+            named = match.group(1) if match and match.group(1) in INTAKE_FIELDS else None
+            where = columns.get(named, named) if named else ROW
+            return RowError(raw.line, where or ROW, exc.message)
+        assert intake.source is not None and intake.external_id is not None
+        return _Ready(raw.line, intake, (intake.source, intake.external_id))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value
+
+
+def content_id(intake: Intake) -> str:
+    """The stable id of a row that has none: a hash of its validated content."""
+    content = {
+        name: _jsonable(getattr(intake, name))
+        for name in Intake.__dataclass_fields__
+        if name not in ("source", "external_id") and getattr(intake, name) is not None
+    }
+    digest = hashlib.sha256(
+        json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    ).hexdigest()
+    return f"auto-{digest[:32]}"
+
+
+def _with_content_id(intake: Intake) -> Intake:
+    from dataclasses import replace
+
+    return replace(intake, external_id=content_id(intake))
+
+
+# -- the errors file -------------------------------------------------------------------------
+
+
+class _ErrorSink:
+    """Rejected rows as they were written, spooled to disk and written out at the end."""
+
+    def __init__(self, path: Path | None, header: list[str] | None) -> None:
+        self.path = path
+        self.header = header
+        self.columns: dict[str, None] = dict.fromkeys(header or [])
+        self.spool: IO[str] | None = None
+        if path is not None:
+            self.spool = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.has_source_column = any(column_for(c) == "source" for c in header or [])
+
+    def add(self, raw: _RawRow, error: RowError, source: str) -> None:
+        if self.spool is None:
+            return
+        cells = [(name, _as_written(value)) for name, value in raw.cells]
+        if self.header is None:
+            for name, _ in cells:
+                self.columns.setdefault(name, None)
+                if column_for(name) == "source":
+                    self.has_source_column = True
+        record = [error.line, error.field, error.reason, source, cells]
+        self.spool.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def write(self) -> None:
+        if self.spool is None or self.path is None:
+            return
+        columns = list(self.columns)
+        add_source = not self.has_source_column
+        names = columns + (["source"] if add_source else []) + list(ERROR_COLUMNS)
+        self.spool.seek(0)
+        jsonl = self.path.suffix.casefold() in (".jsonl", ".ndjson")
+        with self.path.open("w", encoding="utf-8" if jsonl else "utf-8-sig", newline="") as out:
+            writer = None if jsonl else csv.writer(out)
+            if writer is not None:
+                writer.writerow(names)
+            for text in self.spool:
+                line, field_name, reason, source, cells = json.loads(text)
+                if self.header is not None:
+                    values = [value for _, value in cells][: len(columns)]
+                    values += [""] * (len(columns) - len(values))
+                else:
+                    by_name = dict(cells)
+                    values = [by_name.get(name, "") for name in columns]
+                values += [source] if add_source else []
+                values += [str(line), field_name, reason]
+                if writer is not None:
+                    writer.writerow(values)
+                else:
+                    record = {k: v for k, v in zip(names, values, strict=True) if v != ""}
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.spool.close()
+
+
+# -- storing a batch -------------------------------------------------------------------------
+
+
+def case_day_key(profile: Profile, received_at: datetime) -> str:
+    """The code counter key, as `services.next_case_code` builds it: PREFIX-YYYYMMDD (local)."""
+    local_day = profile.work_calendar.local(received_at).strftime("%Y%m%d")
+    return f"{profile.profile.code_prefix}-{local_day}"
+
+
+_SET_ON_INTAKE = (
+    "code", "policy_version_id", "status", "created_by", "updated_at", "repeat_of",
+    "escalated_at", "due_first_response", "due_resolution", "due_coordination",
+)  # fmt: skip
+
+
+def _case_template() -> dict[str, Any]:
+    """The columns a new case row is inserted with, holding the defaults a new Case object has.
+
+    Columns a new case leaves empty (owner, resolution, closed_at, ...) are left out of the
+    INSERT, so they are NULL as for a typed-in case and cost no bound parameter per row."""
+    template: dict[str, Any] = {}
+    for column in _table("cases").columns:
+        if column.name == "id":
+            continue
+        info = Case.model_fields.get(column.name)
+        default = None if info is None or info.default is PydanticUndefined else info.default
+        wanted = column.name in _SET_ON_INTAKE or column.name in Intake.__dataclass_fields__
+        if default is not None or wanted:
+            template[column.name] = default
+    return template
+
+
+@dataclass
+class _Earlier:
+    """A case a new one may repeat: stored (`case_id`) or earlier in this batch (`index`)."""
+
+    received_at: datetime
+    order: int
+    code: str
+    case_id: int | None
+    index: int | None
+
+
+def _existing_keys(conn: Connection, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    cases = _table("cases")
+    found: set[tuple[str, str]] = set()
+    by_source: dict[str, list[str]] = {}
+    for source, external_id in keys:
+        by_source.setdefault(source, []).append(external_id)
+    for source, ids in by_source.items():
+        rows = conn.execute(
+            select(cases.c.external_id).where(cases.c.source == source, cases.c.external_id.in_(ids))
+        )
+        found.update((source, external_id) for (external_id,) in rows)
+    return found
+
+
+def _stored_candidates(
+    conn: Connection, profile: Profile, rows: list[_Ready]
+) -> tuple[dict[str, list[_Earlier]], dict[str, list[_Earlier]]]:
+    """Stored cases of the batch's phones and of its orders within the repeat window.
+
+    One query per column: with `phone IN (...) OR order IN (...)` SQLite prefers a range scan
+    of the received_at index, which reads the whole window and grows with the desk."""
+    found: dict[str, dict[str, list[_Earlier]]] = {"customer_phone": {}, "order_no": {}}
+    if not rows:
+        return found["customer_phone"], found["order_no"]
+    window = timedelta(days=profile.repeat.window_days)
+    since = min(r.intake.received_at for r in rows) - window
+    until = max(r.intake.received_at for r in rows)
+    cases = _table("cases")
+    for name, index in found.items():
+        wanted = {getattr(r.intake, name) for r in rows} - {None}
+        if not wanted:
+            continue
+        column = cases.c[name]
+        query = select(cases.c.id, cases.c.code, cases.c.received_at, column).where(
+            column.in_(wanted), cases.c.received_at >= since, cases.c.received_at <= until
+        )
+        for case_id, code, received_at, value in conn.execute(query):
+            index.setdefault(value, []).append(_Earlier(received_at, case_id, code, case_id, None))
+    return found["customer_phone"], found["order_no"]
+
+
+def _event_row(
+    *,
+    actor: str,
+    action: str,
+    now: datetime,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    payload = {k: [_jsonable(a), _jsonable(b)] for k, (a, b) in (changes or {}).items()}
+    return {
+        "at": now,
+        "actor": actor,
+        "action": action,
+        "from_status": from_status,
+        "to_status": to_status,
+        "changes_json": json.dumps(payload, ensure_ascii=False, sort_keys=True),
+        "note": note,
+    }
+
+
+class _KeptTargets:
+    """The profile as `sla.compute_deadlines` reads it, with each severity's parsed targets
+    kept: parsing the same few durations again for every row was a third of an import's time.
+    Everything else is the profile's own."""
+
+    def __init__(self, profile: Profile) -> None:
+        self._profile = profile
+        self._targets: dict[tuple[str, str | None], Any] = {}
+
+    def sla_targets(self, severity: str, complexity: str | None) -> Any:
+        key = (severity, complexity)
+        if key not in self._targets:
+            self._targets[key] = self._profile.sla_targets(severity, complexity)
+        return self._targets[key]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._profile, name)
+
+
+def _deadlines(profile: Profile, values: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return sla.compute_deadlines(
+        profile,
+        sla.ClockInput(
+            received_at=values["received_at"],
+            severity=values["severity"],
+            complexity=values["complexity"],
+            escalated_at=values["escalated_at"],
+            pauses=[],
+        ),
+        now,
+    )
+
+
+def _escalate_on_intake(profile: Profile, values: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """What `services.store_intake` does to a severity that escalates on intake: the case
+    becomes escalated and complex with the coordination clock running; returns the event."""
+    changes: dict[str, tuple[Any, Any]] = {}
+
+    def assign(name: str, value: Any) -> None:
+        if values[name] != value:
+            changes[name] = (values[name], value)
+            values[name] = value
+
+    before = values["status"]
+    assign("status", Status.ESCALATED.value)
+    assign("escalated_at", now)
+    assign("complexity", "complex")
+    deadlines = _deadlines(profile, values, now)
+    assign("due_first_response", deadlines["first_response"])
+    assign("due_resolution", deadlines["resolution"])
+    assign("due_coordination", deadlines["coordination"])
+    values["updated_at"] = now
+    return _event_row(
+        actor=SYSTEM_ACTOR,
+        action="escalate",
+        now=now,
+        from_status=before,
+        to_status=values["status"],
+        changes=changes,
+        note="severity escalates on intake",
+    )
+
+
+_TEMPLATE: dict[str, Any] | None = None
+
+
+def store_batch(
+    *,
+    connection: Connection,
+    actor: str,
+    now: datetime,
+    version_id: int,
+    profile: Profile,
+    rows: list[_Ready],
+    origin: str,
+) -> tuple[int, int]:
+    """Store checked rows inside the caller's write transaction: (imported, already present).
+
+    Core executemany inserts of the cases, their events and repeat links, and the code counters
+    moved on once per day key; a row whose (source, external id) is stored counts as present.
+    """
+    global _TEMPLATE
+    if _TEMPLATE is None:
+        _TEMPLATE = _case_template()
+    conn = connection
+    cases, events, links, counters = (
+        _table("cases"),
+        _table("events"),
+        _table("case_links"),
+        _table("code_counters"),
+    )
+    present = _existing_keys(conn, [r.key for r in rows])
+    fresh: list[_Ready] = []
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        if row.key in present or row.key in seen:
+            continue
+        seen.add(row.key)
+        fresh.append(row)
+    already = len(rows) - len(fresh)
+    if not fresh:
+        return 0, already
+
+    day_keys = [case_day_key(profile, r.intake.received_at) for r in fresh]
+    last: dict[str, int] = {
+        key: number
+        for key, number in conn.execute(
+            select(counters.c.day_key, counters.c.last).where(counters.c.day_key.in_(set(day_keys)))
+        )
+    }
+    stored_keys = set(last)
+    codes: list[str] = []
+    for key in day_keys:
+        last[key] = last.get(key, 0) + 1
+        codes.append(f"{key}-{last[key]:04d}")
+
+    clock_profile = cast(Profile, _KeptTargets(profile))
+    by_phone, by_order = _stored_candidates(conn, profile, fresh)
+    window = timedelta(days=profile.repeat.window_days)
+    first_new_order = 1 << 62
+    case_rows: list[dict[str, Any]] = []
+    row_events: list[list[dict[str, Any]]] = []
+    row_links: list[list[_Earlier]] = []
+    for index, (row, code) in enumerate(zip(fresh, codes, strict=True)):
+        intake = row.intake
+        repeats: list[_Earlier] = []
+        if profile.repeat.window_days > 0 and (intake.customer_phone or intake.order_no):
+            found: dict[int, _Earlier] = {}
+            for earlier in by_phone.get(intake.customer_phone or "", []) + by_order.get(
+                intake.order_no or "", []
+            ):
+                if intake.received_at - window <= earlier.received_at <= intake.received_at:
+                    found[earlier.order] = earlier
+            repeats = sorted(found.values(), key=lambda e: (e.received_at, e.order), reverse=True)
+            repeats = repeats[:20]
+        values = dict(_TEMPLATE)
+        values.update({name: getattr(intake, name) for name in Intake.__dataclass_fields__})
+        values.update(
+            code=code,
+            policy_version_id=version_id,
+            status=Status.NEW.value,
+            created_by=actor,
+            updated_at=now,
+            repeat_of=repeats[0].code if repeats else None,
+        )
+        if values["category"] and values["party"] and values["department"]:
+            values["status"] = Status.TRIAGED.value
+        deadlines = _deadlines(clock_profile, values, now)
+        values["due_first_response"] = deadlines["first_response"]
+        values["due_resolution"] = deadlines["resolution"]
+        created = {
+            name: (None, values[name])
+            for name in ("status", "channel", "severity", "category", "received_at")
+            if values[name] is not None
+        }
+        history = [
+            _event_row(
+                actor=actor,
+                action="create",
+                now=now,
+                to_status=values["status"],
+                changes=created,
+                note=f"imported from {origin} line {row.line}",
+            )
+        ]
+        if repeats:
+            history.append(
+                _event_row(
+                    actor=SYSTEM_ACTOR,
+                    action="link",
+                    now=now,
+                    changes={"repeat_of": (None, repeats[0].code)},
+                    note="repeat complaint: " + ", ".join(e.code for e in repeats),
+                )
+            )
+        if profile.severities[values["severity"]].escalate_on_intake:
+            history.append(_escalate_on_intake(clock_profile, values, now))
+        case_rows.append(values)
+        row_events.append(history)
+        row_links.append(repeats)
+        me = _Earlier(intake.received_at, first_new_order + index, code, None, index)
+        if intake.customer_phone:
+            by_phone.setdefault(intake.customer_phone, []).append(me)
+        if intake.order_no:
+            by_order.setdefault(intake.order_no, []).append(me)
+
+    conn.execute(insert(cases), case_rows)
+    query = select(cases.c.code, cases.c.id).where(cases.c.code.in_(codes))
+    ids: dict[str, int] = {code: case_id for code, case_id in conn.execute(query)}
+    event_rows: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
+    for code, history, repeats in zip(codes, row_events, row_links, strict=True):
+        case_id = ids[code]
+        for event in history:
+            event["case_id"] = case_id
+            event_rows.append(event)
+        for earlier in repeats:
+            other = earlier.case_id
+            if other is None:
+                assert earlier.index is not None
+                other = ids[codes[earlier.index]]
+            link_rows.append({"case_id": case_id, "other_id": other, "kind": "repeat"})
+    conn.execute(insert(events), event_rows)
+    if link_rows:
+        conn.execute(insert(links), link_rows)
+    known = [{"k": k, "v": v} for k, v in last.items() if k in stored_keys]
+    if known:
+        conn.execute(
+            update(counters).where(counters.c.day_key == bindparam("k")).values(last=bindparam("v")),
+            known,
+        )
+    new = [{"day_key": k, "last": v} for k, v in last.items() if k not in stored_keys]
+    if new:
+        conn.execute(insert(counters), new)
+    return len(fresh), already
+
+
+# -- the whole import ------------------------------------------------------------------------
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"unknown time zone {name!r}; use an IANA name like Asia/Shanghai") from None
+
+
+@contextmanager
+def _import_connection(engine: Engine, *, write: bool) -> Iterator[Connection]:
+    """One connection for the whole import; each batch is its own transaction on it, begun
+    IMMEDIATE when writing (the engine's write option), and none is open between batches.
+
+    A connection per batch would be the last one open on the file when it closes, and closing
+    the last connection checkpoints the WAL into the database and syncs it: every batch would
+    pay for a full checkpoint."""
+    with engine.execution_options(kefu_write=write).connect() as conn:
+        yield conn
+
+
+def _key_hash(key: tuple[str, str]) -> int:
+    digest = hashlib.blake2b(f"{key[0]}\x00{key[1]}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def import_file(
+    *,
+    engine: Engine,
+    actor: Any,
+    now: datetime,
+    options: ImportOptions,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import a file (see the module docstring); raises InvalidInput if it cannot be read at all."""
+    if actor.role not in IMPORT_ROLES:
+        allowed = ", ".join(sorted(r.value for r in IMPORT_ROLES))
+        raise PermissionDenied(f"a {actor.role} may not import cases (roles allowed: {allowed})")
+    path = options.path
+    fmt = detect_format(path, options.format)
+    source = (options.source or "").strip() or path.stem
+    source_cap = _string_caps()["source"]
+    if len(source) > source_cap:
+        raise InvalidInput(f"the source {source!r} is over {source_cap} characters; pass a shorter --source")
+    if options.batch_size < 1:
+        raise InvalidInput("the batch size must be at least 1")
+    with kdb.read_session(engine) as session:
+        version, profile = policy_in_force(session, now)
+    assert version.id is not None
+    zone = _zone(options.timezone or profile.calendar.timezone)
+
+    with _csv_field_limit(MAX_CELL_CHARS):
+        reader = _open(path, fmt, options.encoding)
+        try:
+            checker = _RowChecker(
+                profile=profile,
+                zone=zone,
+                now=now,
+                default_source=source,
+                forced_source=(options.source or "").strip() or None,
+                ignore_unknown=options.ignore_unknown,
+                header=reader.header,
+                path=path,
+                guessed_encoding=reader.encoding if not options.encoding else None,
+            )
+            report = ImportReport(
+                file=str(path),
+                format=fmt,
+                encoding=None if reader.encoding is None else reader.encoding.replace("-sig", ""),
+                source=source,
+                dry_run=options.dry_run,
+                other_sheets=reader.other_sheets,
+                errors_file=str(options.errors_path) if options.errors_path else None,
+            )
+            sink = _ErrorSink(options.errors_path, reader.header)
+            try:
+                with _import_connection(engine, write=not options.dry_run) as conn:
+                    _run(
+                        reader,
+                        checker,
+                        sink,
+                        report,
+                        conn=conn,
+                        actor=actor.name,
+                        now=now,
+                        version_id=version.id,
+                        profile=profile,
+                        options=options,
+                        progress=progress,
+                    )
+            finally:
+                report.ignored_columns = list(checker.ignored)
+                sink.write()
+        finally:
+            reader.close()
+    return report
+
+
+def _checked_batches(
+    reader: _Reader, checker: _RowChecker, sink: _ErrorSink, report: ImportReport, size: int
+) -> Iterator[list[_Ready]]:
+    """Read and check rows, recording rejections; yield the good ones in batches. A problem
+    that ends the file (`_Fatal`) is raised after the rows before it have been yielded."""
+    batch: list[_Ready] = []
+    try:
+        for raw in reader.rows():
+            if report.rows >= MAX_ROWS:
+                raise _Fatal(
+                    raw.line,
+                    f"line {raw.line}: the file has more than {MAX_ROWS:,} rows; split it (the "
+                    "rows before this line were read)",
+                )
+            report.rows += 1
+            result = checker.check(raw)
+            if isinstance(result, RowError):
+                report.reject(result)
+                source = checker.forced_source or _row_source(raw) or checker.default_source
+                sink.add(raw, result, source)
+                continue
+            batch.append(result)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    except _Fatal:
+        if batch:
+            yield batch
+        raise
+    if batch:
+        yield batch
+
+
+@dataclass(frozen=True)
+class _Raised:
+    error: BaseException
+
+
+_END = object()
+
+
+def _read_ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """Run `items` in a thread, up to `depth` items ahead of the caller.
+
+    The database writes of one batch (inside SQLite, without the GIL) then overlap with reading
+    and checking the next. An exception in the thread is raised in the caller; leaving the loop
+    early stops the thread before this generator returns."""
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_END)
+        except BaseException as exc:  # handed over and raised in the caller
+            put(_Raised(exc))
+
+    worker = threading.Thread(target=work, name="kefu-import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _END:
+                return
+            if isinstance(item, _Raised):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _run(
+    reader: _Reader,
+    checker: _RowChecker,
+    sink: _ErrorSink,
+    report: ImportReport,
+    *,
+    conn: Connection,
+    actor: str,
+    now: datetime,
+    version_id: int,
+    profile: Profile,
+    options: ImportOptions,
+    progress: Progress | None,
+) -> None:
+    origin = options.path.name
+    seen_in_dry_run: set[int] = set()
+
+    def count_dry(batch: list[_Ready]) -> None:
+        with conn.begin():
+            present = _existing_keys(conn, [r.key for r in batch])
+        for row in batch:
+            hashed = _key_hash(row.key)
+            if row.key in present or hashed in seen_in_dry_run:
+                report.already_present += 1
+            else:
+                seen_in_dry_run.add(hashed)
+                report.imported += 1
+
+    def store(batch: list[_Ready]) -> None:
+        try:
+            with conn.begin():
+                imported, already = store_batch(
+                    connection=conn,
+                    actor=actor,
+                    now=now,
+                    version_id=version_id,
+                    profile=profile,
+                    rows=batch,
+                    origin=origin,
+                )
+        except DBAPIError as exc:  # busy past the timeout, disk full: earlier batches stay
+            first = batch[0].line
+            raise _Fatal(
+                first,
+                f"the rows from line {first} on could not be stored ({exc.orig}); nothing of "
+                "them was kept, run the import again to finish it",
+            ) from exc
+        report.imported += imported
+        report.already_present += already
+
+    batches = _checked_batches(reader, checker, sink, report, options.batch_size)
+    try:
+        for batch in _read_ahead(batches):
+            (count_dry if options.dry_run else store)(batch)
+            if progress is not None:
+                progress(reader.lines_read, reader.total_lines)
+    except _Fatal as stop:
+        report.stopped = stop.message
+    if progress is not None:
+        progress(reader.lines_read, reader.total_lines)
+
+
+def _row_source(raw: _RawRow) -> str | None:
+    for column, value in raw.cells:
+        if column_for(column) == "source" and isinstance(value, str) and value.strip():
+            return value.strip()
+    return None

@@ -1,0 +1,121 @@
+"""Import benchmark (issue 4): 100,000 rows with validation at no less than half the speed of
+`sqlite-utils insert --csv` on the same file in the same run, and memory that does not grow
+with the file.
+
+Run with `pytest tests/perf -m perf -s`; prints rows per second for both, the ratio, and the
+peak RSS of `kefu import` for 20,000 and 100,000 rows. Both tools run as real processes from
+this venv, alternately and twice each (the faster run of each counts), so a machine busy with
+something else slows both alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.perf
+
+BIN = Path(sys.executable).parent
+KEFU = str(BIN / "kefu")
+SQLITE_UTILS = str(BIN / "sqlite-utils")
+ROWS = 100_000
+TARGET_RATIO = 0.5
+HEADER = ["工单号", "投诉渠道", "客户姓名", "联系电话", "运单号", "投诉时间", "问题类型", "紧急程度",
+          "投诉内容", "客户诉求"]  # fmt: skip
+CATEGORIES = ["延误", "丢失损毁", "服务态度", "信息错误", "delay", "fee_dispute"]
+CHANNELS = ["客服热线", "hotline", "官网/App在线投诉", "投诉邮箱"]
+
+
+def write_export(path: Path, rows: int, seed: int = 4) -> None:
+    """A hotline export for the express profile: Chinese headers, labels and codes mixed, a
+    customer in twenty calling more than once (repeat links), one row in 500 P1 (escalated)."""
+    rng = random.Random(seed)
+    start = datetime(2026, 8, 1, 8, 0, tzinfo=UTC)  # written without the offset: local time
+    step = (datetime(2026, 11, 20, tzinfo=UTC) - start) / rows
+    phones = [f"1{rng.choice('3589')}{rng.randrange(10**9):09d}" for _ in range(rows)]
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for i in range(rows):
+            phone = phones[rng.randrange(i)] if i and rng.random() < 0.05 else phones[i]
+            writer.writerow([
+                f"HL{i:07d}", rng.choice(CHANNELS), f"客户{i % 997}", phone,
+                f"YT{rng.randrange(10**13):013d}", (start + step * i).strftime("%Y-%m-%d %H:%M"),
+                rng.choice(CATEGORIES), "P1" if i % 500 == 0 else rng.choice(["P2", "P3", "P3"]),
+                "快件在分拨中心滞留三天没有更新物流信息，客户多次来电催促，要求尽快派送并说明原因。",
+                "尽快派送",
+            ])  # fmt: skip
+
+
+def run(args: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one process, which must succeed."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.returncode == 0, f"{args[0]} exited {process.returncode}: {stderr}"
+    return elapsed, usage.ru_maxrss
+
+
+def fresh_desk(path: Path) -> str:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    subprocess.run([KEFU, "--db", str(path), "init", "--profile", "express"], check=True,
+                   capture_output=True)  # fmt: skip
+    return str(path)
+
+
+def count(db: Path, table: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def test_import_speed_against_sqlite_utils(tmp_path: Path) -> None:
+    export = tmp_path / "hotline.csv"
+    write_export(export, ROWS)
+    baseline: list[float] = []
+    ours: list[float] = []
+    for attempt in range(2):
+        plain = tmp_path / f"plain{attempt}.db"
+        baseline.append(run([SQLITE_UTILS, "insert", str(plain), "complaints", str(export), "--csv"])[0])
+        assert count(plain, "complaints") == ROWS
+        desk = tmp_path / f"kefu{attempt}.db"
+        ours.append(run([KEFU, "--db", fresh_desk(desk), "import", str(export)])[0])
+        assert count(desk, "cases") == ROWS
+    with sqlite3.connect(tmp_path / "kefu0.db") as conn:
+        events, links = conn.execute(
+            "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM case_links)"
+        ).fetchone()
+    base_rate, our_rate = ROWS / min(baseline), ROWS / min(ours)
+    ratio = our_rate / base_rate
+    print(
+        f"\n{ROWS:,} rows: sqlite-utils insert --csv {min(baseline):.2f} s ({base_rate:,.0f} rows/s); "
+        f"kefu import {min(ours):.2f} s ({our_rate:,.0f} rows/s, with validation, SLA deadlines, "
+        f"{events:,} events, {links:,} repeat links); ratio {ratio:.2f} (target >= {TARGET_RATIO})"
+    )
+    assert ratio >= TARGET_RATIO
+
+
+def test_import_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
+    peaks: dict[int, int] = {}
+    for rows in (20_000, ROWS):
+        export = tmp_path / f"hotline{rows}.csv"
+        write_export(export, rows)
+        _, peaks[rows] = run([KEFU, "--db", fresh_desk(tmp_path / f"m{rows}.db"), "import", str(export)])
+    growth = peaks[ROWS] / peaks[20_000]
+    print(
+        f"\npeak RSS of kefu import: {peaks[20_000] / 1024:.0f} MB for 20,000 rows, "
+        f"{peaks[ROWS] / 1024:.0f} MB for {ROWS:,} rows (x{growth:.2f} for x5 the rows)"
+    )
+    assert peaks[ROWS] <= peaks[20_000] * 1.2 + 8 * 1024
