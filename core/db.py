@@ -64,7 +64,13 @@ def make_engine(db: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        if conn.get_execution_options().get("kefu_write"):
+        options = conn.get_execution_options()
+        if options.get("kefu_migrate"):
+            # SQLite's procedure for schema changes: foreign keys off (it only takes effect
+            # outside a transaction) so a batch migration can rebuild a referenced table;
+            # the migration environment runs foreign_key_check before it commits.
+            conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        if options.get("kefu_write") or options.get("kefu_migrate"):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
@@ -175,12 +181,17 @@ def check_schema(engine: Engine) -> str:
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Create or migrate the schema forward to this code's head, in one transaction."""
+    """Create or migrate the schema forward to this code's head, in one transaction.
+
+    The transaction is a write one (BEGIN IMMEDIATE on SQLite) that reads the revision it
+    starts from: when several kefu processes open an older file at once, one migrates and the
+    others wait, then find nothing left to do (instead of failing with "database is locked")."""
     if is_sqlite(engine):
         with engine.connect() as conn:
-            conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+            if conn.exec_driver_sql("PRAGMA application_id").scalar() != APPLICATION_ID:
+                conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.commit()
-    command.upgrade(_alembic_config(engine), "head")
+    command.upgrade(_alembic_config(engine.execution_options(kefu_migrate=True)), "head")
 
 
 def open_database(db: str, *, migrate: bool = True) -> Engine:

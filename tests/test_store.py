@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from conftest import NOW, Desk, make_desk
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -188,6 +189,30 @@ def test_file_from_a_newer_kefu_is_refused(cli_desk: Desk) -> None:
         "upgrade kefu before using it"
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_older_file_opened_by_many_processes_at_once_is_migrated_once(
+    cli_desk: Desk, tmp_path: Path
+) -> None:
+    """After an upgrade of kefu, every TUI and cron job opens the old file at once: one of
+    them migrates it, the others wait and carry on; nobody sees "database is locked"."""
+    code = new_case(cli_desk)
+    # Back to the first schema, the way kefu migrates (foreign keys off, one transaction).
+    command.downgrade(kdb._alembic_config(cli_desk.engine.execution_options(kefu_migrate=True)), "0001")
+    cli_desk.engine.dispose()
+    assert kdb.database_revision(kdb.make_engine(str(cli_desk.path))) == "0001"
+    results = race(
+        tmp_path / "go", [["--db", str(cli_desk.path), "case", "list", "--json"]] * 4
+    )
+    for r in results:
+        assert r.returncode == 0, r.stderr
+        assert [row["code"] for row in json.loads(r.stdout)] == [code]
+    engine = kdb.make_engine(str(cli_desk.path))
+    try:
+        assert kdb.database_revision(engine) == kdb.code_head()
+        assert kdb.integrity_check(engine) == []
+    finally:
+        engine.dispose()
 
 
 def test_create_refuses_an_existing_file(desk: Desk) -> None:

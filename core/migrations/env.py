@@ -16,9 +16,17 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            # SQLite runs DDL inside transactions too: the whole upgrade is one transaction
+            # (begun IMMEDIATE by kefu.core.db), so concurrent openers never interleave steps.
+            transactional_ddl=True,
         )
         with context.begin_transaction():
             context.run_migrations()
+            if connection.dialect.name == "sqlite":
+                # Foreign keys are off while migrating (kefu.core.db); nothing may dangle.
+                dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if dangling:
+                    raise RuntimeError(f"migration left dangling foreign keys: {dangling[:5]}")
         connection.commit()
 
 
