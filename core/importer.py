@@ -24,9 +24,11 @@ links to earlier cases of the same phone or order within the policy's window (ro
 file order, as if typed in one after another: a row links to cases already stored and to rows
 before it in the file), escalation of severities that escalate on intake, and the same events.
 
+Reading and checking run in a second thread, at most two batches ahead of the one being stored,
+so that SQLite's work on one batch (which releases the GIL) overlaps with parsing the next.
 Memory stays flat whatever the file size: rows are read lazily, rejected rows are spooled to a
-temporary file, and only one batch is held at a time (a dry run also remembers a small hash of
-each key it has seen, to count duplicates inside the file).
+temporary file, and at most three batches are held at a time (a dry run also remembers an
+8-byte hash of each key it has seen, to count duplicates inside the file).
 """
 
 from __future__ import annotations
@@ -368,7 +370,11 @@ class _CsvReader(_Reader):
         self.handle.seek(0)
         delimiter = "\t" if first.count("\t") > first.count(",") else ","
         self.reader = csv.reader(self.handle, delimiter=delimiter)
-        self.header = self._read_header()
+        try:
+            self.header = self._read_header()
+        except BaseException:
+            self.handle.close()
+            raise
 
     def _read_header(self) -> list[str]:
         try:
@@ -489,6 +495,7 @@ class _XlsxReader(_Reader):
                 reason += f" ({type(cause).__name__}: {cause})"
             raise InvalidInput(f"{path}: cannot read the workbook: {reason}") from None
         if not self.workbook.worksheets:
+            self.workbook.close()
             raise InvalidInput(f"{path}: the workbook has no worksheet")
         self.sheet = self.workbook.worksheets[0]
         self.other_sheets = [ws.title for ws in self.workbook.worksheets[1:]]
@@ -497,7 +504,11 @@ class _XlsxReader(_Reader):
         # The stored dimension can be wrong; read every row there is rather than trust it.
         self.sheet.reset_dimensions()
         self._iter = enumerate(self.sheet.iter_rows(min_row=1, values_only=True), start=1)
-        self.header = self._read_header()
+        try:
+            self.header = self._read_header()
+        except BaseException:
+            self.workbook.close()
+            raise
 
     def _next(self) -> tuple[int, tuple[Any, ...]] | None:
         try:
@@ -919,6 +930,10 @@ class _ErrorSink:
         self.columns: dict[str, None] = dict.fromkeys(header or [])
         self.spool: IO[str] | None = None
         if path is not None:
+            try:  # find out now, not after the import, that it cannot be written
+                path.open("w").close()
+            except OSError as exc:
+                raise InvalidInput(f"--errors {path}: cannot write it ({exc.strerror})") from None
             self.spool = tempfile.TemporaryFile("w+", encoding="utf-8")
         self.has_source_column = any(column_for(c) == "source" for c in header or [])
 

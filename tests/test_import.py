@@ -879,6 +879,47 @@ def test_a_json_line_over_the_limit_is_rejected_alone(
     assert errors(report) == [(2, "(row)")] and report.imported == 2
 
 
+def test_a_batch_the_database_refuses_is_kept_out_whole(desk: Desk, tmp_path: Path) -> None:
+    """Rows 1-2 are stored; row 3's code is taken (its day's counter was set back), so the
+    database refuses that batch: none of it is kept and the import stops with a message."""
+    rows = [
+        row("A", received_at="2026-11-19 09:00"),
+        row("B", received_at="2026-11-19 10:00"),
+        row("C", received_at="2026-11-20 09:00"),
+        row("D", received_at="2026-11-20 10:00"),
+    ]
+    with desk.write() as session:
+        services.create_case(
+            session=session,
+            actor=desk.user("admin"),
+            now=NOW,
+            channel="hotline",
+            description="typed",
+            received_at=local(11, 20),
+        )
+    with sqlite3.connect(desk.path) as conn:
+        conn.execute("UPDATE code_counters SET last = 0")
+    report = run_import(desk, write_csv(tmp_path / "clash.csv", rows), batch_size=2)
+    assert (report.imported, report.exit_code) == (2, 2)
+    assert report.stopped is not None
+    assert report.stopped.startswith("the rows from line 4 on could not be stored (UNIQUE")
+    assert "run the import again" in report.stopped
+    assert query(desk, "SELECT external_id FROM cases WHERE source = 'clash' ORDER BY id") == [
+        ("A",),
+        ("B",),
+    ]
+    assert query(
+        desk, "SELECT count(*) FROM events e LEFT JOIN cases c ON c.id = e.case_id WHERE c.id IS NULL"
+    ) == [(0,)]
+
+
+def test_an_unwritable_errors_file_is_refused_first(desk: Desk, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "e.csv", [row()])
+    with pytest.raises(InvalidInput, match="--errors .*cannot write it"):
+        run_import(desk, path, errors_path=tmp_path / "no" / "such" / "dir.csv")
+    assert count_cases(desk) == 0
+
+
 # -- the errors file ------------------------------------------------------------------------------
 
 
@@ -1039,7 +1080,7 @@ def test_cli_help_lists_the_columns() -> None:
 
 
 def test_kill_9_mid_import_leaves_a_consistent_desk_and_a_rerun_completes(db: Path, tmp_path: Path) -> None:
-    total = 30_000
+    total = 15_000
     path = tmp_path / "big.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
