@@ -891,6 +891,9 @@ def _import_epilog() -> str:
     return (
         "\b\nColumns (English or Chinese headers / JSON keys; each line: field: other names):\n"
         + importer.columns_help()
+        + "\n\nRows are keyed by (source, external_id); a row without an id is keyed by a hash "
+        "of its checked content, so importing it again finds it. Times without an offset are "
+        "read in the profile's time zone (or --tz)."
         + "\n\nExit status: 0 every row imported or already present; 2 some rows rejected, or "
         "the file could not be read."
     )
