@@ -949,3 +949,67 @@ def case_rows(
             "compensation_amount": case.compensation_amount,
             "compensation_kind": case.compensation_kind,
         }
+
+
+# -- dashboard --------------------------------------------------------------------------------
+
+DASHBOARD_PERIODS = ("month", "7d", "30d", "year")
+"""Periods the TUI dashboard cycles through: this month, the last 7 / 30 days, this year."""
+
+
+def dashboard_period(profile: Profile, which: str, now: datetime) -> Period:
+    """A named dashboard period ending today (local)."""
+    today = profile.work_calendar.local(now).date()
+    first = {
+        "month": today.replace(day=1),
+        "7d": today - timedelta(days=6),
+        "30d": today - timedelta(days=29),
+        "year": today.replace(month=1, day=1),
+    }.get(which)
+    if first is None:
+        raise InvalidInput(f"dashboard period must be one of: {', '.join(DASHBOARD_PERIODS)}")
+    return make_period(first, today, profile.calendar.timezone)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What the TUI dashboard shows: the KPIs, rates per category, volume per day and
+    breaches per department, all for one period."""
+
+    report: Report  # by category; its total holds the KPI tiles
+    volume_by_day: tuple[tuple[str, int], ...]
+    breaches_by_department: tuple[tuple[str | None, str, int], ...]  # (code, label, count)
+
+
+def volume_by_day(session: Session, period: Period) -> list[tuple[str, int]]:
+    """Cases received per local day of the period (every day listed, zeros included)."""
+    dialect = session.get_bind().dialect.name
+    day = _local_day(_T.c.received_at, period, dialect)
+    rows = session.execute(
+        select(day.label("d"), sa.func.count())  # type: ignore[call-overload]
+        .where(_within(_T.c.received_at, period.start, period.end))
+        .group_by(day)
+    ).all()
+    counts = {d: n for d, n in rows}
+    return [(d.isoformat(), counts.get(d.isoformat(), 0)) for d in period.days()]
+
+
+def dashboard_data(*, session: Session, actor: User, period: Period, now: datetime, lang: str) -> Dashboard:
+    """The dashboard's figures in three queries (KPIs by category, volume, breaches)."""
+    by_category = kpi_report(session=session, actor=actor, period=period, by="category", now=now, lang=lang)
+    _, profile = services.policy_in_force(session, now)
+    dialect = session.get_bind().dialect.name
+    bounds = _Bounds(period, max(period.start, min(period.end, now)), dialect)
+    breaches: Counter[str | None] = Counter()
+    for department, _kind, n in _breach_rows(session, "department", bounds):
+        breaches[department] += n
+    none_label = _NONE_LABEL.get(lang, _NONE_LABEL["en"])
+    departments = [
+        (code, profile.label("departments", code, lang) if code else none_label, n)
+        for code, n in sorted(breaches.items(), key=lambda item: (-item[1], item[0] or ""))
+    ]
+    return Dashboard(
+        report=by_category,
+        volume_by_day=tuple(volume_by_day(session, period)),
+        breaches_by_department=tuple(departments),
+    )

@@ -1,0 +1,304 @@
+"""DashboardScreen: the KPIs of a period as tiles, and three charts (SPEC §7, §12).
+
+Tiles: volume, on-time, satisfaction, repeat, first response, reopen — each rate with its
+numerator and denominator. Charts (textual-plotext): volume per day, rates per category,
+breaches per department. The figures come from `core.reports.dashboard_data` in a thread
+worker; the screen re-reads them when someone commits (throttled) or when `r` is pressed,
+and `p` cycles the period. At 80 columns tiles wrap three to a row and the charts stack in a
+scrolling column; from 110 columns the tiles make one row and two charts sit side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.color import Color
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Header, Static
+from textual.worker import get_current_worker
+from textual_plotext import PlotextPlot
+
+from kefu.core import db as kdb
+from kefu.core import reports, services
+from kefu.core.errors import KefuError
+
+from ..widgets.footer import KefuFooter
+
+ZH = {
+    "Volume": "投诉量",
+    "On-time": "处理及时率",
+    "Satisfaction": "客户满意度",
+    "Repeat": "投诉重复率",
+    "First response": "首次响应达标率",
+    "Reopen": "重开率",
+    "received": "受理",
+    "Volume per day": "每日投诉量",
+    "Rates by category (%)": "各类别比率（%）",
+    "Breaches by department": "各部门超时次数",
+    "on-time": "及时",
+    "satisfied": "满意",
+    "repeat": "重复",
+    "no breaches": "无超时",
+    "loading…": "加载中…",
+    "as of": "截至",
+    "this month": "本月",
+    "last 7 days": "近7天",
+    "last 30 days": "近30天",
+    "this year": "今年",
+    "Period": "周期",
+    "KPIs": "关键指标",
+    "avg": "平均处理",
+}
+PERIOD_NAMES = {
+    "month": "this month",
+    "7d": "last 7 days",
+    "30d": "last 30 days",
+    "year": "this year",
+}
+TILES = ("volume", "on_time", "satisfaction", "repeat", "first_response", "reopen")
+TILE_TITLES = {
+    "volume": "Volume",
+    "on_time": "On-time",
+    "satisfaction": "Satisfaction",
+    "repeat": "Repeat",
+    "first_response": "First response",
+    "reopen": "Reopen",
+}
+RELOAD_EVERY_S = 3.0
+"""At most one reload per this many seconds while others keep committing."""
+
+
+def _t(text: str, lang: str) -> str:
+    return ZH.get(text, text) if lang == "zh" else text
+
+
+def _ascii_label(code: str | None, label: str) -> str:
+    """Chart axes take ASCII (plotext counts characters, not terminal cells)."""
+    return label if label.isascii() else (code or "-")
+
+
+class DashboardScreen(Screen[None]):
+    CSS_PATH = "dashboard.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="dashboard.back"),
+        Binding("p", "next_period", "Period", id="dashboard.period"),
+        Binding("r", "reload", "Refresh", id="dashboard.refresh"),
+        Binding("q", "app.pop_screen", "Back", show=False),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        request: int
+        data: reports.Dashboard | None
+        error: str | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.period_key = reports.DASHBOARD_PERIODS[0]
+        self.data: reports.Dashboard | None = None
+        self.request = 0
+        self.stale = False
+        self.loading = False
+
+    @property
+    def kefu(self) -> Any:
+        return self.app
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="客")
+        with VerticalScroll(id="dash-body"):
+            yield Static(id="dash-title")
+            with Grid(id="dash-tiles"):
+                for key in TILES:
+                    yield Static(id=f"tile-{key}", classes="tile")
+            with Vertical(id="chart-volume-box", classes="chart-box"):
+                yield Static(id="chart-volume-title", classes="chart-title")
+                yield PlotextPlot(id="chart-volume", classes="chart")
+            with Horizontal(id="dash-charts"):
+                with Vertical(classes="chart-box"):
+                    yield Static(id="chart-rates-title", classes="chart-title")
+                    yield PlotextPlot(id="chart-rates", classes="chart")
+                with Vertical(classes="chart-box"):
+                    yield Static(id="chart-breaches-title", classes="chart-title")
+                    yield PlotextPlot(id="chart-breaches", classes="chart")
+        yield KefuFooter(compact=True)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "data_version", self._on_data_changed, init=False)
+        self.watch(self.app, "lang", self._on_lang_changed, init=False)
+        self.set_interval(RELOAD_EVERY_S, self._reload_if_stale, name="dashboard-throttle")
+        self._draw()
+        self.action_reload()
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self.request += 1
+        self.loading = True
+        self.stale = False
+        self._draw_title()
+        self._load(self.request, self.period_key)
+
+    def action_next_period(self) -> None:
+        keys = reports.DASHBOARD_PERIODS
+        self.period_key = keys[(keys.index(self.period_key) + 1) % len(keys)]
+        self.action_reload()
+
+    def _on_data_changed(self) -> None:
+        self.stale = True
+
+    def _reload_if_stale(self) -> None:
+        if self.stale and not self.loading:
+            self.action_reload()
+
+    def _on_lang_changed(self) -> None:
+        self._draw()
+
+    @work(thread=True, exclusive=True, group="dashboard")
+    def _load(self, request: int, period_key: str) -> None:
+        app = self.kefu
+        now = app.now()
+        try:
+            with kdb.read_session(app.engine) as session:
+                _, profile = services.policy_in_force(session, now)
+                period = reports.dashboard_period(profile, period_key, now)
+                data = reports.dashboard_data(
+                    session=session, actor=app.actor, period=period, now=now, lang=app.lang
+                )
+        except KefuError as exc:
+            self.post_message(self.Loaded(request, None, exc.message))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Loaded(request, data))
+
+    def on_dashboard_screen_loaded(self, message: Loaded) -> None:
+        if message.request != self.request:
+            return
+        self.loading = False
+        if message.error:
+            self.kefu.say(message.error, severity="error")
+            self._draw_title()
+            return
+        self.data = message.data
+        self._draw()
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def _draw(self) -> None:
+        self._draw_title()
+        self._draw_tiles()
+        self._draw_charts()
+
+    def _draw_title(self) -> None:
+        lang = self.kefu.lang
+        text = Text()
+        text.append(_t("KPIs", lang), style="bold")
+        text.append(f" · {_t(PERIOD_NAMES[self.period_key], lang)}")
+        if self.data is not None:
+            period = self.data.report.period
+            as_of = self.kefu.profile.work_calendar.local(self.data.report.as_of)
+            text.append(f" · {period.first} – {period.last}")
+            text.append(f" · {_t('as of', lang)} {as_of:%Y-%m-%d %H:%M}", style="dim")
+        if self.loading:
+            text.append(f"  {_t('loading…', lang)}", style="dim italic")
+        self.query_one("#dash-title", Static).update(text)
+
+    def _draw_tiles(self) -> None:
+        lang = self.kefu.lang
+        total = self.data.report.total if self.data is not None else None
+        for key in TILES:
+            tile = self.query_one(f"#tile-{key}", Static)
+            text = Text(_t(TILE_TITLES[key], lang) + "\n", style="bold")
+            if total is None:
+                text.append("…")
+            elif key == "volume":
+                text.append(str(total.volume), style="bold")
+                average = reports.business_time_text(total.handling_average)
+                text.append(f"\n{_t('avg', lang)} {average}", style="dim")
+            else:
+                rate: reports.Rate = getattr(total, key)
+                shown = "—" if rate.percent is None else f"{rate.percent:.1f}%"
+                text.append(shown, style="bold")
+                text.append(f"\n{rate.numerator}/{rate.denominator}", style="dim")
+            tile.update(text)
+
+    def _colours(self) -> list[tuple[int, int, int]]:
+        """Series colours from the app's theme variables (no hard-coded colours)."""
+        variables = self.app.theme_variables
+        found = []
+        for name in ("primary", "success", "warning", "error", "accent", "secondary"):
+            value = variables.get(name)
+            if value:
+                try:
+                    found.append(Color.parse(value).rgb)
+                except Exception:  # a variable that is not a plain colour: skip it
+                    continue
+        return found or [(128, 128, 128)]
+
+    def _draw_charts(self) -> None:
+        lang = self.kefu.lang
+        self.query_one("#chart-volume-title", Static).update(Text(_t("Volume per day", lang), style="bold"))
+        colours = self._colours()
+        # The legend is drawn by Textual, which measures Chinese correctly; plotext does not.
+        rates_title = Text(_t("Rates by category (%)", lang), style="bold")
+        for i, series in enumerate(("on-time", "satisfied", "repeat")):
+            r, g, b = colours[i % len(colours)]
+            rates_title.append("  ■ ", style=f"rgb({r},{g},{b})")
+            rates_title.append(_t(series, lang))
+        self.query_one("#chart-rates-title", Static).update(rates_title)
+        breaches_title = Text(_t("Breaches by department", lang), style="bold")
+        if self.data is not None and not self.data.breaches_by_department:
+            breaches_title.append(f"  {_t('no breaches', lang)}", style="dim")
+        self.query_one("#chart-breaches-title", Static).update(breaches_title)
+        volume = self.query_one("#chart-volume", PlotextPlot)
+        rates = self.query_one("#chart-rates", PlotextPlot)
+        breaches = self.query_one("#chart-breaches", PlotextPlot)
+        for chart in (volume, rates, breaches):
+            chart.plt.clear_figure()
+        if self.data is None:
+            for chart in (volume, rates, breaches):
+                chart.refresh()
+            return
+        days = self.data.volume_by_day
+        if days:
+            xs = list(range(1, len(days) + 1))
+            volume.plt.plot(xs, [n for _, n in days], marker="braille", color=colours[0])
+            step = max(1, len(days) // 6)
+            ticks = xs[::step]
+            volume.plt.xticks(ticks, [days[i - 1][0][5:] for i in ticks])
+            top = max(1, max(n for _, n in days))
+            volume.plt.ylim(0, top)
+            volume.plt.yticks(list(range(0, top + 1, max(1, -(-top // 4)))))
+        groups = [g for g in self.data.report.groups if g.metrics.volume or g.metrics.on_time.denominator]
+        if groups:
+            names = [_ascii_label(g.key, g.label) for g in groups]
+            series = [
+                [g.metrics.on_time.percent or 0 for g in groups],
+                [g.metrics.satisfaction.percent or 0 for g in groups],
+                [g.metrics.repeat.percent or 0 for g in groups],
+            ]
+            rates.plt.multiple_bar(
+                names,
+                series,
+                color=[colours[i % len(colours)] for i in range(3)],
+            )
+            rates.plt.ylim(0, 100)
+        rows = self.data.breaches_by_department
+        if rows:
+            breaches.plt.bar(
+                [_ascii_label(code, label) for code, label, _ in rows],
+                [n for _, _, n in rows],
+                color=colours[min(3, len(colours) - 1)],
+            )
+        for chart in (volume, rates, breaches):
+            chart.refresh()
