@@ -88,10 +88,15 @@ def write_session(engine: Engine) -> Iterator[Session]:
             session.commit()
         except OperationalError as exc:
             session.rollback()
-            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+            reason = str(exc.orig).lower()
+            if "locked" in reason or "busy" in reason:
                 raise DatabaseError(
                     f"the database stayed busy for {BUSY_TIMEOUT_S:.0f} s (another long job is "
                     "writing); nothing was changed, try again"
+                ) from None
+            if "readonly" in reason or "disk" in reason or "full" in reason:
+                raise DatabaseError(
+                    f"the database cannot be written ({exc.orig}); nothing was changed"
                 ) from None
             raise
         except BaseException:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from conftest import NOW, Desk, make_desk
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
@@ -479,3 +479,24 @@ def test_write_session_turns_a_long_lock_into_a_clear_error(
         holder.execute("ROLLBACK")
         holder.close()
         engine.dispose()
+
+
+def test_unwritable_database_is_one_sentence(desk: Desk) -> None:
+    """A read-only file (or a full disk) refuses the write with one line and no change."""
+    code = new_case(desk)
+    engine = kdb.make_engine(str(desk.path))
+
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.execute("PRAGMA query_only = ON")
+
+    try:
+        with pytest.raises(DatabaseError, match="cannot be written .*readonly.*nothing was changed"):
+            with kdb.write_session(engine) as session:
+                services.add_note(session=session, code=code, actor=desk.user("alice"),
+                                  now=NOW, text="x")  # fmt: skip
+    finally:
+        engine.dispose()
+    with desk.read() as session:
+        events = services.case_events(session, services.get_case(session, code))
+        assert [e.action for e in events] == ["create"]
