@@ -1312,6 +1312,80 @@ def audit_report_command(
     out.print(table)
 
 
+# -- the terminal UI -------------------------------------------------------------------
+
+
+def _ui_language(lang: str | None) -> str | None:
+    if lang is not None and lang not in ("zh", "en"):
+        raise typer.BadParameter(f"--lang is zh or en, not {lang!r}")
+    return lang
+
+
+@app.command()
+def tui(
+    ctx: typer.Context,
+    lang: Annotated[
+        str | None, typer.Option(help="zh or en (default: the profile's language).")
+    ] = None,
+) -> None:
+    """Open the terminal UI on the desk, as you (admins: as --as USER).
+
+    Example: kefu --db /srv/kefu/kefu.db tui --lang en
+    """
+    from .tui.app import KefuApp
+
+    settings = _settings(ctx)
+    KefuApp(settings.db, user=settings.as_user, lang=_ui_language(lang)).run()
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    profile: Annotated[
+        str, typer.Option(help=f"A bundled profile ({', '.join(bundled_profile_names())}).")
+    ] = "express",
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="Try the desk as one of its sample users.")
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option(help="zh or en (default: the profile's language).")
+    ] = None,
+) -> None:
+    """Open the TUI on a throwaway sample desk; nothing is kept after you quit.
+
+    Example: kefu demo --profile express --as liuting
+    """
+    import shutil
+    import tempfile
+
+    from .core.samples import seed_sample_desk
+    from .tui.app import KefuApp
+
+    text, origin = resolve_profile_source(profile)
+    parsed = load_profile_text(text, origin)
+    folder = Path(tempfile.mkdtemp(prefix="kefu-demo-"))
+    db = str(folder / "demo.db")
+    try:
+        engine = kdb.create_database(db)
+        now = now_utc()
+        with kdb.write_session(engine) as session:
+            admin, _ = services.initialize_desk(
+                session=session, admin_name=os_login(), text=text, origin=origin, now=now
+            )
+            count = seed_sample_desk(
+                session=session, admin=admin, profile_name=parsed.name, now=now
+            )
+        engine.dispose()
+        err.print(
+            f"kefu demo: {count} sample cases ({parsed.name}) in {folder}, removed when you quit",
+            markup=False,
+            highlight=False,
+        )
+        KefuApp(db, user=as_user or _settings(ctx).as_user, lang=_ui_language(lang)).run()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -244,6 +244,8 @@ Index(
 )
 Index("ix_cases_coordination_due", _cases.c.status, _cases.c.due_coordination)
 Index("ix_cases_status_resolved", _cases.c.status, _cases.c.resolved_at)
+# The TUI's "my team" queue (migration 0004): a department's cases that are not closed.
+Index("ix_cases_department_status", _cases.c.department, _cases.c.status)
 
 
 class AuditBatch(SQLModel, table=True):

@@ -21,9 +21,10 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, false, func, or_, tuple_
+from sqlalchemy import case as sql_case
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -144,8 +145,30 @@ class QueuePage:
 # -- building rows ---------------------------------------------------------------------------
 
 
+class _TargetsOnce:
+    """A profile whose SLA targets are parsed once per (severity, complexity).
+
+    `views.deadline_states` asks the profile for a case's targets on every call, and the
+    profile parses the duration strings each time; over a page of 50 rows that parsing was
+    most of the page's cost. Everything else is the profile's own.
+    """
+
+    def __init__(self, profile: Profile) -> None:
+        self._profile = profile
+        self._targets: dict[tuple[str, str | None], dict[str, Duration]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._profile, name)
+
+    def sla_targets(self, severity: str, complexity: str | None) -> dict[str, Duration]:
+        key = (severity, complexity)
+        if key not in self._targets:
+            self._targets[key] = self._profile.sla_targets(severity, complexity)
+        return self._targets[key]
+
+
 class _Profiles:
-    """Profiles by policy revision id, parsed once per session."""
+    """Profiles by policy revision id, looked up once per page."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -156,7 +179,8 @@ class _Profiles:
         if profile is None:
             version = self.session.get(PolicyVersion, version_id)
             assert version is not None
-            profile = self.by_id[version_id] = services.profile_for_version(version)
+            parsed = services.profile_for_version(version)
+            profile = self.by_id[version_id] = cast(Profile, _TargetsOnce(parsed))
         return profile
 
 
@@ -233,7 +257,7 @@ def _breached(now: datetime) -> ColumnElement[bool]:
         or_(
             col(Case.due_resolution) <= now,
             and_(col(Case.first_response_at).is_(None), col(Case.due_first_response) <= now),
-            and_(Case.status == Status.ESCALATED, col(Case.due_coordination) <= now),
+            and_(col(Case.status) == Status.ESCALATED, col(Case.due_coordination) <= now),
         ),
     )
 
@@ -280,7 +304,7 @@ def _risk_candidates(horizon: dict[str, datetime]) -> ColumnElement[bool]:
     if "coordination" in horizon:
         terms.append(
             and_(
-                Case.status == Status.ESCALATED,
+                col(Case.status) == Status.ESCALATED,
                 col(Case.due_coordination) <= horizon["coordination"],
             )
         )
@@ -295,15 +319,15 @@ def _queue_condition(
     session: Session, key: str, actor: User, now: datetime
 ) -> ColumnElement[bool]:
     if key == "mine":
-        return and_(Case.owner == actor.name, col(Case.status).in_(NOT_CLOSED))
+        return and_(col(Case.owner) == actor.name, col(Case.status).in_(NOT_CLOSED))
     if key == "unassigned":
         return and_(col(Case.owner).is_(None), col(Case.status).in_(NOT_CLOSED))
     if key == "team":
         if not actor.department:
             return false()
-        return and_(Case.department == actor.department, col(Case.status).in_(NOT_CLOSED))
+        return and_(col(Case.department) == actor.department, col(Case.status).in_(NOT_CLOSED))
     if key == "approval":
-        return Case.status == Status.PENDING_APPROVAL
+        return col(Case.status) == Status.PENDING_APPROVAL
     if key == "at_risk":
         horizon = _risk_horizon(_all_profiles(session), now)
         return or_(_breached(now), _risk_candidates(horizon))
@@ -315,20 +339,62 @@ def _filter_condition(flt: QueueFilter | None) -> list[ColumnElement[bool]]:
         return []
     terms: list[ColumnElement[bool]] = []
     if flt.severity:
-        terms.append(Case.severity == flt.severity)
+        terms.append(col(Case.severity) == flt.severity)
     if flt.channel:
-        terms.append(Case.channel == flt.channel)
+        terms.append(col(Case.channel) == flt.channel)
     if flt.category:
-        terms.append(Case.category == flt.category)
+        terms.append(col(Case.category) == flt.category)
     return terms
 
 
-def _sort(sort: str) -> tuple[Any, Any, bool]:
-    """(key column, id column, descending)."""
+def _urgency_expression() -> ColumnElement[datetime]:
+    """The earliest deadline still running: an unmet first response, the resolution, and the
+    coordination of an escalated case (what the SLA column counts down to)."""
+    first = sql_case(
+        (
+            and_(
+                col(Case.first_response_at).is_(None),
+                col(Case.due_first_response) < col(Case.due_resolution),
+            ),
+            col(Case.due_first_response),
+        ),
+        else_=col(Case.due_resolution),
+    )
+    return sql_case(
+        (
+            and_(col(Case.status) == Status.ESCALATED, col(Case.due_coordination) < first),
+            col(Case.due_coordination),
+        ),
+        else_=first,
+    )
+
+
+def urgency(item: Case) -> datetime | None:
+    """`_urgency_expression` computed on a loaded case (the two must agree for keyset pages)."""
+    first = item.due_resolution
+    if (
+        item.first_response_at is None
+        and item.due_first_response is not None
+        and first is not None
+        and item.due_first_response < first
+    ):
+        first = item.due_first_response
+    if (
+        item.status == Status.ESCALATED
+        and item.due_coordination is not None
+        and first is not None
+        and item.due_coordination < first
+    ):
+        first = item.due_coordination
+    return first
+
+
+def _sort(sort: str) -> tuple[Any, Any, bool, Callable[[Case], Any]]:
+    """(key expression, id column, descending, the key of a loaded case)."""
     if sort == "due":
-        return col(Case.due_resolution), col(Case.id), False
+        return _urgency_expression(), col(Case.id), False, urgency
     if sort == "received":
-        return col(Case.received_at), col(Case.id), True
+        return col(Case.received_at), col(Case.id), True, lambda item: item.received_at
     raise KeyError(f"unknown sort {sort!r}; sorts are: {', '.join(SORTS)}")
 
 
@@ -353,7 +419,7 @@ def queue_page(
     """One page of a queue for `actor`, starting after the cursor `after`."""
     if queue == "revisits":
         return _revisit_page(session, actor=actor, now=now, after=after, limit=limit, flt=flt)
-    key_col, id_col, descending = _sort(sort)
+    key_col, id_col, descending, key_of = _sort(sort)
     profiles = _Profiles(session)
     base = select(Case).where(_queue_condition(session, queue, actor, now))
     for term in _filter_condition(flt):
@@ -376,7 +442,7 @@ def queue_page(
         exhausted = len(cases) < batch
         for case in cases:
             assert case.id is not None
-            sort_key = (getattr(case, key_col.key), case.id)
+            sort_key = (key_of(case), case.id)
             cursor = sort_key
             row = make_row(
                 case, profiles.get(case.policy_version_id), actor, now, sort_key=sort_key
@@ -511,10 +577,10 @@ def search_cases(
         return _search_page(session, found, actor, now, limit, lambda c: ("code", c.code))
     by_receipt = (col(Case.received_at).desc(), col(Case.id).desc())
     if mode in (None, "exact"):
-        exact: list[ColumnElement[bool]] = [Case.order_no == needle]
+        exact: list[ColumnElement[bool]] = [col(Case.order_no) == needle]
         phone = _normalise_phone(needle)
         if personal and phone.lstrip("+").isdigit():
-            exact.append(Case.customer_phone == phone)
+            exact.append(col(Case.customer_phone) == phone)
         query = select(Case).where(or_(*exact))
         if after is not None:
             query = query.where(tuple_(col(Case.received_at), col(Case.id)) < after[1:])
@@ -529,7 +595,7 @@ def search_cases(
         col(Case.target_name).contains(needle, autoescape=True),
     ]
     if personal:
-        words.append(Case.customer_name == needle)
+        words.append(col(Case.customer_name) == needle)
     query = select(Case).where(or_(*words))
     if after is not None and mode == "text":
         query = query.where(tuple_(col(Case.received_at), col(Case.id)) < after[1:])

@@ -67,3 +67,10 @@ def cell(value: str | None, width: int, style: Style | str = "", *, crop: bool =
     if text.cell_len > width:
         text.truncate(width, overflow=overflow)
     return text
+
+
+def severity_text(code: str, label: str) -> str:
+    """`P2 High`, without repeating the code when the label already starts with it."""
+    if not label or label == code:
+        return code
+    return label if label.startswith(code) else f"{code} {label}"

@@ -117,14 +117,6 @@ ZH: dict[str, str] = {
     "nobody": "无",
     "Loading case…": "正在加载工单…",
     "{code} changed: now {status}": "{code} 已变更：现为 {status}",
-    # history actions not in the transition table
-    "create": "受理",
-    "note": "备注",
-    "contact": "联系客户",
-    "link": "关联",
-    "attach": "附件",
-    "breach": "超时",
-    "auto_close": "自动结案",
     # forms
     "Required": "必填",
     "{field} is required": "请填写{field}",
@@ -200,6 +192,24 @@ SHORT_STATUS: dict[str, tuple[str, str]] = {
     "closed": ("Closed", "已结案"),
 }
 """Status labels that fit six cells, for 80-column tables."""
+
+EVENT_LABELS: dict[str, tuple[str, str]] = {
+    "create": ("Recorded", "受理"),
+    "note": ("Note", "备注"),
+    "contact": ("Contact", "联系客户"),
+    "link": ("Linked", "关联"),
+    "attach": ("Evidence attached", "添加附件"),
+    "breach": ("Deadline breached", "超时"),
+    "auto_close": ("Closed automatically", "自动结案"),
+    "anonymise": ("Personal data removed", "个人信息已清除"),
+}
+"""History entries that are not lifecycle actions."""
+
+
+def event_label(action: str, lang: str) -> str:
+    en, zh = EVENT_LABELS.get(action, (action.replace("_", " "), action))
+    return zh if lang == "zh" else en
+
 
 FIELD_NAMES: dict[str, tuple[str, str]] = {
     "status": ("status", "状态"),

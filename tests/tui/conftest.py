@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from conftest import NOW, Desk, make_desk
 from textual.pilot import Pilot
+from textual.worker import WorkerState
 
 from kefu.core import services
 from kefu.core.identity import os_login
@@ -91,16 +92,25 @@ def make_app(desk: Desk, user: str = "alice", **options: Any) -> KefuApp:
 
 
 async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
-    """Let workers finish and their messages land."""
+    """Let workers finish and their messages land (on a busy machine too: keep going until a
+    pause starts no new worker)."""
+    app = pilot.app
     for _ in range(rounds):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await app.workers.wait_for_complete()
+    for _ in range(50):
+        await pilot.pause()
+        busy = (WorkerState.PENDING, WorkerState.RUNNING)
+        if not any(worker.state in busy for worker in app.workers):
+            break
+        await app.workers.wait_for_complete()
     await pilot.pause()
 
 
 def screen_text(app: KefuApp) -> str:
     """The characters on the top screen, line by line (what the user reads)."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    lines = (strip.text for strip in app.screen._compositor.render_strips())
+    return "\n".join(lines).replace("\xa0", " ")
 
 
 async def choose(pilot: Pilot[Any], label: str) -> None:
@@ -115,3 +125,15 @@ async def choose(pilot: Pilot[Any], label: str) -> None:
 
 async def type_text(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*[" " if ch == " " else ch for ch in text])
+
+
+async def cursor_to(pilot: Pilot[Any], code: str) -> None:
+    """Move the focused case table's cursor to `code` with the arrow keys."""
+    from kefu.tui.widgets.case_table import CaseTable
+
+    table = pilot.app.screen.query_one(CaseTable)
+    codes = [row.code for row in table.case_rows]
+    assert code in codes, (code, codes)
+    while table.selected() is not None and table.selected().code != code:
+        await pilot.press("down" if codes.index(code) > table.cursor_row else "up")
+    await pilot.pause()

@@ -40,8 +40,8 @@ from kefu.core.workflow import (
     status_label,
 )
 
-from ..formatting import countdown, iso_local, state_style
-from ..i18n import field_name, tr
+from ..formatting import countdown, iso_local, severity_text, state_style
+from ..i18n import event_label, field_name, tr
 from ..widgets.action_bar import ActionBar
 from ..widgets.field_list import FieldList
 from ..widgets.footer import KefuFooter
@@ -240,7 +240,8 @@ class CaseScreen(Screen[None]):
         title.append(detail["code"], style="bold")
         title.append("  ")
         title.append(f" {status_label(detail['status'], lang)} ", style="reverse")
-        title.append(f"  {detail['severity']} {self._label('severity', detail['severity'])}")
+        severity = severity_text(detail["severity"], self._label("severity", detail["severity"]))
+        title.append(f"  {severity}")
         title.append("  " + tr("Owner", lang) + ": ")
         title.append(detail["owner"] or tr("nobody", lang), style="" if detail["owner"] else "dim")
         worst = detail["sla"]
@@ -382,7 +383,7 @@ class CaseScreen(Screen[None]):
         entries = []
         for event in self.detail["history"]:
             action = event["action"]
-            title = action_label(action, lang) if action in ACTIONS else tr(action, lang)
+            title = action_label(action, lang) if action in ACTIONS else event_label(action, lang)
             if event["from"] and event["to"] and event["from"] != event["to"]:
                 title += (
                     f"  {status_label(event['from'], lang)} → {status_label(event['to'], lang)}"

@@ -32,6 +32,7 @@ class ActionBar(Static):
         if not any(enabled for _, _, enabled in actions):
             text.append(empty + "  ", style="dim")
         for number, (key, label, enabled) in enumerate(actions):
+            label = label.replace(" ", "\u00a0")  # wrap between actions, never inside one
             if number:
                 text.append("  ")
             if enabled:

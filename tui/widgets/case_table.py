@@ -17,7 +17,7 @@ from textual.widgets import DataTable
 from kefu.core.queues import QueueRow
 from kefu.core.workflow import status_label
 
-from ..formatting import cell, countdown, short_time, state_style
+from ..formatting import cell, countdown, severity_text, short_time, state_style
 from ..i18n import short_status, tr
 
 WIDE_FROM = 110
@@ -113,7 +113,9 @@ class CaseTable(DataTable[Text]):
         lang = self._lang
         for row in self.case_rows:
             when = row.revisit_due_local if self._revisits else row.received_local
-            severity = row.severity if not wide else f"{row.severity} {row.label('severity', lang)}"
+            severity = severity_text(row.severity, row.label("severity", lang))
+            if not wide:
+                severity = row.severity
             sla_style = state_style(row.countdown_state, variables)
             values = {
                 "code": cell(row.code, widths["code"], "bold"),

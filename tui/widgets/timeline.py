@@ -1,13 +1,15 @@
 """Timeline: a case's history, oldest first, one entry per event.
 
-Entries arrive ready to show (`TimelineEntry`); the widget only lays them out: when and who on
-the first line, what changed indented below, the note last.
+Entries arrive ready to show (`TimelineEntry`); the widget only lays them out: a bullet, then
+when, who and what on the first line, what changed below it, the note last — wrapped lines
+stay under their entry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -30,17 +32,20 @@ class Timeline(Static):
 
     def show(self, entries: list[TimelineEntry]) -> None:
         variables = self.app.theme_variables
-        text = Text()
-        for number, entry in enumerate(entries):
-            if number:
-                text.append("\n")
-            text.append("● ", style=variables.get("primary"))
-            text.append(entry.when, style="dim")
-            text.append(f"  {entry.actor}  ", style="bold")
-            text.append(entry.title)
-            for detail in entry.details:
-                text.append(f"\n    {detail}", style="dim")
-            if entry.note:
-                text.append("\n    ")
-                text.append(entry.note, style="italic")
-        self.update(text)
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(ratio=1, overflow="fold")
+        for entry in entries:
+            head = Text()
+            head.append(entry.when, style="dim")
+            head.append(" ")
+            head.append(entry.actor, style="bold")
+            head.append(" ")
+            head.append(entry.title)
+            body = Text("\n").join(
+                [head]
+                + [Text(detail, style="dim") for detail in entry.details]
+                + ([Text(entry.note, style="italic")] if entry.note else [])
+            )
+            grid.add_row(Text("●", style=variables.get("primary")), body)
+        self.update(grid)
