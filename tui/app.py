@@ -88,6 +88,11 @@ class KefuApp(App[None]):
         """`text` in the UI language."""
         return tr(text, self.lang, **values)
 
+    def both(self, text: str) -> str:
+        """`text` for the command palette: in Chinese with the English after it (so either
+        can be typed to find it), or just English."""
+        return text if self.lang == "en" else f"{self.tr(text)} {text}"
+
     def say(self, text: str, *, severity: SeverityLevel = "information") -> None:
         """Tell the user something (a toast); never read as markup, remembered for tests."""
         self.notices.append(text)
@@ -151,11 +156,9 @@ class KefuApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand(self.tr("Dashboard"), "KPIs and charts (f3)", self.action_dashboard)
-        yield SystemCommand(
-            self.tr("Language") + ": 中文 / English", "f2", self.action_toggle_language
-        )
-        yield SystemCommand(self.tr("Help"), "f1 / ?", self.action_help)
+        yield SystemCommand(self.both("Dashboard"), "f3", self.action_dashboard)
+        yield SystemCommand(self.both("Language") + ": 中文 / English", "f2", self.action_toggle_language)
+        yield SystemCommand(self.both("Help"), "f1 / ?", self.action_help)
         commands = getattr(screen, "palette_commands", None)
         if callable(commands):
             for title, help_text, callback in commands():

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.cells import cell_len
+
 from kefu.core.policy import Profile
 from kefu.core.workflow import (
     COMPLEXITIES,
@@ -21,7 +23,7 @@ from kefu.core.workflow import (
     Transition,
 )
 
-from .i18n import tr
+from .i18n import phrase_name, tr
 
 Options = list[tuple[str, str]]
 """(label shown, value returned) pairs for a Select."""
@@ -52,6 +54,18 @@ def subcategory_options(profile: Profile, lang: str) -> dict[str, Options]:
     }
 
 
+def _clip(text: str, cells: int) -> str:
+    """`text` cut to `cells` terminal cells (CJK counts double), with … when cut."""
+    if cell_len(text) <= cells:
+        return text
+    out = ""
+    for char in text:
+        if cell_len(out + char) > cells - 1:
+            break
+        out += char
+    return out + "…"
+
+
 def _word_options(words: tuple[str, ...], lang: str) -> Options:
     return [(tr(word, lang), word) for word in words]
 
@@ -68,10 +82,10 @@ FIELD_ORDER = [
     "amount",
     "compensation_kind",
     "satisfied",
+    "outcome",
     "score",
     "reason",
     "duplicate_of",
-    "outcome",
     "note",
 ]
 
@@ -84,7 +98,7 @@ FIELD_LABELS = {
     "department": "Department",
     "note": "Note",
     "owner": "Assign to",
-    "resolution": "Resolution",
+    "resolution": "Resolution type",
     "amount": "Amount",
     "compensation_kind": "Compensation kind",
     "satisfied": "Satisfied",
@@ -152,7 +166,8 @@ def field_spec(
         return FieldSpec(name, label, "select", required, _word_options(REVISIT_OUTCOMES, lang))
     if name == "note":
         return FieldSpec(name, label, "longtext", required)
-    return FieldSpec(name, label, "text", required, placeholder="KD-20261124-0001")
+    prefix = profile.profile.code_prefix
+    return FieldSpec(name, label, "text", required, placeholder=f"{prefix}-YYYYMMDD-0001")
 
 
 def transition_fields(
@@ -173,7 +188,10 @@ def transition_fields(
 
 
 def contact_fields(profile: Profile, lang: str) -> list[FieldSpec]:
-    phrases = [(f"{code}: {label.text(lang)}", code) for code, label in profile.phrases.items()]
+    phrases = [
+        (f"{phrase_name(code, lang)} · {_clip(label.text(lang), 36)}", code)
+        for code, label in profile.phrases.items()
+    ]
     return [
         FieldSpec(
             "contact",

@@ -101,6 +101,7 @@ ZH: dict[str, str] = {
     "Party": "责任方",
     "Department": "部门",
     "Compensation": "补偿",
+    "Resolution type": "解决方案",
     "Satisfied": "满意",
     "Score": "评分",
     "Reopened": "重开次数",
@@ -146,6 +147,11 @@ ZH: dict[str, str] = {
     "satisfied": "满意",
     "unsatisfied": "不满意",
     "unreachable": "联系不上",
+    "confirmed": "客户确认",
+    "repeat": "重复投诉",
+    "repeat_of_this": "被重复投诉",
+    "duplicate_of_this": "被标为重复",
+    "Queues": "队列",
     # intake
     "Customer name": "客户姓名",
     "Target": "投诉对象",
@@ -248,6 +254,23 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "attachment": ("attachment", "附件"),
 }
 """Names of case fields as they appear in the history."""
+
+
+PHRASE_NAMES: dict[str, tuple[str, str]] = {
+    "greeting": ("Greeting", "问候"),
+    "apology": ("Apology", "致歉"),
+    "restate": ("Restate the complaint", "复述诉求"),
+    "progress": ("Progress update", "进度反馈"),
+    "resolution_notice": ("Resolution notice", "告知处理结果"),
+    "revisit": ("Revisit", "回访"),
+    "closing": ("Closing", "结束语"),
+}
+"""Names for the standard phrases profiles usually define; other codes are shown as they are."""
+
+
+def phrase_name(code: str, lang: str) -> str:
+    en, zh = PHRASE_NAMES.get(code, (code, code))
+    return zh if lang == "zh" else en
 
 
 def field_name(name: str, lang: str) -> str:

@@ -41,7 +41,7 @@ from kefu.core.workflow import (
 )
 
 from ..formatting import countdown, iso_local, severity_text, state_style
-from ..i18n import event_label, field_name, tr
+from ..i18n import event_label, field_name, phrase_name, tr
 from ..widgets.action_bar import ActionBar
 from ..widgets.field_list import FieldList
 from ..widgets.footer import KefuFooter
@@ -76,6 +76,8 @@ VOCABULARY_FIELDS = {
     "target": "targets",
     "resolution": "resolutions",
 }
+WORD_FIELDS = {"complexity", "contact", "close_reason", "revisit_outcome", "reason", "outcome"}
+"""History fields whose values are plain words with a translation (simple, call, spam, ...)."""
 CLOCK_LABELS = {
     "first_response": "First response",
     "resolution": "Resolution",
@@ -134,6 +136,8 @@ class CaseScreen(Screen[None]):
         self.users: list[tuple[str, str, str]] = []
         self.message_text = ""
         self._previous: tuple[int, str, str | None] | None = None
+        self._own_change = False
+        """Set when this screen's own write succeeded: the next change is not news."""
 
     @property
     def kefu(self) -> Any:
@@ -200,7 +204,8 @@ class CaseScreen(Screen[None]):
         assert message.detail is not None
         detail = message.detail
         seen = (detail["version"], detail["status"], detail["owner"])
-        if self._previous is not None and seen[0] != self._previous[0]:
+        own_change, self._own_change = self._own_change, False
+        if self._previous is not None and seen[0] != self._previous[0] and not own_change:
             if seen[1:] != self._previous[1:]:
                 self.kefu.say(
                     self.kefu.tr(
@@ -306,7 +311,7 @@ class CaseScreen(Screen[None]):
             (tr("Complexity", lang), tr(detail["complexity"], lang), ""),
             (tr("Party", lang), labels["party"], ""),
             (tr("Department", lang), labels["department"], ""),
-            (tr("Resolution", lang), labels["resolution"], ""),
+            (tr("Resolution type", lang), labels["resolution"], ""),
         ]
         if compensation["amount"]:
             kind = compensation["kind"] or ""
@@ -328,7 +333,7 @@ class CaseScreen(Screen[None]):
         if detail["repeat_of"]:
             style = Style(color=self.app.theme_variables.get("warning"), bold=True)
             items.append((tr("Repeat of", lang), detail["repeat_of"], style))
-        links = ", ".join(f"{link['code']} ({link['kind']})" for link in detail["links"])
+        links = ", ".join(f"{link['code']} ({tr(link['kind'], lang)})" for link in detail["links"])
         items.append((tr("Links", lang), links, ""))
         revisits = ", ".join(
             f"{iso_local(r['due_at'])} {tr(r['status'], lang)}" for r in detail["revisits"]
@@ -362,6 +367,14 @@ class CaseScreen(Screen[None]):
             return self.profile.label(VOCABULARY_FIELDS[name], str(value), lang)
         if name == "status":
             return status_label(str(value), lang)
+        if name in WORD_FIELDS:
+            return tr(str(value), lang)
+        if name == "phrase":
+            return phrase_name(str(value), lang)
+        if name == "subcategory" and self.profile is not None:
+            for category in self.profile.taxonomy.values():
+                if str(value) in category.sub:
+                    return category.sub[str(value)].text(lang)
         if isinstance(value, bool):
             return tr("yes" if value else "no", lang)
         if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
@@ -604,24 +617,25 @@ class CaseScreen(Screen[None]):
         if message.error:
             self.show_message(message.text)
         else:
+            self._own_change = True
             self.show_message("", error=False)
             self.kefu.say(message.text)
         self.reload()
 
     def palette_commands(self) -> list[tuple[str, str, Any]]:
         """Every lifecycle action, allowed or not: choosing a refused one explains why."""
-        lang = self.kefu.lang
         commands: list[tuple[str, str, Any]] = []
+        both = self.kefu.both
         for action in ACTIONS:
             commands.append(
                 (
-                    f"{action_label(action, lang)} ({ACTION_KEYS[action]})",
+                    f"{both(action_label(action, 'en'))} ({ACTION_KEYS[action]})",
                     self.code,
                     lambda action=action: self.action_refused(action),
                 )
             )
-        commands.append((f"{tr('Note', lang)} ({NOTE_KEY})", self.code, self.action_note))
+        commands.append((f"{both('Note')} ({NOTE_KEY})", self.code, self.action_note))
         commands.append(
-            (f"{tr('Log contact', lang)} ({CONTACT_KEY})", self.code, self.action_contact)
+            (f"{both('Log contact')} ({CONTACT_KEY})", self.code, self.action_contact)
         )
         return commands

@@ -15,7 +15,7 @@ from textual.widgets import Static
 from ..i18n import tr
 
 EXTRA_KEYS: dict[str, list[tuple[str, str]]] = {
-    "QueueScreen": [("1–6", "Queues"), ("tab / shift+tab", "Next queue"), ("enter", "Open")],
+    "QueueScreen": [("1–6", "Queues"), ("enter", "Open")],
     "SearchScreen": [("enter", "Open")],
 }
 

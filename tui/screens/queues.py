@@ -406,13 +406,13 @@ class QueueScreen(Screen[None]):
         self._on_data_changed()
 
     def palette_commands(self) -> list[tuple[str, str, Any]]:
-        tr = self.kefu.tr
+        both = self.kefu.both
         return [
-            (tr("New complaint"), "n", self.action_new_case),
-            (tr("Search"), "/", self.action_search),
-            (tr("Sort by deadline") + " / " + tr("Sort by receipt"), "s", self.action_sort),
-            (tr("Filter"), "f", self.action_filter),
-            (tr("Next page"), "]", self.action_next_page),
-            (tr("Prev page"), "[", self.action_prev_page),
-            (tr("Claim"), "c", self.action_claim),
+            (both("New complaint"), "n", self.action_new_case),
+            (both("Search"), "/", self.action_search),
+            (both("Sort"), "s", self.action_sort),
+            (both("Filter"), "f", self.action_filter),
+            (both("Next page"), "]", self.action_next_page),
+            (both("Prev page"), "[", self.action_prev_page),
+            (both("Claim"), "c", self.action_claim),
         ]
