@@ -371,6 +371,9 @@ class CaseScreen(Screen[None]):
             return tr(str(value), lang)
         if name == "phrase":
             return phrase_name(str(value), lang)
+        if name == "compensation_kind" and self.profile is not None:
+            kind = self.profile.compensation.kinds.get(str(value))
+            return kind.text(lang) if kind else str(value)
         if name == "subcategory" and self.profile is not None:
             for category in self.profile.taxonomy.values():
                 if str(value) in category.sub:

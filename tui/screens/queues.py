@@ -78,6 +78,7 @@ class QueueScreen(Screen[None]):
     class WriteDone(Message):
         text: str
         error: bool = False
+        reload: bool = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -145,18 +146,26 @@ class QueueScreen(Screen[None]):
         request: int,
     ) -> None:
         app = self.kefu
-        with kdb.read_session(app.engine) as session:
-            page = queues.queue_page(
-                session, queue=key, actor=app.actor, now=app.now(), after=after, sort=sort, flt=flt
-            )
+        try:
+            with kdb.read_session(app.engine) as session:
+                page = queues.queue_page(
+                    session, queue=key, actor=app.actor, now=app.now(), after=after, sort=sort,
+                    flt=flt,
+                )
+        except KefuError as exc:
+            self.post_message(self.WriteDone(exc.message, error=True, reload=False))
+            return
         if not get_current_worker().is_cancelled:
             self.post_message(self.PageLoaded(key, request, page))
 
     @work(thread=True, exclusive=True, group="queue-counts")
     def _load_counts(self) -> None:
         app = self.kefu
-        with kdb.read_session(app.engine) as session:
-            counts = queues.queue_counts(session, actor=app.actor, now=app.now())
+        try:
+            with kdb.read_session(app.engine) as session:
+                counts = queues.queue_counts(session, actor=app.actor, now=app.now())
+        except KefuError:
+            return  # the page load says what is wrong; the tabs keep their last counts
         if not get_current_worker().is_cancelled:
             self.post_message(self.CountsLoaded(counts))
 
@@ -403,7 +412,8 @@ class QueueScreen(Screen[None]):
 
     def on_queue_screen_write_done(self, message: WriteDone) -> None:
         self.kefu.say(message.text, severity="error" if message.error else "information")
-        self._on_data_changed()
+        if message.reload:
+            self._on_data_changed()
 
     def palette_commands(self) -> list[tuple[str, str, Any]]:
         both = self.kefu.both

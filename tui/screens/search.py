@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 
 from kefu.core import db as kdb
 from kefu.core import queues
+from kefu.core.errors import KefuError
 from kefu.core.queues import QueuePage
 
 from ..widgets.case_table import CaseTable
@@ -90,10 +91,14 @@ class SearchScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="search")
     def _find(self, text: str, after: tuple[Any, ...] | None, request: int) -> None:
         app = self.kefu
-        with kdb.read_session(app.engine) as session:
-            page = queues.search_cases(
-                session, actor=app.actor, now=app.now(), text=text, after=after
-            )
+        try:
+            with kdb.read_session(app.engine) as session:
+                page = queues.search_cases(
+                    session, actor=app.actor, now=app.now(), text=text, after=after
+                )
+        except KefuError as exc:
+            app.call_from_thread(app.say, exc.message, severity="error")
+            return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Found(request, page))
 
