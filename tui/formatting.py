@@ -6,6 +6,7 @@ up when drawn, so a theme change recolours everything and no hex code appears in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -18,7 +19,8 @@ def countdown(minutes: float | None) -> str:
     if minutes is None:
         return ""
     sign = "-" if minutes < 0 else ""
-    total = int(abs(minutes) // 1)
+    # Time left rounds down, time overdue rounds up: never "0m" left nor "-0m" overdue.
+    total = math.ceil(-minutes) if minutes < 0 else math.floor(minutes)
     days, rest = divmod(total, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:

@@ -185,6 +185,7 @@ class QueueScreen(Screen[None]):
         for item in self.queue_list:
             tab = self.query_one(f"#tab-{item.key}", Tab)
             tab.label = self._tab_label(item.key)
+        self._show_status()
 
     # -- drawing ------------------------------------------------------------------------------
 
