@@ -33,7 +33,8 @@ from .core.models import User
 from .core.policy import bundled_profile_names, load_profile_text, resolve_profile_source
 from .core.workflow import ACTIONS, Role, article, status_label
 
-out = Console(soft_wrap=True)
+# Piped or under cron there is no terminal width to respect: never squeeze columns.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -368,11 +369,12 @@ def case_list(
     table = Table(
         "code", "received", "channel", "category", "sev", "customer", "owner", "status", "SLA"
     )
+    table.columns[0].no_wrap = table.columns[1].no_wrap = True
     for r in rows:
         customer = r["customer"]["name"] or r["customer"]["phone"] or ""
         table.add_row(
             r["code"],
-            (r["received_at"] or "")[:16].replace("T", " "),
+            (r["received_at"] or "")[5:16].replace("T", " "),
             profile.label("channels", r["channel"], lang),
             profile.label("taxonomy", r["category"], lang),
             r["severity"],
@@ -418,13 +420,14 @@ def _print_case(d: dict[str, Any]) -> None:
         ("order", d["order_no"]),
         ("against", " ".join(x for x in (labels["target"], d["target_name"]) if x)),
         ("category", " / ".join(x for x in (labels["category"], labels["subcategory"]) if x)),
-        ("severity", f"{d['severity']} {labels['severity']} ({d['complexity']})"),
+        ("severity", f"{labels['severity']} ({d['complexity']})"),
         ("party", labels["party"]),
         ("department", labels["department"]),
         ("owner", d["owner"]),
         ("demand", d["demand"]),
         ("resolution", labels["resolution"]),
         ("repeat of", d["repeat_of"]),
+        ("links", ", ".join(f"{link['kind']} {link['code']}" for link in d["links"])),
     ]
     for key, value in rows:
         if value:
@@ -994,6 +997,80 @@ def import_cases(
     raise typer.Exit(report.exit_code)
 
 
+# -- the terminal UI -------------------------------------------------------------------
+
+
+def _ui_language(lang: str | None) -> str | None:
+    if lang is not None and lang not in ("zh", "en"):
+        raise typer.BadParameter(f"--lang is zh or en, not {lang!r}")
+    return lang
+
+
+@app.command()
+def tui(
+    ctx: typer.Context,
+    lang: Annotated[
+        str | None, typer.Option(help="zh or en (default: the profile's language).")
+    ] = None,
+) -> None:
+    """Open the terminal UI on the desk, as you (admins: as --as USER).
+
+    Example: kefu --db /srv/kefu/kefu.db tui --lang en
+    """
+    from .tui.app import KefuApp
+
+    settings = _settings(ctx)
+    KefuApp(settings.db, user=settings.as_user, lang=_ui_language(lang)).run()
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    profile: Annotated[
+        str, typer.Option(help=f"A bundled profile ({', '.join(bundled_profile_names())}).")
+    ] = "express",
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="Try the desk as one of its sample users.")
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option(help="zh or en (default: the profile's language).")
+    ] = None,
+) -> None:
+    """Open the TUI on a throwaway sample desk; nothing is kept after you quit.
+
+    Example: kefu demo --profile express --as liuting
+    """
+    import shutil
+    import tempfile
+
+    from .core.samples import seed_sample_desk
+    from .tui.app import KefuApp
+
+    text, origin = resolve_profile_source(profile)
+    parsed = load_profile_text(text, origin)
+    folder = Path(tempfile.mkdtemp(prefix="kefu-demo-"))
+    db = str(folder / "demo.db")
+    try:
+        engine = kdb.create_database(db)
+        now = now_utc()
+        with kdb.write_session(engine) as session:
+            admin, _ = services.initialize_desk(
+                session=session, admin_name=os_login(), text=text, origin=origin, now=now
+            )
+            count = seed_sample_desk(
+                session=session, admin=admin, profile_name=parsed.name, now=now
+            )
+        engine.dispose()
+        err.print(
+            f"kefu demo: {count} sample cases ({parsed.name}) in {folder}, removed when you quit",
+            markup=False,
+            highlight=False,
+        )
+        KefuApp(db, user=as_user or _settings(ctx).as_user, lang=_ui_language(lang)).run()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 # -- reports and spot checks -------------------------------------------------------------
 
 REPORT_FORMATS = ("table", "csv", "json")
@@ -1310,80 +1387,6 @@ def audit_report_command(
             ),
         )
     out.print(table)
-
-
-# -- the terminal UI -------------------------------------------------------------------
-
-
-def _ui_language(lang: str | None) -> str | None:
-    if lang is not None and lang not in ("zh", "en"):
-        raise typer.BadParameter(f"--lang is zh or en, not {lang!r}")
-    return lang
-
-
-@app.command()
-def tui(
-    ctx: typer.Context,
-    lang: Annotated[
-        str | None, typer.Option(help="zh or en (default: the profile's language).")
-    ] = None,
-) -> None:
-    """Open the terminal UI on the desk, as you (admins: as --as USER).
-
-    Example: kefu --db /srv/kefu/kefu.db tui --lang en
-    """
-    from .tui.app import KefuApp
-
-    settings = _settings(ctx)
-    KefuApp(settings.db, user=settings.as_user, lang=_ui_language(lang)).run()
-
-
-@app.command()
-def demo(
-    ctx: typer.Context,
-    profile: Annotated[
-        str, typer.Option(help=f"A bundled profile ({', '.join(bundled_profile_names())}).")
-    ] = "express",
-    as_user: Annotated[
-        str | None, typer.Option("--as", help="Try the desk as one of its sample users.")
-    ] = None,
-    lang: Annotated[
-        str | None, typer.Option(help="zh or en (default: the profile's language).")
-    ] = None,
-) -> None:
-    """Open the TUI on a throwaway sample desk; nothing is kept after you quit.
-
-    Example: kefu demo --profile express --as liuting
-    """
-    import shutil
-    import tempfile
-
-    from .core.samples import seed_sample_desk
-    from .tui.app import KefuApp
-
-    text, origin = resolve_profile_source(profile)
-    parsed = load_profile_text(text, origin)
-    folder = Path(tempfile.mkdtemp(prefix="kefu-demo-"))
-    db = str(folder / "demo.db")
-    try:
-        engine = kdb.create_database(db)
-        now = now_utc()
-        with kdb.write_session(engine) as session:
-            admin, _ = services.initialize_desk(
-                session=session, admin_name=os_login(), text=text, origin=origin, now=now
-            )
-            count = seed_sample_desk(
-                session=session, admin=admin, profile_name=parsed.name, now=now
-            )
-        engine.dispose()
-        err.print(
-            f"kefu demo: {count} sample cases ({parsed.name}) in {folder}, removed when you quit",
-            markup=False,
-            highlight=False,
-        )
-        KefuApp(db, user=as_user or _settings(ctx).as_user, lang=_ui_language(lang)).run()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ from kefu.core.identity import os_login
 from kefu.core.models import Case, Event
 
 ROOT = Path(__file__).resolve().parents[1]
-KEFU = ROOT / ".venv" / "bin" / "kefu"
+KEFU = Path(sys.executable).parent / "kefu"  # the venv running the tests
 RACE = Path(__file__).parent / "helpers" / "kefu_race.py"
 PYTHON = sys.executable
 
