@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Literal
 
 from rich.style import Style
 from rich.text import Text
@@ -64,7 +65,7 @@ def iso_local(text: str | None) -> str:
 def cell(value: str | None, width: int, style: Style | str = "", *, crop: bool = False) -> Text:
     """Plain text cut to `width` terminal cells (CJK counts double), never read as markup;
     with an ellipsis unless `crop` (where the first characters say enough, e.g. 客服热线 → 客服)."""
-    overflow = "crop" if crop else "ellipsis"
+    overflow: Literal["crop", "ellipsis"] = "crop" if crop else "ellipsis"
     text = Text(value or "", style=style, no_wrap=True, overflow=overflow, end="")
     if text.cell_len > width:
         text.truncate(width, overflow=overflow)

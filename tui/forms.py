@@ -70,6 +70,14 @@ def _word_options(words: tuple[str, ...], lang: str) -> Options:
     return [(tr(word, lang), word) for word in words]
 
 
+VOCABULARIES = {
+    "category": "taxonomy",
+    "severity": "severities",
+    "party": "parties",
+    "department": "departments",
+}
+"""Transition fields chosen from a policy vocabulary, and which one."""
+
 FIELD_ORDER = [
     "category",
     "subcategory",
@@ -122,12 +130,9 @@ def field_spec(
     label = tr(FIELD_LABELS.get(name, name), lang)
     value = current.get(name)
     value = None if value in (None, "") else str(value)
-    if name in ("category", "severity", "party", "department"):
-        kind = {"category": "taxonomy", "severity": "severities"}.get(name, name + "s")
-        kind = {"partys": "parties"}.get(kind, kind)
-        return FieldSpec(
-            name, label, "select", required, vocabulary_options(profile, kind, lang), value
-        )
+    if name in VOCABULARIES:
+        options = vocabulary_options(profile, VOCABULARIES[name], lang)
+        return FieldSpec(name, label, "select", required, options, value)
     if name == "subcategory":
         return FieldSpec(
             name,

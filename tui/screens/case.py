@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
@@ -46,6 +46,9 @@ from ..widgets.action_bar import ActionBar
 from ..widgets.field_list import FieldList
 from ..widgets.footer import KefuFooter
 from ..widgets.timeline import Timeline, TimelineEntry
+
+if TYPE_CHECKING:
+    from ..app import KefuApp
 
 ACTION_KEYS: dict[str, str] = {
     "triage": "t",
@@ -93,8 +96,8 @@ STATE_WORDS = {
 }
 
 
-def _action_bindings() -> list[Binding]:
-    bindings = [Binding("escape", "back", "Back", id="case.back")]
+def _action_bindings() -> list[BindingType]:
+    bindings: list[BindingType] = [Binding("escape", "back", "Back", id="case.back")]
     for action in ACTIONS:
         key = ACTION_KEYS[action]
         label = action_label(action, "en")
@@ -140,8 +143,9 @@ class CaseScreen(Screen[None]):
         """Set when this screen's own write succeeded: the next change is not news."""
 
     @property
-    def kefu(self) -> Any:
-        return self.app
+    def kefu(self) -> KefuApp:
+        """The app, typed: engine, actor, language, clock."""
+        return cast("KefuApp", self.app)
 
     # -- layout -------------------------------------------------------------------------------
 

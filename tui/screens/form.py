@@ -24,7 +24,7 @@ from ..i18n import tr
 
 
 class FormScreen(ModalScreen[Any]):
-    CSS_PATH = "form.tcss"
+    CSS_PATH = ["form.tcss"]
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "save", "Save"),

@@ -9,7 +9,7 @@ thread workers with a short session each; the screen re-reads when someone commi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import on, work
@@ -28,6 +28,9 @@ from kefu.core.workflow import refusal
 
 from ..widgets.case_table import CaseTable
 from ..widgets.footer import KefuFooter
+
+if TYPE_CHECKING:
+    from ..app import KefuApp
 
 
 @dataclass
@@ -89,8 +92,9 @@ class QueueScreen(Screen[None]):
         self.active = self.queue_list[0].key if self.queue_list else ""
 
     @property
-    def kefu(self) -> Any:
-        return self.app
+    def kefu(self) -> KefuApp:
+        """The app, typed: engine, actor, language, clock."""
+        return cast("KefuApp", self.app)
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -125,6 +129,8 @@ class QueueScreen(Screen[None]):
 
     def _on_data_changed(self) -> None:
         self._mark_all_stale()
+        if self.app.screen is not self:
+            return  # covered by a case or a form: re-read when the user comes back
         self._reload_active()
         self._load_counts()
 

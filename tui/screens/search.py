@@ -7,7 +7,7 @@ Escape goes back to the queues.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import on, work
@@ -25,6 +25,9 @@ from kefu.core.queues import QueuePage
 
 from ..widgets.case_table import CaseTable
 from ..widgets.footer import KefuFooter
+
+if TYPE_CHECKING:
+    from ..app import KefuApp
 
 
 class SearchScreen(Screen[None]):
@@ -49,8 +52,9 @@ class SearchScreen(Screen[None]):
         self.request = 0
 
     @property
-    def kefu(self) -> Any:
-        return self.app
+    def kefu(self) -> KefuApp:
+        """The app, typed: engine, actor, language, clock."""
+        return cast("KefuApp", self.app)
 
     def compose(self) -> ComposeResult:
         tr = self.kefu.tr

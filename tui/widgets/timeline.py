@@ -47,5 +47,5 @@ class Timeline(Static):
                 + [Text(detail, style="dim") for detail in entry.details]
                 + ([Text(entry.note, style="italic")] if entry.note else [])
             )
-            grid.add_row(Text("●", style=variables.get("primary")), body)
+            grid.add_row(Text("●", style=variables.get("primary", "")), body)
         self.update(grid)
