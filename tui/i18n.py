@@ -110,6 +110,7 @@ ZH: dict[str, str] = {
     "Revisits": "回访",
     "Attachments": "附件",
     "Created by": "创建人",
+    "Source": "来源",
     "Policy": "政策版本",
     "yes": "是",
     "no": "否",

@@ -345,6 +345,8 @@ class CaseScreen(Screen[None]):
         items.append((tr("Revisits", lang), revisits, ""))
         attachments = ", ".join(a["path"] for a in detail["attachments"])
         items.append((tr("Attachments", lang), attachments, ""))
+        source = " ".join(v for v in (detail["source"], detail["external_id"]) if v)
+        items.append((tr("Source", lang), source, "dim"))
         items.append((tr("Created by", lang), detail["created_by"], "dim"))
         return items
 
