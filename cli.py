@@ -1041,6 +1041,7 @@ def demo(
     Example: kefu demo --profile express --as liuting
     """
     import shutil
+    import signal
     import tempfile
 
     from .core.samples import seed_sample_desk
@@ -1066,7 +1067,17 @@ def demo(
             markup=False,
             highlight=False,
         )
-        KefuApp(db, user=as_user or _settings(ctx).as_user, lang=_ui_language(lang)).run()
+        ui = KefuApp(db, user=as_user or _settings(ctx).as_user, lang=_ui_language(lang))
+        # A closed terminal or SSH session (SIGHUP) or a kill (SIGTERM) still removes the desk.
+        previous = {
+            hang_up: signal.signal(hang_up, lambda signum, _frame: sys.exit(128 + signum))
+            for hang_up in (signal.SIGHUP, signal.SIGTERM)
+        }
+        try:
+            ui.run()
+        finally:
+            for hang_up, handler in previous.items():
+                signal.signal(hang_up, handler)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -71,3 +71,24 @@ def test_demo_seeds_a_throwaway_desk_and_removes_it(opened: list[dict[str, Any]]
     assert (shown["actor"], shown["role"]) == ("liuting", "agent")
     assert shown["lang"] == "zh"  # the express profile's language
     assert not shown["db"].exists() and not shown["db"].parent.exists()
+
+
+def test_demo_is_removed_when_the_terminal_goes_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGHUP (a closed SSH session) or SIGTERM ends the demo and still removes its desk."""
+    import os
+    import signal
+
+    seen: list[Path] = []
+
+    def run(self: KefuApp, *args: Any, **kwargs: Any) -> None:
+        seen.append(Path(self.db))
+        self.engine.dispose()
+        self.watcher.close()
+        os.kill(os.getpid(), signal.SIGHUP)
+
+    before = signal.getsignal(signal.SIGHUP)
+    monkeypatch.setattr(KefuApp, "run", run)
+    result = runner.invoke(app, ["demo", "--profile", "mall"])
+    assert result.exit_code == 128 + signal.SIGHUP
+    assert seen and not seen[0].parent.exists()
+    assert signal.getsignal(signal.SIGHUP) == before
