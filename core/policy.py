@@ -225,8 +225,17 @@ class Profile(_Strict):
     def severity_order(self) -> list[str]:
         return list(self.severities)
 
+    @cached_property
+    def _parsed_targets(self) -> dict[tuple[str, str], dict[str, Duration]]:
+        return {
+            (severity, complexity): targets.for_complexity(complexity)
+            for severity, targets in self.sla.items()
+            for complexity in ("simple", "complex")
+        }
+
     def sla_targets(self, severity: str, complexity: str | None) -> dict[str, Duration]:
-        return self.sla[severity].for_complexity(complexity)
+        """The parsed targets for a severity and complexity (parsed once per profile)."""
+        return dict(self._parsed_targets[(severity, "complex" if complexity == "complex" else "simple")])
 
     def vocabulary(self, kind: str) -> dict[str, Label]:
         """The code → label table for a kind: channels, parties, departments, targets, ..."""
