@@ -90,9 +90,11 @@ def draw_sample(
         seed = secrets.randbelow(2**31)
     elif not 0 <= seed < 2**63:
         raise InvalidInput(f"--seed must be a whole number from 0 to 2^63-1, not {seed}")
-    population = session.exec(
-        select(Case.id, Case.code, Case.owner, Case.category, Case.closed_at).where(
-            Case.status == Status.CLOSED,
+    population = session.execute(
+        sa.select(
+            col(Case.id), col(Case.code), col(Case.owner), col(Case.category), col(Case.closed_at)
+        ).where(
+            col(Case.status) == Status.CLOSED,
             col(Case.closed_at) >= period.start,
             col(Case.closed_at) < period.end,
         )
@@ -249,10 +251,10 @@ def audit_report(
         get_batch(session, batch_id)
     drawn_q = select(AuditSample.agent, sa.func.count()).group_by(AuditSample.agent)
     scored_q = (
-        select(
-            AuditSample.agent,
-            AuditScore.item,
-            sa.func.count(sa.distinct(AuditSample.id)),
+        sa.select(
+            col(AuditSample.agent),
+            col(AuditScore.item),
+            sa.func.count(sa.distinct(col(AuditSample.id))),
             sa.func.sum(AuditScore.score),
             sa.func.sum(AuditScore.max_score),
         )
@@ -260,13 +262,13 @@ def audit_report(
         .group_by(AuditSample.agent, AuditScore.item)
     )
     cases_q = (
-        select(AuditSample.agent, sa.func.count(sa.distinct(AuditSample.id)))
+        select(AuditSample.agent, sa.func.count(sa.distinct(col(AuditSample.id))))
         .join(AuditScore, col(AuditScore.sample_id) == AuditSample.id)
         .group_by(AuditSample.agent)
     )
     if batch_id is not None:
         drawn_q = drawn_q.where(AuditSample.batch_id == batch_id)
-        scored_q = scored_q.where(AuditSample.batch_id == batch_id)
+        scored_q = scored_q.where(col(AuditSample.batch_id) == batch_id)
         cases_q = cases_q.where(AuditSample.batch_id == batch_id)
     agents: dict[str | None, dict[str, Any]] = {}
 
@@ -279,7 +281,7 @@ def audit_report(
         entry(agent)["drawn"] = drawn
     for agent, scored in session.exec(cases_q).all():
         entry(agent)["scored"] = scored
-    for agent, item, _cases, points, possible in session.exec(scored_q).all():
+    for agent, item, _cases, points, possible in session.execute(scored_q).all():
         e = entry(agent)
         e["points"] += int(points or 0)
         e["possible"] += int(possible or 0)

@@ -110,6 +110,24 @@ def test_a_case_belongs_to_its_local_day_not_its_utc_day(desk: Desk) -> None:
     assert group(report(desk, by="day", period=december), "2026-12-01").volume == 1
 
 
+@pytest.mark.parametrize("unixepoch", [True, False], ids=["unixepoch", "strftime"])
+def test_days_follow_daylight_saving_time(
+    desk: Desk, unixepoch: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New York leaves summer time at 06:00 UTC on 1 Nov 2026 (also on SQLite < 3.38)."""
+    monkeypatch.setattr(reports, "_HAS_UNIXEPOCH", unixepoch and reports._HAS_UNIXEPOCH)
+    with desk.write() as session:
+        for at in (datetime(2026, 11, 1, 3, 30, tzinfo=UTC),  # 31 Oct 23:30 EDT
+                   datetime(2026, 11, 1, 5, 30, tzinfo=UTC),  # 1 Nov 01:30 EDT
+                   datetime(2026, 11, 2, 4, 30, tzinfo=UTC)):  # 1 Nov 23:30 EST  # fmt: skip
+            add_case(session, received_at=at)
+    period = reports.make_period(date(2026, 10, 31), date(2026, 11, 2), "America/New_York")
+    by_day = report(desk, by="day", period=period)
+    assert [(g.key, g.metrics.volume) for g in by_day.groups] == [
+        ("2026-10-31", 1), ("2026-11-01", 2), ("2026-11-02", 0),
+    ]  # fmt: skip
+
+
 def test_day_keys_follow_daylight_saving_time() -> None:
     """In New York the offset changes on 1 Nov 2026; local days still start at local midnight."""
     segments = reports._offset_segments(
@@ -455,3 +473,17 @@ def test_report_command_refusals(cli_db: Path) -> None:
         result = kefu(cli_db, "--as", "alice", "report", *args)
         assert result.exit_code == 2, (args, result.output)
         assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_compensation_kinds_of_every_policy_revision(desk: Desk) -> None:
+    with desk.write() as session:
+        for kind, amount in (("cash", 10.0), (None, 5.0), ("points", 7.0)):
+            add_case(session, received_at=cn(3), closed_at=cn(4), status="closed",
+                     close_reason="confirmed", compensation_amount=amount,
+                     compensation_kind=kind)  # fmt: skip
+    total = report(desk).total
+    # "points" is in no policy revision (written straight to the table): counted as other.
+    assert total.compensation == {"": (5.0, 1), "cash": (10.0, 1), "other": (7.0, 1)}
+    assert total.compensation_total == 22.0
+    document = report(desk).as_dict()["total"]["compensation"]
+    assert document["by_kind"]["unspecified"] == {"amount": 5.0, "cases": 1}
