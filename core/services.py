@@ -169,9 +169,7 @@ def add_user(
     _require_role(actor, {Role.ADMIN}, "add users")
     name = name.strip()
     if not name or len(name) > 64 or any(ch.isspace() for ch in name):
-        raise InvalidInput(
-            f"user name {name!r} must be an OS login: no spaces, at most 64 characters"
-        )
+        raise InvalidInput(f"user name {name!r} must be an OS login: no spaces, at most 64 characters")
     if role not in set(Role):
         raise InvalidInput(f"unknown role {role!r}; roles are: {', '.join(r.value for r in Role)}")
     if find_user(session, name) is not None:
@@ -220,9 +218,7 @@ def _text(value: Any, field: str, *, required: bool = False) -> str | None:
     return text
 
 
-def _code(
-    profile: Profile, kind: str, value: Any, field: str, *, required: bool = False
-) -> str | None:
+def _code(profile: Profile, kind: str, value: Any, field: str, *, required: bool = False) -> str | None:
     text = _text(value, field, required=required)
     if text is None:
         return None
@@ -407,14 +403,10 @@ def validate_intake(profile: Profile, fields: dict[str, Any], now: datetime) -> 
     if received_at > now + timedelta(minutes=5):
         raise InvalidInput("received_at is in the future")
     incident_at = fields.get("incident_at")
-    if incident_at is not None and (
-        not isinstance(incident_at, datetime) or incident_at.tzinfo is None
-    ):
+    if incident_at is not None and (not isinstance(incident_at, datetime) or incident_at.tzinfo is None):
         raise InvalidInput("incident_at must be a date and time with a time zone")
     category = _code(profile, "taxonomy", fields.get("category"), "category")
-    severity = _code(profile, "severities", fields.get("severity"), "severity") or default_severity(
-        profile
-    )
+    severity = _code(profile, "severities", fields.get("severity"), "severity") or default_severity(profile)
     complexity = (_text(fields.get("complexity"), "complexity") or "simple").casefold()
     complexity = {"简单": "simple", "复杂": "complex"}.get(complexity, complexity)
     if complexity not in COMPLEXITIES:
@@ -553,13 +545,11 @@ def store_intake(
             note="repeat complaint: " + ", ".join(c.code for c in repeats),
         )
     if profile.severities[case.severity].escalate_on_intake:
-        _escalate(
-            session, case, profile, actor=SYSTEM_ACTOR, now=now, note="severity escalates on intake"
-        )
+        _escalate(session, case, profile, actor=SYSTEM_ACTOR, now=now, note="severity escalates on intake")
     return case
 
 
-def _clock_input(case: Case, pauses: list[sla.Pause]) -> sla.ClockInput:
+def _clock_input(case: Case, pauses: list[sla.Pause], reopened_at: datetime | None = None) -> sla.ClockInput:
     return sla.ClockInput(
         received_at=case.received_at,
         severity=case.severity,
@@ -567,6 +557,7 @@ def _clock_input(case: Case, pauses: list[sla.Pause]) -> sla.ClockInput:
         escalated_at=case.escalated_at,
         pauses=pauses,
         first_response_at=case.first_response_at,
+        reopened_at=reopened_at,
     )
 
 
@@ -591,15 +582,24 @@ def _escalate(
     )
 
 
-def case_pauses(session: Session, case: Case) -> list[sla.Pause]:
+def _status_history(session: Session, case: Case) -> Sequence[tuple[str | None, str | None, datetime]]:
     if case.id is None:
         return []
-    rows = session.exec(
+    return session.exec(
         select(Event.from_status, Event.to_status, Event.at)
         .where(Event.case_id == case.id)
         .order_by(col(Event.id))
     ).all()
-    return sla.pauses_from_events(rows)
+
+
+def case_pauses(session: Session, case: Case) -> list[sla.Pause]:
+    return sla.pauses_from_events(_status_history(session, case))
+
+
+def case_clock_input(session: Session, case: Case) -> sla.ClockInput:
+    """Everything the case's deadlines depend on, read from the case and its history."""
+    history = _status_history(session, case)
+    return _clock_input(case, sla.pauses_from_events(history), sla.reopened_at_from_events(history))
 
 
 def _refresh_deadlines(
@@ -609,8 +609,7 @@ def _refresh_deadlines(
     now: datetime,
     changes: dict[str, tuple[Any, Any]],
 ) -> None:
-    pauses = case_pauses(session, case)
-    deadlines = sla.compute_deadlines(profile, _clock_input(case, pauses), now)
+    deadlines = sla.compute_deadlines(profile, case_clock_input(session, case), now)
     _set(
         case,
         changes,
@@ -620,10 +619,19 @@ def _refresh_deadlines(
     )
 
 
+def _restart_resolution_clock(
+    session: Session, case: Case, profile: Profile, now: datetime, changes: dict[str, tuple[Any, Any]]
+) -> None:
+    """Back to work after a resolution: the resolution clock runs again from now."""
+    history = _status_history(session, case)
+    inputs = _clock_input(case, sla.pauses_from_events(history), reopened_at=now)
+    _set(case, changes, due_resolution=sla.compute_deadlines(profile, inputs, now)["resolution"])
+
+
 def recompute_deadlines(session: Session, case: Case, now: datetime) -> dict[str, datetime | None]:
     """The deadlines rebuilt from the policy revision and the event history alone."""
     profile = case_profile(session, case)
-    return sla.compute_deadlines(profile, _clock_input(case, case_pauses(session, case)), now)
+    return sla.compute_deadlines(profile, case_clock_input(session, case), now)
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -670,9 +678,7 @@ class CaseFilter:
     text: str | None = None
 
 
-def list_cases(
-    session: Session, flt: CaseFilter, *, limit: int = 50, offset: int = 0
-) -> Sequence[Case]:
+def list_cases(session: Session, flt: CaseFilter, *, limit: int = 50, offset: int = 0) -> Sequence[Case]:
     """Cases matching a filter, most recently received first."""
     from .workflow import OPEN_STATUSES
 
@@ -701,11 +707,7 @@ def list_cases(
                 col(Case.description).contains(needle),
             )
         )
-    query = (
-        query.order_by(col(Case.received_at).desc(), col(Case.id).desc())
-        .limit(limit)
-        .offset(offset)
-    )
+    query = query.order_by(col(Case.received_at).desc(), col(Case.id).desc()).limit(limit).offset(offset)
     return session.exec(query).all()
 
 
@@ -758,9 +760,7 @@ def move_case(
             f"{case.code} changed since you opened it (now {case.status}"
             f"{', owner ' + case.owner if case.owner else ''}); look again before acting"
         )
-    reason = refusal(
-        action, case.status, actor.role, is_owner=case.owner == actor.name, owner=case.owner
-    )
+    reason = refusal(action, case.status, actor.role, is_owner=case.owner == actor.name, owner=case.owner)
     if reason:
         raise Refused(f"{case.code}: {reason}")
     transition = find_transition(action, case.status)
@@ -782,13 +782,13 @@ def move_case(
         # once, below, so one action is one version and a stale row surfaces as a Conflict.
         with session.no_autoflush:
             to_status = handler(session, case, profile, actor, now, fields, changes)
+            if before in sla.REOPENED_FROM and to_status == Status.IN_PROGRESS:
+                _restart_resolution_clock(session, case, profile, now, changes)
         _set(case, changes, status=to_status)
         case.updated_at = now
         session.flush()
     except StaleDataError:
-        raise Conflict(
-            f"{case_code} was changed by someone else at the same moment; look again"
-        ) from None
+        raise Conflict(f"{case_code} was changed by someone else at the same moment; look again") from None
     _event(
         session,
         case,
@@ -845,9 +845,7 @@ def _do_assign(session, case, profile, actor, now, fields, changes):  # type: ig
     if owner is None or not owner.active:
         raise NotFound(f"no kefu user named {fields['owner']!r}; see `kefu user list`")
     if owner.role not in (Role.AGENT, Role.HANDLER, Role.SUPERVISOR):
-        raise Refused(
-            f"{owner.name} is {article(owner.role)} {owner.role} and cannot own cases"
-        )
+        raise Refused(f"{owner.name} is {article(owner.role)} {owner.role} and cannot own cases")
     _set(case, changes, owner=owner.name)
     return Status.IN_PROGRESS
 
@@ -867,10 +865,12 @@ def _do_resume(session, case, profile, actor, now, fields, changes):  # type: ig
     _set(case, changes, paused_at=None)
     # The pause ends with this event; deadlines are recomputed including it.
     paused_since = changes["paused_at"][0] if "paused_at" in changes else None
-    pauses = case_pauses(session, case)
+    history = _status_history(session, case)
+    pauses = sla.pauses_from_events(history)
     if paused_since is not None:
         pauses = [p for p in pauses if p.end is not None] + [sla.Pause(paused_since, now)]
-    deadlines = sla.compute_deadlines(profile, _clock_input(case, pauses), now)
+    inputs = _clock_input(case, pauses, sla.reopened_at_from_events(history))
+    deadlines = sla.compute_deadlines(profile, inputs, now)
     _set(
         case,
         changes,
@@ -908,11 +908,7 @@ def _do_propose(session, case, profile, actor, now, fields, changes):  # type: i
         resolution_note=_text(fields.get("note"), "note"),
     )
     _mark_first_response(case, now, changes)
-    if (
-        amount
-        and amount > profile.compensation.approval_threshold
-        and actor.role not in SUPERVISING
-    ):
+    if amount and amount > profile.compensation.approval_threshold and actor.role not in SUPERVISING:
         return Status.PENDING_APPROVAL
     _mark_resolved(case, profile, now, changes)
     return Status.RESOLVED
@@ -944,9 +940,7 @@ def _do_reject(session, case, profile, actor, now, fields, changes):  # type: ig
         raise InvalidInput(f"reason must be one of: {', '.join(REJECT_REASONS)}")
     if reason == "duplicate":
         if not fields.get("duplicate_of"):
-            raise InvalidInput(
-                f"{case.code}: rejecting as duplicate needs duplicate_of (the original case)"
-            )
+            raise InvalidInput(f"{case.code}: rejecting as duplicate needs duplicate_of (the original case)")
         original = get_case(session, str(fields["duplicate_of"]))
         if original.id == case.id:
             raise InvalidInput(f"{case.code} cannot be a duplicate of itself")
@@ -1050,14 +1044,10 @@ def _mark_first_response(case: Case, now: datetime, changes: dict[str, tuple[Any
         _set(case, changes, first_response_at=now)
 
 
-def _mark_resolved(
-    case: Case, profile: Profile, now: datetime, changes: dict[str, tuple[Any, Any]]
-) -> None:
+def _mark_resolved(case: Case, profile: Profile, now: datetime, changes: dict[str, tuple[Any, Any]]) -> None:
     """Set resolved_at and the handling time in business minutes that reports average."""
     _set(case, changes, resolved_at=now)
-    case.handling_business_minutes = profile.work_calendar.business_minutes_between(
-        case.received_at, now
-    )
+    case.handling_business_minutes = profile.work_calendar.business_minutes_between(case.received_at, now)
 
 
 def schedule_revisit(session: Session, case: Case, profile: Profile, now: datetime) -> Revisit:
@@ -1065,9 +1055,7 @@ def schedule_revisit(session: Session, case: Case, profile: Profile, now: dateti
     waiting from an earlier closing is cancelled, so a case has one revisit waiting at most."""
     assert case.id is not None
     for earlier in session.exec(
-        select(Revisit).where(
-            Revisit.case_id == case.id, col(Revisit.status).in_(["scheduled", "due"])
-        )
+        select(Revisit).where(Revisit.case_id == case.id, col(Revisit.status).in_(["scheduled", "due"]))
     ).all():
         earlier.status = "cancelled"
         earlier.updated_at = now
@@ -1102,9 +1090,7 @@ def add_note(
             raise InvalidInput(f"contact must be one of: {', '.join(CONTACT_KINDS)}")
         if phrase:
             if phrase not in profile.phrases:
-                raise InvalidInput(
-                    f"unknown phrase {phrase!r}; phrases: {', '.join(profile.phrases)}"
-                )
+                raise InvalidInput(f"unknown phrase {phrase!r}; phrases: {', '.join(profile.phrases)}")
             changes["phrase"] = (None, phrase)
             body = body or profile.phrases[phrase].text(profile.profile.language)
         _mark_first_response(case, now, changes)
@@ -1128,15 +1114,11 @@ def add_note(
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(
-            f"{case_code} was changed by someone else at the same moment; look again"
-        ) from None
+        raise Conflict(f"{case_code} was changed by someone else at the same moment; look again") from None
     return event
 
 
-def attach_file(
-    *, session: Session, code: str, actor: User, now: datetime, path: Path
-) -> Attachment:
+def attach_file(*, session: Session, code: str, actor: User, now: datetime, path: Path) -> Attachment:
     """Keep evidence by absolute path and SHA-256 (the file itself stays where it is)."""
     _require_role(actor, INTAKE_ROLES, "attach evidence")
     case = get_case(session, code)

@@ -1,9 +1,11 @@
 """SLA deadlines (SPEC §5): computed from the policy a case was opened under and its history.
 
-Three clocks per case: first response and resolution start at receipt, coordination starts when
-the case is escalated. Time spent in `pending_customer` moves every open deadline later by the
-paused amount measured on that deadline's own clock (calendar or business). Deadlines are stored
-on the case for indexed queries, and `recompute_deadlines` rebuilds them from the event history.
+Three clocks per case: first response and resolution start at receipt, coordination when the
+case is escalated; the resolution clock starts again when a resolved or closed case goes back
+to work (reopen, an unsatisfied confirmation or revisit). Time spent in `pending_customer`
+moves every open deadline later by the paused amount measured on that deadline's own clock
+(calendar or business). Deadlines are stored on the case for indexed queries, and
+`recompute_deadlines` rebuilds them from the event history.
 """
 
 from __future__ import annotations
@@ -62,11 +64,12 @@ class ClockInput:
     pauses: Sequence[Pause]
     first_response_at: datetime | None = None
     """When the first response was given: only pauses over by then move that clock."""
+    reopened_at: datetime | None = None
+    """The last time the case went back to work after a resolution (reopen, an unsatisfied
+    confirmation or revisit): the resolution clock starts again from there."""
 
 
-def compute_deadlines(
-    profile: Profile, inputs: ClockInput, now: datetime
-) -> dict[str, datetime | None]:
+def compute_deadlines(profile: Profile, inputs: ClockInput, now: datetime) -> dict[str, datetime | None]:
     """The three deadlines under `profile` (finished pauses applied; an open pause not yet).
 
     Only running clocks pause: a pause over before escalation leaves coordination alone, and
@@ -79,6 +82,8 @@ def compute_deadlines(
     for clock in CLOCKS:
         target = targets.get(clock)
         start = inputs.escalated_at if clock == "coordination" else inputs.received_at
+        if clock == "resolution" and inputs.reopened_at is not None:
+            start = inputs.reopened_at
         if target is None or start is None:
             result[clock] = None
             continue
@@ -106,6 +111,18 @@ def pauses_from_events(events: Iterable[tuple[str | None, str | None, datetime]]
     return pauses
 
 
+REOPENED_FROM = frozenset({"resolved", "closed"})
+
+
+def reopened_at_from_events(events: Iterable[tuple[str | None, str | None, datetime]]) -> datetime | None:
+    """When the case last went from resolved/closed back to in_progress, if it ever did."""
+    last = None
+    for from_status, to_status, at in events:
+        if from_status in REOPENED_FROM and to_status == "in_progress":
+            last = at
+    return last
+
+
 @dataclass(frozen=True)
 class ClockState:
     """How one deadline stands at a moment, for tables, JSON and the TUI countdown."""
@@ -121,9 +138,7 @@ class ClockState:
             "due": self.due,
             "met_at": self.met_at,
             "state": self.state,
-            "remaining_minutes": None
-            if self.remaining_minutes is None
-            else round(self.remaining_minutes, 1),
+            "remaining_minutes": None if self.remaining_minutes is None else round(self.remaining_minutes, 1),
         }
 
 
@@ -172,9 +187,7 @@ def clock_state(
     if met_at is not None:
         return ClockState(clock, due, met_at, "met" if met_at <= due else "met_late", None)
     remaining = (
-        calendar.elapsed(now, due, target.clock)
-        if now < due
-        else -calendar.elapsed(due, now, "calendar")
+        calendar.elapsed(now, due, target.clock) if now < due else -calendar.elapsed(due, now, "calendar")
     )
     if paused:
         return ClockState(clock, due, None, "paused", remaining)

@@ -764,3 +764,19 @@ def test_doctor_checks_the_calendar_of_every_policy_revision(cli_desk: Desk) -> 
         (True, "weekdays calendar (policy revision 2)"),
     ]
     assert result.exit_code == 1
+
+
+def test_reopen_restarts_the_resolution_clock(desk: Desk) -> None:
+    # Received Tue 24 Nov 10:00; 8bh resolution → Wed 10:00. Resolved Tue 11:00, then the
+    # customer calls back unsatisfied on Thu 10:00, a day after the original deadline.
+    code = new_case(desk, sh(2026, 11, 24, 10), **P2_TRIAGED, complexity="simple")
+    move(desk, code, "claim", "alice", sh(2026, 11, 24, 10, 5))
+    move(desk, code, "propose", "alice", sh(2026, 11, 24, 11), resolution="apology")
+    assert local(load(desk, code).due_resolution) == sh(2026, 11, 25, 10)
+    reopened = move(desk, code, "reopen", "alice", sh(2026, 11, 26, 10), note="客户仍未收到")
+    # 8bh from Thu 10:00: 10-12 and 13-18 on Thursday (7h), then Fri 09:00-10:00.
+    assert local(reopened.due_resolution) == sh(2026, 11, 27, 10)
+    assert_recomputable(desk, code, sh(2026, 11, 26, 10))
+    report = check(desk, sh(2026, 11, 26, 12))
+    assert code not in {b.code for b in report.new_breaches}
+    assert breach_count(desk) == 0
