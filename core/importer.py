@@ -24,20 +24,25 @@ links to earlier cases of the same phone or order within the policy's window (ro
 file order, as if typed in one after another: a row links to cases already stored and to rows
 before it in the file), escalation of severities that escalate on intake, and the same events.
 
-Reading and checking run in a second thread, at most two batches ahead of the one being stored,
-so that SQLite's work on one batch (which releases the GIL) overlaps with parsing the next.
+Where the platform forks, reading, checking and preparing rows (all that does not need the
+database) runs in a forked child process that hands batches over a pipe, so that it runs on
+another core beside the database work; the child leaves as soon as the pipe breaks, so a killed
+import leaves no reader behind.
+
 Memory stays flat whatever the file size: rows are read lazily, rejected rows are spooled to a
-temporary file, and at most three batches are held at a time (a dry run also remembers an
-8-byte hash of each key it has seen, to count duplicates inside the file).
+temporary file, and a batch or two are held at a time (a dry run also remembers an 8-byte hash
+of each key it has seen, to count duplicates inside the file).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import json
-import queue
+import multiprocessing
+import operator
 import re
 import tempfile
 import threading
@@ -87,6 +92,9 @@ MAX_CELL_CHARS = 1024 * 1024
 """A CSV field or JSON line longer than this is not a complaint but a broken file."""
 MAX_ERRORS_KEPT = 1000
 """Rejections kept in the report; the errors file has all of them."""
+FORK_READER = True
+"""Read, check and prepare rows in a forked child process, beside the database work (where
+the platform forks and this process runs no other thread)."""
 IMPORT_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
 ERROR_COLUMNS = ("error_line", "error_field", "error_reason")
 ROW = "(row)"
@@ -937,10 +945,10 @@ class _ErrorSink:
             self.spool = tempfile.TemporaryFile("w+", encoding="utf-8")
         self.has_source_column = any(column_for(c) == "source" for c in header or [])
 
-    def add(self, raw: _RawRow, error: RowError, source: str) -> None:
+    def add(self, row: list[tuple[str, Any]], error: RowError, source: str) -> None:
         if self.spool is None:
             return
-        cells = [(name, _as_written(value)) for name, value in raw.cells]
+        cells = [(name, _as_written(value)) for name, value in row]
         if self.header is None:
             for name, _ in cells:
                 self.columns.setdefault(name, None)
@@ -994,7 +1002,17 @@ _SET_ON_INTAKE = (
 )  # fmt: skip
 
 
+@functools.cache
+def _case_template_cached() -> tuple[tuple[str, Any], ...]:
+    return tuple(_build_case_template().items())
+
+
 def _case_template() -> dict[str, Any]:
+    """The columns a new case row is inserted with, and their defaults (see below)."""
+    return dict(_case_template_cached())
+
+
+def _build_case_template() -> dict[str, Any]:
     """The columns a new case row is inserted with, holding the defaults a new Case object has.
 
     Columns a new case leaves empty (owner, resolution, closed_at, ...) are left out of the
@@ -1005,13 +1023,89 @@ def _case_template() -> dict[str, Any]:
             continue
         info = Case.model_fields.get(column.name)
         default = None if info is None or info.default is PydanticUndefined else info.default
+        if default is None and column.default is not None:
+            if not column.default.is_scalar:
+                raise RuntimeError(f"cases.{column.name} has a computed default the import lacks")
+            default = column.default.arg  # type: ignore[attr-defined]
         wanted = column.name in _SET_ON_INTAKE or column.name in Intake.__dataclass_fields__
         if default is not None or wanted:
             template[column.name] = default
     return template
 
 
-@dataclass
+class _BulkInsert:
+    """An INSERT compiled once, its rows made ready here, run with the connection's executemany.
+
+    Each value goes through its column type's own bind processor (the conversion SQLAlchemy
+    applies: aware datetimes to stored UTC, ...), but without SQLAlchemy rebuilding a parameter
+    dictionary per row and per execution, which was a third of the time of a large import; and
+    it can happen where the rows are prepared, beside the database work."""
+
+    def __init__(self, dialect: Any, table: Table, keys: tuple[str, ...]) -> None:
+        compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
+        self.sql = str(compiled)
+        self.names = list(compiled.positiontup or keys) if dialect.positional else list(keys)
+        missing = set(self.names) - set(keys)
+        if missing:
+            raise RuntimeError(f"{table.name}: the import sets no value for {sorted(missing)}")
+        self.positional = dialect.positional
+        self.position = {name: index for index, name in enumerate(self.names)}
+        self.pick = operator.itemgetter(*self.names)
+        self.processors = {
+            index: processor
+            for index, name in enumerate(self.names)
+            if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        }
+        self.done: dict[int, dict[Any, Any]] = {index: {} for index in self.processors}
+
+    _compiled: dict[tuple[Any, ...], _BulkInsert] = {}
+
+    @classmethod
+    def cached(cls, dialect: Any, table: Table, keys: tuple[str, ...]) -> _BulkInsert:
+        """The insert for these columns, compiled once per dialect in this process."""
+        key = (type(dialect), dialect.paramstyle, table.name, keys)
+        if key not in cls._compiled:
+            cls._compiled[key] = cls(dialect, table, keys)
+        return cls._compiled[key]
+
+    def row(self, values: dict[str, Any]) -> list[Any]:
+        """The row's values as the database takes them, in the statement's order."""
+        ready = list(self.pick(values))
+        for index, processor in self.processors.items():
+            value = ready[index]
+            if value is not None:
+                done = self.done[index]  # most rows share `now`, for one
+                if value not in done:
+                    if len(done) > 4096:
+                        done.clear()
+                    done[value] = processor(value)
+                ready[index] = done[value]
+        return ready
+
+    def set(self, ready: list[Any], name: str, value: Any) -> None:
+        """Put one more value into a ready row."""
+        index = self.position[name]
+        processor = self.processors.get(index)
+        ready[index] = processor(value) if processor is not None and value is not None else value
+
+    def execute(self, conn: Connection, rows: list[list[Any]]) -> None:
+        if not rows:
+            return
+        if self.positional:
+            conn.exec_driver_sql(self.sql, [tuple(r) for r in rows])
+        else:
+            conn.exec_driver_sql(self.sql, [dict(zip(self.names, r, strict=True)) for r in rows])
+
+
+def _case_insert(dialect: Any) -> _BulkInsert:
+    return _BulkInsert.cached(dialect, _table("cases"), tuple(_case_template()))
+
+
+def _event_insert(dialect: Any) -> _BulkInsert:
+    return _BulkInsert.cached(dialect, _table("events"), (*_EVENT_KEYS, "case_id"))
+
+
+@dataclass(slots=True)
 class _Earlier:
     """A case a new one may repeat: stored (`case_id`) or earlier in this batch (`index`)."""
 
@@ -1037,7 +1131,7 @@ def _existing_keys(conn: Connection, keys: list[tuple[str, str]]) -> set[tuple[s
 
 
 def _stored_candidates(
-    conn: Connection, profile: Profile, rows: list[_Ready]
+    conn: Connection, profile: Profile, rows: list[_Prepared]
 ) -> tuple[dict[str, list[_Earlier]], dict[str, list[_Earlier]]]:
     """Stored cases of the batch's phones and of its orders within the repeat window.
 
@@ -1047,11 +1141,11 @@ def _stored_candidates(
     if not rows:
         return found["customer_phone"], found["order_no"]
     window = timedelta(days=profile.repeat.window_days)
-    since = min(r.intake.received_at for r in rows) - window
-    until = max(r.intake.received_at for r in rows)
+    since = min(r.received_at for r in rows) - window
+    until = max(r.received_at for r in rows)
     cases = _table("cases")
     for name, index in found.items():
-        wanted = {getattr(r.intake, name) for r in rows} - {None}
+        wanted = {r.phone if name == "customer_phone" else r.order_no for r in rows} - {None}
         if not wanted:
             continue
         column = cases.c[name]
@@ -1080,9 +1174,15 @@ def _event_row(
         "action": action,
         "from_status": from_status,
         "to_status": to_status,
-        "changes_json": json.dumps(payload, ensure_ascii=False, sort_keys=True),
+        "changes_json": _CHANGES_JSON(payload),
         "note": note,
+        "case_id": None,
     }
+
+
+_EVENT_KEYS = ("at", "actor", "action", "from_status", "to_status", "changes_json", "note")
+_CHANGES_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+"""The events' changes as `services._event` writes them (`json.dumps` with these options)."""
 
 
 class _KeptTargets:
@@ -1148,36 +1248,107 @@ def _escalate_on_intake(profile: Profile, values: dict[str, Any], now: datetime)
     )
 
 
-_TEMPLATE: dict[str, Any] | None = None
+@dataclass(slots=True)
+class _Prepared:
+    """A checked row turned into its case row and events, ready for the database, with all
+    that does not depend on the database: everything but the code, the repeat links, the ids."""
+
+    line: int
+    key: tuple[str, str]
+    received_at: datetime
+    phone: str | None
+    order_no: str | None
+    day_key: str
+    case: list[Any]
+    created: list[Any]
+    escalated: list[Any] | None
+
+
+class _Preparer:
+    """Builds the case row and events of a new case the way `services.store_intake` does."""
+
+    def __init__(
+        self,
+        *,
+        profile: Profile,
+        dialect: Any,
+        actor: str,
+        now: datetime,
+        version_id: int,
+        origin: str,
+    ) -> None:
+        self.profile = profile
+        self.clock_profile = cast(Profile, _KeptTargets(profile))
+        self.escalating = {c for c, s in profile.severities.items() if s.escalate_on_intake}
+        self.actor = actor
+        self.now = now
+        self.origin = origin
+        self.cases = _case_insert(dialect)
+        self.events = _event_insert(dialect)
+        self.template = _case_template()
+        self.template.update(
+            policy_version_id=version_id,
+            status=Status.NEW.value,
+            created_by=actor,
+            updated_at=now,
+        )
+
+    def __call__(self, ready: _Ready) -> _Prepared:
+        now = self.now
+        values = dict(self.template)
+        values.update(vars(ready.intake))
+        if values["category"] and values["party"] and values["department"]:
+            values["status"] = Status.TRIAGED.value
+        deadlines = _deadlines(self.clock_profile, values, now)
+        values["due_first_response"] = deadlines["first_response"]
+        values["due_resolution"] = deadlines["resolution"]
+        created = _event_row(
+            actor=self.actor,
+            action="create",
+            now=now,
+            to_status=values["status"],
+            changes={
+                name: (None, values[name])
+                for name in ("status", "channel", "severity", "category", "received_at")
+                if values[name] is not None
+            },
+            note=f"imported from {self.origin} line {ready.line}",
+        )
+        escalated = None
+        if values["severity"] in self.escalating:
+            escalated = self.events.row(_escalate_on_intake(self.clock_profile, values, now))
+        received_at = values["received_at"]
+        return _Prepared(
+            line=ready.line,
+            key=ready.key,
+            received_at=received_at,
+            phone=values["customer_phone"],
+            order_no=values["order_no"],
+            day_key=case_day_key(self.profile, received_at),
+            case=self.cases.row(values),
+            created=self.events.row(created),
+            escalated=escalated,
+        )
 
 
 def store_batch(
     *,
     connection: Connection,
-    actor: str,
     now: datetime,
-    version_id: int,
     profile: Profile,
-    rows: list[_Ready],
-    origin: str,
+    rows: list[_Prepared],
 ) -> tuple[int, int]:
-    """Store checked rows inside the caller's write transaction: (imported, already present).
+    """Store prepared rows inside the caller's write transaction: (imported, already present).
 
-    Core executemany inserts of the cases, their events and repeat links, and the code counters
-    moved on once per day key; a row whose (source, external id) is stored counts as present.
-    """
-    global _TEMPLATE
-    if _TEMPLATE is None:
-        _TEMPLATE = _case_template()
+    A row whose (source, external id) is stored, or came earlier in the batch, counts as
+    present. The others get their codes from the per-day counters and their repeat links (to
+    stored cases and to rows before them), then go in with Core executemany inserts: the
+    cases, their events in the order a typed-in case gets them, and the links."""
     conn = connection
-    cases, events, links, counters = (
-        _table("cases"),
-        _table("events"),
-        _table("case_links"),
-        _table("code_counters"),
-    )
+    cases, links, counters = _table("cases"), _table("case_links"), _table("code_counters")
+    case_insert, event_insert = _case_insert(conn.dialect), _event_insert(conn.dialect)
     present = _existing_keys(conn, [r.key for r in rows])
-    fresh: list[_Ready] = []
+    fresh: list[_Prepared] = []
     seen: set[tuple[str, str]] = set()
     for row in rows:
         if row.key in present or row.key in seen:
@@ -1188,70 +1359,39 @@ def store_batch(
     if not fresh:
         return 0, already
 
-    day_keys = [case_day_key(profile, r.intake.received_at) for r in fresh]
+    day_keys = {r.day_key for r in fresh}
     last: dict[str, int] = {
         key: number
         for key, number in conn.execute(
-            select(counters.c.day_key, counters.c.last).where(counters.c.day_key.in_(set(day_keys)))
+            select(counters.c.day_key, counters.c.last).where(counters.c.day_key.in_(day_keys))
         )
     }
     stored_keys = set(last)
     codes: list[str] = []
-    for key in day_keys:
-        last[key] = last.get(key, 0) + 1
-        codes.append(f"{key}-{last[key]:04d}")
+    for row in fresh:
+        last[row.day_key] = last.get(row.day_key, 0) + 1
+        codes.append(f"{row.day_key}-{last[row.day_key]:04d}")
 
-    clock_profile = cast(Profile, _KeptTargets(profile))
     by_phone, by_order = _stored_candidates(conn, profile, fresh)
+    linking = profile.repeat.window_days > 0
     window = timedelta(days=profile.repeat.window_days)
     first_new_order = 1 << 62
-    case_rows: list[dict[str, Any]] = []
-    row_events: list[list[dict[str, Any]]] = []
     row_links: list[list[_Earlier]] = []
+    link_events: list[list[Any] | None] = []
     for index, (row, code) in enumerate(zip(fresh, codes, strict=True)):
-        intake = row.intake
         repeats: list[_Earlier] = []
-        if profile.repeat.window_days > 0 and (intake.customer_phone or intake.order_no):
+        if linking and (row.phone or row.order_no):
             found: dict[int, _Earlier] = {}
-            for earlier in by_phone.get(intake.customer_phone or "", []) + by_order.get(
-                intake.order_no or "", []
-            ):
-                if intake.received_at - window <= earlier.received_at <= intake.received_at:
+            for earlier in by_phone.get(row.phone or "", []) + by_order.get(row.order_no or "", []):
+                if row.received_at - window <= earlier.received_at <= row.received_at:
                     found[earlier.order] = earlier
             repeats = sorted(found.values(), key=lambda e: (e.received_at, e.order), reverse=True)
             repeats = repeats[:20]
-        values = dict(_TEMPLATE)
-        values.update({name: getattr(intake, name) for name in Intake.__dataclass_fields__})
-        values.update(
-            code=code,
-            policy_version_id=version_id,
-            status=Status.NEW.value,
-            created_by=actor,
-            updated_at=now,
-            repeat_of=repeats[0].code if repeats else None,
-        )
-        if values["category"] and values["party"] and values["department"]:
-            values["status"] = Status.TRIAGED.value
-        deadlines = _deadlines(clock_profile, values, now)
-        values["due_first_response"] = deadlines["first_response"]
-        values["due_resolution"] = deadlines["resolution"]
-        created = {
-            name: (None, values[name])
-            for name in ("status", "channel", "severity", "category", "received_at")
-            if values[name] is not None
-        }
-        history = [
-            _event_row(
-                actor=actor,
-                action="create",
-                now=now,
-                to_status=values["status"],
-                changes=created,
-                note=f"imported from {origin} line {row.line}",
-            )
-        ]
-        if repeats:
-            history.append(
+        case_insert.set(row.case, "code", code)
+        case_insert.set(row.case, "repeat_of", repeats[0].code if repeats else None)
+        row_links.append(repeats)
+        link_events.append(
+            event_insert.row(
                 _event_row(
                     actor=SYSTEM_ACTOR,
                     action="link",
@@ -1260,34 +1400,33 @@ def store_batch(
                     note="repeat complaint: " + ", ".join(e.code for e in repeats),
                 )
             )
-        if profile.severities[values["severity"]].escalate_on_intake:
-            history.append(_escalate_on_intake(clock_profile, values, now))
-        case_rows.append(values)
-        row_events.append(history)
-        row_links.append(repeats)
-        me = _Earlier(intake.received_at, first_new_order + index, code, None, index)
-        if intake.customer_phone:
-            by_phone.setdefault(intake.customer_phone, []).append(me)
-        if intake.order_no:
-            by_order.setdefault(intake.order_no, []).append(me)
+            if repeats
+            else None
+        )
+        me = _Earlier(row.received_at, first_new_order + index, code, None, index)
+        if row.phone:
+            by_phone.setdefault(row.phone, []).append(me)
+        if row.order_no:
+            by_order.setdefault(row.order_no, []).append(me)
 
-    conn.execute(insert(cases), case_rows)
+    case_insert.execute(conn, [r.case for r in fresh])
     query = select(cases.c.code, cases.c.id).where(cases.c.code.in_(codes))
     ids: dict[str, int] = {code: case_id for code, case_id in conn.execute(query)}
-    event_rows: list[dict[str, Any]] = []
+    event_rows: list[list[Any]] = []
     link_rows: list[dict[str, Any]] = []
-    for code, history, repeats in zip(codes, row_events, row_links, strict=True):
+    for row, code, repeats, link_event in zip(fresh, codes, row_links, link_events, strict=True):
         case_id = ids[code]
-        for event in history:
-            event["case_id"] = case_id
-            event_rows.append(event)
+        for event in (row.created, link_event, row.escalated):
+            if event is not None:
+                event_insert.set(event, "case_id", case_id)
+                event_rows.append(event)
         for earlier in repeats:
             other = earlier.case_id
             if other is None:
                 assert earlier.index is not None
                 other = ids[codes[earlier.index]]
             link_rows.append({"case_id": case_id, "other_id": other, "kind": "repeat"})
-    conn.execute(insert(events), event_rows)
+    event_insert.execute(conn, event_rows)
     if link_rows:
         conn.execute(insert(links), link_rows)
     known = [{"k": k, "v": v} for k, v in last.items() if k in stored_keys]
@@ -1378,130 +1517,165 @@ def import_file(
                 errors_file=str(options.errors_path) if options.errors_path else None,
             )
             sink = _ErrorSink(options.errors_path, reader.header)
+            prepare = _Preparer(
+                profile=profile,
+                dialect=engine.dialect,
+                actor=actor.name,
+                now=now,
+                version_id=version.id,
+                origin=path.name,
+            )
+            produced = _produce(reader, checker, prepare, options.batch_size)
             try:
-                with _import_connection(engine, write=not options.dry_run) as conn:
-                    _run(
-                        reader,
-                        checker,
-                        sink,
-                        report,
-                        conn=conn,
-                        actor=actor.name,
-                        now=now,
-                        version_id=version.id,
-                        profile=profile,
-                        options=options,
-                        progress=progress,
-                    )
+                with _from_reader_process(produced, reader) as messages:
+                    with _import_connection(engine, write=not options.dry_run) as conn:
+                        _run(
+                            messages,
+                            sink,
+                            report,
+                            conn=conn,
+                            now=now,
+                            profile=profile,
+                            dry_run=options.dry_run,
+                            total_lines=reader.total_lines,
+                            progress=progress,
+                        )
             finally:
-                report.ignored_columns = list(checker.ignored)
                 sink.write()
         finally:
             reader.close()
     return report
 
 
-def _checked_batches(
-    reader: _Reader, checker: _RowChecker, sink: _ErrorSink, report: ImportReport, size: int
-) -> Iterator[list[_Ready]]:
-    """Read and check rows, recording rejections; yield the good ones in batches. A problem
-    that ends the file (`_Fatal`) is raised after the rows before it have been yielded."""
-    batch: list[_Ready] = []
+# Messages from reading to storing: a batch of checked rows, then one end.
+
+
+@dataclass
+class _Batch:
+    lines_read: int
+    rows: int
+    rejected: list[tuple[RowError, list[tuple[str, Any]], str]]
+    ready: list[_Prepared]
+    ignored: list[str]
+
+
+@dataclass
+class _End:
+    lines_read: int
+    stopped: str | None
+    ignored: list[str]
+
+
+def _produce(reader: _Reader, checker: _RowChecker, prepare: _Preparer, size: int) -> Iterator[_Batch | _End]:
+    """Read, check and prepare rows; a batch every `size` good rows, then the end (with the
+    problem that ended the file early, if one did)."""
+    rows = 0
+    batch = _Batch(0, 0, [], [], [])
+    stopped = None
     try:
         for raw in reader.rows():
-            if report.rows >= MAX_ROWS:
+            if rows >= MAX_ROWS:
                 raise _Fatal(
                     raw.line,
                     f"line {raw.line}: the file has more than {MAX_ROWS:,} rows; split it (the "
                     "rows before this line were read)",
                 )
-            report.rows += 1
+            rows += 1
+            batch.rows += 1
             result = checker.check(raw)
             if isinstance(result, RowError):
-                report.reject(result)
                 source = checker.forced_source or _row_source(raw) or checker.default_source
-                sink.add(raw, result, source)
+                batch.rejected.append((result, raw.cells, source))
                 continue
-            batch.append(result)
-            if len(batch) >= size:
+            batch.ready.append(prepare(result))
+            if len(batch.ready) >= size:
+                batch.lines_read, batch.ignored = reader.lines_read, list(checker.ignored)
                 yield batch
-                batch = []
-    except _Fatal:
-        if batch:
-            yield batch
-        raise
-    if batch:
+                batch = _Batch(0, 0, [], [], [])
+    except _Fatal as stop:
+        stopped = stop.message
+    batch.lines_read, batch.ignored = reader.lines_read, list(checker.ignored)
+    if batch.rows:
         yield batch
+    yield _End(reader.lines_read, stopped, list(checker.ignored))
+
+
+@contextmanager
+def _from_reader_process(
+    produced: Iterator[_Batch | _End], reader: _Reader
+) -> Iterator[Iterator[_Batch | _End]]:
+    """Run `produced` in a forked process where the platform forks; in this one otherwise.
+
+    Reading, checking and preparing rows then runs beside the database work on another core
+    (Python threads would take turns). The child only reads the file (the database is opened
+    after it is forked) and sends batches through a pipe, which holds the child back when it is
+    a batch ahead. It leaves when the pipe breaks: when this process ends, even by kill -9."""
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    # Forking a process that runs other threads can copy a lock some thread holds: then stay.
+    if not (FORK_READER and forkable and threading.active_count() == 1):
+        yield produced
+        return
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+
+    def child() -> None:
+        receiver.close()
+        try:
+            for message in produced:
+                sender.send(message)
+        except (BrokenPipeError, KeyboardInterrupt):
+            return
+        except BaseException as exc:  # a bug: hand it over to be raised in the parent
+            with suppress(BrokenPipeError):
+                sender.send(_Crash(f"{type(exc).__name__}: {exc}"))
+
+    worker = context.Process(target=child, name="kefu-import-reader", daemon=True)
+    worker.start()
+    sender.close()
+    reader.close()  # the child has its own copy of the open file
+
+    def receive() -> Iterator[_Batch | _End]:
+        while True:
+            try:
+                message = receiver.recv()
+            except EOFError:
+                raise RuntimeError("the import's reading process ended unexpectedly") from None
+            if isinstance(message, _Crash):
+                raise RuntimeError(f"the import's reading process failed: {message.error}")
+            yield message
+            if isinstance(message, _End):
+                return
+
+    try:
+        yield receive()
+    finally:
+        receiver.close()
+        worker.join(timeout=5)
+        if worker.is_alive():
+            worker.terminate()
+            worker.join()
 
 
 @dataclass(frozen=True)
-class _Raised:
-    error: BaseException
-
-
-_END = object()
-
-
-def _read_ahead(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
-    """Run `items` in a thread, up to `depth` items ahead of the caller.
-
-    The database writes of one batch (inside SQLite, without the GIL) then overlap with reading
-    and checking the next. An exception in the thread is raised in the caller; leaving the loop
-    early stops the thread before this generator returns."""
-    handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                handoff.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        try:
-            for item in items:
-                if not put(item):
-                    return
-            put(_END)
-        except BaseException as exc:  # handed over and raised in the caller
-            put(_Raised(exc))
-
-    worker = threading.Thread(target=work, name="kefu-import-reader", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = handoff.get()
-            if item is _END:
-                return
-            if isinstance(item, _Raised):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        worker.join()
+class _Crash:
+    error: str
 
 
 def _run(
-    reader: _Reader,
-    checker: _RowChecker,
+    messages: Iterator[_Batch | _End],
     sink: _ErrorSink,
     report: ImportReport,
     *,
     conn: Connection,
-    actor: str,
     now: datetime,
-    version_id: int,
     profile: Profile,
-    options: ImportOptions,
+    dry_run: bool,
+    total_lines: int | None,
     progress: Progress | None,
 ) -> None:
-    origin = options.path.name
     seen_in_dry_run: set[int] = set()
 
-    def count_dry(batch: list[_Ready]) -> None:
+    def count_dry(batch: list[_Prepared]) -> None:
         with conn.begin():
             present = _existing_keys(conn, [r.key for r in batch])
         for row in batch:
@@ -1512,18 +1686,10 @@ def _run(
                 seen_in_dry_run.add(hashed)
                 report.imported += 1
 
-    def store(batch: list[_Ready]) -> None:
+    def store(batch: list[_Prepared]) -> None:
         try:
             with conn.begin():
-                imported, already = store_batch(
-                    connection=conn,
-                    actor=actor,
-                    now=now,
-                    version_id=version_id,
-                    profile=profile,
-                    rows=batch,
-                    origin=origin,
-                )
+                imported, already = store_batch(connection=conn, now=now, profile=profile, rows=batch)
         except DBAPIError as exc:  # busy past the timeout, disk full: earlier batches stay
             first = batch[0].line
             raise _Fatal(
@@ -1534,16 +1700,24 @@ def _run(
         report.imported += imported
         report.already_present += already
 
-    batches = _checked_batches(reader, checker, sink, report, options.batch_size)
     try:
-        for batch in _read_ahead(batches):
-            (count_dry if options.dry_run else store)(batch)
+        for message in messages:
+            report.ignored_columns = message.ignored
+            if isinstance(message, _End):
+                report.stopped = message.stopped
+                break
+            report.rows += message.rows
+            for error, cells, source in message.rejected:
+                report.reject(error)
+                sink.add(cells, error, source)
+            if message.ready:
+                (count_dry if dry_run else store)(message.ready)
             if progress is not None:
-                progress(reader.lines_read, reader.total_lines)
+                progress(message.lines_read, total_lines)
     except _Fatal as stop:
         report.stopped = stop.message
-    if progress is not None:
-        progress(reader.lines_read, reader.total_lines)
+    if progress is not None and total_lines is not None:
+        progress(total_lines, total_lines)
 
 
 def _row_source(raw: _RawRow) -> str | None:

@@ -263,8 +263,11 @@ def snapshot(path: Path) -> dict[str, Any]:
     return {"cases": cases, "history": history, "links": links, "counters": counters}
 
 
-@pytest.mark.parametrize("batch_size", [1000, 2])
-def test_imported_cases_are_exactly_what_typing_them_in_gives(tmp_path: Path, batch_size: int) -> None:
+@pytest.mark.parametrize("batch_size,forked", [(1000, True), (2, True), (1000, False), (2, False)])
+def test_imported_cases_are_exactly_what_typing_them_in_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_size: int, forked: bool
+) -> None:
+    monkeypatch.setattr(importer, "FORK_READER", forked)
     typed, imported = make_desk(tmp_path / "typed.db"), make_desk(tmp_path / "imported.db")
     for desk in (typed, imported):
         with desk.write() as session:
@@ -1079,6 +1082,19 @@ def test_cli_help_lists_the_columns() -> None:
 # -- kill -9 -------------------------------------------------------------------------------------
 
 
+def processes_reading(path: Path) -> list[int]:
+    """Live processes whose command line names `path` (zombies have none)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if str(path).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def test_kill_9_mid_import_leaves_a_consistent_desk_and_a_rerun_completes(db: Path, tmp_path: Path) -> None:
     total = 15_000
     path = tmp_path / "big.csv"
@@ -1110,6 +1126,11 @@ def test_kill_9_mid_import_leaves_a_consistent_desk_and_a_rerun_completes(db: Pa
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the import finished before it could be killed"
+    # Its reading process notices and leaves too.
+    deadline = time.monotonic() + 10
+    while processes_reading(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_reading(path) == []
 
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
