@@ -586,21 +586,24 @@ def _main_rows(conn: Any, by: str, b: _Bounds, ids: _IdRange = None) -> Sequence
             ),
         ),
     ]
-    bits: Any = sum((sa.case((cond, bit), else_=0) for bit, (cond, _) in anchors.items()), sa.literal(0))
-    bits = sum((term for _, term in terms), bits)
     if by == "day":
+        # A day key is there only when its anchor is in the period: the anchor bits are
+        # added in Python from the keys instead of being tested twice per case.
         keys = [
             sa.case((cond, _local_day(column, p, b.dialect))).label(f"k{bit}")
             for bit, (cond, column) in anchors.items()
         ]
+        bits: Any = sa.literal(0)
     else:
         keys = [_dimension(by).label("g")]
+        bits = sum((sa.case((cond, bit), else_=0) for bit, (cond, _) in anchors.items()), sa.literal(0))
+    bits = sum((term for _, term in terms), bits)
     where = sa.or_(*(cond for cond, _ in anchors.values()))
     # The compensation kind rides in the bits above KIND_SHIFT (0: none given).
     other = (len(b.kinds) + 1) << KIND_SHIFT
     bits = bits + sa.case(
-        *((c.compensation_kind == k, (i + 1) << KIND_SHIFT) for i, k in enumerate(b.kinds)),
         (c.compensation_kind.is_(None), 0),
+        *((c.compensation_kind == k, (i + 1) << KIND_SHIFT) for i, k in enumerate(b.kinds)),
         else_=other,
     )
     inner = select(  # type: ignore[call-overload]
@@ -617,7 +620,11 @@ def _main_rows(conn: Any, by: str, b: _Bounds, ids: _IdRange = None) -> Sequence
     ).group_by(*group_keys)
     rows = conn.execute(query).all()
     if by == "day":
-        return rows
+        return [
+            (*days, m | sum(bit for bit, d in zip(ANCHORS, days, strict=True) if d is not None),
+             count, amount)
+            for *days, m, count, amount in rows
+        ]  # fmt: skip
     return [(g, g, g, g, m, count, amount) for g, m, count, amount in rows]
 
 
