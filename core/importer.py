@@ -58,7 +58,7 @@ from typing import IO, Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Engine, Table, bindparam, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
@@ -1302,18 +1302,22 @@ class _Preparer:
         deadlines = _deadlines(self.clock_profile, values, now)
         values["due_first_response"] = deadlines["first_response"]
         values["due_resolution"] = deadlines["resolution"]
-        created = _event_row(
-            actor=self.actor,
-            action="create",
-            now=now,
-            to_status=values["status"],
-            changes={
-                name: (None, values[name])
-                for name in ("status", "channel", "severity", "category", "received_at")
-                if values[name] is not None
-            },
-            note=f"imported from {self.origin} line {ready.line}",
-        )
+        created = {
+            "at": now,
+            "actor": self.actor,
+            "action": "create",
+            "from_status": None,
+            "to_status": values["status"],
+            "changes_json": _CHANGES_JSON(
+                {
+                    name: [None, _jsonable(values[name])]
+                    for name in ("status", "channel", "severity", "category", "received_at")
+                    if values[name] is not None
+                }
+            ),
+            "note": f"imported from {self.origin} line {ready.line}",
+            "case_id": None,
+        }
         escalated = None
         if values["severity"] in self.escalating:
             escalated = self.events.row(_escalate_on_intake(self.clock_profile, values, now))
@@ -1409,8 +1413,11 @@ def store_batch(
         if row.order_no:
             by_order.setdefault(row.order_no, []).append(me)
 
+    # The new rows' ids are above the highest one before the insert (on PostgreSQL too, where
+    # another session's rows may come in between: those are told apart by their codes).
+    highest = conn.execute(select(func.max(cases.c.id))).scalar() or 0
     case_insert.execute(conn, [r.case for r in fresh])
-    query = select(cases.c.code, cases.c.id).where(cases.c.code.in_(codes))
+    query = select(cases.c.code, cases.c.id).where(cases.c.id > highest)
     ids: dict[str, int] = {code: case_id for code, case_id in conn.execute(query)}
     event_rows: list[list[Any]] = []
     link_rows: list[dict[str, Any]] = []
