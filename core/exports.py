@@ -72,3 +72,17 @@ def _iso(value: Any) -> Any:
 def open_for_export(path: Path) -> IO[str]:
     """A text file for an export; newline='' so the csv module's CRLF reaches the disk as is."""
     return path.open("w", encoding="utf-8", newline="")
+
+
+def write_json_items(stream: IO[str], head: dict[str, Any], key: str, items: Iterable[Any]) -> int:
+    """One JSON document, `head` with `key` holding the items, written item by item so that a
+    large export never sits in memory; returns the number of items."""
+    opening = json.dumps(head, ensure_ascii=False, indent=2, default=_iso)
+    stream.write(opening[: opening.rindex("}")].rstrip() + f',\n  "{key}": [')
+    count = 0
+    for item in items:
+        stream.write(",\n    " if count else "\n    ")
+        stream.write(json.dumps(item, ensure_ascii=False, default=_iso))
+        count += 1
+    stream.write("\n  ]\n}\n" if count else "]\n}\n")
+    return count

@@ -970,10 +970,15 @@ def case_rows(
     now: datetime,
     unmasked: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """Cases received in the period, oldest first, as export rows. Names, phones and e-mails
-    are masked unless `unmasked` is asked for by a role that may see them (SPEC §8)."""
+    """Cases received in the period, oldest first, as export rows read as they are consumed.
+    Names, phones and e-mails are masked unless `unmasked` is asked for by a role that may see
+    them (SPEC §8); that is checked at once, before any row is read."""
     if unmasked:
         require_unmasked_allowed(actor)
+    return _case_rows(session, period, now, unmasked)
+
+
+def _case_rows(session: Session, period: Period, now: datetime, unmasked: bool) -> Iterator[dict[str, Any]]:
     zone = ZoneInfo(period.timezone)
 
     def local(value: datetime | None) -> str | None:

@@ -487,3 +487,23 @@ def test_compensation_kinds_of_every_policy_revision(desk: Desk) -> None:
     assert total.compensation_total == 22.0
     document = report(desk).as_dict()["total"]["compensation"]
     assert document["by_kind"]["unspecified"] == {"amount": 5.0, "cases": 1}
+
+
+@pytest.mark.parametrize("items", [[], [{"code": "T-1"}, {"code": "T-2", "name": "王*"}]])
+def test_streamed_json_is_one_document(items: list[dict[str, str]]) -> None:
+    from kefu.core.exports import write_json_items
+
+    buffer = io.StringIO()
+    head = {"report": "cases", "period": {"from": "2026-11-01"}}
+    assert write_json_items(buffer, head, "cases", iter(items)) == len(items)
+    assert json.loads(buffer.getvalue()) == {**head, "cases": items}
+
+
+def test_case_export_to_a_file(cli_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cases.json"
+    result = kefu(cli_db, "--as", "ana", "report", "--by", "case", "--json", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "" and "wrote 2 cases" in result.stderr
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["masked"] is True and len(document["cases"]) == 2
+    assert document["cases"][1]["repeat_of"] == document["cases"][0]["code"]
