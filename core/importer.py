@@ -22,7 +22,15 @@ the same per-day counter, SLA deadlines (`sla.compute_deadlines`) from its `rece
 given (read in the profile's time zone, or `timezone`, when it has no offset), repeat-complaint
 links to earlier cases of the same phone or order within the policy's window (rows are taken in
 file order, as if typed in one after another: a row links to cases already stored and to rows
-before it in the file), escalation of severities that escalate on intake, and the same events.
+before it in the file), escalation of severities that escalate on intake, and the same events
+(the create event's note says which file and line the case came from).
+
+What an import asks beyond a typed-in complaint: admins and supervisors import; the header must
+name channel, description and received_at (a row without received_at is refused rather than
+stamped with the time of the import, which would fake its SLA clocks); a column kefu does not
+know refuses the file unless `ignore_unknown`; a value longer than its column holds is refused
+(PostgreSQL would refuse the whole batch); files over `MAX_FILE_BYTES` are refused unread, and
+the import stops cleanly past `MAX_ROWS` rows or at a broken quote, keeping what came before.
 
 Where the platform forks, reading, checking and preparing rows (all that does not need the
 database) runs in a forked child process that hands batches over a pipe, so that it runs on
