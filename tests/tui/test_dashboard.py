@@ -73,6 +73,9 @@ def test_period_key_and_chinese(tui_desk: Any) -> None:
             assert screen.period_key == "7d"
             assert screen.data is not None and str(screen.data.report.period.first) == "2026-11-18"
             assert "近7天" in screen_text(app)
+            await pilot.press("f2")  # back to English: tiles and titles follow at once
+            await settle(pilot)
+            assert "Volume" in tile(app, "volume") and "last 7 days" in screen_text(app)
 
     asyncio.run(run())
 

@@ -163,6 +163,7 @@ class DashboardScreen(Screen[None]):
 
     def _on_lang_changed(self) -> None:
         self._draw()
+        self.action_reload()  # group labels come from the policy in the new language
 
     @work(thread=True, exclusive=True, group="dashboard")
     def _load(self, request: int, period_key: str) -> None:
