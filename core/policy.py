@@ -127,10 +127,15 @@ class Retention(_Strict):
     personal_data_days: int = Field(default=730, ge=30)
 
 
+BreachKind = Literal["first_response", "resolution", "coordination"]
+
+
+def _resolution_only() -> list[BreachKind]:
+    return ["resolution"]
+
+
 class Escalation(_Strict):
-    on_breach: list[Literal["first_response", "resolution", "coordination"]] = Field(
-        default_factory=lambda: ["resolution"]
-    )
+    on_breach: list[BreachKind] = Field(default_factory=_resolution_only)
 
 
 class StatutoryDeadline(_Strict):

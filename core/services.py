@@ -455,9 +455,9 @@ def earlier_complaints(
     """Cases from the same phone or order within the repeat window before `received_at`."""
     conditions = []
     if phone:
-        conditions.append(Case.customer_phone == phone)
+        conditions.append(col(Case.customer_phone) == phone)
     if order_no:
-        conditions.append(Case.order_no == order_no)
+        conditions.append(col(Case.order_no) == order_no)
     if not conditions or profile.repeat.window_days <= 0:
         return []
     since = received_at - timedelta(days=profile.repeat.window_days)
@@ -531,6 +531,7 @@ def store_intake(
         to_status=case.status,
         changes=created,
     )
+    assert case.id is not None
     for earlier in repeats:
         assert earlier.id is not None
         session.add(CaseLink(case_id=case.id, other_id=earlier.id, kind="repeat"))
@@ -701,9 +702,9 @@ def list_cases(session: Session, flt: CaseFilter, *, limit: int = 50, offset: in
         needle = flt.text.strip()
         query = query.where(
             or_(
-                Case.code == needle.upper(),
-                Case.customer_phone == needle,
-                Case.order_no == needle,
+                col(Case.code) == needle.upper(),
+                col(Case.customer_phone) == needle,
+                col(Case.order_no) == needle,
                 col(Case.description).contains(needle),
             )
         )
