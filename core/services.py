@@ -8,6 +8,7 @@ commit together or not at all.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -387,6 +388,24 @@ class Intake:
     external_id: str | None = None
 
 
+@functools.cache
+def _column_widths() -> dict[str, int]:
+    widths: dict[str, int] = {}
+    for name in INTAKE_FIELDS:
+        length = getattr(Case.__table__.c[name].type, "length", None)  # type: ignore[attr-defined]
+        if isinstance(length, int):
+            widths[name] = length
+    return widths
+
+
+def _check_column_widths(intake: Intake) -> None:
+    """Refuse a value longer than its column holds (PostgreSQL would refuse it at commit)."""
+    for name, width in _column_widths().items():
+        value = getattr(intake, name)
+        if isinstance(value, str) and len(value) > width:
+            raise InvalidInput(f"{name} is {len(value)} characters; at most {width} fit")
+
+
 def default_severity(profile: Profile) -> str:
     """The least severe level: what an unclassified complaint starts at."""
     return profile.severity_order()[-1]
@@ -419,7 +438,7 @@ def validate_intake(profile: Profile, fields: dict[str, Any], now: datetime) -> 
     email = _text(fields.get("customer_email"), "customer_email")
     if email is not None and ("@" not in email or " " in email):
         raise InvalidInput(f"customer_email {email!r} is not an e-mail address")
-    return Intake(
+    intake = Intake(
         channel=_code(profile, "channels", fields.get("channel"), "channel", required=True) or "",
         description=_text(fields.get("description"), "description", required=True) or "",
         received_at=received_at,
@@ -441,6 +460,8 @@ def validate_intake(profile: Profile, fields: dict[str, Any], now: datetime) -> 
         source=_text(fields.get("source"), "source"),
         external_id=_text(fields.get("external_id"), "external_id"),
     )
+    _check_column_widths(intake)
+    return intake
 
 
 def earlier_complaints(

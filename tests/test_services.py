@@ -58,9 +58,7 @@ def history(desk: Desk, code: str) -> list[tuple[str, str, str | None, str | Non
 
 
 def test_lifecycle_end_to_end(desk: Desk) -> None:
-    code = new_case(
-        desk, now=sh(24, 10), customer_name="张三", customer_phone="13812345678", order_no="SF1"
-    )
+    code = new_case(desk, now=sh(24, 10), customer_name="张三", customer_phone="13812345678", order_no="SF1")
     case = load(desk, code)
     assert code == "T-20261124-0001"
     assert (case.status, case.severity, case.owner) == (Status.NEW, "P3", None)
@@ -169,9 +167,7 @@ def test_lifecycle_end_to_end(desk: Desk) -> None:
 
 
 def test_deadlines_recompute_from_history_after_pauses(desk: Desk) -> None:
-    code = new_case(
-        desk, now=sh(24, 10), category="delay", party="courier", department="cs", severity="P2"
-    )
+    code = new_case(desk, now=sh(24, 10), category="delay", party="courier", department="cs", severity="P2")
     assert load(desk, code).status == Status.TRIAGED
     move(desk, code, "claim", "alice", sh(24, 10, 5))
     move(desk, code, "wait", "alice", sh(24, 10, 10), note="w")
@@ -196,9 +192,7 @@ def test_deadlines_recompute_from_history_after_pauses(desk: Desk) -> None:
 
 
 def test_pause_before_escalation_does_not_move_coordination(desk: Desk) -> None:
-    code = new_case(
-        desk, now=sh(24, 10), category="delay", party="courier", department="cs", severity="P2"
-    )
+    code = new_case(desk, now=sh(24, 10), category="delay", party="courier", department="cs", severity="P2")
     move(desk, code, "claim", "alice", sh(24, 10, 5))
     move(desk, code, "wait", "alice", sh(24, 10, 10), note="w")
     move(desk, code, "resume", "alice", sh(24, 10, 20))
@@ -372,8 +366,17 @@ def test_history_is_append_only(desk: Desk) -> None:
 
     seen = rows()
     steps = [
-        ("triage", "carol", {"category": "delay", "severity": "P3", "complexity": "simple",
-                             "party": "courier", "department": "cs"}),  # fmt: skip
+        (
+            "triage",
+            "carol",
+            {
+                "category": "delay",
+                "severity": "P3",
+                "complexity": "simple",
+                "party": "courier",
+                "department": "cs",
+            },
+        ),  # fmt: skip
         ("claim", "alice", {}),
         ("wait", "alice", {"note": "w"}),
         ("resume", "alice", {}),
@@ -500,3 +503,18 @@ def test_intake_validation(desk: Desk) -> None:
     with desk.read() as session:
         assert session.exec(select(Case)).all() == []
         assert session.exec(select(CaseLink)).all() == []
+
+
+def test_a_value_longer_than_its_column_is_refused_on_intake(desk: Desk) -> None:
+    with pytest.raises(InvalidInput, match="customer_name is 101 characters; at most 100 fit"):
+        with desk.write() as session:
+            services.create_case(
+                session=session,
+                actor=desk.user("alice"),
+                now=NOW,
+                channel="hotline",
+                description="包裹破损",
+                customer_name="张" * 101,
+            )
+    with desk.read() as session:
+        assert session.exec(select(Case)).first() is None
