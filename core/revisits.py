@@ -13,18 +13,16 @@ policy's attempts goes back to scheduled at `retry_after`; cancelled when the ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from . import services, views
-from .errors import InvalidInput, PermissionDenied
 from .models import Case, Revisit, User
 from .workflow import SUPERVISING, Status
 
 WAITING = ("scheduled", "due")
-FUTURE_SLACK = timedelta(minutes=5)
 
 
 @dataclass
@@ -41,18 +39,8 @@ def mark_due_revisits(
 ) -> ScheduleRun:
     """Make scheduled revisits whose time has come (by `as_of`, default now) visible as due;
     cancel waiting revisits whose case is no longer closed. Admins and supervisors only."""
-    if actor.role not in SUPERVISING:
-        raise PermissionDenied(
-            f"a {actor.role} may not schedule revisits (roles allowed: admin, supervisor)"
-        )
-    as_of = now if as_of is None else as_of
-    if as_of.tzinfo is None:
-        raise InvalidInput("--as-of needs a time zone")
-    if as_of > now + FUTURE_SLACK:
-        raise InvalidInput(
-            f"--as-of {as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC is in the future; "
-            "revisits become due only when their time has come"
-        )
+    services.require_role(actor, SUPERVISING, "schedule revisits")
+    as_of = services.check_as_of(as_of, now, "revisits become due only when their time has come")
     run = ScheduleRun(as_of=as_of)
     reopened = session.exec(
         select(Revisit, Case.code)

@@ -94,7 +94,7 @@ def apply_policy(
     effective_at: datetime | None = None,
 ) -> PolicyVersion:
     """Store a new policy revision; cases already open keep the revision they were opened under."""
-    _require_role(actor, {Role.ADMIN}, "apply a policy")
+    require_role(actor, {Role.ADMIN}, "apply a policy")
     profile = load_profile_text(text, origin)
     current = session.exec(select(func.max(PolicyVersion.version))).one()
     version = PolicyVersion(
@@ -167,7 +167,7 @@ def add_user(
     display_name: str = "",
     department: str | None = None,
 ) -> User:
-    _require_role(actor, {Role.ADMIN}, "add users")
+    require_role(actor, {Role.ADMIN}, "add users")
     name = name.strip()
     if not name or len(name) > 64 or any(ch.isspace() for ch in name):
         raise InvalidInput(f"user name {name!r} must be an OS login: no spaces, at most 64 characters")
@@ -197,7 +197,22 @@ def list_users(session: Session) -> Sequence[User]:
     return session.exec(select(User).order_by(col(User.name))).all()
 
 
-def _require_role(actor: User, roles: set[Role] | frozenset[Role], what: str) -> None:
+AS_OF_SLACK = timedelta(minutes=5)
+"""How far ahead of the clock an `--as-of` may lie (clock skew between hosts), no more."""
+
+
+def check_as_of(as_of: datetime | None, now: datetime, why: str) -> datetime:
+    """The moment a cron job evaluates (`now` unless given); never in the future."""
+    as_of = now if as_of is None else as_of
+    if as_of.tzinfo is None:
+        raise InvalidInput("--as-of needs a time zone")
+    if as_of > now + AS_OF_SLACK:
+        raise InvalidInput(f"--as-of {as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC is in the future; {why}")
+    return as_of.astimezone(UTC)
+
+
+def require_role(actor: User, roles: set[Role] | frozenset[Role], what: str) -> None:
+    """Refuse, naming the roles that may, when `actor`'s role may not do `what`."""
     if actor.role not in roles:
         allowed = ", ".join(sorted(r.value for r in roles))
         raise PermissionDenied(
@@ -496,7 +511,7 @@ def earlier_complaints(
 
 def create_case(*, session: Session, actor: User, now: datetime, **fields: Any) -> Case:
     """Record a new complaint: code, deadlines, repeat links, auto-escalation of P1."""
-    _require_role(actor, INTAKE_ROLES, "record a complaint")
+    require_role(actor, INTAKE_ROLES, "record a complaint")
     version, profile = policy_in_force(session, now)
     intake = validate_intake(profile, fields, now)
     return store_intake(
@@ -1101,7 +1116,7 @@ def add_note(
     phrase: str | None = None,
 ) -> Event:
     """An internal note, or a logged customer contact (which meets the first-response clock)."""
-    _require_role(actor, INTAKE_ROLES, "write on cases")
+    require_role(actor, INTAKE_ROLES, "write on cases")
     case = get_case(session, code)
     profile = case_profile(session, case)
     body = _text(text, "note")
@@ -1142,7 +1157,7 @@ def add_note(
 
 def attach_file(*, session: Session, code: str, actor: User, now: datetime, path: Path) -> Attachment:
     """Keep evidence by absolute path and SHA-256 (the file itself stays where it is)."""
-    _require_role(actor, INTAKE_ROLES, "attach evidence")
+    require_role(actor, INTAKE_ROLES, "attach evidence")
     case = get_case(session, code)
     if not path.is_file():
         raise NotFound(f"{path}: no such file")

@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 from . import db as kdb
 from . import services, sla
 from .calendar import Duration
-from .errors import Conflict, InvalidInput, PermissionDenied
+from .errors import Conflict
 from .models import Breach, Case, Event, PolicyVersion, User
 from .policy import Profile
 from .workflow import SUPERVISING, SYSTEM_ACTOR, Status
@@ -52,7 +52,6 @@ ESCALATE_FROM: tuple[str, ...] = (Status.NEW, Status.TRIAGED, Status.IN_PROGRESS
 """Where a breach may escalate a case from (the `escalate` transition's sources)."""
 
 BATCH_SIZE = 500
-FUTURE_SLACK = timedelta(minutes=5)
 
 _DUE = {
     "first_response": col(Case.due_first_response),
@@ -308,9 +307,7 @@ def open_case_queries(as_of: datetime) -> dict[str, Any]:
     return queries
 
 
-def _at_risk_groups(
-    profiles: dict[int, Profile], as_of: datetime
-) -> dict[str, list[RiskGroup]]:
+def _at_risk_groups(profiles: dict[int, Profile], as_of: datetime) -> dict[str, list[RiskGroup]]:
     """Per clock and per (revision, severity, complexity), the instant after which no
     deadline can be at risk yet at `as_of`: the last 20 % of the target's longest allowance,
     measured on the target's own clock from `as_of`."""
@@ -320,9 +317,7 @@ def _at_risk_groups(
         for severity, targets in profile.sla.items():
             for complexity in ("simple", "complex"):
                 for clock, target in targets.for_complexity(complexity).items():
-                    window = (1 - sla.AT_RISK_FRACTION) * sla.allowance_bound_minutes(
-                        calendar, target
-                    )
+                    window = (1 - sla.AT_RISK_FRACTION) * sla.allowance_bound_minutes(calendar, target)
                     # One spare minute, so a deadline exactly at the bound is still found.
                     end = calendar.shift(as_of, window + 1, target.clock)
                     groups[clock].append((version_id, severity, complexity, end))
@@ -355,19 +350,8 @@ def check_sla(
     Takes the engine rather than a session: it commits in batches so a long first run never
     holds the write lock for long, and each batch is whole or absent.
     """
-    if actor.role not in SUPERVISING:
-        raise PermissionDenied(
-            f"a {actor.role} may not run the SLA check (roles allowed: admin, supervisor)"
-        )
-    as_of = now if as_of is None else as_of
-    if as_of.tzinfo is None:
-        raise InvalidInput("--as-of needs a time zone")
-    if as_of > now + FUTURE_SLACK:
-        raise InvalidInput(
-            f"--as-of {as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC is in the future; "
-            "sla check records only what has already happened"
-        )
-    as_of = as_of.astimezone(UTC)
+    services.require_role(actor, SUPERVISING, "run the SLA check")
+    as_of = services.check_as_of(as_of, now, "sla check records only what has already happened")
     cache = ProfileCache()
     with kdb.read_session(engine) as session:
         _, in_force = services.policy_in_force(session, as_of)
@@ -475,8 +459,7 @@ def _record_batch(
                     },
                     sort_keys=True,
                 ),
-                "note": f"{row.clock.replace('_', ' ')} deadline "
-                f"{_iso(row.due, row.timezone)} passed unmet",
+                "note": f"{row.clock.replace('_', ' ')} deadline {_iso(row.due, row.timezone)} passed unmet",
             }
             for case_id, _version_id, row in found
         ],
@@ -529,9 +512,7 @@ def _close_unanswered(
     cutoff = _confirmation_cutoff(profiles.values(), as_of)
     due: list[tuple[int, datetime, datetime]] = []
     with kdb.read_session(engine) as session:
-        for case_id, version_id, resolved_at in session.exec(
-            confirmation_candidates_query(cutoff)
-        ).all():
+        for case_id, version_id, resolved_at in session.exec(confirmation_candidates_query(cutoff)).all():
             profile = cache.get(session, version_id)
             window = Duration.parse(profile.confirmation.window)
             ended = profile.work_calendar.add(resolved_at, window)
@@ -552,9 +533,7 @@ def _close_unanswered(
                     profile = cache.get(session, case.policy_version_id)
                     revisit = _close_one(session, case, profile, as_of, ended)
                     closed.append(
-                        AutoClose(
-                            case.code, resolved, ended, revisit.due_at, profile.calendar.timezone
-                        )
+                        AutoClose(case.code, resolved, ended, revisit.due_at, profile.calendar.timezone)
                     )
             try:
                 session.flush()
@@ -563,13 +542,9 @@ def _close_unanswered(
         report.auto_closed.extend(closed)
 
 
-def _close_one(
-    session: Session, case: Case, profile: Profile, as_of: datetime, ended: datetime
-) -> Any:
+def _close_one(session: Session, case: Case, profile: Profile, as_of: datetime, ended: datetime) -> Any:
     changes: dict[str, tuple[Any, Any]] = {}
-    services._set(
-        case, changes, status=Status.CLOSED, closed_at=as_of, close_reason="no_answer"
-    )
+    services._set(case, changes, status=Status.CLOSED, closed_at=as_of, close_reason="no_answer")
     case.updated_at = as_of
     session.add(case)
     services._event(

@@ -669,7 +669,7 @@ def test_cli_refuses_an_agent(cli_desk: Desk) -> None:
         result = run(cli_desk, "--as", "alice", "sla", "check")
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        "kefu: a agent may not run the SLA check (roles allowed: admin, supervisor)"
+        "kefu: an agent may not run the SLA check (roles allowed: admin, supervisor)"
     )
 
 
