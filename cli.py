@@ -91,7 +91,7 @@ def main_callback(
     ctx: typer.Context,
     db: Annotated[
         str,
-        typer.Option("--db", envvar="KEFU_DB", help="SQLite file or postgresql+psycopg:// URL."),
+        typer.Option("--db", envvar="KEFU_DB", help="The desk's SQLite file (default ./kefu.db)."),
     ] = "kefu.db",
     as_user: Annotated[
         str | None, typer.Option("--as", help="Act as this kefu user (admins only).")

@@ -3,8 +3,10 @@
 SQLite: WAL, foreign keys, a busy timeout, and write transactions begun IMMEDIATE (SQLAlchemy's
 documented pysqlite recipe: pysqlite's own BEGIN handling is switched off and the `begin`
 event emits ours), so two writers never both read an old row and then both write. Reads use
-plain deferred transactions so open TUIs never hold the write lock. PostgreSQL is selected by a
-`postgresql+psycopg://` URL and gets the same sessions with SERIALIZABLE-free row locking.
+plain deferred transactions so open TUIs never hold the write lock.
+
+PostgreSQL (a `postgresql+psycopg://` URL) is on the roadmap but not built or tested yet; such a
+URL is refused with that sentence rather than half-working.
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ def make_engine(db: str) -> Engine:
     """An engine with kefu's pragmas and transaction rules; nothing is created or migrated."""
     url = database_url(db)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        scheme = url.split("://", 1)[0]
+        raise DatabaseError(
+            f"{scheme} databases are not supported yet; use a SQLite file path for --db"
+        )
     engine = create_engine(
         url,
         connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
