@@ -1228,7 +1228,8 @@ def _deadlines(profile: Profile, values: dict[str, Any], now: datetime) -> dict[
 
 def _escalate_on_intake(profile: Profile, values: dict[str, Any], now: datetime) -> dict[str, Any]:
     """What `services.store_intake` does to a severity that escalates on intake: the case
-    becomes escalated and complex with the coordination clock running; returns the event."""
+    becomes escalated with the coordination clock running (complexity and the other deadlines
+    stay as they were); returns the event."""
     changes: dict[str, tuple[Any, Any]] = {}
 
     def assign(name: str, value: Any) -> None:
@@ -1239,10 +1240,7 @@ def _escalate_on_intake(profile: Profile, values: dict[str, Any], now: datetime)
     before = values["status"]
     assign("status", Status.ESCALATED.value)
     assign("escalated_at", now)
-    assign("complexity", "complex")
     deadlines = _deadlines(profile, values, now)
-    assign("due_first_response", deadlines["first_response"])
-    assign("due_resolution", deadlines["resolution"])
     assign("due_coordination", deadlines["coordination"])
     values["updated_at"] = now
     return _event_row(

@@ -603,8 +603,8 @@ def _escalate(
 ) -> None:
     before = case.status
     changes: dict[str, tuple[Any, Any]] = {}
-    _set(case, changes, status=Status.ESCALATED, escalated_at=now, complexity="complex")
-    _refresh_deadlines(session, case, profile, now, changes)
+    _set(case, changes, status=Status.ESCALATED, escalated_at=now)
+    _start_coordination_clock(session, case, profile, now, changes)
     case.updated_at = now
     _event(
         session,
@@ -654,6 +654,15 @@ def _refresh_deadlines(
         due_resolution=deadlines["resolution"],
         due_coordination=deadlines["coordination"],
     )
+
+
+def _start_coordination_clock(
+    session: Session, case: Case, profile: Profile, now: datetime, changes: dict[str, tuple[Any, Any]]
+) -> None:
+    """Escalation starts the coordination clock only: complexity is set at triage, and the
+    first-response and resolution deadlines stay as they were (a missed one stays missed)."""
+    deadlines = sla.compute_deadlines(profile, case_clock_input(session, case), now)
+    _set(case, changes, due_coordination=deadlines["coordination"])
 
 
 def _restart_resolution_clock(
@@ -888,8 +897,8 @@ def _do_assign(session, case, profile, actor, now, fields, changes):  # type: ig
 
 
 def _do_escalate(session, case, profile, actor, now, fields, changes):  # type: ignore[no-untyped-def]
-    _set(case, changes, escalated_at=now, complexity="complex")
-    _refresh_deadlines(session, case, profile, now, changes)
+    _set(case, changes, escalated_at=now)
+    _start_coordination_clock(session, case, profile, now, changes)
     return Status.ESCALATED
 
 

@@ -212,10 +212,11 @@ def test_p1_is_escalated_on_intake(desk: Desk) -> None:
         description="包裹内物品起火，有人受伤",
     )
     case = load(desk, code)
+    # Escalation starts the coordination clock; complexity stays as recorded at intake.
     assert (case.status, case.escalated_at, case.complexity) == (
         Status.ESCALATED,
         sh(24, 10),
-        "complex",
+        "simple",
     )
     # P1 targets are calendar time: coordination 2h, first response 15m, resolution 24h.
     assert case.due_coordination == sh(24, 12)
