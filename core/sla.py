@@ -179,21 +179,32 @@ def clock_state(
     target: Duration | None,
     now: datetime,
     paused: bool,
+    paused_at: datetime | None = None,
 ) -> ClockState:
     """Where one deadline stands at `now`: met, breached, paused, at risk (80 % of the
-    allowance used, time spent paused not counted) or ok."""
+    allowance used, time spent paused not counted) or ok.
+
+    A paused clock is frozen: its remaining time is what was left when the pause began at
+    `paused_at` (on the target's own clock; negative calendar minutes if the deadline had
+    already passed by then), however long the pause has lasted."""
     if due is None or start is None or target is None:
         return ClockState(clock, due, met_at, "none", None)
     if met_at is not None:
         return ClockState(clock, due, met_at, "met" if met_at <= due else "met_late", None)
-    remaining = (
-        calendar.elapsed(now, due, target.clock) if now < due else -calendar.elapsed(due, now, "calendar")
-    )
     if paused:
-        return ClockState(clock, due, None, "paused", remaining)
+        frozen_at = now if paused_at is None else min(paused_at, now)
+        return ClockState(clock, due, None, "paused", _remaining(calendar, due, target, frozen_at))
+    remaining = _remaining(calendar, due, target, now)
     if now >= due:
         return ClockState(clock, due, None, "breached", remaining)
     span = allowance_minutes(calendar, start, target)
     # A microsecond of slack so that exactly 80 % counts despite float rounding.
     at_risk = span > 0 and remaining <= (1 - AT_RISK_FRACTION) * span + 1e-6
     return ClockState(clock, due, None, "at_risk" if at_risk else "ok", remaining)
+
+
+def _remaining(calendar: WorkCalendar, due: datetime, target: Duration, at: datetime) -> float:
+    """Minutes left at `at` on the target's clock, or minus the calendar minutes overdue."""
+    if at < due:
+        return calendar.elapsed(at, due, target.clock)
+    return -calendar.elapsed(due, at, "calendar")

@@ -46,6 +46,7 @@ def deadline_states(
             targets.get("first_response"),
             now,
             paused,
+            case.paused_at if paused else None,
         ),
         "resolution": sla.clock_state(
             calendar,
@@ -56,6 +57,7 @@ def deadline_states(
             targets.get("resolution"),
             now,
             paused,
+            case.paused_at if paused else None,
         ),
         "coordination": sla.clock_state(
             calendar,
@@ -66,6 +68,7 @@ def deadline_states(
             targets.get("coordination"),
             now,
             paused,
+            case.paused_at if paused else None,
         ),
     }
     return states

@@ -339,6 +339,25 @@ def test_resolution_breach_escalates_through_the_escalate_path(desk: Desk) -> No
     assert breach_count(desk) == 2
 
 
+def test_a_paused_clock_shows_the_time_left_when_the_pause_began(desk: Desk) -> None:
+    # P2 received Tue 24 Nov 10:00: first response due 10:30, resolution (8bh) Wed 25 Nov 10:00.
+    code = new_case(desk, sh(2026, 11, 24, 10), **P2_TRIAGED)
+    move(desk, code, "claim", "alice", sh(2026, 11, 24, 10, 1))
+    move(desk, code, "wait", "alice", sh(2026, 11, 24, 10, 40), note="等客户")
+    # Days later the clocks still show what was left at 10:40, not a countdown past the due.
+    for now in (sh(2026, 11, 24, 10, 41), sh(2026, 11, 27, 12)):
+        with desk.read() as session:
+            case = services.get_case(session, code)
+            states = views.deadline_states(case, services.case_profile(session, case), now)
+        # Resolution: 10:40-12:00 and 13:00-18:00 today, 09:00-10:00 tomorrow = 440 bm.
+        assert (states["resolution"].state, states["resolution"].remaining_minutes) == ("paused", 440)
+        # First response was already 10 minutes overdue when the pause began.
+        assert (states["first_response"].state, states["first_response"].remaining_minutes) == (
+            "paused",
+            -10,
+        )
+
+
 def test_paused_and_pending_approval_cases(desk: Desk) -> None:
     paused = new_case(desk, sh(2026, 11, 24, 10), **P2_TRIAGED)
     move(desk, paused, "claim", "alice", sh(2026, 11, 24, 10, 1))
