@@ -1130,15 +1130,16 @@ def add_note(
     profile = case_profile(session, case)
     body = _text(text, "note")
     changes: dict[str, tuple[Any, Any]] = {}
+    phrase = (phrase or "").strip() or None  # an empty choice (a blank form field) is none
+    if phrase is not None:
+        if phrase not in profile.phrases:
+            raise InvalidInput(f"unknown phrase {phrase!r}; phrases: {', '.join(profile.phrases)}")
+        changes["phrase"] = (None, phrase)
+        body = body or profile.phrases[phrase].text(profile.profile.language)
     if contact is not None:
         contact = contact.strip().casefold()
         if contact not in CONTACT_KINDS:
             raise InvalidInput(f"contact must be one of: {', '.join(CONTACT_KINDS)}")
-        if phrase:
-            if phrase not in profile.phrases:
-                raise InvalidInput(f"unknown phrase {phrase!r}; phrases: {', '.join(profile.phrases)}")
-            changes["phrase"] = (None, phrase)
-            body = body or profile.phrases[phrase].text(profile.profile.language)
         _mark_first_response(case, now, changes)
         changes["contact"] = (None, contact)
         case.updated_at = now

@@ -519,3 +519,28 @@ def test_a_value_longer_than_its_column_is_refused_on_intake(desk: Desk) -> None
             )
     with desk.read() as session:
         assert session.exec(select(Case)).first() is None
+
+
+def test_a_phrase_makes_a_note_without_a_contact_and_an_unknown_one_is_refused(desk: Desk) -> None:
+    code = new_case(desk, now=sh(24, 10))
+
+    def note(phrase: str, contact: str | None = None) -> Event:
+        with desk.write() as session:
+            return services.add_note(
+                session=session,
+                code=code,
+                actor=desk.user("alice"),
+                now=sh(24, 10, 5),
+                text="",
+                contact=contact,
+                phrase=phrase,
+            )
+
+    event = note("apology")
+    assert (event.action, event.note) == ("note", "We are sorry for the trouble.")
+    assert event.changes == {"phrase": [None, "apology"]}
+    assert load(desk, code).first_response_at is None  # a note is no contact
+    for contact in (None, "call"):
+        with pytest.raises(InvalidInput, match=r"unknown phrase 'nope'; phrases: apology"):
+            note("nope", contact)
+    assert [a for _, a, _, _ in history(desk, code)] == ["create", "note"]
