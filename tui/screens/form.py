@@ -8,6 +8,7 @@ the complaint itself so that a refusal keeps what the user typed.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -17,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
 
 from ..forms import Checker, FieldSpec
 from ..i18n import tr
@@ -92,6 +93,30 @@ class FormScreen(ModalScreen[Any]):
     def on_mount(self) -> None:
         first = self.query(".form-row > Select, .form-row > Input, .form-row > TextArea").first()
         first.focus()
+        for select in self.query(".form-row > Select").results(Select):
+            self.watch(select, "expanded", partial(self._place_overlay, select), init=False)
+
+    def _place_overlay(self, select: Select[Any], expanded: bool) -> None:
+        """Keep an open Select's list inside the form body, never over the buttons.
+
+        The list opens below the Select when it fits there (or there is more room below than
+        above), otherwise above it; either way it is cut to the rows available and scrolls.
+        """
+        if not expanded:
+            return
+        overlay = select.query_one(OptionList)
+        body = self.query_one("#form-fields").region
+        row = select.region.y
+        below = body.bottom - (row + 1)
+        above = row - body.y
+        wanted = max(1, overlay.option_count)
+        if wanted <= below or below >= above:
+            overlay.styles.max_height = max(1, min(wanted, below))
+            overlay.styles.offset = (0, 0)
+        else:
+            height = max(1, min(wanted, above))
+            overlay.styles.max_height = height
+            overlay.styles.offset = (0, -(height + 1))
 
     # -- values -------------------------------------------------------------------------------
 
