@@ -122,6 +122,16 @@ def acting(ctx: typer.Context, *, write: bool) -> Iterator[tuple[Session, User]]
         yield session, actor
 
 
+def parse_when(text: str, timezone: str, option: str) -> datetime:
+    """services.parse_when, with a date too far out for the time zone refused in one sentence."""
+    from .core.errors import InvalidInput
+
+    try:
+        return services.parse_when(text, timezone, option)
+    except (OverflowError, ValueError):
+        raise InvalidInput(f"{option} {text!r} is out of range") from None
+
+
 def engine_for(ctx: typer.Context) -> Engine:
     return kdb.open_database(_settings(ctx).db)
 
@@ -311,9 +321,9 @@ def case_new(
             "department": department,
         }
         if incident_at:
-            fields["incident_at"] = services.parse_when(incident_at, tz, "--incident-at")
+            fields["incident_at"] = parse_when(incident_at, tz, "--incident-at")
         if received_at:
-            fields["received_at"] = services.parse_when(received_at, tz, "--received-at")
+            fields["received_at"] = parse_when(received_at, tz, "--received-at")
         case = services.create_case(
             session=session,
             actor=actor,
@@ -680,7 +690,7 @@ def policy_apply(
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
         when = (
-            services.parse_when(effective, profile.calendar.timezone, "--effective")
+            parse_when(effective, profile.calendar.timezone, "--effective")
             if effective
             else None
         )
@@ -755,7 +765,7 @@ def _system_actor(ctx: typer.Context, as_of: str | None) -> tuple[Engine, User, 
         actor = services.resolve_actor(session, os_login(), _settings(ctx).as_user)
         _, profile = services.policy_in_force(session, now_utc())
         session.expunge(actor)
-    when = services.parse_when(as_of, profile.calendar.timezone, "--as-of") if as_of else None
+    when = parse_when(as_of, profile.calendar.timezone, "--as-of") if as_of else None
     return engine, actor, when
 
 
@@ -842,7 +852,7 @@ def revisit_schedule(
     with acting(ctx, write=True) as (session, actor):
         _, profile = services.policy_in_force(session, now)
         when = (
-            services.parse_when(as_of, profile.calendar.timezone, "--as-of") if as_of else None
+            parse_when(as_of, profile.calendar.timezone, "--as-of") if as_of else None
         )
         run = revisits.mark_due_revisits(session=session, actor=actor, now=now, as_of=when)
     typer.echo(f"{len(run.became_due)} revisit(s) now due")
@@ -1023,6 +1033,35 @@ def tui(
     KefuApp(settings.db, user=settings.as_user, lang=_ui_language(lang)).run()
 
 
+def _terminal_state() -> list[Any] | None:
+    """The terminal's settings before the TUI changes them (None: not a terminal)."""
+    try:
+        import termios
+
+        return termios.tcgetattr(sys.__stdin__.fileno()) if sys.__stdin__ else None
+    except (ImportError, OSError, ValueError):
+        return None
+
+
+def _restore_terminal(saved: list[Any] | None) -> None:
+    """Best effort, from a signal handler: the saved settings, main screen, cursor, no mouse."""
+    import signal
+
+    if saved is None:
+        return
+    try:
+        import termios
+
+        signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # also when run in the background
+        stream = sys.__stderr__
+        if stream is not None and stream.isatty():
+            stream.write("\x1b[?1000l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?1049l\x1b[?25h")
+            stream.flush()
+        termios.tcsetattr(sys.__stdin__.fileno(), termios.TCSANOW, saved)  # type: ignore[union-attr]
+    except Exception:  # noqa: BLE001 - the process is leaving; nothing to report to
+        pass
+
+
 @app.command()
 def demo(
     ctx: typer.Context,
@@ -1040,6 +1079,7 @@ def demo(
 
     Example: kefu demo --profile express --as liuting
     """
+    import os
     import shutil
     import signal
     import tempfile
@@ -1068,9 +1108,18 @@ def demo(
             highlight=False,
         )
         ui = KefuApp(db, user=as_user or _settings(ctx).as_user, lang=_ui_language(lang))
-        # A closed terminal or SSH session (SIGHUP) or a kill (SIGTERM) still removes the desk.
+        # A closed terminal or SSH session (SIGHUP) or a kill (SIGTERM, also from `timeout`)
+        # still removes the desk. Quitting through Textual from a signal handler races its own
+        # terminal handlers (SIGCONT, SIGTTOU), so: put the terminal back, remove, leave.
+        saved = _terminal_state()
+
+        def quit_on_signal(signum: int, _frame: object) -> None:
+            _restore_terminal(saved)
+            shutil.rmtree(folder, ignore_errors=True)
+            os._exit(128 + signum)
+
         previous = {
-            hang_up: signal.signal(hang_up, lambda signum, _frame: sys.exit(128 + signum))
+            hang_up: signal.signal(hang_up, quit_on_signal)
             for hang_up in (signal.SIGHUP, signal.SIGTERM)
         }
         try:

@@ -384,7 +384,13 @@ def resolve_profile_source(name_or_path: str) -> tuple[str, str]:
     if candidate.suffix == ".toml" or candidate.exists():
         if not candidate.is_file():
             raise PolicyError(f"{name_or_path}: no such profile file")
-        return candidate.read_text(encoding="utf-8"), str(candidate)
+        try:
+            text = candidate.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise PolicyError(f"{name_or_path}: not UTF-8 text") from None
+        except OSError as exc:
+            raise PolicyError(f"{name_or_path}: cannot read: {exc.strerror}") from None
+        return text, str(candidate)
     bundled = bundled_profiles_dir() / f"{name_or_path}.toml"
     if not bundled.is_file():
         names = ", ".join(bundled_profile_names())

@@ -130,6 +130,10 @@ def make_period(first: date, last: date, timezone: str) -> Period:
     )
 
 
+REPORT_YEARS = range(2000, 2101)
+"""Years a report period may name: beyond them dates overflow and no desk has cases."""
+
+
 def _parse_day(text: str, option: str, *, month_end: bool) -> date:
     value = text.strip()
     try:
@@ -138,12 +142,19 @@ def _parse_day(text: str, option: str, *, month_end: bool) -> date:
             if value[4] != "-":
                 raise ValueError
             day = _stdcal.monthrange(year, month)[1] if month_end else 1
-            return date(year, month, day)
-        return date.fromisoformat(value)
+            parsed = date(year, month, day)
+        else:
+            parsed = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(
             f"{option} {text!r} is not a date; use YYYY-MM-DD (or YYYY-MM for a whole month)"
         ) from None
+    if parsed.year not in REPORT_YEARS:
+        raise InvalidInput(
+            f"{option} {text!r} is out of range; reports cover the years "
+            f"{REPORT_YEARS.start}–{REPORT_YEARS.stop - 1}"
+        )
+    return parsed
 
 
 def parse_period(profile: Profile, *, first: str | None, last: str | None, now: datetime) -> Period:

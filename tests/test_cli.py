@@ -331,3 +331,70 @@ def test_every_command_has_a_summary_and_an_example(path: list[str], command: An
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.stdout.startswith("kefu ")
+
+
+# -- found by a new user: tracebacks ----------------------------------------------------------
+
+
+def test_report_period_out_of_range_is_one_sentence(db: Path) -> None:
+    line = refused(kefu(db, "report", "--from", "2026-11", "--to", "9999-12"))
+    assert "--to '9999-12' is out of range" in line and "2000–2100" in line
+    refused(kefu(db, "report", "--from", "0001-01-01"))
+
+
+def test_as_of_out_of_range_is_one_sentence(db: Path) -> None:
+    line = refused(kefu(db, "sla", "check", "--as-of", "0001-01-01T00:00"))
+    assert line == "kefu: --as-of '0001-01-01T00:00' is out of range"
+    refused(kefu(db, "revisit", "schedule", "--as-of", "0001-01-01T00:00"))
+
+
+def test_profile_that_is_not_utf8_is_one_sentence(tmp_path: Path) -> None:
+    bad = tmp_path / "gbk.toml"
+    bad.write_bytes(MINI_PROFILE.read_bytes() + "# 中文注释\n".encode("gbk"))
+    assert refused(runner.invoke(app, ["policy", "check", str(bad)])) == (
+        f"kefu: {bad}: not UTF-8 text"
+    )
+    refused(runner.invoke(app, ["--db", str(tmp_path / "k.db"), "init", "--profile", str(bad)]))
+    assert not (tmp_path / "k.db").exists()
+    desk = tmp_path / "desk.db"
+    ok(runner.invoke(app, ["--db", str(desk), "init", "--profile", str(MINI_PROFILE)]))
+    refused(runner.invoke(app, ["--db", str(desk), "policy", "apply", str(bad)]))
+
+
+def test_demo_killed_by_timeout_leaves_nothing_and_no_traceback(tmp_path: Path) -> None:
+    """`timeout 10 kefu demo`: SIGTERM then SIGCONT, on a real terminal."""
+    import os
+    import pty
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    master, slave = pty.openpty()
+    kefu_bin = Path(sys.executable).with_name("kefu")
+    env = {**os.environ, "TMPDIR": str(tmp_path), "TERM": "xterm-256color"}
+    proc = subprocess.Popen([str(kefu_bin), "demo"], stdin=slave, stdout=slave, stderr=slave,
+                            env=env, cwd=tmp_path, start_new_session=True)  # fmt: skip
+    os.close(slave)
+    output = b""
+    deadline = time.monotonic() + 30
+    try:
+        while b"removed when you quit" not in output and time.monotonic() < deadline:
+            output += os.read(master, 65536)
+        time.sleep(2)  # the TUI is up
+        assert list(tmp_path.glob("kefu-demo-*")), output
+        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGCONT)
+        end = time.monotonic() + 15
+        while proc.poll() is None and time.monotonic() < end:
+            try:
+                output += os.read(master, 65536)
+            except OSError:
+                break
+        assert proc.wait(timeout=10) == 128 + signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert b"Traceback" not in output
+    assert not list(tmp_path.glob("kefu-demo-*"))
