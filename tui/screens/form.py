@@ -46,6 +46,8 @@ class FormScreen(ModalScreen[Any]):
         self.lang = lang
         self.checker = checker
         self.save_label = save_label
+        self._error_field: str | None = None
+        """The field the shown error is about ("" for a cross-field check, None: no error)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-dialog"):
@@ -142,7 +144,10 @@ class FormScreen(ModalScreen[Any]):
     def values(self) -> dict[str, Any]:
         return {spec.name: self.value_of(spec.name) for spec in self.fields}
 
-    def show_error(self, message: str | None) -> None:
+    def show_error(self, message: str | None, field: str = "") -> None:
+        """Show (or with None clear) the form's error; `field` names the field it is about,
+        and a change to that field clears it ("": any change does)."""
+        self._error_field = field if message else None
         error = self.query_one("#form-error", Static)
         error.update(Text(message or ""))
         error.set_class(bool(message), "-shown")
@@ -162,11 +167,21 @@ class FormScreen(ModalScreen[Any]):
             if spec.depends_on == name:
                 child = self.query_one(f"#field-{spec.name}", Select)
                 child.set_options(spec.options_by.get(value or "", []))
-        self.field_changed(name, value)
+        self._changed(name, value)
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
-        self.field_changed((event.input.id or "").removeprefix("field-"), event.value)
+        self._changed((event.input.id or "").removeprefix("field-"), event.value)
+
+    @on(TextArea.Changed)
+    def _text_changed(self, event: TextArea.Changed) -> None:
+        self._changed((event.text_area.id or "").removeprefix("field-"), event.text_area.text)
+
+    def _changed(self, name: str, value: str | None) -> None:
+        if self._error_field is not None and self._error_field in ("", name):
+            self.show_error(None)  # the error was about what the user just changed
+        if name in {spec.name for spec in self.fields}:
+            self.field_changed(name, value)
 
     def field_changed(self, name: str, value: str | None) -> None:
         """Hook for subclasses: a field's value changed."""
@@ -191,7 +206,9 @@ class FormScreen(ModalScreen[Any]):
         values = self.values()
         for spec in self.fields:
             if spec.required and values.get(spec.name) in (None, ""):
-                self.show_error(tr("{field} is required", self.lang, field=spec.label))
+                self.show_error(
+                    tr("{field} is required", self.lang, field=spec.label), spec.name
+                )
                 self.query_one(f"#field-{spec.name}").focus()
                 return
         if self.checker is not None:

@@ -1,0 +1,40 @@
+"""Form behaviour: errors go away once the field is fixed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from kefu.tui.screens.form import FormScreen
+
+from .conftest import choose, cursor_to, make_app, screen_text, settle, type_text
+
+
+def test_a_required_error_clears_when_the_field_is_chosen(tui_desk) -> None:
+    async def scenario() -> None:
+        app = make_app(tui_desk, "alice", lang="zh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("2")
+            await settle(pilot)
+            await cursor_to(pilot, tui_desk.codes["new"])
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.press("t")
+            await settle(pilot)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, FormScreen)
+            assert "请填写类别" in screen_text(app)
+            # Category is focused: choose one, and the error about it goes away.
+            select = app.screen.query_one("#field-category")
+            assert app.focused is select
+            select.value = "delay"
+            await settle(pilot)
+            assert "请填写类别" not in screen_text(app)
+            # Saving again names the next missing field.
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert "请填写责任方" in screen_text(app)
+
+    asyncio.run(scenario())
+
