@@ -351,7 +351,9 @@ def case_list(
         bool, typer.Option("--unassigned", help="Only cases with no owner.")
     ] = False,
     search: Annotated[
-        str | None, typer.Option("--search", "-s", help="Code, phone, order number or text.")
+        str | None,
+        typer.Option("--search", "-s", help="Code (or its start), order number, phone, "
+                     "customer name or words; as in the TUI."),
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows.", min=1, max=100000)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
@@ -360,6 +362,8 @@ def case_list(
 
     Example: kefu case list --open --mine --json
     """
+    from .core import queues
+
     now = now_utc()
     with acting(ctx, write=False) as (session, actor):
         flt = services.CaseFilter(
@@ -369,9 +373,11 @@ def case_list(
             unassigned=unassigned,
             text=search,
         )
-        cases = services.list_cases(session, flt, limit=limit)
+        cases, total = queues.list_cases(session, actor=actor, flt=flt, limit=limit)
         rows = [views.case_summary(c, services.case_profile(session, c), actor, now) for c in cases]
         _, profile = services.policy_in_force(session, now)
+    if total > len(rows):
+        err.print(f"showing {len(rows)} of {total}; use --limit", markup=False, highlight=False)
     if as_json:
         print_json(rows)
         return

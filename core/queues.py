@@ -544,6 +544,81 @@ def _normalise_phone(text: str) -> str:
 CODE_PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,5}-[0-9-]*")
 
 
+def _code_match(needle: str) -> ColumnElement[bool]:
+    upper = needle.upper()
+    return and_(col(Case.code) >= upper, col(Case.code) < upper + "\U0010ffff")
+
+
+def _exact_match(needle: str, personal: bool) -> ColumnElement[bool]:
+    """The order number, or (for roles that see personal data) the phone without spaces/dashes."""
+    exact: list[ColumnElement[bool]] = [col(Case.order_no) == needle]
+    phone = _normalise_phone(needle)
+    if personal and phone.lstrip("+").isdigit():
+        exact.append(col(Case.customer_phone) == phone)
+    return or_(*exact)
+
+
+def _word_match(needle: str, personal: bool) -> ColumnElement[bool]:
+    """Words (no wildcards) in the description, demand or target; the customer's exact name."""
+    words: list[ColumnElement[bool]] = [
+        col(Case.description).contains(needle, autoescape=True),
+        col(Case.demand).contains(needle, autoescape=True),
+        col(Case.target_name).contains(needle, autoescape=True),
+    ]
+    if personal:
+        words.append(col(Case.customer_name) == needle)
+    return or_(*words)
+
+
+def search_condition(session: Session, *, actor: User, text: str) -> ColumnElement[bool]:
+    """What `search_cases` matches, as one condition (for `kefu case list --search`): a code
+    or code start; else order number / phone if any case has it; else words or the name."""
+    needle = text.strip()
+    if not needle:
+        return false()
+    if CODE_PREFIX.fullmatch(needle.upper()):
+        return _code_match(needle)
+    personal = services.may_see_personal_data(actor.role)
+    exact = _exact_match(needle, personal)
+    if session.exec(select(Case.id).where(exact).limit(1)).first() is not None:
+        return exact
+    return _word_match(needle, personal)
+
+
+def list_cases(
+    session: Session, *, actor: User, flt: services.CaseFilter, limit: int
+) -> tuple[Sequence[Case], int]:
+    """`kefu case list`: at most `limit` cases matching the filter, most recently received
+    first, and how many match in all. `flt.text` searches as the TUI does (`search_cases`)."""
+    from .workflow import OPEN_STATUSES
+
+    where: list[ColumnElement[bool]] = []
+    if flt.status:
+        where.append(col(Case.status) == flt.status)
+    elif flt.open_only:
+        where.append(col(Case.status).in_([s.value for s in OPEN_STATUSES] + ["resolved"]))
+    if flt.owner:
+        where.append(col(Case.owner) == flt.owner)
+    if flt.unassigned:
+        where.append(col(Case.owner).is_(None))
+    if flt.department:
+        where.append(col(Case.department) == flt.department)
+    if flt.severity:
+        where.append(col(Case.severity) == flt.severity)
+    if flt.category:
+        where.append(col(Case.category) == flt.category)
+    if flt.text is not None:
+        where.append(search_condition(session, actor=actor, text=flt.text))
+    query = select(Case).where(*where)
+    cases = session.exec(
+        query.order_by(col(Case.received_at).desc(), col(Case.id).desc()).limit(limit)
+    ).all()
+    total = len(cases)
+    if total == limit:
+        total = session.exec(select(func.count()).select_from(Case).where(*where)).one()
+    return cases, total
+
+
 def search_cases(
     session: Session,
     *,
@@ -567,21 +642,14 @@ def search_cases(
     found: Sequence[Case] = []
     if mode in (None, "code") and CODE_PREFIX.fullmatch(needle.upper()):
         mode = "code"
-        upper = needle.upper()
-        query = select(Case).where(
-            col(Case.code) >= upper, col(Case.code) < upper + "\U0010ffff"
-        )
+        query = select(Case).where(_code_match(needle))
         if after is not None:
             query = query.where(col(Case.code) < after[1])
         found = session.exec(query.order_by(col(Case.code).desc()).limit(limit + 1)).all()
         return _search_page(session, found, actor, now, limit, lambda c: ("code", c.code))
     by_receipt = (col(Case.received_at).desc(), col(Case.id).desc())
     if mode in (None, "exact"):
-        exact: list[ColumnElement[bool]] = [col(Case.order_no) == needle]
-        phone = _normalise_phone(needle)
-        if personal and phone.lstrip("+").isdigit():
-            exact.append(col(Case.customer_phone) == phone)
-        query = select(Case).where(or_(*exact))
+        query = select(Case).where(_exact_match(needle, personal))
         if after is not None:
             query = query.where(tuple_(col(Case.received_at), col(Case.id)) < after[1:])
         found = session.exec(query.order_by(*by_receipt).limit(limit + 1)).all()
@@ -589,14 +657,7 @@ def search_cases(
             return _search_page(
                 session, found, actor, now, limit, lambda c: ("exact", c.received_at, c.id)
             )
-    words: list[ColumnElement[bool]] = [
-        col(Case.description).contains(needle, autoescape=True),
-        col(Case.demand).contains(needle, autoescape=True),
-        col(Case.target_name).contains(needle, autoescape=True),
-    ]
-    if personal:
-        words.append(col(Case.customer_name) == needle)
-    query = select(Case).where(or_(*words))
+    query = select(Case).where(_word_match(needle, personal))
     if after is not None and mode == "text":
         query = query.where(tuple_(col(Case.received_at), col(Case.id)) < after[1:])
     found = session.exec(query.order_by(*by_receipt).limit(limit + 1)).all()

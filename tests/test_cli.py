@@ -380,7 +380,10 @@ def test_demo_killed_by_timeout_leaves_nothing_and_no_traceback(tmp_path: Path) 
     deadline = time.monotonic() + 30
     try:
         while b"removed when you quit" not in output and time.monotonic() < deadline:
-            output += os.read(master, 65536)
+            try:
+                output += os.read(master, 65536)
+            except OSError:  # the terminal closed: kefu has exited
+                pytest.fail(f"kefu demo exited early ({proc.wait()}): {output!r}")
         time.sleep(2)  # the TUI is up
         assert list(tmp_path.glob("kefu-demo-*")), output
         proc.send_signal(signal.SIGTERM)
@@ -398,3 +401,38 @@ def test_demo_killed_by_timeout_leaves_nothing_and_no_traceback(tmp_path: Path) 
         os.close(master)
     assert b"Traceback" not in output
     assert not list(tmp_path.glob("kefu-demo-*"))
+
+
+# -- found by a new user: search and listing ---------------------------------------------------
+
+
+def test_case_list_search_works_as_in_the_tui(db: Path) -> None:
+    code = new_case(db)
+    other = ok(kefu(db, "case", "new", "--channel", "hotline", "-d", "包裹破损",
+                    "--phone", "13900002222", "--name", "李四", who="alice")).strip()  # fmt: skip
+
+    def found(text: str, who: str = "sue") -> list[str]:
+        return [r["code"] for r in json.loads(ok(kefu(db, "case", "list", "--json", "-s", text,
+                                                      who=who)))]  # fmt: skip
+
+    assert found("张三") == [code]
+    assert found("138-1234-5678") == [code]
+    assert found("139 0000 2222") == [other]
+    assert found("%") == []
+    assert found("_") == []
+    assert found("破损") == [other]
+    assert found(code[:6]) == [other, code]
+    # An analyst cannot confirm who a customer is by searching for their phone or name.
+    assert found("13812345678", who="ana") == []
+    assert found("张三", who="ana") == []
+
+
+def test_case_list_says_when_it_truncates(db: Path) -> None:
+    for _ in range(3):
+        new_case(db)
+    result = kefu(db, "case", "list", "--json", "--limit", "2", who="sue")
+    assert len(json.loads(ok(result))) == 2
+    assert result.stderr.strip() == "showing 2 of 3; use --limit"
+    result = kefu(db, "case", "list", "--json", "--limit", "3", who="sue")
+    assert len(json.loads(ok(result))) == 3
+    assert result.stderr == ""
