@@ -935,6 +935,11 @@ def _do_propose(session, case, profile, actor, now, fields, changes):  # type: i
     amount = _as_amount(fields.get("amount"), "amount")
     if profile.resolutions[resolution].needs_amount and not amount:
         raise InvalidInput(f"{case.code}: a {resolution} resolution needs an amount")
+    if not profile.resolutions[resolution].needs_amount and amount:
+        raise InvalidInput(
+            f"{case.code}: {article(resolution)} {resolution} resolution takes no amount; "
+            "choose a resolution that pays one"
+        )
     kind = None
     if fields.get("compensation_kind"):
         kinds = profile.compensation.kinds

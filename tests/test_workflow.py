@@ -399,13 +399,19 @@ def test_refused_move_leaves_the_callers_transaction_clean(shared_desk: Desk) ->
         ("triage", {**GOOD_FIELDS["triage"], "category": "weather"}, "category: unknown"),
         ("triage", {**GOOD_FIELDS["triage"], "complexity": "medium"}, "complexity"),
         ("triage", {**GOOD_FIELDS["triage"], "subcategory": "lost"}, "subcategory"),
+        (
+            "propose",
+            {"resolution": "apology", "amount": 50},
+            r"an apology resolution takes no amount; choose a resolution that pays one$",
+        ),
     ],
 )
 def test_move_case_refuses_bad_values(
     shared_desk: Desk, action: str, fields: dict[str, Any], message: str
 ) -> None:
     desk = shared_desk
-    code = case_in(desk, Status.NEW if action == "triage" else Status.TRIAGED)
+    start = {"triage": Status.NEW, "propose": Status.IN_PROGRESS}.get(action, Status.TRIAGED)
+    code = case_in(desk, start)
     before = snapshot(desk, code)
     with pytest.raises(InvalidInput, match=message):
         move(desk, code, action, "sue", **fields)
