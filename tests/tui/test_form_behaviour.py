@@ -1,8 +1,10 @@
-"""Form behaviour: errors go away once the field is fixed."""
+"""Form behaviour: errors go away once the field is fixed; a phrase leaves the cursor after it."""
 
 from __future__ import annotations
 
 import asyncio
+
+from textual.widgets import TextArea
 
 from kefu.tui.screens.form import FormScreen
 
@@ -38,3 +40,23 @@ def test_a_required_error_clears_when_the_field_is_chosen(tui_desk) -> None:
 
     asyncio.run(scenario())
 
+
+def test_a_standard_phrase_leaves_the_cursor_after_its_text(tui_desk) -> None:
+    async def scenario() -> None:
+        app = make_app(tui_desk, "alice")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await cursor_to(pilot, tui_desk.codes["mine"])
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.press("l")
+            await settle(pilot)
+            await pilot.press("tab")
+            await choose(pilot, "Apo")
+            await pilot.press("tab")
+            await settle(pilot)
+            assert isinstance(app.focused, TextArea)
+            await type_text(pilot, " Bye")
+            assert app.screen.value_of("text") == "We are sorry for the trouble. Bye"
+
+    asyncio.run(scenario())

@@ -136,6 +136,7 @@ class FormScreen(ModalScreen[Any]):
         widget = self.query_one(f"#field-{name}")
         if isinstance(widget, TextArea):
             widget.text = value
+            widget.move_cursor(widget.document.end)  # typing continues after the text
         elif isinstance(widget, Input):
             widget.value = value
         elif isinstance(widget, Select):
