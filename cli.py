@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -105,6 +106,27 @@ def main_callback(
     Example: kefu init --profile express --sample && kefu case list
     """
     ctx.obj = Settings(db=db, as_user=as_user)
+    _warned.clear()
+    warnings.showwarning = _show_warning
+
+
+_warned: set[str] = set()
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A Python warning (e.g. a calendar year without holiday data) as one line, once."""
+    text = str(message)
+    if text in _warned:
+        return
+    _warned.add(text)
+    err.print(f"kefu: warning: {text}", markup=False, highlight=False)
 
 
 def now_utc() -> datetime:

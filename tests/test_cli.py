@@ -436,3 +436,23 @@ def test_case_list_says_when_it_truncates(db: Path) -> None:
     result = kefu(db, "case", "list", "--json", "--limit", "3", who="sue")
     assert len(json.loads(ok(result))) == 3
     assert result.stderr == ""
+
+
+def test_python_warnings_are_one_line_each_once(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    from kefu.core.calendar import CalendarCoverageWarning
+
+    real = services.list_users
+
+    def warning_list_users(session: Any) -> Any:
+        for _ in range(2):
+            warnings.warn("no holiday data for 2099", CalendarCoverageWarning, stacklevel=2)
+        return real(session)
+
+    monkeypatch.setattr(services, "list_users", warning_list_users)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        result = kefu(db, "user", "list")
+    ok(result)
+    assert result.stderr == "kefu: warning: no holiday data for 2099\n"
