@@ -250,10 +250,9 @@ class WorkCalendar:
                 self._warned.add(d.year)
                 warnings.warn(
                     f"the cn calendar has no official holiday data for {d.year} "
-                    f"(chinesecalendar covers {_CN_COVERED.start}-{_CN_COVERED.stop - 1}); "
-                    f"treating {d.year} as Monday-Friday working days. "
-                    "Update chinesecalendar or list that year's days in "
-                    "extra_holidays / extra_workdays.",
+                    f"(chinesecalendar covers {_CN_COVERED.start}-{_CN_COVERED.stop - 1}), "
+                    f"so Monday to Friday count as working days in {d.year} until "
+                    "chinesecalendar is updated or extra_holidays / extra_workdays list them",
                     CalendarCoverageWarning,
                     stacklevel=3,
                 )

@@ -426,6 +426,10 @@ def default_severity(profile: Profile) -> str:
     return profile.severity_order()[-1]
 
 
+EARLIEST_YEAR = 2000
+"""Complaint and incident times before this year are typing or export mistakes, not history."""
+
+
 def validate_intake(profile: Profile, fields: dict[str, Any], now: datetime) -> Intake:
     """Check and normalise intake fields (codes or labels in either language accepted)."""
     unknown = set(fields) - set(INTAKE_FIELDS)
@@ -439,6 +443,10 @@ def validate_intake(profile: Profile, fields: dict[str, Any], now: datetime) -> 
     incident_at = fields.get("incident_at")
     if incident_at is not None and (not isinstance(incident_at, datetime) or incident_at.tzinfo is None):
         raise InvalidInput("incident_at must be a date and time with a time zone")
+    for name, value in (("received_at", received_at), ("incident_at", incident_at)):
+        if value is not None and profile.work_calendar.local(value).year < EARLIEST_YEAR:
+            day = profile.work_calendar.local(value).date().isoformat()
+            raise InvalidInput(f"{name} {day} is before {EARLIEST_YEAR}; check the date")
     category = _code(profile, "taxonomy", fields.get("category"), "category")
     severity = _code(profile, "severities", fields.get("severity"), "severity") or default_severity(profile)
     complexity = (_text(fields.get("complexity"), "complexity") or "simple").casefold()
@@ -1225,3 +1233,51 @@ def parse_when(text: str, timezone: str, field: str = "time") -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
     return parsed.astimezone(UTC)
+
+
+def update_user(
+    *,
+    session: Session,
+    actor: User,
+    name: str,
+    now: datetime,
+    role: str | None = None,
+    department: str | None = None,
+    display_name: str | None = None,
+    active: bool | None = None,
+) -> User:
+    """Change a person's role, team ("" for none), display name or active flag (admins only);
+    the last active admin can be neither demoted nor deactivated."""
+    require_role(actor, {Role.ADMIN}, "change users")
+    user = find_user(session, name.strip())
+    if user is None:
+        raise NotFound(f"no kefu user named {name!r}; see `kefu user list`")
+    if role is not None and role not in set(Role):
+        raise InvalidInput(f"unknown role {role!r}; roles are: {', '.join(r.value for r in Role)}")
+    loses_admin = user.role == Role.ADMIN and user.active and (
+        (role is not None and role != Role.ADMIN) or active is False
+    )
+    if loses_admin:
+        admins = session.exec(
+            select(func.count()).select_from(User).where(User.role == Role.ADMIN, col(User.active))
+        ).one()
+        if admins <= 1:
+            raise Refused(f"{user.name} is the last active admin; make someone else admin first")
+    if department is not None:
+        if department.strip():
+            _, profile = policy_in_force(session, now)
+            code = profile.resolve("departments", department)
+            if code is None:
+                raise InvalidInput(f"unknown department {department!r}; see `kefu policy show`")
+            user.department = code
+        else:
+            user.department = None
+    if role is not None:
+        user.role = role
+    if display_name is not None:
+        user.display_name = display_name.strip() or user.name
+    if active is not None:
+        user.active = active
+    session.add(user)
+    session.flush()
+    return user

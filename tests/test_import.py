@@ -559,6 +559,8 @@ REJECTIONS = [
     ({"received_at": "2026-02-30 10:00"}, "received_at", "not a real date and time"),
     ({"received_at": "2026-12-01 10:00"}, "received_at", "received_at is in the future"),
     ({"received_at": "2026-11-20 10:00 +25:00"}, "received_at", "impossible UTC offset"),
+    ({"received_at": "1800-01-01"}, "received_at", "received_at 1800-01-01 is before 2000; check the date"),
+    ({"incident_at": "1999-12-31 23:00"}, "incident_at", "incident_at 1999-12-31 is before 2000"),
     ({"incident_at": "last week"}, "incident_at", "is not a date and time"),
     ({"category": "fruit"}, "category", "category: unknown 'fruit'"),
     ({"category": "damage", "subcategory": "transit"}, "subcategory", "not under damage"),

@@ -544,3 +544,26 @@ def test_a_phrase_makes_a_note_without_a_contact_and_an_unknown_one_is_refused(d
         with pytest.raises(InvalidInput, match=r"unknown phrase 'nope'; phrases: apology"):
             note("nope", contact)
     assert [a for _, a, _, _ in history(desk, code)] == ["create", "note"]
+
+
+@pytest.mark.parametrize(
+    "fields,message",
+    [
+        (
+            {"received_at": datetime(1800, 1, 1, 10, tzinfo=SH)},
+            "received_at 1800-01-01 is before 2000; check the date",
+        ),
+        (
+            {"incident_at": datetime(1999, 12, 31, 23, tzinfo=SH)},
+            "incident_at 1999-12-31 is before 2000; check the date",
+        ),
+    ],
+)
+def test_typed_in_dates_before_2000_are_refused(desk: Desk, fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        new_case(desk, now=sh(24, 10), **fields)
+    assert raised.value.message == message
+    with desk.read() as session:
+        assert session.exec(select(Case)).all() == []
+    # The first day of 2000 is fine.
+    assert new_case(desk, now=sh(24, 10), incident_at=datetime(2000, 1, 1, tzinfo=SH))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from typer.testing import CliRunner
 from kefu import cli
 from kefu.cli import app
 from kefu.core import services, slacheck, views
+from kefu.core.calendar import CalendarCoverageWarning, WorkCalendar
 from kefu.core.errors import InvalidInput, PermissionDenied
 from kefu.core.identity import os_login
 from kefu.core.models import Breach, Case, CaseLink, Event, Revisit
@@ -802,3 +804,15 @@ def test_reopen_restarts_the_resolution_clock(desk: Desk) -> None:
     report = check(desk, sh(2026, 11, 26, 12))
     assert code not in {b.code for b in report.new_breaches}
     assert breach_count(desk) == 0
+
+
+def test_calendar_coverage_warning_is_one_sentence() -> None:
+    """The CLI shows it as `kefu: warning: <message>`: one sentence, no source line in it."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        WorkCalendar().is_workday(sh(2031, 6, 2).date())
+    (warning,) = [w for w in caught if issubclass(w.category, CalendarCoverageWarning)]
+    message = str(warning.message)
+    assert message.startswith("the cn calendar has no official holiday data for 2031 (")
+    assert "\n" not in message and ". " not in message and not message.endswith(".")
+    assert "Monday to Friday count as working days in 2031" in message
