@@ -244,6 +244,44 @@ def user_add(
         err.print(f"Added {user.name} as {user.role}.", markup=False)
 
 
+@user_app.command("set")
+def user_set(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The person's OS login.")],
+    role: Annotated[
+        str | None,
+        typer.Option(help="agent, classifier, handler, supervisor, analyst, auditor or admin."),
+    ] = None,
+    department: Annotated[
+        str | None, typer.Option(help='Their team (a department code; "" for none).')
+    ] = None,
+    display_name: Annotated[
+        str | None, typer.Option("--display-name", help="Name shown in the TUI.")
+    ] = None,
+    active: Annotated[
+        bool | None,
+        typer.Option("--active/--inactive", help="Let them in, or keep them out (history stays)."),
+    ] = None,
+) -> None:
+    """Change a person's role, team, display name, or deactivate them (admins only).
+
+    Example: kefu user set alice --role handler --department cs
+    """
+    from .core.errors import InvalidInput
+
+    if role is None and department is None and display_name is None and active is None:
+        raise InvalidInput("nothing to change: give --role, --department, --display-name, "
+                           "--active or --inactive")
+    with acting(ctx, write=True) as (session, actor):
+        user = services.update_user(
+            session=session, actor=actor, name=name, now=now_utc(), role=role,
+            department=department, display_name=display_name, active=active,
+        )
+        summary = (f"{user.name}: {user.role}, department {user.department or '(none)'}, "
+                   f"{'active' if user.active else 'inactive'}")
+    err.print(summary, markup=False, highlight=False)
+
+
 @user_app.command("list")
 def user_list(
     ctx: typer.Context,

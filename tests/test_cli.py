@@ -456,3 +456,29 @@ def test_python_warnings_are_one_line_each_once(db: Path, monkeypatch: pytest.Mo
         result = kefu(db, "user", "list")
     ok(result)
     assert result.stderr == "kefu: warning: no holiday data for 2099\n"
+
+
+def test_user_set_changes_role_and_deactivates(db: Path) -> None:
+    ok(kefu(db, "user", "set", "alice", "--role", "handler", "--display-name", "Alice L"))
+    ok(kefu(db, "user", "set", "bob", "--inactive"))
+    ok(kefu(db, "user", "set", "carol", "--department", ""))
+    users = {u["name"]: u for u in json.loads(ok(kefu(db, "user", "list", "--json")))}
+    assert (users["alice"]["role"], users["alice"]["display_name"]) == ("handler", "Alice L")
+    assert users["bob"]["active"] is False
+    assert users["carol"]["department"] is None
+    refused(kefu(db, "case", "list", who="bob"), 2)  # an inactive user is not let in
+    ok(kefu(db, "user", "set", "bob", "--active"))
+    assert "may not" in refused(kefu(db, "user", "set", "bob", "--inactive", who="sue"))
+    assert "role" in refused(kefu(db, "user", "set", "bob", "--role", "boss"))
+    assert "no kefu user" in refused(kefu(db, "user", "set", "nobody", "--inactive"))
+    assert "nothing to change" in refused(kefu(db, "user", "set", "bob"))
+
+
+def test_the_last_active_admin_stays(db: Path) -> None:
+    assert "last active admin" in refused(kefu(db, "user", "set", ROOT_USER, "--inactive"))
+    assert "last active admin" in refused(kefu(db, "user", "set", ROOT_USER, "--role", "agent"))
+    ok(kefu(db, "user", "set", "sue", "--role", "admin"))
+    ok(kefu(db, "user", "set", "sue", "--inactive"))
+    assert "last active admin" in refused(kefu(db, "user", "set", ROOT_USER, "--role", "agent"))
+    ok(kefu(db, "user", "set", "sue", "--active"))
+    ok(kefu(db, "user", "set", ROOT_USER, "--role", "agent"))
