@@ -1,6 +1,7 @@
 """Spot checks (SPEC §8): auditors draw a reproducible sample of closed cases and score them.
 
-A sample is drawn from the cases closed in a period (local dates, like reports). Each case gets
+A sample is drawn from the cases closed in a period (local dates, like reports) after
+handling: cases rejected as spam or duplicate are not drawn. Each case gets
 a rank from SHA-256 of the seed and its code, and the lowest ranks are taken — `n` in all, or
 `n` per agent with `by_agent`. The same seed on the same cases draws the same sample on any
 machine and Python version, and a case closed later does not reshuffle the others. The seed is
@@ -28,7 +29,7 @@ from .errors import InvalidInput, NotFound, PermissionDenied
 from .models import AuditBatch, AuditSample, AuditScore, Case, User
 from .policy import Label, Profile
 from .reports import Period
-from .workflow import Role, Status
+from .workflow import REJECT_REASONS, Role, Status
 
 MAX_ITEM_SCORE = 2
 """Points per checklist item: 0 not met, 1 partly met, 2 fully met."""
@@ -97,6 +98,8 @@ def draw_sample(
             col(Case.status) == Status.CLOSED,
             col(Case.closed_at) >= period.start,
             col(Case.closed_at) < period.end,
+            # Only cases closed after handling: a spam or duplicate rejection had no agent.
+            sa.or_(col(Case.close_reason).is_(None), col(Case.close_reason).not_in(REJECT_REASONS)),
         )
     ).all()
     ranked = sorted(population, key=lambda row: sample_rank(seed, row[1]))

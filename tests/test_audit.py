@@ -96,6 +96,22 @@ def test_a_later_case_does_not_reshuffle_the_sample(desk: Desk) -> None:
     assert after - before <= set(more) and len(before - after) <= 1
 
 
+def test_spam_and_duplicate_rejections_are_not_drawn(desk: Desk) -> None:
+    codes = add_closed(desk, 6)
+    rejected = add_closed(desk, 2, start=6)
+    with desk.write() as session:
+        for code, reason in zip(rejected, ("spam", "duplicate"), strict=True):
+            case = services.get_case(session, code)
+            case.close_reason, case.owner = reason, None
+            session.add(case)
+    batch_id, _, drawn, agents = draw(desk, 50, seed=3)
+    assert sorted(drawn) == sorted(codes)
+    assert None not in agents
+    with desk.read() as session:
+        batch = session.get(AuditBatch, batch_id)
+        assert batch is not None and batch.population == 6
+
+
 def test_without_a_seed_one_is_chosen_and_stored(desk: Desk) -> None:
     codes = add_closed(desk, 12)
     _, seed, drawn, _ = draw(desk, 4, seed=None)
