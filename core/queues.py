@@ -542,6 +542,11 @@ def _normalise_phone(text: str) -> str:
 
 
 CODE_PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,5}-[0-9-]*")
+"""A code or the start of one (`KD-`, `KD-20261124`, `KD-20261124-0007`): an index range."""
+CODE_PIECE = re.compile(r"[A-Za-z0-9-]{3,}")
+"""A piece of a code (`0007`, `20261124-0007`): matched anywhere in the code."""
+MIN_NUMBER_DIGITS = 4
+"""A phone or order number is matched on a piece of at least this many characters."""
 
 
 def _code_match(needle: str) -> ColumnElement[bool]:
@@ -550,7 +555,8 @@ def _code_match(needle: str) -> ColumnElement[bool]:
 
 
 def _exact_match(needle: str, personal: bool) -> ColumnElement[bool]:
-    """The order number, or (for roles that see personal data) the phone without spaces/dashes."""
+    """The whole order number, or (for roles that see personal data) the whole phone number
+    without spaces/dashes: both by their index."""
     exact: list[ColumnElement[bool]] = [col(Case.order_no) == needle]
     phone = _normalise_phone(needle)
     if personal and phone.lstrip("+").isdigit():
@@ -558,21 +564,39 @@ def _exact_match(needle: str, personal: bool) -> ColumnElement[bool]:
     return or_(*exact)
 
 
-def _word_match(needle: str, personal: bool) -> ColumnElement[bool]:
-    """Words (no wildcards) in the description, demand or target; the customer's exact name."""
-    words: list[ColumnElement[bool]] = [
+def _without_separators(column: Any) -> Any:
+    return func.replace(func.replace(column, "-", ""), " ", "")
+
+
+def _any_match(needle: str, personal: bool) -> ColumnElement[bool]:
+    """A piece of the code, order number, description, demand or target name; for roles that
+    handle personal data also of the phone number, the customer's name or e-mail. Phone and
+    order numbers match on at least 4 characters, spaces and dashes ignored. `%` and `_` are
+    literal characters (LIKE wildcards are escaped)."""
+    terms: list[ColumnElement[bool]] = [
         col(Case.description).contains(needle, autoescape=True),
         col(Case.demand).contains(needle, autoescape=True),
         col(Case.target_name).contains(needle, autoescape=True),
     ]
+    if CODE_PIECE.fullmatch(needle):
+        terms.append(col(Case.code).contains(needle.upper(), autoescape=True))
+    compact = _normalise_phone(needle)
+    if len(compact) >= MIN_NUMBER_DIGITS:
+        terms.append(_without_separators(col(Case.order_no)).contains(compact, autoescape=True))
     if personal:
-        words.append(col(Case.customer_name) == needle)
-    return or_(*words)
+        digits = compact.lstrip("+")
+        if digits.isdigit() and len(digits) >= MIN_NUMBER_DIGITS:
+            terms.append(col(Case.customer_phone).contains(digits, autoescape=True))
+        terms.append(col(Case.customer_name).contains(needle, autoescape=True))
+        terms.append(col(Case.customer_email).contains(needle, autoescape=True))
+    return or_(*terms)
 
 
 def search_condition(session: Session, *, actor: User, text: str) -> ColumnElement[bool]:
     """What `search_cases` matches, as one condition (for `kefu case list --search`): a code
-    or code start; else order number / phone if any case has it; else words or the name."""
+    start by the code index; a whole order or phone number by its index when some case has it;
+    anything else as a piece of the code, numbers or words (see `_any_match`; phone, name and
+    e-mail only for roles that handle personal data)."""
     needle = text.strip()
     if not needle:
         return false()
@@ -582,7 +606,7 @@ def search_condition(session: Session, *, actor: User, text: str) -> ColumnEleme
     exact = _exact_match(needle, personal)
     if session.exec(select(Case.id).where(exact).limit(1)).first() is not None:
         return exact
-    return _word_match(needle, personal)
+    return _any_match(needle, personal)
 
 
 def list_cases(
@@ -628,25 +652,28 @@ def search_cases(
     after: tuple[Any, ...] | None = None,
     limit: int = PAGE_SIZE,
 ) -> QueuePage:
-    """Search by case code (or its start, e.g. `KF-20261124`), order number or phone number;
-    when none of those matches, by words in the description, demand or target, or the
-    customer's name. Phone and name matching need a role that handles personal data.
+    """Search by case code or its start (`KD-20261124`, by the code index, newest code first);
+    a whole order or phone number by its index when some case has it; anything else matches a
+    piece of the code (`0007`), of the order or phone number (4+ characters, spaces and dashes
+    ignored), of the description, demand or target, or of the customer's name or e-mail,
+    newest received first. Phone, name and e-mail are matched only for roles that handle
+    personal data, so others cannot confirm a number by searching.
 
-    Code searches page through codes newest first; the others by receipt, newest first.
+    Pieces cannot use an index (SQLite has none for `LIKE '%...%'`): the search walks cases
+    newest first along the receipt index and stops at a page, so a common piece is quick and a
+    rare one costs one scan of the table (see tests/perf/test_tui_perf.py for the figures).
     """
     needle = text.strip()
     if not needle:
         return QueuePage(rows=[], next_after=None)
-    personal = services.may_see_personal_data(actor.role)
     mode = str(after[0]) if after is not None else None
-    found: Sequence[Case] = []
     if mode in (None, "code") and CODE_PREFIX.fullmatch(needle.upper()):
-        mode = "code"
         query = select(Case).where(_code_match(needle))
         if after is not None:
             query = query.where(col(Case.code) < after[1])
         found = session.exec(query.order_by(col(Case.code).desc()).limit(limit + 1)).all()
         return _search_page(session, found, actor, now, limit, lambda c: ("code", c.code))
+    personal = services.may_see_personal_data(actor.role)
     by_receipt = (col(Case.received_at).desc(), col(Case.id).desc())
     if mode in (None, "exact"):
         query = select(Case).where(_exact_match(needle, personal))
@@ -657,7 +684,7 @@ def search_cases(
             return _search_page(
                 session, found, actor, now, limit, lambda c: ("exact", c.received_at, c.id)
             )
-    query = select(Case).where(_word_match(needle, personal))
+    query = select(Case).where(_any_match(needle, personal))
     if after is not None and mode == "text":
         query = query.where(tuple_(col(Case.received_at), col(Case.id)) < after[1:])
     found = session.exec(query.order_by(*by_receipt).limit(limit + 1)).all()

@@ -189,6 +189,25 @@ def test_queue_queries(big_desk: Path) -> None:
     engine.dispose()
 
 
+def test_search_queries(big_desk: Path) -> None:
+    """Search at 100,000 cases: a code start by the index; pieces (code suffix, phone and
+    order pieces, a name character, a word, something found nowhere) by one walk of the
+    receipt index that stops at a page."""
+    engine = kdb.open_database(str(big_desk))
+    with kdb.read_session(engine) as session:
+        for user in ("alice", "ana"):
+            actor = services.find_user(session, user)
+            assert actor is not None
+            for text in ("T-2026", "0007", "13800031313", "0031313", "0000031313", "客户9",
+                         "late", "nowhere-at-all"):
+                started = time.perf_counter()
+                page = queues.search_cases(session, actor=actor, now=NOW, text=text)
+                took = (time.perf_counter() - started) * 1000
+                print(f"search {user:>5} {text!r:>18}: {len(page.rows):>2} rows {took:.1f} ms")
+                assert took < 500
+    engine.dispose()
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 

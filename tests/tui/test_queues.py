@@ -127,6 +127,34 @@ def test_search_by_code_phone_order_and_words(desk: Desk) -> None:
         assert row.customer_name == "王**" and row.customer_phone == "138****8000"
 
 
+def test_search_matches_pieces_of_codes_numbers_and_names(desk: Desk) -> None:
+    others = _intake(desk, 3)
+    (target,) = _intake(desk, 1, customer_phone="136-0003-1313", customer_name="钟晴",
+                        customer_email="zhong@example.com", order_no="SF1402236608890",
+                        demand="退款 100%_全额")
+    with desk.read() as session:
+        def found(text: str, user: str = "alice") -> list[str]:
+            page = queues.search_cases(session, actor=desk.user(user), now=NOW, text=text)
+            return [r.code for r in page.rows]
+
+        for piece in ("1313", "0031313", "0003-1313", "2236608890", "2236 6088", "钟", "zhong@",
+                      "100%_"):
+            assert found(piece) == [target], piece
+        suffix = target.rsplit("-", 1)[1]
+        assert found(suffix) == [target]
+        assert found(target.split("-", 1)[1]) == [target]  # the code without its prefix
+        # Wildcards are literal; short number pieces do not match numbers.
+        assert found("%") == [target]
+        assert found("_") == [target]
+        assert found("131") == []
+        assert len(found("late")) == 4
+        assert set(found(others[0].rsplit("-", 1)[1])) == {others[0]}
+        # Roles that may not see personal data never match on phone, name or e-mail.
+        for piece in ("1313", "13600031313", "钟", "钟晴", "zhong"):
+            assert found(piece, "ana") == [], piece
+        assert found("2236608890", "ana") == [target]
+
+
 def test_search_pages_with_a_cursor(desk: Desk) -> None:
     _intake(desk, 7)
     with desk.read() as session:
