@@ -6,6 +6,7 @@ never disagree about what a user may see or which deadline is at risk.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -235,13 +236,34 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> di
                 "action": e.action,
                 "from": e.from_status,
                 "to": e.to_status,
-                "changes": _masked_changes(e.changes, viewer),
+                "changes": _masked_changes(_local_changes(e.changes, profile), viewer),
                 "note": e.note,
             }
             for e in events
         ],
     }
     return detail
+
+
+_STORED_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?\+00:00")
+"""How a change's datetime is stored in events.changes_json: UTC ISO 8601, maybe microseconds."""
+
+
+def _local_value(value: Any, profile: Profile) -> Any:
+    if isinstance(value, str) and _STORED_INSTANT.fullmatch(value):
+        return iso(datetime.fromisoformat(value), profile)
+    return value
+
+
+def _local_changes(changes: dict[str, Any], profile: Profile) -> dict[str, Any]:
+    """Stored changes with their instants in the profile's offset to the second, like every
+    other time in a case's detail."""
+    return {
+        key: [_local_value(v, profile) for v in value]
+        if isinstance(value, list)
+        else _local_value(value, profile)
+        for key, value in changes.items()
+    }
 
 
 _PERSONAL_FIELDS = {

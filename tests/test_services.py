@@ -567,3 +567,18 @@ def test_typed_in_dates_before_2000_are_refused(desk: Desk, fields: dict[str, An
         assert session.exec(select(Case)).all() == []
     # The first day of 2000 is fine.
     assert new_case(desk, now=sh(24, 10), incident_at=datetime(2000, 1, 1, tzinfo=SH))
+
+
+def test_history_changes_show_times_with_the_profile_offset(desk: Desk) -> None:
+    received = datetime(2026, 11, 24, 9, 59, 30, 123456, tzinfo=SH)
+    code = new_case(desk, now=sh(24, 10), received_at=received, severity="P2", category="delay",
+                    party="courier", department="cs")  # fmt: skip
+    move(desk, code, "claim", "alice", sh(24, 10, 15))
+    move(desk, code, "wait", "alice", sh(24, 10, 30), note="waiting for the waybill photo")
+    with desk.read() as session:
+        case = services.get_case(session, code)
+        detail = views.case_detail(session, case, desk.user("alice"), sh(24, 11))
+    created, _, wait = detail["history"]
+    assert created["changes"]["received_at"] == [None, "2026-11-24T09:59:30+08:00"]
+    assert wait["changes"]["paused_at"] == [None, "2026-11-24T10:30:00+08:00"]
+    assert created["changes"]["channel"] == [None, "hotline"]  # other values as stored
