@@ -348,7 +348,9 @@ def case_new(
     ] = None,
     category: Annotated[str | None, typer.Option(help="Category code or label.")] = None,
     subcategory: Annotated[str | None, typer.Option(help="Subcategory code or label.")] = None,
-    severity: Annotated[str | None, typer.Option(help="P1..P4; P1 is escalated at once.")] = None,
+    severity: Annotated[
+        str | None, typer.Option(help="A severity code from the policy (see kefu policy show).")
+    ] = None,
     complexity: Annotated[str | None, typer.Option(help="simple or complex.")] = None,
     party: Annotated[str | None, typer.Option(help="Responsible party code.")] = None,
     department: Annotated[str | None, typer.Option(help="Department / queue code.")] = None,
@@ -697,7 +699,7 @@ def policy_show(
     for code, targets in profile.sla.items():
         cx = targets.complex
         table.add_row(
-            f"{code} {profile.severities[code].text(lang)}",
+            _severity_label(code, profile.severities[code].text(lang)),
             targets.first_response,
             targets.resolution,
             targets.coordination or "",
@@ -721,6 +723,11 @@ def policy_show(
             f"by {rev['applied_by']} ({rev['origin']})",
             markup=False,
         )
+
+
+def _severity_label(code: str, label: str) -> str:
+    """The severity's label, with its code in front unless the label already starts with it."""
+    return label if label.split(" ", 1)[0] == code else f"{code} {label}"
 
 
 @policy_app.command("check")
@@ -801,6 +808,8 @@ def doctor(
 ) -> None:
     """Check integrity, schema and calendar coverage; exit 1 if anything needs attention.
 
+    A line marked ?? is a warning that does not fail (e.g. next year's holidays not yet known).
+
     Example: kefu doctor --json
     """
     from .core import health
@@ -810,7 +819,7 @@ def doctor(
         print_json(report)
     else:
         for check in report["checks"]:
-            mark = "ok " if check["ok"] else "!! "
+            mark = "!! " if not check["ok"] else "?? " if check.get("warning") else "ok "
             out.print(f"{mark} {check['name']}: {check['detail']}", markup=False)
     if not report["ok"]:
         raise typer.Exit(1)
@@ -865,7 +874,7 @@ def _print_sla_report(report: Any) -> None:
     from .core.slacheck import duration_text
 
     if report.breached:
-        table = Table("code", "clock", "due", "overdue by", "owner", "department", "")
+        table = Table("code", "clock", "due", "overdue by", "owner", "department", "this run")
         for row in report.breached:
             mark = "escalated" if row.escalated else ("new" if row.new else "")
             table.add_row(
@@ -1103,9 +1112,11 @@ def _terminal_state() -> list[Any] | None:
     """The terminal's settings before the TUI changes them (None: not a terminal)."""
     try:
         import termios
-
+    except ImportError:
+        return None
+    try:
         return termios.tcgetattr(sys.__stdin__.fileno()) if sys.__stdin__ else None
-    except (ImportError, OSError, ValueError):
+    except (OSError, ValueError, termios.error):  # termios.error: stdin is not a terminal
         return None
 
 
@@ -1432,8 +1443,8 @@ def audit_show(
     now = now_utc()
     with acting(ctx, write=False) as (session, actor):
         if actor.role not in audit.AUDIT_REPORT_ROLES:
-            raise KefuError(f"a {actor.role} may not read audit batches (auditors, supervisors "
-                            "and admins may)")
+            raise KefuError(f"{article(actor.role)} {actor.role} may not read audit batches "
+                            "(auditors, supervisors and admins may)")
         _, profile = services.policy_in_force(session, now)
         found = audit.get_batch(session, batch)
         cases = [_audit_case_json(r, profile) for r in audit.batch_cases(session, found)]

@@ -223,10 +223,10 @@ def create_database(db: str) -> Engine:
     path = _sqlite_path(engine)
     if path is not None:
         if path.exists() and path.stat().st_size > 0:
-            raise DatabaseError(f"{path} already exists; choose another --db or remove it first")
+            raise InvalidInput(f"{path} already exists; choose another --db or remove it first")
         path.parent.mkdir(parents=True, exist_ok=True)
     elif database_revision(engine) is not None:
-        raise DatabaseError("that PostgreSQL database already holds a kefu schema")
+        raise InvalidInput("that PostgreSQL database already holds a kefu schema")
     upgrade_schema(engine)
     return engine
 

@@ -50,24 +50,28 @@ def doctor(database: str, now: datetime) -> dict[str, Any]:
             select(func.min(Case.received_at), func.max(Case.received_at))
         ).one()
         cases = session.exec(select(func.count()).select_from(Case)).one()
-    start_year = (first or now).year
-    # Deadlines run into the next year, so that year must be known too.
-    years = range(min(start_year, now.year), max((last or now).year, now.year) + 2)
+    # The years with cases and this year must be known; deadlines run into the next year,
+    # which the holiday data usually only covers from December: a warning, not a failure.
+    needed = range(min((first or now).year, now.year), max((last or now).year, now.year) + 1)
+    ahead = range(needed.stop, needed.stop + 1)
     for calendar, revisions in calendars.items():
-        uncovered = calendar.uncovered_years(years)
+        uncovered = calendar.uncovered_years(needed)
+        not_yet = calendar.uncovered_years(ahead)
         covered = calendar.covered_years()
         span = f"{covered.start}–{covered.stop - 1}" if covered else "all years"
         which = "" if len(calendars) == 1 else f" (policy revision {', '.join(map(str, revisions))})"
-        add(
-            "calendar",
-            not uncovered,
-            f"{calendar.kind} calendar{which} has official data for {span}"
-            + (
-                f"; NOT for {', '.join(map(str, uncovered))} (weekdays assumed there: upgrade "
-                "chinesecalendar or list the holidays in extra_holidays / extra_workdays)"
-                if uncovered
-                else ""
-            ),
+        fix = "upgrade chinesecalendar or list the holidays in extra_holidays / extra_workdays"
+        detail = f"{calendar.kind} calendar{which} has official data for {span}"
+        if uncovered:
+            detail += f"; NOT for {', '.join(map(str, uncovered))} (weekdays assumed there: {fix})"
+        if not_yet:
+            detail += (
+                f"; not yet for {', '.join(map(str, not_yet))} (deadlines running into it assume "
+                f"weekdays until you {fix})"
+            )
+        checks.append(
+            {"name": "calendar", "ok": not uncovered, "detail": detail,
+             "warning": bool(not_yet) and not uncovered}  # fmt: skip
         )
     add("cases", True, f"{cases} cases")
     return {"ok": all(c["ok"] for c in checks), "checks": checks}

@@ -83,7 +83,7 @@ def test_init_makes_the_caller_admin(db: Path) -> None:
     assert roles == {ROOT_USER: "admin", "alice": "agent", "bob": "agent", "carol": "classifier",
                      "sue": "supervisor", "ana": "analyst"}  # fmt: skip
     # init refuses to overwrite a desk.
-    line = refused(runner.invoke(app, ["--db", str(db), "init", "--profile", str(MINI_PROFILE)]), 3)
+    line = refused(runner.invoke(app, ["--db", str(db), "init", "--profile", str(MINI_PROFILE)]), 2)
     assert "already exists" in line
 
 
@@ -482,3 +482,50 @@ def test_the_last_active_admin_stays(db: Path) -> None:
     assert "last active admin" in refused(kefu(db, "user", "set", ROOT_USER, "--role", "agent"))
     ok(kefu(db, "user", "set", "sue", "--active"))
     ok(kefu(db, "user", "set", ROOT_USER, "--role", "agent"))
+
+
+# -- found by a new user: exit codes and wording -----------------------------------------------
+
+
+def test_doctor_warns_about_next_year_but_does_not_fail(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kefu.cli as kcli
+
+    monkeypatch.setattr(kcli, "now_utc", lambda: NOW)  # 2026: covered; 2027: not yet
+    result = kefu(db, "doctor", "--json")
+    ok(result)
+    calendar = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "calendar")
+    assert (calendar["ok"], calendar["warning"]) == (True, True)
+    assert "not yet for 2027" in calendar["detail"]
+    assert "??  calendar" in ok(kefu(db, "doctor"))
+    # A case in an uncovered year does fail it.
+    ok(kefu(db, "case", "new", "--channel", "hotline", "-d", "旧投诉", "--received-at",
+            "2003-06-02T10:00", who="alice"))  # fmt: skip
+    result = kefu(db, "doctor", "--json")
+    assert result.exit_code == 1
+    calendar = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "calendar")
+    assert calendar["ok"] is False and "NOT for 2003" in calendar["detail"]
+
+
+def test_wording_of_help_policy_show_and_sla_check(db: Path) -> None:
+    help_text = ok(kefu(db, "case", "new", "--help"))
+    assert "P1..P4" not in help_text
+    assert "A severity code from the policy (see kefu policy show)" in " ".join(help_text.split())
+    shown = ok(kefu(db, "policy", "show"))
+    assert "P1 Critical" in shown  # the mini labels lack the code: it is put in front
+    express = Path(__file__).parents[1] / "sample_data" / "profiles" / "express.toml"
+    other = db.with_name("express.db")
+    ok(runner.invoke(app, ["--db", str(other), "init", "--profile", str(express)]))
+    shown = ok(kefu(other, "policy", "show"))
+    assert "P1 P1" not in shown
+    code = new_case(db, "--severity", "P1", "--received-at", "2026-11-02T10:00")
+    table = kefu(db, "sla", "check")
+    assert code in table.stdout
+    header = next(line for line in table.stdout.splitlines() if "overdue by" in line)
+    assert "this run" in header
+
+
+def test_audit_show_refusal_uses_the_right_article(db: Path) -> None:
+    line = refused(kefu(db, "audit", "show", who="alice"))
+    assert line.startswith("kefu: an agent may not read audit batches")

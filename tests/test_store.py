@@ -27,7 +27,7 @@ from sqlmodel import Session, func, select
 
 from kefu.core import db as kdb
 from kefu.core import services
-from kefu.core.errors import Conflict, DatabaseError
+from kefu.core.errors import Conflict, DatabaseError, InvalidInput
 from kefu.core.identity import os_login
 from kefu.core.models import Case, Event
 
@@ -216,7 +216,7 @@ def test_older_file_opened_by_many_processes_at_once_is_migrated_once(
 
 
 def test_create_refuses_an_existing_file(desk: Desk) -> None:
-    with pytest.raises(DatabaseError, match="already exists"):
+    with pytest.raises(InvalidInput, match="already exists"):  # bad usage (2), not a bad file
         kdb.create_database(str(desk.path))
 
 
