@@ -15,9 +15,15 @@ from textual.widgets import Static
 from ..i18n import tr
 
 EXTRA_KEYS: dict[str, list[tuple[str, str]]] = {
-    "QueueScreen": [("1–6", "Queues"), ("enter", "Open")],
+    "QueueScreen": [("enter", "Open")],
     "SearchScreen": [("enter", "Open")],
 }
+
+
+def queue_keys(underneath: Screen[Any], lang: str) -> list[tuple[str, str]]:
+    """The number keys of the queue tabs this user actually has (1 … n), each with its tab."""
+    tabs = getattr(underneath, "queue_list", None) or []
+    return [(str(number), tab.text(lang)) for number, tab in enumerate(tabs, start=1)]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -56,7 +62,8 @@ class HelpScreen(ModalScreen[None]):
             (tr("Keys on this screen", lang), self._keys(type(self.underneath).BINDINGS)),
             (tr("Everywhere", lang), everywhere),
         ]
-        extra = EXTRA_KEYS.get(type(self.underneath).__name__, [])
+        extra = queue_keys(self.underneath, lang)
+        extra += EXTRA_KEYS.get(type(self.underneath).__name__, [])
         sections[0][1].extend(extra)
         for title, keys in sections:
             text.append(f"\n\n{title}\n", style="bold")
