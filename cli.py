@@ -1193,7 +1193,9 @@ def demo(
         def quit_on_signal(signum: int, _frame: object) -> None:
             _restore_terminal(saved)
             shutil.rmtree(folder, ignore_errors=True)
-            os._exit(128 + signum)
+            if saved is not None:  # a real terminal: leave at once, before Textual's handlers
+                os._exit(128 + signum)
+            raise SystemExit(128 + signum)
 
         previous = {
             hang_up: signal.signal(hang_up, quit_on_signal)
