@@ -31,7 +31,12 @@ from .core import services, views
 from .core.errors import KefuError
 from .core.identity import os_login
 from .core.models import User
-from .core.policy import bundled_profile_names, load_profile_text, resolve_profile_source
+from .core.policy import (
+    bundled_profile_names,
+    check_effective,
+    load_profile_text,
+    resolve_profile_source,
+)
 from .core.workflow import ACTIONS, Role, article, status_label
 
 # Piped or under cron there is no terminal width to respect: never squeeze columns.
@@ -768,7 +773,8 @@ def policy_apply(
             else None
         )
         version = services.apply_policy(
-            session=session, actor=actor, text=text, origin=origin, now=now, effective_at=when
+            session=session, actor=actor, text=text, origin=origin, now=now,
+            effective_at=check_effective(when, now),
         )
         number = version.version
     typer.echo(f"policy revision {number} applied ({profile.name})")

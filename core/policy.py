@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .calendar import Duration, WorkCalendar
-from .errors import PolicyError
+from .errors import InvalidInput, PolicyError
 
 BREACH_KINDS = ("first_response", "resolution", "coordination")
 
@@ -59,12 +60,21 @@ def _check_duration(value: str | None) -> str | None:
     return value
 
 
+def _check_target(value: str | None) -> str | None:
+    """An SLA target: a duration longer than zero (a zero target is breached at intake);
+    `0wd`, the end of the working day, is a real target."""
+    _check_duration(value)
+    if value is not None and Duration.parse(value).minutes == 0:
+        raise ValueError(f"{value!r}: an SLA target must be longer than zero")
+    return value
+
+
 class SlaOverride(_Strict):
     first_response: str | None = None
     resolution: str | None = None
     coordination: str | None = None
 
-    _durations = field_validator("first_response", "resolution", "coordination")(_check_duration)
+    _durations = field_validator("first_response", "resolution", "coordination")(_check_target)
 
 
 class SlaTargets(_Strict):
@@ -73,7 +83,7 @@ class SlaTargets(_Strict):
     coordination: str | None = None
     complex: SlaOverride | None = None
 
-    _durations = field_validator("first_response", "resolution", "coordination")(_check_duration)
+    _durations = field_validator("first_response", "resolution", "coordination")(_check_target)
 
     def for_complexity(self, complexity: str | None) -> dict[str, Duration]:
         """The targets that apply to a case of this complexity, parsed."""
@@ -396,3 +406,16 @@ def resolve_profile_source(name_or_path: str) -> tuple[str, str]:
         names = ", ".join(bundled_profile_names())
         raise PolicyError(f"unknown profile {name_or_path!r}: use one of {names} or a .toml file")
     return bundled.read_text(encoding="utf-8"), f"sample_data/profiles/{bundled.name}"
+
+
+EFFECTIVE_SLACK = timedelta(days=1)
+"""How far in the past a new revision's effective date may lie (a late run of a planned change)."""
+
+
+def check_effective(effective_at: datetime | None, now: datetime) -> datetime | None:
+    """A new revision's effective date: now, the future, or at most a day ago."""
+    if effective_at is not None and effective_at < now - EFFECTIVE_SLACK:
+        raise InvalidInput(
+            "an effective date in the past would rewrite history; use now or a future date"
+        )
+    return effective_at

@@ -529,3 +529,27 @@ def test_wording_of_help_policy_show_and_sla_check(db: Path) -> None:
 def test_audit_show_refusal_uses_the_right_article(db: Path) -> None:
     line = refused(kefu(db, "audit", "show", who="alice"))
     assert line.startswith("kefu: an agent may not read audit batches")
+
+
+# -- found by a new user: policy edge cases ------------------------------------------------------
+
+
+def test_policy_check_refuses_a_zero_sla_target(tmp_path: Path) -> None:
+    broken = tmp_path / "zero.toml"
+    broken.write_text(MINI_PROFILE.read_text(encoding="utf-8").replace(
+        'first_response = "15m"', 'first_response = "0m"', 1), encoding="utf-8")  # fmt: skip
+    line_no = broken.read_text(encoding="utf-8").splitlines().index('first_response = "0m"') + 1
+    line = refused(runner.invoke(app, ["policy", "check", str(broken)]))
+    assert line.startswith(f"kefu: {broken}, line {line_no}: sla.P1.first_response")
+    assert "longer than zero" in line
+    broken.write_text(MINI_PROFILE.read_text(encoding="utf-8").replace(
+        'first_response = "15m"', 'first_response = "0wd"', 1), encoding="utf-8")  # fmt: skip
+    ok(runner.invoke(app, ["policy", "check", str(broken)]))  # the end of the working day
+
+
+def test_policy_apply_refuses_a_past_effective_date(db: Path) -> None:
+    line = refused(kefu(db, "policy", "apply", str(MINI_PROFILE), "--effective", "2020-01-01"))
+    assert line == ("kefu: an effective date in the past would rewrite history; use now or a "
+                    "future date")  # fmt: skip
+    assert "revision 2 applied" in ok(kefu(db, "policy", "apply", str(MINI_PROFILE),
+                                           "--effective", "2099-01-01"))  # fmt: skip
