@@ -1184,13 +1184,19 @@ def demo(
             count = seed_sample_desk(
                 session=session, admin=admin, profile_name=parsed.name, now=now
             )
+            people = [u.name for u in services.list_users(session) if u.active]
         engine.dispose()
+        who = as_user or _settings(ctx).as_user
+        if who is not None and who not in people:
+            raise KefuError(
+                f"no sample user named {who!r}; the {parsed.name} demo desk has: {', '.join(people)}"
+            )
         err.print(
             f"kefu demo: {count} sample cases ({parsed.name}) in {folder}, removed when you quit",
             markup=False,
             highlight=False,
         )
-        ui = KefuApp(db, user=as_user or _settings(ctx).as_user, lang=_ui_language(lang))
+        ui = KefuApp(db, user=who, lang=_ui_language(lang))
         # A closed terminal or SSH session (SIGHUP) or a kill (SIGTERM, also from `timeout`)
         # still removes the desk. Quitting through Textual from a signal handler races its own
         # terminal handlers (SIGCONT, SIGTTOU), so: put the terminal back, remove, leave.

@@ -553,3 +553,15 @@ def test_policy_apply_refuses_a_past_effective_date(db: Path) -> None:
                     "future date")  # fmt: skip
     assert "revision 2 applied" in ok(kefu(db, "policy", "apply", str(MINI_PROFILE),
                                            "--effective", "2099-01-01"))  # fmt: skip
+
+
+def test_demo_as_an_unknown_user_lists_the_sample_users(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    line = refused(runner.invoke(app, ["demo", "--profile", "express", "--as", "nobody"]))
+    assert line.startswith("kefu: no sample user named 'nobody'; the express demo desk has: ")
+    assert "liuting" in line and "kefu user list" not in line
+    assert not list(tmp_path.glob("kefu-demo-*"))
