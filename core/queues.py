@@ -33,7 +33,7 @@ from .calendar import END_OF_DAY, Duration
 from .models import Case, PolicyVersion, Revisit, User
 from .policy import Profile
 from .sla import AT_RISK_FRACTION
-from .workflow import CASE_WORKERS, SUPERVISING, Role, Status
+from .workflow import CASE_WORKERS, SUPERVISING, Role, Status, find_transition, transitions_for
 
 PAGE_SIZE = 50
 
@@ -315,13 +315,31 @@ def _all_profiles(session: Session) -> list[Profile]:
     return [services.profile_for_version(v) for v in services.policy_versions(session)]
 
 
+def unassigned_statuses(role: str) -> tuple[str, ...]:
+    """The statuses of the unowned cases on this role's unassigned tab, from the transition
+    table: a role that can claim cases sees none it could not claim (an agent no escalated
+    case, which only handlers and supervisors claim), but still the new ones waiting to be
+    triaged; a role that never claims (admin, classifier, analyst) sees every unowned open
+    case, the tab being its overview of the pool."""
+    if not any(t.allows_role(role) for t in transitions_for("claim")):
+        return NOT_CLOSED
+    shown = []
+    for status in NOT_CLOSED:
+        claim = find_transition("claim", status)
+        if claim is None or claim.allows_role(role):
+            shown.append(status)
+    return tuple(shown)
+
+
 def _queue_condition(
     session: Session, key: str, actor: User, now: datetime
 ) -> ColumnElement[bool]:
     if key == "mine":
         return and_(col(Case.owner) == actor.name, col(Case.status).in_(NOT_CLOSED))
     if key == "unassigned":
-        return and_(col(Case.owner).is_(None), col(Case.status).in_(NOT_CLOSED))
+        return and_(
+            col(Case.owner).is_(None), col(Case.status).in_(unassigned_statuses(actor.role))
+        )
     if key == "team":
         if not actor.department:
             return false()
@@ -389,12 +407,25 @@ def urgency(item: Case) -> datetime | None:
     return first
 
 
-def _sort(sort: str) -> tuple[Any, Any, bool, Callable[[Case], Any]]:
-    """(key expression, id column, descending, the key of a loaded case)."""
+def _running_expression() -> ColumnElement[int]:
+    """0 for a case whose clocks run, 1 for one with no running deadline (paused, resolved)."""
+    return sql_case((col(Case.status).in_(RUNNING), 0), else_=1)
+
+
+def _sort(sort: str) -> tuple[list[Any], Any, bool, Callable[[Case], tuple[Any, ...]]]:
+    """(key expressions, id column, descending, the keys of a loaded case).
+
+    `due`: cases whose clocks run first, most urgent deadline first; cases with no running
+    deadline (waiting for the customer, resolved awaiting confirmation) after them all."""
     if sort == "due":
-        return _urgency_expression(), col(Case.id), False, urgency
+        return (
+            [_running_expression(), _urgency_expression()],
+            col(Case.id),
+            False,
+            lambda item: (0 if item.status in RUNNING else 1, urgency(item)),
+        )
     if sort == "received":
-        return col(Case.received_at), col(Case.id), True, lambda item: item.received_at
+        return [col(Case.received_at)], col(Case.id), True, lambda item: (item.received_at,)
     raise KeyError(f"unknown sort {sort!r}; sorts are: {', '.join(SORTS)}")
 
 
@@ -419,15 +450,15 @@ def queue_page(
     """One page of a queue for `actor`, starting after the cursor `after`."""
     if queue == "revisits":
         return _revisit_page(session, actor=actor, now=now, after=after, limit=limit, flt=flt)
-    key_col, id_col, descending, key_of = _sort(sort)
+    key_cols, id_col, descending, key_of = _sort(sort)
     profiles = _Profiles(session)
     base = select(Case).where(_queue_condition(session, queue, actor, now))
     for term in _filter_condition(flt):
         base = base.where(term)
     if descending:
-        base = base.order_by(key_col.desc(), id_col.desc())
+        base = base.order_by(*(k.desc() for k in key_cols), id_col.desc())
     else:
-        base = base.order_by(key_col, id_col)
+        base = base.order_by(*key_cols, id_col)
     rows: list[QueueRow] = []
     cursor = after
     exhausted = False
@@ -436,13 +467,13 @@ def queue_page(
     while len(rows) <= limit and not exhausted:
         query = base
         if cursor is not None:
-            bound = tuple_(key_col, id_col)
+            bound = tuple_(*key_cols, id_col)
             query = query.where(bound < cursor if descending else bound > cursor)
         cases = session.exec(query.limit(batch)).all()
         exhausted = len(cases) < batch
         for case in cases:
             assert case.id is not None
-            sort_key = (key_of(case), case.id)
+            sort_key = (*key_of(case), case.id)
             cursor = sort_key
             row = make_row(
                 case, profiles.get(case.policy_version_id), actor, now, sort_key=sort_key

@@ -103,6 +103,58 @@ def test_mine_team_and_approval(desk: Desk) -> None:
         assert codes("unassigned", "alice") == []
 
 
+def test_unassigned_shows_only_what_the_role_may_claim(desk: Desk) -> None:
+    triaged = {"category": "delay", "party": "courier", "department": "cs", "severity": "P3"}
+    (new,) = _intake(desk, 1)
+    ready, escalated = _intake(desk, 2, **triaged)
+    with desk.write() as session:
+        services.move_case(session=session, code=escalated, action="escalate",
+                           actor=desk.user("alice"), now=NOW, note="needs ops")
+    with desk.read() as session:
+        assert services.get_case(session, escalated).owner is None
+
+        def codes(user: str) -> set[str]:
+            page = queues.queue_page(session, queue="unassigned", actor=desk.user(user), now=NOW)
+            count = queues.queue_counts(session, actor=desk.user(user), now=NOW,
+                                        queues=["unassigned"])["unassigned"]
+            assert count == len(page.rows)
+            return {r.code for r in page.rows}
+
+        assert codes("alice") == {new, ready}  # an agent may not claim an escalated case
+        assert codes("hank") == {new, ready, escalated}
+        assert codes("admin") == {new, ready, escalated}  # never claims: the whole pool
+
+
+def test_due_sort_puts_cases_without_a_running_deadline_last(desk: Desk) -> None:
+    triaged = {"category": "delay", "party": "courier", "department": "cs", "severity": "P3"}
+    old_at = NOW - timedelta(days=10)
+    with desk.write() as session:
+        resolved = services.create_case(session=session, actor=desk.user("alice"), now=old_at,
+                                        received_at=old_at, channel="hotline",
+                                        description="resolved long ago", **triaged).code
+        for action, fields in (("claim", {}), ("propose", {"resolution": "apology"})):
+            services.move_case(session=session, code=resolved, action=action,
+                               actor=desk.user("alice"), now=old_at, **fields)
+    (late,) = _intake(desk, 1, **triaged)
+    with desk.write() as session:
+        services.move_case(session=session, code=late, action="claim",
+                           actor=desk.user("alice"), now=NOW)
+    later = NOW + timedelta(days=5)  # the claimed case's resolution deadline has passed
+    with desk.read() as session:
+        assert services.get_case(session, resolved).status == "resolved"
+        rows = []
+        after = None
+        while True:
+            page = queues.queue_page(session, queue="mine", actor=desk.user("alice"),
+                                     now=later, sort="due", limit=1, after=after)
+            rows += page.rows
+            if page.next_after is None:
+                break
+            after = page.next_after
+    assert [r.code for r in rows] == [late, resolved]
+    assert rows[0].sla == "breached"
+
+
 def test_search_by_code_phone_order_and_words(desk: Desk) -> None:
     _intake(desk, 3)
     (target,) = _intake(desk, 1, customer_phone="138 0013 8000", customer_name="王小明",
