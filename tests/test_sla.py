@@ -708,18 +708,26 @@ def test_sla_and_revisit_commands_document_an_example() -> None:
 
 
 def test_doctor_lists_2027_as_not_covered(cli_desk: Desk) -> None:
+    # In November 2026 next year's holidays are not published yet: a warning, not a failure.
     with freeze_time(sh(2026, 11, 24, 10)):
         result = run(cli_desk, "doctor", "--json")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output
     checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
-    assert checks["calendar"]["ok"] is False
+    assert checks["calendar"]["ok"] is True and checks["calendar"]["warning"] is True
     assert "2004–2026" in checks["calendar"]["detail"]
-    assert "NOT for 2027" in checks["calendar"]["detail"]
+    assert "not yet for 2027" in checks["calendar"]["detail"]
     assert checks["schema"]["ok"] is True
     with freeze_time(sh(2026, 11, 24, 10)):
         table = run(cli_desk, "doctor")
-    assert "!!  calendar" in table.stdout
+    assert "??  calendar" in table.stdout
     assert "2027" in table.stdout
+    # Once 2027 has begun without data, deadlines are guessed: that fails.
+    with freeze_time(sh(2027, 1, 5, 10)):
+        late = run(cli_desk, "doctor", "--json")
+    assert late.exit_code == 1, late.output
+    checks = {c["name"]: c for c in json.loads(late.stdout)["checks"]}
+    assert checks["calendar"]["ok"] is False
+    assert "NOT for 2027" in checks["calendar"]["detail"]
 
 
 def test_doctor_is_content_with_a_weekday_calendar(tmp_path: Path) -> None:
@@ -783,11 +791,11 @@ def test_doctor_checks_the_calendar_of_every_policy_revision(cli_desk: Desk) -> 
     with freeze_time(sh(2026, 11, 24, 10)):
         result = run(cli_desk, "doctor", "--json")
     calendars = [c for c in json.loads(result.stdout)["checks"] if c["name"] == "calendar"]
-    assert [(c["ok"], c["detail"].split(" has ")[0]) for c in calendars] == [
-        (False, "cn calendar (policy revision 1)"),
-        (True, "weekdays calendar (policy revision 2)"),
+    assert [(c["ok"], c.get("warning"), c["detail"].split(" has ")[0]) for c in calendars] == [
+        (True, True, "cn calendar (policy revision 1)"),
+        (True, False, "weekdays calendar (policy revision 2)"),
     ]
-    assert result.exit_code == 1
+    assert result.exit_code == 0
 
 
 def test_reopen_restarts_the_resolution_clock(desk: Desk) -> None:
