@@ -49,6 +49,7 @@ class Severity(Label):
 
 class Resolution(Label):
     needs_amount: bool = False
+    needs_kind: bool = False  # the amount must say how it is paid: a [compensation.kinds] code
 
 
 def _check_duration(value: str | None) -> str | None:
@@ -415,7 +416,5 @@ EFFECTIVE_SLACK = timedelta(days=1)
 def check_effective(effective_at: datetime | None, now: datetime) -> datetime | None:
     """A new revision's effective date: now, the future, or at most a day ago."""
     if effective_at is not None and effective_at < now - EFFECTIVE_SLACK:
-        raise InvalidInput(
-            "an effective date in the past would rewrite history; use now or a future date"
-        )
+        raise InvalidInput("an effective date in the past would rewrite history; use now or a future date")
     return effective_at

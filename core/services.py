@@ -958,6 +958,11 @@ def _do_propose(session, case, profile, actor, now, fields, changes):  # type: i
         )
         if kind is None:
             raise InvalidInput(f"compensation_kind must be one of: {', '.join(kinds)}")
+    if kind is None and profile.resolutions[resolution].needs_kind and profile.compensation.kinds:
+        raise InvalidInput(
+            f"{case.code}: {article(resolution)} {resolution} resolution needs the kind of "
+            f"compensation ({', '.join(profile.compensation.kinds)})"
+        )
     _set(
         case,
         changes,
@@ -1254,8 +1259,10 @@ def update_user(
         raise NotFound(f"no kefu user named {name!r}; see `kefu user list`")
     if role is not None and role not in set(Role):
         raise InvalidInput(f"unknown role {role!r}; roles are: {', '.join(r.value for r in Role)}")
-    loses_admin = user.role == Role.ADMIN and user.active and (
-        (role is not None and role != Role.ADMIN) or active is False
+    loses_admin = (
+        user.role == Role.ADMIN
+        and user.active
+        and ((role is not None and role != Role.ADMIN) or active is False)
     )
     if loses_admin:
         admins = session.exec(

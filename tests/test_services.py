@@ -582,3 +582,48 @@ def test_history_changes_show_times_with_the_profile_offset(desk: Desk) -> None:
     assert created["changes"]["received_at"] == [None, "2026-11-24T09:59:30+08:00"]
     assert wait["changes"]["paused_at"] == [None, "2026-11-24T10:30:00+08:00"]
     assert created["changes"]["channel"] == [None, "hotline"]  # other values as stored
+
+
+def test_compensation_must_say_how_it_is_paid(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import make_desk
+
+    from kefu.core.policy import bundled_profiles_dir
+
+    express = make_desk(tmp_path / "express.db", profile=bundled_profiles_dir() / "express.toml")
+    alice = express.user("alice")
+    with express.write() as session:
+        code = services.create_case(
+            session=session,
+            actor=alice,
+            now=NOW,
+            channel="hotline",
+            description="包裹延误五天",
+            category="延误",
+            party="courier",
+            department="cs",
+        ).code
+        services.move_case(session=session, code=code, action="claim", actor=alice, now=NOW)
+    with pytest.raises(InvalidInput, match=r"needs the kind of compensation \(cash, voucher, gift\)"):
+        with express.write() as session:
+            services.move_case(
+                session=session,
+                code=code,
+                action="propose",
+                actor=alice,
+                now=NOW,
+                resolution="compensation",
+                amount=100,
+            )
+    with express.write() as session:
+        case = services.move_case(
+            session=session,
+            code=code,
+            action="propose",
+            actor=alice,
+            now=NOW,
+            resolution="compensation",
+            amount=100,
+            compensation_kind="现金赔偿",
+        )
+        assert (case.status, case.compensation_kind) == ("resolved", "cash")
+    express.engine.dispose()
