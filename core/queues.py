@@ -553,6 +553,12 @@ def queue_counts(
     return counts
 
 
+def overdue_count(session: Session, *, now: datetime) -> int:
+    """Open cases with a running deadline already passed now (exact, in SQL): what the
+    queues show as breached, whether or not `kefu sla check` has recorded it yet."""
+    return int(session.exec(select(func.count()).select_from(Case).where(_breached(now))).one())
+
+
 def _count_at_risk(session: Session, actor: User, now: datetime) -> int:
     breached = session.exec(select(func.count()).select_from(Case).where(_breached(now))).one()
     horizon = _risk_horizon(_all_profiles(session), now)

@@ -27,6 +27,7 @@ ZH: dict[str, str] = {
     "Next queue": "下一队列",
     "Prev queue": "上一队列",
     "Refresh": "刷新",
+    "Period": "周期",
     "Save": "保存",
     "Cancel": "取消",
     "Clear": "清除",

@@ -11,7 +11,7 @@ import pytest
 from conftest import NOW
 from textual_plotext import PlotextPlot
 
-from kefu.core import services
+from kefu.core import queues, services
 from kefu.tui.screens.dashboard import DashboardScreen
 
 from .conftest import make_app, screen_text, settle
@@ -99,5 +99,24 @@ def test_refreshes_after_someone_commits(tui_desk: Any) -> None:
                     break
             assert screen.data.report.total.volume == 7
             assert "7" in tile(app, "volume")
+
+    asyncio.run(run())
+
+
+def test_chinese_dashboard_translates_keys_and_labels_and_counts_overdue_now(tui_desk: Any) -> None:
+    async def run() -> None:
+        app = make_app(tui_desk, "sue", lang="zh")
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_dashboard(pilot)
+            text = screen_text(app)
+            assert "p 周期" in text and "Period" not in text
+            rates_key = str(screen.query_one("#chart-rates-key").render())
+            assert "延误" in rates_key and "delay" not in rates_key
+            # Recorded breaches come from `sla check`; the cases late right now are counted too.
+            assert "sla check" in text
+            with tui_desk.read() as session:
+                overdue = queues.overdue_count(session, now=NOW)
+            assert overdue > 0
+            assert f"当前已超时未结工单: {overdue}" in text
 
     asyncio.run(run())

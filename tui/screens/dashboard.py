@@ -26,7 +26,7 @@ from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
 from kefu.core import db as kdb
-from kefu.core import reports, services
+from kefu.core import queues, reports, services
 from kefu.core.errors import KefuError
 
 from ..widgets.footer import KefuFooter
@@ -41,11 +41,12 @@ ZH = {
     "received": "受理",
     "Volume per day": "每日投诉量",
     "Rates by category (%)": "各类别比率（%）",
-    "Breaches by department": "各部门超时次数",
+    "Recorded breaches by dept. (sla check)": "各部门已记录超时（sla check）",
+    "none recorded": "无已记录超时",
+    "open cases overdue now": "当前已超时未结工单",
     "on-time": "及时",
     "satisfied": "满意",
     "repeat": "重复",
-    "no breaches": "无超时",
     "loading…": "加载中…",
     "as of": "截至",
     "this month": "本月",
@@ -79,9 +80,31 @@ def _t(text: str, lang: str) -> str:
     return ZH.get(text, text) if lang == "zh" else text
 
 
-def _ascii_label(code: str | None, label: str) -> str:
-    """Chart axes take ASCII (plotext counts characters, not terminal cells)."""
-    return label if label.isascii() else (code or "-")
+def axis_names(labels: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Bar names for a plotext axis, and the key to show under the chart.
+
+    plotext counts characters, not terminal cells, so a Chinese label would break its axis:
+    when any label is not ASCII the bars are lettered A, B, … and the key (drawn by Textual,
+    which measures Chinese correctly) says which label each letter stands for."""
+    if all(label.isascii() for label in labels):
+        return labels, []
+    letters = [_letter(i) for i in range(len(labels))]
+    return letters, list(zip(letters, labels, strict=True))
+
+
+def _letter(index: int) -> str:
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return letters[index] if index < len(letters) else f"{letters[index // 26 - 1]}{letters[index % 26]}"
+
+
+def _key_text(key: list[tuple[str, str]]) -> Text:
+    text = Text()
+    for letter, label in key:
+        if text:
+            text.append("  ")
+        text.append(letter, style="bold")
+        text.append(f" {label}")
+    return text
 
 
 class DashboardScreen(Screen[None]):
@@ -99,11 +122,13 @@ class DashboardScreen(Screen[None]):
         request: int
         data: reports.Dashboard | None
         error: str | None = None
+        overdue: int | None = None
 
     def __init__(self) -> None:
         super().__init__()
         self.period_key = reports.DASHBOARD_PERIODS[0]
         self.data: reports.Dashboard | None = None
+        self.overdue: int | None = None
         self.request = 0
         self.stale = False
         self.loading = False
@@ -128,9 +153,11 @@ class DashboardScreen(Screen[None]):
                 with Vertical(classes="chart-box"):
                     yield Static(id="chart-rates-title", classes="chart-title")
                     yield PlotextPlot(id="chart-rates", classes="chart")
+                    yield Static(id="chart-rates-key", classes="chart-key")
                 with Vertical(classes="chart-box"):
                     yield Static(id="chart-breaches-title", classes="chart-title")
                     yield PlotextPlot(id="chart-breaches", classes="chart")
+                    yield Static(id="chart-breaches-key", classes="chart-key")
         yield KefuFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -176,11 +203,12 @@ class DashboardScreen(Screen[None]):
                 data = reports.dashboard_data(
                     session=session, actor=app.actor, period=period, now=now, lang=app.lang
                 )
+                overdue = queues.overdue_count(session, now=now)
         except KefuError as exc:
             self.post_message(self.Loaded(request, None, exc.message))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(request, data))
+            self.post_message(self.Loaded(request, data, overdue=overdue))
 
     def on_dashboard_screen_loaded(self, message: Loaded) -> None:
         if message.request != self.request:
@@ -191,6 +219,7 @@ class DashboardScreen(Screen[None]):
             self._draw_title()
             return
         self.data = message.data
+        self.overdue = message.overdue
         self._draw()
 
     # -- drawing ------------------------------------------------------------------------------
@@ -233,6 +262,16 @@ class DashboardScreen(Screen[None]):
                 text.append(f"\n{rate.numerator}/{rate.denominator}", style="dim")
             tile.update(text)
 
+    def _overdue_text(self, lang: str) -> Text:
+        """Open cases past a running deadline now, beside the breaches `sla check` recorded."""
+        text = Text()
+        if self.overdue is None:
+            return text
+        error = self.app.theme_variables.get("error") if self.overdue else None
+        text.append(f"{_t('open cases overdue now', lang)}: ")
+        text.append(str(self.overdue), style=f"bold {error}" if error else "bold")
+        return text
+
     def _colours(self) -> list[tuple[int, int, int]]:
         """Series colours from the app's theme variables (no hard-coded colours)."""
         variables = self.app.theme_variables
@@ -257,10 +296,16 @@ class DashboardScreen(Screen[None]):
             rates_title.append("  ■ ", style=f"rgb({r},{g},{b})")
             rates_title.append(_t(series, lang))
         self.query_one("#chart-rates-title", Static).update(rates_title)
-        breaches_title = Text(_t("Breaches by department", lang), style="bold")
+        # Breaches are recorded by `kefu sla check`; the cases overdue right now are counted
+        # beside them, so "none recorded" never reads as "nothing is late".
+        breaches_title = Text(_t("Recorded breaches by dept. (sla check)", lang), style="bold")
         if self.data is not None and not self.data.breaches_by_department:
-            breaches_title.append(f"  {_t('no breaches', lang)}", style="dim")
+            breaches_title.append(f"  {_t('none recorded', lang)}", style="dim")
         self.query_one("#chart-breaches-title", Static).update(breaches_title)
+        rates_key = self.query_one("#chart-rates-key", Static)
+        breaches_key = self.query_one("#chart-breaches-key", Static)
+        rates_key.update("")
+        breaches_key.update(self._overdue_text(lang))
         volume = self.query_one("#chart-volume", PlotextPlot)
         rates = self.query_one("#chart-rates", PlotextPlot)
         breaches = self.query_one("#chart-breaches", PlotextPlot)
@@ -282,7 +327,8 @@ class DashboardScreen(Screen[None]):
             volume.plt.yticks(list(range(0, top + 1, max(1, -(-top // 4)))))
         groups = [g for g in self.data.report.groups if g.metrics.volume or g.metrics.on_time.denominator]
         if groups:
-            names = [_ascii_label(g.key, g.label) for g in groups]
+            names, key = axis_names([g.label for g in groups])
+            rates_key.update(_key_text(key))
             series = [
                 [g.metrics.on_time.percent or 0 for g in groups],
                 [g.metrics.satisfaction.percent or 0 for g in groups],
@@ -296,8 +342,10 @@ class DashboardScreen(Screen[None]):
             rates.plt.ylim(0, 100)
         rows = self.data.breaches_by_department
         if rows:
+            names, key = axis_names([label for _, label, _ in rows])
+            breaches_key.update(self._overdue_text(lang) + Text("  ") + _key_text(key))
             breaches.plt.bar(
-                [_ascii_label(code, label) for code, label, _ in rows],
+                names,
                 [n for _, _, n in rows],
                 color=colours[min(3, len(colours) - 1)],
             )
