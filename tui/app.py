@@ -29,6 +29,10 @@ from kefu.core.watch import ChangeWatcher
 from .i18n import tr
 
 DASHBOARD_MODULE = "kefu.tui.screens.dashboard"
+NOTICE_SECONDS = 3.0
+"""How long a toast saying something went well stays up."""
+PROBLEM_SECONDS = 6.0
+"""How long a warning or refusal stays up (long enough to read a sentence)."""
 
 
 class KefuApp(App[None]):
@@ -97,7 +101,8 @@ class KefuApp(App[None]):
         """Tell the user something (a toast); never read as markup, remembered for tests."""
         self.notices.append(text)
         del self.notices[:-20]
-        self.notify(text, severity=severity, markup=False)
+        timeout = NOTICE_SECONDS if severity == "information" else PROBLEM_SECONDS
+        self.notify(text, severity=severity, markup=False, timeout=timeout)
 
     # -- lifecycle --------------------------------------------------------------------------
 
