@@ -7,6 +7,8 @@ statuses) are already bilingual in the core and are not repeated here.
 
 from __future__ import annotations
 
+import re
+
 from kefu.core.workflow import TRANSITIONS
 
 ZH: dict[str, str] = {
@@ -289,3 +291,49 @@ def tr(text: str, lang: str, **values: object) -> str:
     """`text` in `lang`, with `{name}` placeholders filled from `values`."""
     template = ZH.get(text, text) if lang == "zh" else text
     return template.format(**values) if values else template
+
+
+WORDS: dict[str, tuple[str, str]] = {
+    "simple": ("Simple", "简单"),
+    "complex": ("Complex", "复杂"),
+}
+"""Stored words (codes) shown as words in both languages."""
+
+LINK_KINDS: dict[str, tuple[str, str]] = {
+    "repeat": ("repeat of", "重复投诉于"),
+    "duplicate": ("duplicate of", "重复于"),
+    "repeat_of_this": ("repeated by", "被重复投诉"),
+    "duplicate_of_this": ("marked duplicate by", "被标为重复"),
+}
+"""How a linked case relates to this one, as `core.services.case_links` names it."""
+
+
+def word(code: str, lang: str) -> str:
+    """A stored word (complexity, ...) in the UI language; unknown words via `tr`."""
+    if code in WORDS:
+        en, zh = WORDS[code]
+        return zh if lang == "zh" else en
+    return tr(code, lang)
+
+
+def link_kind(kind: str, lang: str) -> str:
+    en, zh = LINK_KINDS.get(kind, (kind.replace("_", " "), kind))
+    return zh if lang == "zh" else en
+
+
+SYSTEM_NOTES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"repeat complaint: (?P<codes>.+)"), "重复投诉：{codes}"),
+    (re.compile(r"severity escalates on intake"), "受理时级别自动升级"),
+]
+"""Notes the core writes itself (in English), and how the Chinese UI shows them."""
+
+
+def system_note(note: str | None, lang: str) -> str | None:
+    """A note as shown: the core's own notes translated in Chinese, people's notes as typed."""
+    if note is None or lang != "zh":
+        return note
+    for pattern, template in SYSTEM_NOTES:
+        match = pattern.fullmatch(note)
+        if match:
+            return template.format(**match.groupdict())
+    return note

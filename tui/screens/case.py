@@ -41,7 +41,7 @@ from kefu.core.workflow import (
 )
 
 from ..formatting import countdown, iso_local, severity_text, state_style
-from ..i18n import event_label, field_name, phrase_name, tr
+from ..i18n import event_label, field_name, link_kind, phrase_name, system_note, tr, word
 from ..widgets.action_bar import ActionBar
 from ..widgets.field_list import FieldList
 from ..widgets.footer import KefuFooter
@@ -312,7 +312,7 @@ class CaseScreen(Screen[None]):
             (tr("Description", lang), detail["description"], ""),
             (tr("Demand", lang), detail["demand"] or "", ""),
             (tr("Category", lang), category, ""),
-            (tr("Complexity", lang), tr(detail["complexity"], lang), ""),
+            (tr("Complexity", lang), word(detail["complexity"], lang), ""),
             (tr("Party", lang), labels["party"], ""),
             (tr("Department", lang), labels["department"], ""),
             (tr("Resolution type", lang), labels["resolution"], ""),
@@ -337,7 +337,7 @@ class CaseScreen(Screen[None]):
         if detail["repeat_of"]:
             style = Style(color=self.app.theme_variables.get("warning"), bold=True)
             items.append((tr("Repeat of", lang), detail["repeat_of"], style))
-        links = ", ".join(f"{link['code']} ({tr(link['kind'], lang)})" for link in detail["links"])
+        links = ", ".join(f"{link['code']} ({link_kind(link['kind'], lang)})" for link in detail["links"])
         items.append((tr("Links", lang), links, ""))
         revisits = ", ".join(
             f"{iso_local(r['due_at'])} {tr(r['status'], lang)}" for r in detail["revisits"]
@@ -374,7 +374,7 @@ class CaseScreen(Screen[None]):
         if name == "status":
             return status_label(str(value), lang)
         if name in WORD_FIELDS:
-            return tr(str(value), lang)
+            return word(str(value), lang)
         if name == "phrase":
             return phrase_name(str(value), lang)
         if name == "compensation_kind" and self.profile is not None:
@@ -431,7 +431,7 @@ class CaseScreen(Screen[None]):
                     actor=event["actor"],
                     title=title,
                     details=details,
-                    note=event["note"],
+                    note=system_note(event["note"], lang),
                 )
             )
         return entries
