@@ -36,12 +36,12 @@ from kefu.core.workflow import (
     INTAKE_ROLES,
     action_label,
     find_transition,
-    refusal,
     status_label,
 )
 
 from ..formatting import countdown, iso_local, severity_text, state_style
 from ..i18n import event_label, field_name, link_kind, phrase_name, system_note, tr, word
+from ..refusals import refusal_text, writing_refusal
 from ..widgets.action_bar import ActionBar
 from ..widgets.field_list import FieldList
 from ..widgets.footer import KefuFooter
@@ -473,11 +473,15 @@ class CaseScreen(Screen[None]):
         if action in ("note", "contact"):
             if actor.role in INTAKE_ROLES:
                 return None
-            allowed = ", ".join(sorted(r.value for r in INTAKE_ROLES))
-            return f"a {actor.role} may not write on cases (roles allowed: {allowed})"
+            return writing_refusal(actor.role, (r.value for r in INTAKE_ROLES), self.kefu.lang)
         owner = self.detail["owner"]
-        reason = refusal(
-            action, self.detail["status"], actor.role, is_owner=owner == actor.name, owner=owner
+        reason = refusal_text(
+            action,
+            self.detail["status"],
+            actor.role,
+            is_owner=owner == actor.name,
+            owner=owner,
+            lang=self.kefu.lang,
         )
         return f"{self.code}: {reason}" if reason else None
 

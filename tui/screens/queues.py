@@ -24,8 +24,8 @@ from kefu.core import db as kdb
 from kefu.core import queues, services
 from kefu.core.errors import KefuError
 from kefu.core.queues import QueueFilter, QueuePage, QueueRow
-from kefu.core.workflow import refusal
 
+from ..refusals import refusal_text
 from ..widgets.case_table import CaseTable
 from ..widgets.footer import KefuFooter
 
@@ -370,8 +370,13 @@ class QueueScreen(Screen[None]):
         if row is None:
             return self.kefu.tr("No case selected")
         actor = self.kefu.actor
-        reason = refusal(
-            "claim", row.status, actor.role, is_owner=row.owner == actor.name, owner=row.owner
+        reason = refusal_text(
+            "claim",
+            row.status,
+            actor.role,
+            is_owner=row.owner == actor.name,
+            owner=row.owner,
+            lang=self.kefu.lang,
         )
         return f"{row.code}: {reason}" if reason else None
 
