@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -81,3 +82,34 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
     d = make_desk(tmp_path / "kefu.db")
     yield d
     d.engine.dispose()
+
+
+@pytest.fixture
+def cli_desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+    """A desk the CLI can drive: the OS user running the tests is one of its admins, and
+    tables print on a console wide enough that Rich never wraps a cell."""
+    from rich.console import Console
+
+    from kefu import cli
+    from kefu.core.identity import os_login
+
+    monkeypatch.setattr(cli, "out", Console(soft_wrap=True, width=200))
+    desk = make_desk(tmp_path / "kefu.db")
+    if os_login() not in desk.users:
+        with desk.write() as session:
+            services.add_user(
+                session=session, actor=desk.user("admin"), name=os_login(), role="admin", now=NOW
+            )
+    yield desk
+    desk.engine.dispose()
+
+
+def cli_run(desk: Desk, *args: str) -> Result:
+    """`kefu --db DESK ARGS…` through Typer's CliRunner on a wide terminal."""
+    from typer.testing import CliRunner
+
+    from kefu.cli import app
+
+    return CliRunner().invoke(
+        app, ["--db", str(desk.path), *args], terminal_width=200, env={"COLUMNS": "200"}
+    )

@@ -10,24 +10,17 @@ calendar with business hours ending 18:00 Asia/Shanghai.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import Result
-from conftest import Desk, make_desk
+from conftest import Desk
+from conftest import cli_run as run
 from freezegun import freeze_time
-from rich.console import Console
 from sqlmodel import col, select
-from typer.testing import CliRunner
 
-from kefu import cli
-from kefu.cli import app
 from kefu.core import revisits, services, slacheck
 from kefu.core.errors import InvalidInput, PermissionDenied, Refused
-from kefu.core.identity import os_login
 from kefu.core.models import Case, Revisit
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -264,31 +257,6 @@ def test_auto_closed_case_gets_a_revisit_too(desk: Desk) -> None:
 
 
 # -- the CLI ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli_desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
-    """A desk the CLI can drive: the OS user running the tests is one of its admins, and
-    tables print on a console wide enough that Rich never wraps a cell."""
-    monkeypatch.setattr(cli, "out", Console(soft_wrap=True, width=200))
-    desk = make_desk(tmp_path / "kefu.db")
-    if os_login() not in desk.users:
-        with desk.write() as session:
-            services.add_user(
-                session=session,
-                actor=desk.user("admin"),
-                name=os_login(),
-                role="admin",
-                now=sh(2026, 1, 1),
-            )
-    yield desk
-    desk.engine.dispose()
-
-
-def run(desk: Desk, *args: str) -> Result:
-    return CliRunner().invoke(
-        app, ["--db", str(desk.path), *args], terminal_width=200, env={"COLUMNS": "200"}
-    )
 
 
 def test_cli_revisit_schedule_due_and_outcomes(cli_desk: Desk) -> None:

@@ -14,26 +14,22 @@ from __future__ import annotations
 import json
 import threading
 import warnings
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import Result
 from conftest import MINI_PROFILE, Desk, make_desk
+from conftest import cli_run as run
 from freezegun import freeze_time
-from rich.console import Console
 from sqlalchemy import func
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
-from kefu import cli
 from kefu.cli import app
 from kefu.core import services, slacheck, views
 from kefu.core.calendar import CalendarCoverageWarning, WorkCalendar
 from kefu.core.errors import InvalidInput, PermissionDenied
-from kefu.core.identity import os_login
 from kefu.core.models import Breach, Case, CaseLink, Event, Revisit
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -599,28 +595,6 @@ def test_open_case_queries_use_indexes_and_never_scan_cases(desk: Desk) -> None:
 
 
 # -- the CLI ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli_desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
-    """A desk the CLI can drive: the OS user running the tests is one of its admins, and
-    tables print on a console wide enough that Rich never wraps a cell."""
-    monkeypatch.setattr(cli, "out", Console(soft_wrap=True, width=200))
-    desk = make_desk(tmp_path / "kefu.db")
-    if os_login() not in desk.users:
-        with desk.write() as session:
-            services.add_user(
-                session=session, actor=desk.user("admin"), name=os_login(), role="admin",
-                now=sh(2026, 1, 1),
-            )
-    yield desk
-    desk.engine.dispose()
-
-
-def run(desk: Desk, *args: str) -> Result:
-    return CliRunner().invoke(
-        app, ["--db", str(desk.path), *args], terminal_width=200, env={"COLUMNS": "200"}
-    )
 
 
 def test_cli_national_day_example_end_to_end(cli_desk: Desk) -> None:
