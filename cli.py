@@ -27,9 +27,10 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .core import db as kdb
-from .core import services, views
+from .core import intake, lifecycle, policies, queues, services, views
 from .core.errors import KefuError
 from .core.identity import os_login
+from .core.messages import Message
 from .core.models import User
 from .core.policy import (
     bundled_profile_names,
@@ -37,7 +38,7 @@ from .core.policy import (
     load_profile_text,
     resolve_profile_source,
 )
-from .core.workflow import ACTIONS, Role, article, status_label
+from .core.workflow import ACTIONS, AUDIT_READERS, SUPERVISING, status_label
 
 # Piped or under cron there is no terminal width to respect: never squeeze columns.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -367,7 +368,7 @@ def case_new(
     """
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
-        _, profile = services.policy_in_force(session, now)
+        _, profile = policies.policy_in_force(session, now)
         tz = profile.calendar.timezone
         fields: dict[str, Any] = {
             "channel": channel,
@@ -391,7 +392,7 @@ def case_new(
             fields["incident_at"] = parse_when(incident_at, tz, "--incident-at")
         if received_at:
             fields["received_at"] = parse_when(received_at, tz, "--received-at")
-        case = services.create_case(
+        case = intake.create_case(
             session=session,
             actor=actor,
             now=now,
@@ -429,11 +430,10 @@ def case_list(
 
     Example: kefu case list --open --mine --json
     """
-    from .core import queues
 
     now = now_utc()
     with acting(ctx, write=False) as (session, actor):
-        flt = services.CaseFilter(
+        flt = queues.CaseFilter(
             status=status,
             open_only=open_only,
             owner=actor.name if mine else owner,
@@ -441,8 +441,8 @@ def case_list(
             text=search,
         )
         cases, total = queues.list_cases(session, actor=actor, flt=flt, limit=limit)
-        rows = [views.case_summary(c, services.case_profile(session, c), actor, now) for c in cases]
-        _, profile = services.policy_in_force(session, now)
+        rows = [views.case_summary(c, policies.case_profile(session, c), actor, now) for c in cases]
+        _, profile = policies.policy_in_force(session, now)
     if total > len(rows):
         err.print(f"showing {len(rows)} of {total}; use --limit", markup=False, highlight=False)
     if as_json:
@@ -485,7 +485,7 @@ def case_show(
     """
     now = now_utc()
     with acting(ctx, write=False) as (session, actor):
-        case = services.get_case(session, code)
+        case = lifecycle.get_case(session, code)
         detail = views.case_detail(session, case, actor, now)
     if as_json:
         print_json(detail)
@@ -591,7 +591,7 @@ def case_move(
     }
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
-        case = services.move_case(
+        case = lifecycle.move_case(
             session=session,
             code=code,
             action=action,
@@ -673,7 +673,7 @@ def policy_show(
     """
     now = now_utc()
     with acting(ctx, write=False) as (session, _actor):
-        version, profile = services.policy_in_force(session, now)
+        version, profile = policies.policy_in_force(session, now)
         revisions = [
             {
                 "version": v.version,
@@ -682,7 +682,7 @@ def policy_show(
                 "applied_by": v.applied_by,
                 "origin": v.origin,
             }
-            for v in services.policy_versions(session)
+            for v in policies.policy_versions(session)
         ]
         source = version.source_toml
         number = version.version
@@ -797,11 +797,7 @@ def backup(
     engine = engine_for(ctx)
     with kdb.read_session(engine) as session:
         user = services.resolve_actor(session, os_login(), _settings(ctx).as_user)
-        if user.role not in (Role.ADMIN, Role.SUPERVISOR):
-            raise KefuError(
-                f"{article(user.role)} {user.role} may not take backups "
-                "(admins and supervisors may)"
-            )
+        services.require_role(user, SUPERVISING, Message("do.backup"))
     target = to or Path(f"kefu-backup-{now_utc():%Y%m%dT%H%M%SZ}.db")
     kdb.backup_sqlite(engine, target)
     typer.echo(str(target))
@@ -844,7 +840,7 @@ def _system_actor(ctx: typer.Context, as_of: str | None) -> tuple[Engine, User, 
     engine = engine_for(ctx)
     with kdb.read_session(engine) as session:
         actor = services.resolve_actor(session, os_login(), _settings(ctx).as_user)
-        _, profile = services.policy_in_force(session, now_utc())
+        _, profile = policies.policy_in_force(session, now_utc())
         session.expunge(actor)
     when = parse_when(as_of, profile.calendar.timezone, "--as-of") if as_of else None
     return engine, actor, when
@@ -877,7 +873,10 @@ def sla_check(
 
 
 def _print_sla_report(report: Any) -> None:
-    from .core.slacheck import duration_text
+    from .core.messages import duration
+
+    def duration_text(minutes: float) -> str:
+        return duration(abs(minutes), "en")
 
     if report.breached:
         table = Table("code", "clock", "due", "overdue by", "owner", "department", "this run")
@@ -931,7 +930,7 @@ def revisit_schedule(
 
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
-        _, profile = services.policy_in_force(session, now)
+        _, profile = policies.policy_in_force(session, now)
         when = (
             parse_when(as_of, profile.calendar.timezone, "--as-of") if as_of else None
         )
@@ -1329,7 +1328,7 @@ def report_command(
         raise InvalidInput("--unmasked goes with --by case (KPIs hold no personal data)")
     now = now_utc()
     with acting(ctx, write=False) as (session, actor):
-        _, profile = services.policy_in_force(session, now)
+        _, profile = policies.policy_in_force(session, now)
         period = reports.parse_period(profile, first=first, last=last, now=now)
         if by == "case":
             rows = reports.case_rows(
@@ -1396,7 +1395,7 @@ def audit_sample(
         raise InvalidInput("--by takes only: agent")
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
-        _, profile = services.policy_in_force(session, now)
+        _, profile = policies.policy_in_force(session, now)
         period = reports.parse_period(profile, first=first, last=last, now=now)
         batch, drawn = audit.draw_sample(
             session=session,
@@ -1456,10 +1455,8 @@ def audit_show(
 
     now = now_utc()
     with acting(ctx, write=False) as (session, actor):
-        if actor.role not in audit.AUDIT_REPORT_ROLES:
-            raise KefuError(f"{article(actor.role)} {actor.role} may not read audit batches "
-                            "(auditors, supervisors and admins may)")
-        _, profile = services.policy_in_force(session, now)
+        services.require_role(actor, AUDIT_READERS, Message("do.read_audits"))
+        _, profile = policies.policy_in_force(session, now)
         found = audit.get_batch(session, batch)
         cases = [_audit_case_json(r, profile) for r in audit.batch_cases(session, found)]
         document = {

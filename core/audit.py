@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from . import services
+from . import lifecycle, policies
 from .errors import InvalidInput, NotFound, PermissionDenied
 from .models import AuditBatch, AuditSample, AuditScore, Case, User
 from .policy import Label, Profile
@@ -202,7 +202,7 @@ def score_case(
     _require(actor, AUDIT_ROLES, "score audit samples")
     if not items and not note:
         raise InvalidInput("give at least one --item ITEM=POINTS (or a --note)")
-    case = services.get_case(session, code)
+    case = lifecycle.get_case(session, code)
     query = select(AuditSample).where(AuditSample.case_id == case.id)
     if batch_id is not None:
         query = query.where(AuditSample.batch_id == batch_id)
@@ -210,7 +210,7 @@ def score_case(
     if sample is None:
         where = f"audit batch {batch_id}" if batch_id is not None else "any audit sample"
         raise NotFound(f"{case.code} is not in {where}; draw one with `kefu audit sample`")
-    _, profile = services.policy_in_force(session, now)
+    _, profile = policies.policy_in_force(session, now)
     items_known = checklist(profile)
     for item, points in items.items():
         if item not in items_known:
@@ -247,7 +247,7 @@ def audit_report(
 ) -> dict[str, Any]:
     """Per agent: cases drawn and scored, points over possible points, and per item."""
     _require(actor, AUDIT_REPORT_ROLES, "read audit reports")
-    _, profile = services.policy_in_force(session, now)
+    _, profile = policies.policy_in_force(session, now)
     lang = profile.profile.language
     items_known = checklist(profile)
     if batch_id is not None:

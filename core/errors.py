@@ -1,10 +1,14 @@
-"""The errors kefu expects: each carries one sentence a user can act on.
+"""The errors kefu expects: each carries one catalog message a user can act on.
 
-The CLI and the TUI catch `KefuError` and show its message; anything else is a bug and may
-show a traceback. `exit_code` follows the CLI contract (2 = bad usage or bad input).
+The CLI and the TUI catch `KefuError` and show `text(lang)` in their user's language; anything
+else is a bug. `exit_code` follows the CLI contract (2 = bad usage or bad input, 3 = the
+database cannot be used). `field` names the input field the problem is about, when there is
+one, so a form can put the cursor there and an import can name the column.
 """
 
 from __future__ import annotations
+
+from .messages import Message
 
 
 class KefuError(Exception):
@@ -12,9 +16,18 @@ class KefuError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: Message | str, *, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.msg = message
+        self.field = field
+
+    @property
+    def message(self) -> str:
+        """The message in English (logs, tests); show `text(lang)` to people."""
+        return str(self.msg)
+
+    def text(self, lang: str) -> str:
+        return self.msg.text(lang) if isinstance(self.msg, Message) else self.msg
 
     def __str__(self) -> str:
         return self.message

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from . import db as kdb
-from . import services
+from . import policies
 from .calendar import WorkCalendar
 from .errors import KefuError
 from .models import Case
@@ -43,8 +43,8 @@ def doctor(database: str, now: datetime) -> dict[str, Any]:
     with kdb.read_session(engine) as session:
         # Every revision's calendar: open cases keep the revision they were opened under.
         calendars: dict[WorkCalendar, list[int]] = {}
-        for version in services.policy_versions(session):
-            calendar = services.profile_for_version(version).work_calendar
+        for version in policies.policy_versions(session):
+            calendar = policies.profile_for_version(version).work_calendar
             calendars.setdefault(calendar, []).append(version.version)
         first, last = session.exec(
             select(func.min(Case.received_at), func.max(Case.received_at))

@@ -1,7 +1,7 @@
 """Batch intake (SPEC §11): complaints from CSV, JSON Lines and XLSX files, fast and idempotent.
 
 `import_file` streams the file row by row, checks each row with the same rules as a complaint
-typed in (`services.validate_intake`), and stores the good rows in batches of `BATCH_SIZE`, one
+typed in (`intake.validate_intake`), and stores the good rows in batches of `BATCH_SIZE`, one
 write transaction (BEGIN IMMEDIATE) per batch, through SQLAlchemy Core executemany inserts:
 no per-row commit and no ORM object per row. A rejected row never stops the others; it is
 reported with its line (the CSV physical line where the record starts, the JSON Lines line, the
@@ -17,13 +17,15 @@ identical rows without ids in one file count once. A row whose key is already st
 "already present" and changes nothing, so re-running an import (after a crash, from cron, on an
 overlapping export) never duplicates a case.
 
-Each stored case gets what a typed-in case gets, computed by the same functions: a code from
-the same per-day counter, SLA deadlines (`sla.compute_deadlines`) from its `received_at` kept as
-given (read in the profile's time zone, or `timezone`, when it has no offset), repeat-complaint
-links to earlier cases of the same phone or order within the policy's window (rows are taken in
-file order, as if typed in one after another: a row links to cases already stored and to rows
-before it in the file), escalation of severities that escalate on intake, and the same events
-(the create event's note says which file and line the case came from).
+Each stored case is what a typed-in case is: every row is planned by the same pure function
+(`intake.plan_intake`: status, deadlines from its `received_at` kept as given — read in the
+profile's time zone, or `timezone`, when it has no offset — the create event, the escalation of
+a severity that escalates on intake), gets a code from the same per-day counter in the same
+format (`intake.case_code`), and repeat-complaint links by the same rule (`intake.repeat_window`,
+`intake.newest_first`, `intake.link_event`) to earlier cases of the same phone or order (rows
+are taken in file order, as if typed in one after another: a row links to cases already stored
+and to rows before it in the file). This module only inserts many plans at once; the create
+event's note says which file and line the case came from.
 
 What an import asks beyond a typed-in complaint: admins and supervisors import; the header must
 name channel, description and received_at (a row without received_at is refused rather than
@@ -62,7 +64,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from datetime import tzinfo as tzinfo_type
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic_core import PydanticUndefined
@@ -72,12 +74,25 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from . import db as kdb
-from . import sla
 from .errors import InvalidInput, PermissionDenied
+from .history import EVENT_COLUMNS, jsonable
+from .intake import (
+    INTAKE_ATTRIBUTES,
+    INTAKE_FIELDS,
+    Intake,
+    case_code,
+    column_widths,
+    link_event,
+    newest_first,
+    plan_intake,
+    repeat_window,
+    validate_intake,
+)
+from .messages import Message, Text, render
 from .models import Case
+from .policies import policy_in_force
 from .policy import Profile
-from .services import INTAKE_FIELDS, Intake, policy_in_force, validate_intake
-from .workflow import SYSTEM_ACTOR, Role, Status
+from .workflow import SUPERVISING, role_refusal
 
 FORMATS = ("csv", "jsonl", "xlsx")
 SUFFIX_FORMATS = {
@@ -103,7 +118,6 @@ MAX_ERRORS_KEPT = 1000
 FORK_READER = True
 """Read, check and prepare rows in a forked child process, beside the database work (where
 the platform forks and this process runs no other thread)."""
-IMPORT_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
 ERROR_COLUMNS = ("error_line", "error_field", "error_reason")
 ROW = "(row)"
 """The field named for a problem with the row as a whole (cell count, JSON syntax)."""
@@ -175,17 +189,24 @@ def columns_help() -> str:
 
 @dataclass(frozen=True)
 class RowError:
-    """One rejected row: where it is, which column, and why."""
+    """One rejected row: where it is, which column, and why (in either language)."""
 
     line: int
     field: str
-    reason: str
+    why: Text
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "field": self.field, "reason": self.reason}
+    @property
+    def reason(self) -> str:
+        return render(self.why, "en")
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {"line": self.line, "field": self.field, "reason": render(self.why, lang)}
+
+    def text(self, lang: str) -> str:
+        return f"line {self.line}: {self.field}: {render(self.why, lang)}"
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.reason}"
+        return self.text("en")
 
 
 @dataclass
@@ -730,22 +751,8 @@ _TIME_SPELLINGS = (
 )  # fmt: skip
 
 
-def _string_caps() -> dict[str, int]:
-    """Intake fields stored in a bounded column, and the bound (PostgreSQL would refuse more)."""
-    caps: dict[str, int] = {}
-    for name in INTAKE_FIELDS:
-        column = _table("cases").c[name]
-        length = getattr(column.type, "length", None)
-        if isinstance(length, int):
-            caps[name] = length
-    return caps
-
-
 def _table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
-
-
-_FIELD_IN_MESSAGE = re.compile(r"^([a-z_]+)\b")
 
 
 @dataclass(slots=True)
@@ -779,7 +786,6 @@ class _RowChecker:
         self.default_source = default_source
         self.forced_source = forced_source
         self.ignore_unknown = ignore_unknown
-        self.caps = _string_caps()
         self.ignored: dict[str, None] = {}
         self.positional: list[str | None] | None = None
         self.mapped: list[tuple[int, str, str]] = []
@@ -890,36 +896,23 @@ class _RowChecker:
             source = self.forced_source or fields.pop("source", None) or self.default_source
             fields["source"] = source
             intake = validate_intake(self.profile, fields, self.now)
-            for name, cap in self.caps.items():
-                value = getattr(intake, name)
-                if isinstance(value, str) and len(value) > cap:
-                    raise _Reject(
-                        columns.get(name, name), f"{name} is {len(value)} characters; at most {cap} fit"
-                    )
             if intake.external_id is None:
                 intake = _with_content_id(intake)
         except _Reject as exc:
             return RowError(raw.line, exc.field, exc.reason)
         except InvalidInput as exc:
-            match = _FIELD_IN_MESSAGE.match(exc.message)
-            named = match.group(1) if match and match.group(1) in INTAKE_FIELDS else None
+            named = exc.field if exc.field in INTAKE_FIELDS else None
             where = columns.get(named, named) if named else ROW
-            return RowError(raw.line, where or ROW, exc.message)
+            return RowError(raw.line, where or ROW, exc.msg)
         assert intake.source is not None and intake.external_id is not None
         return _Ready(raw.line, intake, (intake.source, intake.external_id))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    return value
 
 
 def content_id(intake: Intake) -> str:
     """The stable id of a row that has none: a hash of its validated content."""
     content = {
-        name: _jsonable(getattr(intake, name))
-        for name in Intake.__dataclass_fields__
+        name: jsonable(getattr(intake, name))
+        for name in INTAKE_ATTRIBUTES
         if name not in ("source", "external_id") and getattr(intake, name) is not None
     }
     digest = hashlib.sha256(
@@ -998,16 +991,11 @@ class _ErrorSink:
 # -- storing a batch -------------------------------------------------------------------------
 
 
-def case_day_key(profile: Profile, received_at: datetime) -> str:
-    """The code counter key, as `services.next_case_code` builds it: PREFIX-YYYYMMDD (local)."""
-    local_day = profile.work_calendar.local(received_at).strftime("%Y%m%d")
-    return f"{profile.profile.code_prefix}-{local_day}"
-
-
 _SET_ON_INTAKE = (
     "code", "policy_version_id", "status", "created_by", "updated_at", "repeat_of",
     "escalated_at", "due_first_response", "due_resolution", "due_coordination",
 )  # fmt: skip
+"""Columns an intake plan sets besides the intake fields (`intake.plan_intake`)."""
 
 
 @functools.cache
@@ -1035,7 +1023,7 @@ def _build_case_template() -> dict[str, Any]:
             if not column.default.is_scalar:
                 raise RuntimeError(f"cases.{column.name} has a computed default the import lacks")
             default = column.default.arg  # type: ignore[attr-defined]
-        wanted = column.name in _SET_ON_INTAKE or column.name in Intake.__dataclass_fields__
+        wanted = column.name in _SET_ON_INTAKE or column.name in INTAKE_ATTRIBUTES
         if default is not None or wanted:
             template[column.name] = default
     return template
@@ -1110,7 +1098,7 @@ def _case_insert(dialect: Any) -> _BulkInsert:
 
 
 def _event_insert(dialect: Any) -> _BulkInsert:
-    return _BulkInsert.cached(dialect, _table("events"), (*_EVENT_KEYS, "case_id"))
+    return _BulkInsert.cached(dialect, _table("events"), (*EVENT_COLUMNS, "case_id"))
 
 
 @dataclass(slots=True)
@@ -1148,9 +1136,11 @@ def _stored_candidates(
     found: dict[str, dict[str, list[_Earlier]]] = {"customer_phone": {}, "order_no": {}}
     if not rows:
         return found["customer_phone"], found["order_no"]
-    window = timedelta(days=profile.repeat.window_days)
-    since = min(r.received_at for r in rows) - window
-    until = max(r.received_at for r in rows)
+    windows = [w for r in rows if (w := repeat_window(profile, r.received_at)) is not None]
+    if not windows:
+        return found["customer_phone"], found["order_no"]
+    since = min(w[0] for w in windows)
+    until = max(w[1] for w in windows)
     cases = _table("cases")
     for name, index in found.items():
         wanted = {r.phone if name == "customer_phone" else r.order_no for r in rows} - {None}
@@ -1165,99 +1155,10 @@ def _stored_candidates(
     return found["customer_phone"], found["order_no"]
 
 
-def _event_row(
-    *,
-    actor: str,
-    action: str,
-    now: datetime,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    changes: dict[str, tuple[Any, Any]] | None = None,
-    note: str | None = None,
-) -> dict[str, Any]:
-    payload = {k: [_jsonable(a), _jsonable(b)] for k, (a, b) in (changes or {}).items()}
-    return {
-        "at": now,
-        "actor": actor,
-        "action": action,
-        "from_status": from_status,
-        "to_status": to_status,
-        "changes_json": _CHANGES_JSON(payload),
-        "note": note,
-        "case_id": None,
-    }
-
-
-_EVENT_KEYS = ("at", "actor", "action", "from_status", "to_status", "changes_json", "note")
-_CHANGES_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
-"""The events' changes as `services._event` writes them (`json.dumps` with these options)."""
-
-
-class _KeptTargets:
-    """The profile as `sla.compute_deadlines` reads it, with each severity's parsed targets
-    kept: parsing the same few durations again for every row was a third of an import's time.
-    Everything else is the profile's own."""
-
-    def __init__(self, profile: Profile) -> None:
-        self._profile = profile
-        self._targets: dict[tuple[str, str | None], Any] = {}
-
-    def sla_targets(self, severity: str, complexity: str | None) -> Any:
-        key = (severity, complexity)
-        if key not in self._targets:
-            self._targets[key] = self._profile.sla_targets(severity, complexity)
-        return self._targets[key]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._profile, name)
-
-
-def _deadlines(profile: Profile, values: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return sla.compute_deadlines(
-        profile,
-        sla.ClockInput(
-            received_at=values["received_at"],
-            severity=values["severity"],
-            complexity=values["complexity"],
-            escalated_at=values["escalated_at"],
-            pauses=[],
-        ),
-        now,
-    )
-
-
-def _escalate_on_intake(profile: Profile, values: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """What `services.store_intake` does to a severity that escalates on intake: the case
-    becomes escalated with the coordination clock running (complexity and the other deadlines
-    stay as they were); returns the event."""
-    changes: dict[str, tuple[Any, Any]] = {}
-
-    def assign(name: str, value: Any) -> None:
-        if values[name] != value:
-            changes[name] = (values[name], value)
-            values[name] = value
-
-    before = values["status"]
-    assign("status", Status.ESCALATED.value)
-    assign("escalated_at", now)
-    deadlines = _deadlines(profile, values, now)
-    assign("due_coordination", deadlines["coordination"])
-    values["updated_at"] = now
-    return _event_row(
-        actor=SYSTEM_ACTOR,
-        action="escalate",
-        now=now,
-        from_status=before,
-        to_status=values["status"],
-        changes=changes,
-        note="severity escalates on intake",
-    )
-
-
 @dataclass(slots=True)
 class _Prepared:
-    """A checked row turned into its case row and events, ready for the database, with all
-    that does not depend on the database: everything but the code, the repeat links, the ids."""
+    """A checked row's intake plan as rows ready for the database, made where the row is read:
+    everything but the code, the repeat links and the ids."""
 
     line: int
     key: tuple[str, str]
@@ -1266,12 +1167,13 @@ class _Prepared:
     order_no: str | None
     day_key: str
     case: list[Any]
-    created: list[Any]
-    escalated: list[Any] | None
+    events: list[list[Any]]
+    """The create event, then the escalation (the repeat link goes between them)."""
 
 
 class _Preparer:
-    """Builds the case row and events of a new case the way `services.store_intake` does."""
+    """Turns a checked row into its intake plan (`intake.plan_intake`, as for a case typed in)
+    and the plan into rows for the bulk inserts."""
 
     def __init__(
         self,
@@ -1284,60 +1186,35 @@ class _Preparer:
         origin: str,
     ) -> None:
         self.profile = profile
-        self.clock_profile = cast(Profile, _KeptTargets(profile))
-        self.escalating = {c for c, s in profile.severities.items() if s.escalate_on_intake}
         self.actor = actor
         self.now = now
+        self.version_id = version_id
         self.origin = origin
         self.cases = _case_insert(dialect)
         self.events = _event_insert(dialect)
         self.template = _case_template()
-        self.template.update(
-            policy_version_id=version_id,
-            status=Status.NEW.value,
-            created_by=actor,
-            updated_at=now,
-        )
 
     def __call__(self, ready: _Ready) -> _Prepared:
-        now = self.now
+        plan = plan_intake(
+            self.profile,
+            ready.intake,
+            version_id=self.version_id,
+            actor=self.actor,
+            now=self.now,
+            note=Message("note.imported", file=self.origin, line=ready.line),
+        )
         values = dict(self.template)
-        values.update(vars(ready.intake))
-        if values["category"] and values["party"] and values["department"]:
-            values["status"] = Status.TRIAGED.value
-        deadlines = _deadlines(self.clock_profile, values, now)
-        values["due_first_response"] = deadlines["first_response"]
-        values["due_resolution"] = deadlines["resolution"]
-        created = {
-            "at": now,
-            "actor": self.actor,
-            "action": "create",
-            "from_status": None,
-            "to_status": values["status"],
-            "changes_json": _CHANGES_JSON(
-                {
-                    name: [None, _jsonable(values[name])]
-                    for name in ("status", "channel", "severity", "category", "received_at")
-                    if values[name] is not None
-                }
-            ),
-            "note": f"imported from {self.origin} line {ready.line}",
-            "case_id": None,
-        }
-        escalated = None
-        if values["severity"] in self.escalating:
-            escalated = self.events.row(_escalate_on_intake(self.clock_profile, values, now))
-        received_at = values["received_at"]
+        values.update(plan.values)
+        intake = ready.intake
         return _Prepared(
             line=ready.line,
             key=ready.key,
-            received_at=received_at,
-            phone=values["customer_phone"],
-            order_no=values["order_no"],
-            day_key=case_day_key(self.profile, received_at),
+            received_at=intake.received_at,
+            phone=intake.customer_phone,
+            order_no=intake.order_no,
+            day_key=plan.day_key,
             case=self.cases.row(values),
-            created=self.events.row(created),
-            escalated=escalated,
+            events=[self.events.row({**event, "case_id": None}) for event in plan.events(None)],
         )
 
 
@@ -1380,39 +1257,28 @@ def store_batch(
     codes: list[str] = []
     for row in fresh:
         last[row.day_key] = last.get(row.day_key, 0) + 1
-        codes.append(f"{row.day_key}-{last[row.day_key]:04d}")
+        codes.append(case_code(row.day_key, last[row.day_key]))
 
     by_phone, by_order = _stored_candidates(conn, profile, fresh)
-    linking = profile.repeat.window_days > 0
-    window = timedelta(days=profile.repeat.window_days)
     first_new_order = 1 << 62
     row_links: list[list[_Earlier]] = []
     link_events: list[list[Any] | None] = []
     for index, (row, code) in enumerate(zip(fresh, codes, strict=True)):
         repeats: list[_Earlier] = []
-        if linking and (row.phone or row.order_no):
+        window = repeat_window(profile, row.received_at)
+        if window is not None and (row.phone or row.order_no):
             found: dict[int, _Earlier] = {}
             for earlier in by_phone.get(row.phone or "", []) + by_order.get(row.order_no or "", []):
-                if row.received_at - window <= earlier.received_at <= row.received_at:
+                if window[0] <= earlier.received_at <= window[1]:
                     found[earlier.order] = earlier
-            repeats = sorted(found.values(), key=lambda e: (e.received_at, e.order), reverse=True)
-            repeats = repeats[:20]
+            by_code = {e.code: e for e in found.values()}
+            picked = newest_first((e.received_at, e.order, e.code) for e in found.values())
+            repeats = [by_code[c] for c in picked]
         case_insert.set(row.case, "code", code)
         case_insert.set(row.case, "repeat_of", repeats[0].code if repeats else None)
         row_links.append(repeats)
-        link_events.append(
-            event_insert.row(
-                _event_row(
-                    actor=SYSTEM_ACTOR,
-                    action="link",
-                    now=now,
-                    changes={"repeat_of": (None, repeats[0].code)},
-                    note="repeat complaint: " + ", ".join(e.code for e in repeats),
-                )
-            )
-            if repeats
-            else None
-        )
+        link = link_event([e.code for e in repeats], now)
+        link_events.append(event_insert.row({**link, "case_id": None}) if link is not None else None)
         me = _Earlier(row.received_at, first_new_order + index, code, None, index)
         if row.phone:
             by_phone.setdefault(row.phone, []).append(me)
@@ -1427,12 +1293,12 @@ def store_batch(
     ids: dict[str, int] = {code: case_id for code, case_id in conn.execute(query)}
     event_rows: list[list[Any]] = []
     link_rows: list[dict[str, Any]] = []
-    for row, code, repeats, link_event in zip(fresh, codes, row_links, link_events, strict=True):
+    for row, code, repeats, link in zip(fresh, codes, row_links, link_events, strict=True):
         case_id = ids[code]
-        for event in (row.created, link_event, row.escalated):
-            if event is not None:
-                event_insert.set(event, "case_id", case_id)
-                event_rows.append(event)
+        history = row.events[:1] + ([link] if link is not None else []) + row.events[1:]
+        for event in history:
+            event_insert.set(event, "case_id", case_id)
+            event_rows.append(event)
         for earlier in repeats:
             other = earlier.case_id
             if other is None:
@@ -1490,13 +1356,13 @@ def import_file(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import a file (see the module docstring); raises InvalidInput if it cannot be read at all."""
-    if actor.role not in IMPORT_ROLES:
-        allowed = ", ".join(sorted(r.value for r in IMPORT_ROLES))
-        raise PermissionDenied(f"a {actor.role} may not import cases (roles allowed: {allowed})")
+    refused = role_refusal(actor.role, SUPERVISING, Message("do.import"))
+    if refused is not None:
+        raise PermissionDenied(refused)
     path = options.path
     fmt = detect_format(path, options.format)
     source = (options.source or "").strip() or path.stem
-    source_cap = _string_caps()["source"]
+    source_cap = column_widths()["source"]
     if len(source) > source_cap:
         raise InvalidInput(f"the source {source!r} is over {source_cap} characters; pass a shorter --source")
     if options.batch_size < 1:

@@ -161,6 +161,9 @@ class Event(SQLModel, table=True):
     to_status: str | None = Field(default=None, max_length=20)
     changes_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     note: str | None = Field(default=None, sa_column=Column(Text))
+    # A note kefu wrote itself, as its catalog message ({"key", "params"}), so it reads in
+    # either language; `note` holds its English text (kefu.core.history).
+    message_json: str | None = Field(default=None, sa_column=Column(Text))
 
     @property
     def changes(self) -> dict[str, Any]:
@@ -211,7 +214,7 @@ class Revisit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    status: str = Field(default="scheduled", max_length=20)  # scheduled | due | done | unreachable
+    status: str = Field(default="scheduled", max_length=20)  # workflow.RevisitStatus
     attempts: int = 0
     outcome: str | None = Field(default=None, max_length=20)
     note: str | None = Field(default=None, sa_column=Column(Text))

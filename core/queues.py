@@ -16,40 +16,40 @@ languages so a language switch needs no new query.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
-from typing import Any, cast
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, false, func, or_, tuple_
 from sqlalchemy import case as sql_case
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from . import services, views
-from .calendar import END_OF_DAY, Duration
-from .models import Case, PolicyVersion, Revisit, User
+from . import services, sla, views
+from .intake import normal_phone
+from .models import Case, Revisit, User
+from .policies import Policies, policy_versions, profile_for_version
 from .policy import Profile
-from .sla import AT_RISK_FRACTION
-from .workflow import CASE_WORKERS, SUPERVISING, Role, Status, find_transition, transitions_for
+from .workflow import (
+    CASE_OWNERS,
+    CASE_WORKERS,
+    CLOCKS_RUN,
+    OPEN,
+    REVISIT_WAITING,
+    RUNNING_STATES,
+    SUPERVISING,
+    Action,
+    Clock,
+    DeadlineState,
+    Role,
+    Status,
+    find_transition,
+    transitions_for,
+)
 
 PAGE_SIZE = 50
-
-NOT_CLOSED: tuple[str, ...] = tuple(s.value for s in Status if s != Status.CLOSED)
-"""Statuses that still need someone: everything but closed (resolved awaits confirmation)."""
-RUNNING: tuple[str, ...] = (
-    Status.NEW,
-    Status.TRIAGED,
-    Status.IN_PROGRESS,
-    Status.ESCALATED,
-    Status.PENDING_APPROVAL,
-)
-"""Statuses whose resolution clock runs (pending_customer pauses it, resolved has met it)."""
-OWNER_ROLES = frozenset({Role.AGENT, Role.HANDLER, Role.SUPERVISOR})
-"""Roles that can own (claim or be assigned) cases."""
-REVISIT_WAITING = ("scheduled", "due")
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Queue:
 
 
 QUEUES: tuple[Queue, ...] = (
-    Queue("mine", ("Mine", "我的"), OWNER_ROLES),
+    Queue("mine", ("Mine", "我的"), CASE_OWNERS),
     Queue("unassigned", ("Unassigned", "待认领")),
     Queue("team", ("My team", "本组"), needs_department=True),
     Queue("at_risk", ("At risk", "超时预警")),
@@ -145,45 +145,6 @@ class QueuePage:
 # -- building rows ---------------------------------------------------------------------------
 
 
-class _TargetsOnce:
-    """A profile whose SLA targets are parsed once per (severity, complexity).
-
-    `views.deadline_states` asks the profile for a case's targets on every call, and the
-    profile parses the duration strings each time; over a page of 50 rows that parsing was
-    most of the page's cost. Everything else is the profile's own.
-    """
-
-    def __init__(self, profile: Profile) -> None:
-        self._profile = profile
-        self._targets: dict[tuple[str, str | None], dict[str, Duration]] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._profile, name)
-
-    def sla_targets(self, severity: str, complexity: str | None) -> dict[str, Duration]:
-        key = (severity, complexity)
-        if key not in self._targets:
-            self._targets[key] = self._profile.sla_targets(severity, complexity)
-        return self._targets[key]
-
-
-class _Profiles:
-    """Profiles by policy revision id, looked up once per page."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.by_id: dict[int, Profile] = {}
-
-    def get(self, version_id: int) -> Profile:
-        profile = self.by_id.get(version_id)
-        if profile is None:
-            version = self.session.get(PolicyVersion, version_id)
-            assert version is not None
-            parsed = services.profile_for_version(version)
-            profile = self.by_id[version_id] = cast(Profile, _TargetsOnce(parsed))
-        return profile
-
-
 def _label(profile: Profile, kind: str, code: str | None) -> tuple[str, str]:
     if not code:
         return ("", "")
@@ -195,7 +156,7 @@ def _countdown(states: dict[str, Any]) -> tuple[str | None, str | None, float | 
     """The most urgent running clock: (clock, state, minutes left; negative when passed)."""
     best: tuple[str | None, str | None, float | None] = (None, None, None)
     for clock, state in states.items():
-        if state.state not in ("ok", "at_risk", "breached", "paused"):
+        if state.state not in RUNNING_STATES:
             continue
         if state.remaining_minutes is None:
             continue
@@ -251,7 +212,7 @@ def make_row(
 
 def _breached(now: datetime) -> ColumnElement[bool]:
     """Some unmet deadline has passed on a case whose clocks run (exact, in SQL)."""
-    running = col(Case.status).in_(RUNNING)
+    running = col(Case.status).in_(CLOCKS_RUN)
     return and_(
         running,
         or_(
@@ -262,29 +223,15 @@ def _breached(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _minute_of_day(at: time) -> int:
-    return 24 * 60 if at == END_OF_DAY else at.hour * 60 + at.minute
-
-
 def _risk_horizon(profiles: Iterable[Profile], now: datetime) -> dict[str, datetime]:
-    """Per clock, an instant no at-risk deadline lies beyond: 20 % of the largest allowance
-    any target of these policies grants, laid out on that target's clock from `now`."""
+    """Per clock, an instant no at-risk deadline lies beyond (`sla.risk_horizon`, the latest
+    over every target of these policies)."""
     horizon: dict[str, datetime] = {}
     for profile in profiles:
-        calendar = profile.work_calendar
-        day = sum(_minute_of_day(end) - _minute_of_day(start) for start, end in calendar.business_hours)
         for severity in profile.severities:
             for complexity in ("simple", "complex"):
                 for clock, target in profile.sla_targets(severity, complexity).items():
-                    if target.minutes is not None:
-                        bound = float(target.minutes)
-                    else:  # n working days: the receipt day's rest plus n days (+1 h DST slack)
-                        bound = (target.amount + 1) * (day + 60)
-                    share = math.ceil((1 - AT_RISK_FRACTION) * bound) + 1
-                    if target.clock == "calendar":
-                        until = now + timedelta(minutes=share)
-                    else:
-                        until = calendar.add(now, Duration(share, "bm"))
+                    until = sla.risk_horizon(profile.work_calendar, target, now)
                     if clock not in horizon or until > horizon[clock]:
                         horizon[clock] = until
     return horizon
@@ -292,40 +239,40 @@ def _risk_horizon(profiles: Iterable[Profile], now: datetime) -> dict[str, datet
 
 def _risk_candidates(horizon: dict[str, datetime]) -> ColumnElement[bool]:
     terms: list[ColumnElement[bool]] = []
-    if "resolution" in horizon:
-        terms.append(col(Case.due_resolution) <= horizon["resolution"])
-    if "first_response" in horizon:
+    if Clock.RESOLUTION in horizon:
+        terms.append(col(Case.due_resolution) <= horizon[Clock.RESOLUTION])
+    if Clock.FIRST_RESPONSE in horizon:
         terms.append(
             and_(
                 col(Case.first_response_at).is_(None),
-                col(Case.due_first_response) <= horizon["first_response"],
+                col(Case.due_first_response) <= horizon[Clock.FIRST_RESPONSE],
             )
         )
-    if "coordination" in horizon:
+    if Clock.COORDINATION in horizon:
         terms.append(
             and_(
                 col(Case.status) == Status.ESCALATED,
-                col(Case.due_coordination) <= horizon["coordination"],
+                col(Case.due_coordination) <= horizon[Clock.COORDINATION],
             )
         )
-    return and_(col(Case.status).in_(RUNNING), or_(*terms) if terms else false())
+    return and_(col(Case.status).in_(CLOCKS_RUN), or_(*terms) if terms else false())
 
 
 def _all_profiles(session: Session) -> list[Profile]:
-    return [services.profile_for_version(v) for v in services.policy_versions(session)]
+    return [profile_for_version(v) for v in policy_versions(session)]
 
 
-def unassigned_statuses(role: str) -> tuple[str, ...]:
+def unassigned_statuses(role: str) -> tuple[Status, ...]:
     """The statuses of the unowned cases on this role's unassigned tab, from the transition
     table: a role that can claim cases sees none it could not claim (an agent no escalated
     case, which only handlers and supervisors claim), but still the new ones waiting to be
     triaged; a role that never claims (admin, classifier, analyst) sees every unowned open
     case, the tab being its overview of the pool."""
-    if not any(t.allows_role(role) for t in transitions_for("claim")):
-        return NOT_CLOSED
+    if not any(t.allows_role(role) for t in transitions_for(Action.CLAIM)):
+        return OPEN
     shown = []
-    for status in NOT_CLOSED:
-        claim = find_transition("claim", status)
+    for status in OPEN:
+        claim = find_transition(Action.CLAIM, status)
         if claim is None or claim.allows_role(role):
             shown.append(status)
     return tuple(shown)
@@ -335,7 +282,7 @@ def _queue_condition(
     session: Session, key: str, actor: User, now: datetime
 ) -> ColumnElement[bool]:
     if key == "mine":
-        return and_(col(Case.owner) == actor.name, col(Case.status).in_(NOT_CLOSED))
+        return and_(col(Case.owner) == actor.name, col(Case.status).in_(OPEN))
     if key == "unassigned":
         return and_(
             col(Case.owner).is_(None), col(Case.status).in_(unassigned_statuses(actor.role))
@@ -343,7 +290,7 @@ def _queue_condition(
     if key == "team":
         if not actor.department:
             return false()
-        return and_(col(Case.department) == actor.department, col(Case.status).in_(NOT_CLOSED))
+        return and_(col(Case.department) == actor.department, col(Case.status).in_(OPEN))
     if key == "approval":
         return col(Case.status) == Status.PENDING_APPROVAL
     if key == "at_risk":
@@ -409,7 +356,7 @@ def urgency(item: Case) -> datetime | None:
 
 def _running_expression() -> ColumnElement[int]:
     """0 for a case whose clocks run, 1 for one with no running deadline (paused, resolved)."""
-    return sql_case((col(Case.status).in_(RUNNING), 0), else_=1)
+    return sql_case((col(Case.status).in_(CLOCKS_RUN), 0), else_=1)
 
 
 def _sort(sort: str) -> tuple[list[Any], Any, bool, Callable[[Case], tuple[Any, ...]]]:
@@ -422,7 +369,7 @@ def _sort(sort: str) -> tuple[list[Any], Any, bool, Callable[[Case], tuple[Any, 
             [_running_expression(), _urgency_expression()],
             col(Case.id),
             False,
-            lambda item: (0 if item.status in RUNNING else 1, urgency(item)),
+            lambda item: (0 if item.status in CLOCKS_RUN else 1, urgency(item)),
         )
     if sort == "received":
         return [col(Case.received_at)], col(Case.id), True, lambda item: (item.received_at,)
@@ -430,7 +377,7 @@ def _sort(sort: str) -> tuple[list[Any], Any, bool, Callable[[Case], tuple[Any, 
 
 
 def _at_risk_row(row: QueueRow) -> bool:
-    return row.sla in ("breached", "at_risk")
+    return row.sla in (DeadlineState.BREACHED, DeadlineState.AT_RISK)
 
 
 # -- public API ------------------------------------------------------------------------------
@@ -451,7 +398,7 @@ def queue_page(
     if queue == "revisits":
         return _revisit_page(session, actor=actor, now=now, after=after, limit=limit, flt=flt)
     key_cols, id_col, descending, key_of = _sort(sort)
-    profiles = _Profiles(session)
+    profiles = Policies()
     base = select(Case).where(_queue_condition(session, queue, actor, now))
     for term in _filter_condition(flt):
         base = base.where(term)
@@ -476,7 +423,7 @@ def queue_page(
             sort_key = (*key_of(case), case.id)
             cursor = sort_key
             row = make_row(
-                case, profiles.get(case.policy_version_id), actor, now, sort_key=sort_key
+                case, profiles.get(session, case.policy_version_id), actor, now, sort_key=sort_key
             )
             if queue == "at_risk" and not _at_risk_row(row):
                 continue
@@ -502,7 +449,7 @@ def _revisit_page(
     limit: int,
     flt: QueueFilter | None,
 ) -> QueuePage:
-    profiles = _Profiles(session)
+    profiles = Policies()
     query = (
         select(Revisit, Case)
         .join(Case, col(Case.id) == Revisit.case_id)
@@ -520,7 +467,7 @@ def _revisit_page(
         rows.append(
             make_row(
                 case,
-                profiles.get(case.policy_version_id),
+                profiles.get(session, case.policy_version_id),
                 actor,
                 now,
                 sort_key=sort_key,
@@ -565,17 +512,13 @@ def _count_at_risk(session: Session, actor: User, now: datetime) -> int:
     candidates = session.exec(
         select(Case).where(_risk_candidates(horizon)).where(~_breached(now))
     ).all()
-    profiles = _Profiles(session)
+    profiles = Policies()
     at_risk = 0
     for case in candidates:
-        states = views.deadline_states(case, profiles.get(case.policy_version_id), now)
-        if views.worst_state(states) in ("breached", "at_risk"):
+        states = views.deadline_states(case, profiles.get(session, case.policy_version_id), now)
+        if views.worst_state(states) in (DeadlineState.BREACHED, DeadlineState.AT_RISK):
             at_risk += 1
     return int(breached) + at_risk
-
-
-def _normalise_phone(text: str) -> str:
-    return text.replace(" ", "").replace("-", "")
 
 
 CODE_PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,5}-[0-9-]*")
@@ -595,7 +538,7 @@ def _exact_match(needle: str, personal: bool) -> ColumnElement[bool]:
     """The whole order number, or (for roles that see personal data) the whole phone number
     without spaces/dashes: both by their index."""
     exact: list[ColumnElement[bool]] = [col(Case.order_no) == needle]
-    phone = _normalise_phone(needle)
+    phone = normal_phone(needle)
     if personal and phone.lstrip("+").isdigit():
         exact.append(col(Case.customer_phone) == phone)
     return or_(*exact)
@@ -617,7 +560,7 @@ def _any_match(needle: str, personal: bool) -> ColumnElement[bool]:
     ]
     if CODE_PIECE.fullmatch(needle):
         terms.append(col(Case.code).contains(needle.upper(), autoescape=True))
-    compact = _normalise_phone(needle)
+    compact = normal_phone(needle)
     if len(compact) >= MIN_NUMBER_DIGITS:
         terms.append(_without_separators(col(Case.order_no)).contains(compact, autoescape=True))
     if personal:
@@ -646,18 +589,28 @@ def search_condition(session: Session, *, actor: User, text: str) -> ColumnEleme
     return _any_match(needle, personal)
 
 
-def list_cases(
-    session: Session, *, actor: User, flt: services.CaseFilter, limit: int
-) -> tuple[Sequence[Case], int]:
+@dataclass(frozen=True)
+class CaseFilter:
+    """What `kefu case list` narrows to."""
+
+    status: str | None = None
+    open_only: bool = False
+    owner: str | None = None
+    unassigned: bool = False
+    department: str | None = None
+    severity: str | None = None
+    category: str | None = None
+    text: str | None = None
+
+
+def list_cases(session: Session, *, actor: User, flt: CaseFilter, limit: int) -> tuple[Sequence[Case], int]:
     """`kefu case list`: at most `limit` cases matching the filter, most recently received
     first, and how many match in all. `flt.text` searches as the TUI does (`search_cases`)."""
-    from .workflow import OPEN_STATUSES
-
     where: list[ColumnElement[bool]] = []
     if flt.status:
         where.append(col(Case.status) == flt.status)
     elif flt.open_only:
-        where.append(col(Case.status).in_([s.value for s in OPEN_STATUSES] + ["resolved"]))
+        where.append(col(Case.status).in_(OPEN))
     if flt.owner:
         where.append(col(Case.owner) == flt.owner)
     if flt.unassigned:
@@ -736,9 +689,9 @@ def _search_page(
     limit: int,
     cursor: Callable[[Case], tuple[Any, ...]],
 ) -> QueuePage:
-    profiles = _Profiles(session)
+    profiles = Policies()
     rows = [
-        make_row(case, profiles.get(case.policy_version_id), actor, now, sort_key=cursor(case))
+        make_row(case, profiles.get(session, case.policy_version_id), actor, now, sort_key=cursor(case))
         for case in found[:limit]
     ]
     next_after = rows[-1].sort_key if len(found) > limit and rows else None
@@ -750,5 +703,5 @@ def assignable_users(session: Session) -> list[tuple[str, str, str]]:
     return [
         (u.name, u.display_name or u.name, u.role)
         for u in services.list_users(session)
-        if u.active and u.role in OWNER_ROLES
+        if u.active and u.role in CASE_OWNERS
     ]

@@ -55,7 +55,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
-from . import services
+from . import policies, services
 from .errors import InvalidInput, PermissionDenied
 from .models import Breach, Case, PolicyVersion, User, UTCDateTime
 from .policy import BREACH_KINDS, Profile
@@ -754,8 +754,8 @@ def _scan(session: Session, by: str, b: _Bounds) -> tuple[list[Any], list[Any]]:
 def compensation_kinds(session: Session) -> tuple[str, ...]:
     """Every compensation kind any policy revision defined, in first-seen order."""
     kinds: dict[str, None] = {}
-    for version in services.policy_versions(session):
-        kinds.update(dict.fromkeys(services.profile_for_version(version).compensation.kinds))
+    for version in policies.policy_versions(session):
+        kinds.update(dict.fromkeys(policies.profile_for_version(version).compensation.kinds))
     return tuple(kinds)
 
 
@@ -779,7 +779,7 @@ def kpi_report(
     if by not in GROUPINGS:
         raise InvalidInput(f"--by must be one of: {', '.join(GROUPINGS)}, case")
     require_report_role(actor, by)
-    _, profile = services.policy_in_force(session, now)
+    _, profile = policies.policy_in_force(session, now)
     lang = lang or profile.profile.language
     dialect = session.get_bind().dialect.name
     bounds = _Bounds(period, max(period.start, min(period.end, now)), dialect, compensation_kinds(session))
@@ -856,7 +856,7 @@ def _measure_unmeasured(session: Session, by: str, bounds: _Bounds, acc: Any) ->
         if profile is None:
             version = session.get(PolicyVersion, version_id)
             assert version is not None
-            profile = profiles[version_id] = services.profile_for_version(version)
+            profile = profiles[version_id] = policies.profile_for_version(version)
         minutes = profile.work_calendar.business_minutes_between(received_at, resolved_at)
         a = acc(g)
         a.handling_hist[histogram_bucket(minutes)] += 1
@@ -1095,7 +1095,7 @@ def volume_by_day(session: Session, period: Period) -> list[tuple[str, int]]:
 def dashboard_data(*, session: Session, actor: User, period: Period, now: datetime, lang: str) -> Dashboard:
     """The dashboard's figures in three queries (KPIs by category, volume, breaches)."""
     by_category = kpi_report(session=session, actor=actor, period=period, by="category", now=now, lang=lang)
-    _, profile = services.policy_in_force(session, now)
+    _, profile = policies.policy_in_force(session, now)
     dialect = session.get_bind().dialect.name
     bounds = _Bounds(period, max(period.start, min(period.end, now)), dialect, compensation_kinds(session))
     breaches: Counter[str | None] = Counter()

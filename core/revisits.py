@@ -1,7 +1,7 @@
 """Revisits (回访, SPEC §6): which follow-up calls are due, for cron and for the agents' queue.
 
 Closing a case (confirmed, or unanswered past the confirmation window) schedules a revisit at
-the policy's delay (`services.schedule_revisit`). `mark_due_revisits` — `kefu revisit schedule`
+the policy's delay (`lifecycle.schedule_revisit`). `mark_due_revisits` — `kefu revisit schedule`
 from cron — turns scheduled revisits whose time has come into `due` ones, and cancels those
 whose case was reopened meanwhile; `due_revisits` lists the queue. The call's outcome is
 recorded with the `revisit` transition (`kefu case move CODE revisit --outcome ...`).
@@ -19,10 +19,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from . import services, views
+from .messages import Message
 from .models import Case, Revisit, User
-from .workflow import SUPERVISING, Status
-
-WAITING = ("scheduled", "due")
+from .policies import case_profile
+from .workflow import REVISIT_WAITING, SUPERVISING, RevisitStatus, Status
 
 
 @dataclass
@@ -39,16 +39,16 @@ def mark_due_revisits(
 ) -> ScheduleRun:
     """Make scheduled revisits whose time has come (by `as_of`, default now) visible as due;
     cancel waiting revisits whose case is no longer closed. Admins and supervisors only."""
-    services.require_role(actor, SUPERVISING, "schedule revisits")
-    as_of = services.check_as_of(as_of, now, "revisits become due only when their time has come")
+    services.require_role(actor, SUPERVISING, Message("do.schedule_revisits"))
+    as_of = services.check_as_of(as_of, now, Message("as_of.revisits_past_only"))
     run = ScheduleRun(as_of=as_of)
     reopened = session.exec(
         select(Revisit, Case.code)
         .join(Case, col(Case.id) == col(Revisit.case_id))
-        .where(col(Revisit.status).in_(WAITING), col(Case.status) != Status.CLOSED)
+        .where(col(Revisit.status).in_(REVISIT_WAITING), col(Case.status) != Status.CLOSED)
     ).all()
     for revisit, code in reopened:
-        revisit.status = "cancelled"
+        revisit.status = RevisitStatus.CANCELLED
         revisit.updated_at = now
         revisit.note = "cancelled: the case was reopened before the revisit"
         run.cancelled.append(code)
@@ -56,14 +56,14 @@ def mark_due_revisits(
         select(Revisit, Case.code)
         .join(Case, col(Case.id) == col(Revisit.case_id))
         .where(
-            col(Revisit.status) == "scheduled",
+            col(Revisit.status) == RevisitStatus.SCHEDULED,
             col(Revisit.due_at) <= as_of,
             col(Case.status) == Status.CLOSED,
         )
         .order_by(col(Revisit.due_at), col(Revisit.id))
     ).all()
     for revisit, code in ready:
-        revisit.status = "due"
+        revisit.status = RevisitStatus.DUE
         revisit.updated_at = now
         run.became_due.append(code)
     session.flush()
@@ -75,13 +75,13 @@ def due_revisits(session: Session, viewer: User, *, limit: int = 1000) -> list[d
     rows = session.exec(
         select(Revisit, Case)
         .join(Case, col(Case.id) == col(Revisit.case_id))
-        .where(col(Revisit.status) == "due", col(Case.status) == Status.CLOSED)
+        .where(col(Revisit.status) == RevisitStatus.DUE, col(Case.status) == Status.CLOSED)
         .order_by(col(Revisit.due_at), col(Revisit.id))
         .limit(limit)
     ).all()
     queue = []
     for revisit, case in rows:
-        profile = services.case_profile(session, case)
+        profile = case_profile(session, case)
         queue.append(
             {
                 "code": case.code,

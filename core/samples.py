@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from . import services
+from . import intake, lifecycle, services
 from .errors import InvalidInput
 from .models import User
 from .policy import bundled_profiles_dir
@@ -66,15 +66,13 @@ def _replay_case(
     now: datetime,
 ) -> None:
     received = now - timedelta(hours=float(spec["ago_hours"]))
-    intake = dict(spec["intake"])
-    creator = users[intake.pop("created_by", next(iter(users)))]
-    incident_ago = intake.pop("incident_at_ago_hours", None)
+    given = dict(spec["intake"])
+    creator = users[given.pop("created_by", next(iter(users)))]
+    incident_ago = given.pop("incident_at_ago_hours", None)
     if incident_ago is not None:
-        intake["incident_at"] = now - timedelta(hours=float(incident_ago))
-    intake = {k: v for k, v in intake.items() if v is not None}
-    case = services.create_case(
-        session=session, actor=creator, now=received, received_at=received, **intake
-    )
+        given["incident_at"] = now - timedelta(hours=float(incident_ago))
+    given = {k: v for k, v in given.items() if v is not None}
+    case = intake.create_case(session=session, actor=creator, now=received, received_at=received, **given)
     codes[spec["key"]] = case.code
     for step in spec.get("script", []):
         step = dict(step)
@@ -96,6 +94,6 @@ def _replay_case(
             continue
         if "duplicate_of" in step:
             step["duplicate_of"] = codes[step["duplicate_of"]]
-        services.move_case(
+        lifecycle.move_case(
             session=session, code=case.code, action=action, actor=actor, now=at, **step
         )

@@ -2,10 +2,12 @@
 
 Three clocks per case: first response and resolution start at receipt, coordination when the
 case is escalated; the resolution clock starts again when a resolved or closed case goes back
-to work (reopen, an unsatisfied confirmation or revisit). Time spent in `pending_customer`
+to work (reopen, an unsatisfied confirmation or revisit). Time spent waiting for the customer
 moves every open deadline later by the paused amount measured on that deadline's own clock
-(calendar or business). Deadlines are stored on the case for indexed queries, and
-`recompute_deadlines` rebuilds them from the event history.
+(calendar or business). Deadlines are stored on the case for indexed queries; they are only
+ever computed by `compute_deadlines` from the case and its status history (the transitions
+that recompute which clock are named in `workflow.TRANSITIONS`), and
+`lifecycle.recompute_deadlines` rebuilds them from the history alone.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from datetime import datetime
 
 from .calendar import END_OF_DAY, Duration, WorkCalendar
 from .policy import Profile
+from .workflow import CLOCKS, PAUSED, RESOLUTION_GIVEN, Clock, DeadlineState, Status
 
-CLOCKS = ("first_response", "resolution", "coordination")
+__all__ = ["CLOCKS", "AT_RISK_FRACTION", "ClockInput", "ClockState", "Pause", "compute_deadlines"]
+
 AT_RISK_FRACTION = 0.8
+"""A deadline is at risk once this share of its allowance is used."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ class ClockInput:
     confirmation or revisit): the resolution clock starts again from there."""
 
 
-def compute_deadlines(profile: Profile, inputs: ClockInput, now: datetime) -> dict[str, datetime | None]:
+def compute_deadlines(profile: Profile, inputs: ClockInput, now: datetime) -> dict[Clock, datetime | None]:
     """The three deadlines under `profile` (finished pauses applied; an open pause not yet).
 
     Only running clocks pause: a pause over before escalation leaves coordination alone, and
@@ -78,18 +83,18 @@ def compute_deadlines(profile: Profile, inputs: ClockInput, now: datetime) -> di
     calendar = profile.work_calendar
     targets = profile.sla_targets(inputs.severity, inputs.complexity)
     finished = [p for p in inputs.pauses if p.end is not None]
-    result: dict[str, datetime | None] = {}
+    result: dict[Clock, datetime | None] = {}
     for clock in CLOCKS:
         target = targets.get(clock)
-        start = inputs.escalated_at if clock == "coordination" else inputs.received_at
-        if clock == "resolution" and inputs.reopened_at is not None:
+        start = inputs.escalated_at if clock == Clock.COORDINATION else inputs.received_at
+        if clock == Clock.RESOLUTION and inputs.reopened_at is not None:
             start = inputs.reopened_at
         if target is None or start is None:
             result[clock] = None
             continue
         due = base_deadline(calendar, start, target)
         pauses = finished
-        if clock == "first_response" and inputs.first_response_at is not None:
+        if clock == Clock.FIRST_RESPONSE and inputs.first_response_at is not None:
             met = inputs.first_response_at
             pauses = [p for p in finished if p.end is not None and p.end <= met]
         result[clock] = shifted(calendar, due, target, pauses, now, clock_start=start)
@@ -101,9 +106,9 @@ def pauses_from_events(events: Iterable[tuple[str | None, str | None, datetime]]
     pauses: list[Pause] = []
     started: datetime | None = None
     for from_status, to_status, at in events:
-        if to_status == "pending_customer" and from_status != "pending_customer":
+        if to_status in PAUSED and from_status not in PAUSED:
             started = at
-        elif from_status == "pending_customer" and to_status != "pending_customer" and started:
+        elif from_status in PAUSED and to_status not in PAUSED and started:
             pauses.append(Pause(started, at))
             started = None
     if started is not None:
@@ -111,14 +116,11 @@ def pauses_from_events(events: Iterable[tuple[str | None, str | None, datetime]]
     return pauses
 
 
-REOPENED_FROM = frozenset({"resolved", "closed"})
-
-
 def reopened_at_from_events(events: Iterable[tuple[str | None, str | None, datetime]]) -> datetime | None:
     """When the case last went from resolved/closed back to in_progress, if it ever did."""
     last = None
     for from_status, to_status, at in events:
-        if from_status in REOPENED_FROM and to_status == "in_progress":
+        if from_status in RESOLUTION_GIVEN and to_status == Status.IN_PROGRESS:
             last = at
     return last
 
@@ -130,7 +132,7 @@ class ClockState:
     clock: str
     due: datetime | None
     met_at: datetime | None
-    state: str  # none | ok | at_risk | breached | met | met_late | paused
+    state: DeadlineState
     remaining_minutes: float | None
 
     def as_dict(self) -> dict[str, object]:
@@ -163,6 +165,15 @@ def allowance_bound_minutes(calendar: WorkCalendar, target: Duration) -> float:
     return (target.amount + 1) * (day + 60)
 
 
+def risk_horizon(calendar: WorkCalendar, target: Duration, as_of: datetime) -> datetime:
+    """No deadline of `target` lying after this instant can be at risk at `as_of`: the last
+    20 % of the longest allowance the target grants, laid out on its own clock from `as_of`
+    (plus a minute, so a deadline exactly at the bound is still found). The queues and the SLA
+    check search for at-risk candidates up to here, then judge each with `clock_state`."""
+    window = (1 - AT_RISK_FRACTION) * allowance_bound_minutes(calendar, target)
+    return calendar.shift(as_of, window + 1, target.clock)
+
+
 def minimum_wall_minutes(target: Duration) -> float:
     """A lower bound of the wall-clock time `target` takes from any start."""
     if target.minutes is not None:
@@ -188,19 +199,20 @@ def clock_state(
     `paused_at` (on the target's own clock; negative calendar minutes if the deadline had
     already passed by then), however long the pause has lasted."""
     if due is None or start is None or target is None:
-        return ClockState(clock, due, met_at, "none", None)
+        return ClockState(clock, due, met_at, DeadlineState.NONE, None)
     if met_at is not None:
-        return ClockState(clock, due, met_at, "met" if met_at <= due else "met_late", None)
+        state = DeadlineState.MET if met_at <= due else DeadlineState.MET_LATE
+        return ClockState(clock, due, met_at, state, None)
     if paused:
         frozen_at = now if paused_at is None else min(paused_at, now)
-        return ClockState(clock, due, None, "paused", _remaining(calendar, due, target, frozen_at))
+        return ClockState(clock, due, None, DeadlineState.PAUSED, _remaining(calendar, due, target, frozen_at))
     remaining = _remaining(calendar, due, target, now)
     if now >= due:
-        return ClockState(clock, due, None, "breached", remaining)
+        return ClockState(clock, due, None, DeadlineState.BREACHED, remaining)
     span = allowance_minutes(calendar, start, target)
     # A microsecond of slack so that exactly 80 % counts despite float rounding.
     at_risk = span > 0 and remaining <= (1 - AT_RISK_FRACTION) * span + 1e-6
-    return ClockState(clock, due, None, "at_risk" if at_risk else "ok", remaining)
+    return ClockState(clock, due, None, DeadlineState.AT_RISK if at_risk else DeadlineState.OK, remaining)
 
 
 def _remaining(calendar: WorkCalendar, due: datetime, target: Duration, at: datetime) -> float:

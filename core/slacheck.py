@@ -5,11 +5,12 @@ One run, at an instant `as_of`:
 1. records each deadline found passed while unmet as a breach, exactly once (a row in
    `breaches` keyed by case, clock and due time, and a `breach` event on the case by the
    system actor), so re-running is a no-op;
-2. escalates a breached case per the policy it was opened under (`escalation.on_breach`): a
-   case in new / triaged / in_progress goes to escalated through the same core path as the
-   `escalate` transition, in the same transaction as the breach it answers;
-3. closes resolved cases whose confirmation window has passed without an answer
-   (close reason `no_answer`), scheduling their revisit like a confirmed close;
+2. escalates a breached case per the policy it was opened under (`escalation.on_breach`): the
+   system's `escalate` transition, taken through the one door (`lifecycle.system_move`) in the
+   same transaction as the breach it answers;
+3. closes resolved cases whose confirmation window has passed without an answer: the system's
+   `close` transition (close reason `no_answer`), which schedules the revisit like a confirmed
+   close;
 4. reports what is breached now, what it recorded and did, and what is at risk (80 % used).
 
 Open cases are found with indexed range searches (`status IN (...) AND due_x <= :as_of`),
@@ -20,7 +21,6 @@ events and the escalations they cause, so a run that stops half way leaves whole
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -32,31 +32,35 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from . import db as kdb
-from . import services, sla
+from . import sla
 from .calendar import Duration
 from .errors import Conflict
-from .models import Breach, Case, Event, PolicyVersion, User
+from .history import event_row
+from .lifecycle import system_move
+from .messages import Message
+from .models import Breach, Case, Event, User
+from .policies import Policies, policy_in_force
 from .policy import Profile
-from .workflow import SUPERVISING, SYSTEM_ACTOR, Status
-
-CHECKED_STATUSES: tuple[str, ...] = (
-    Status.NEW,
-    Status.TRIAGED,
-    Status.IN_PROGRESS,
-    Status.ESCALATED,
-    Status.PENDING_APPROVAL,
+from .services import check_as_of, require_role
+from .workflow import (
+    CLOCKS_RUN,
+    ESCALATED_FROM,
+    SUPERVISING,
+    SYSTEM_ACTOR,
+    Action,
+    Clock,
+    CloseReason,
+    DeadlineState,
+    EventKind,
+    Status,
 )
-"""Statuses whose clocks run; pending_customer is paused and resolved waits on the customer."""
-
-ESCALATE_FROM: tuple[str, ...] = (Status.NEW, Status.TRIAGED, Status.IN_PROGRESS)
-"""Where a breach may escalate a case from (the `escalate` transition's sources)."""
 
 BATCH_SIZE = 500
 
 _DUE = {
-    "first_response": col(Case.due_first_response),
-    "resolution": col(Case.due_resolution),
-    "coordination": col(Case.due_coordination),
+    Clock.FIRST_RESPONSE: col(Case.due_first_response),
+    Clock.RESOLUTION: col(Case.due_resolution),
+    Clock.COORDINATION: col(Case.due_coordination),
 }
 
 
@@ -149,7 +153,7 @@ class SlaReport:
                     "resolved_at": _iso(a.resolved_at, a.timezone),
                     "window_ended": _iso(a.window_ended, a.timezone),
                     "closed_at": _iso(self.as_of, a.timezone),
-                    "close_reason": "no_answer",
+                    "close_reason": CloseReason.NO_ANSWER,
                     "revisit_due": _iso(a.revisit_due, a.timezone),
                 }
                 for a in self.auto_closed
@@ -164,53 +168,16 @@ def _iso(value: datetime, timezone: str) -> str:
     return value.astimezone(ZoneInfo(timezone)).isoformat(timespec="seconds")
 
 
-def duration_text(minutes: float) -> str:
-    """`95` → `1h 35m`, `3000` → `2d 2h`: how long, for tables."""
-    whole = int(round(minutes))
-    days, rest = divmod(whole, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {mins:02d}m"
-    return f"{mins}m"
-
-
-# -- policies --------------------------------------------------------------------------
-
-
-class ProfileCache:
-    """Each case's own policy revision, parsed once per run (keyed by policy_version_id)."""
-
-    def __init__(self) -> None:
-        self._profiles: dict[int, Profile] = {}
-
-    def get(self, session: Session, version_id: int) -> Profile:
-        profile = self._profiles.get(version_id)
-        if profile is None:
-            version = session.get(PolicyVersion, version_id)
-            assert version is not None
-            profile = self._profiles[version_id] = services.profile_for_version(version)
-        return profile
-
-    def all(self, session: Session) -> dict[int, Profile]:
-        """Every stored revision by id (a handful: one per `kefu policy apply`)."""
-        for version in services.policy_versions(session):
-            assert version.id is not None
-            self.get(session, version.id)
-        return dict(self._profiles)
-
-
 # -- the searches (each one an indexed range over the cases table) --------------------------
 
 
 def _clock_conditions(clock: str) -> list[Any]:
-    """Which cases a clock runs for: checked statuses, and unmet where met is a column."""
-    if clock == "coordination":
+    """Which cases a clock runs for: running statuses, and unmet where met is a column."""
+    if clock == Clock.COORDINATION:
         # Coordination is met once an escalated case is claimed or assigned again.
         return [col(Case.status) == Status.ESCALATED]
-    conditions: list[Any] = [col(Case.status).in_(CHECKED_STATUSES)]
-    if clock == "first_response":
+    conditions: list[Any] = [col(Case.status).in_(CLOCKS_RUN)]
+    if clock == Clock.FIRST_RESPONSE:
         conditions.append(col(Case.first_response_at).is_(None))
     return conditions
 
@@ -309,17 +276,13 @@ def open_case_queries(as_of: datetime) -> dict[str, Any]:
 
 def _at_risk_groups(profiles: dict[int, Profile], as_of: datetime) -> dict[str, list[RiskGroup]]:
     """Per clock and per (revision, severity, complexity), the instant after which no
-    deadline can be at risk yet at `as_of`: the last 20 % of the target's longest allowance,
-    measured on the target's own clock from `as_of`."""
+    deadline can be at risk yet at `as_of` (`sla.risk_horizon`)."""
     groups: dict[str, list[RiskGroup]] = {clock: [] for clock in sla.CLOCKS}
     for version_id, profile in profiles.items():
-        calendar = profile.work_calendar
-        for severity, targets in profile.sla.items():
+        for severity in profile.sla:
             for complexity in ("simple", "complex"):
-                for clock, target in targets.for_complexity(complexity).items():
-                    window = (1 - sla.AT_RISK_FRACTION) * sla.allowance_bound_minutes(calendar, target)
-                    # One spare minute, so a deadline exactly at the bound is still found.
-                    end = calendar.shift(as_of, window + 1, target.clock)
+                for clock, target in profile.sla_targets(severity, complexity).items():
+                    end = sla.risk_horizon(profile.work_calendar, target, as_of)
                     groups[clock].append((version_id, severity, complexity, end))
     return groups
 
@@ -350,11 +313,11 @@ def check_sla(
     Takes the engine rather than a session: it commits in batches so a long first run never
     holds the write lock for long, and each batch is whole or absent.
     """
-    services.require_role(actor, SUPERVISING, "run the SLA check")
-    as_of = services.check_as_of(as_of, now, "sla check records only what has already happened")
-    cache = ProfileCache()
+    require_role(actor, SUPERVISING, Message("do.run_sla_check"))
+    as_of = check_as_of(as_of, now, Message("as_of.sla_check_past_only"))
+    cache = Policies()
     with kdb.read_session(engine) as session:
-        _, in_force = services.policy_in_force(session, as_of)
+        _, in_force = policy_in_force(session, as_of)
         profiles = cache.all(session)
     report = SlaReport(as_of=as_of, timezone=in_force.calendar.timezone)
 
@@ -372,7 +335,7 @@ def check_sla(
 
 
 def _row_from(
-    session: Session, cache: ProfileCache, clock: str, row: Sequence[Any], as_of: datetime
+    session: Session, cache: Policies, clock: str, row: Sequence[Any], as_of: datetime
 ) -> ClockRow:
     _id, code, version_id, status, severity, owner, department, due = row
     profile = cache.get(session, version_id)
@@ -397,7 +360,7 @@ def _any_new_breach(session: Session, as_of: datetime) -> bool:
 
 
 def _record_new_breaches(
-    engine: Engine, cache: ProfileCache, report: SlaReport, as_of: datetime, batch_size: int
+    engine: Engine, cache: Policies, report: SlaReport, as_of: datetime, batch_size: int
 ) -> None:
     while True:
         with kdb.read_session(engine) as session:
@@ -424,7 +387,7 @@ def _record_new_breaches(
 
 def _record_batch(
     session: Session,
-    cache: ProfileCache,
+    cache: Policies,
     found: list[tuple[int, int, ClockRow]],
     as_of: datetime,
 ) -> dict[str, Escalation]:
@@ -447,19 +410,13 @@ def _record_batch(
         params=[
             {
                 "case_id": case_id,
-                "at": as_of,
-                "actor": SYSTEM_ACTOR,
-                "action": "breach",
-                "from_status": None,
-                "to_status": None,
-                "changes_json": json.dumps(
-                    {
-                        "breach": [None, row.clock],
-                        "due": [None, row.due.astimezone(UTC).isoformat()],
-                    },
-                    sort_keys=True,
+                **event_row(
+                    actor=SYSTEM_ACTOR,
+                    action=EventKind.BREACH,
+                    at=as_of,
+                    changes={"breach": (None, row.clock), "due": (None, row.due)},
+                    note=Message("note.deadline_passed", clock=row.clock, due=_iso(row.due, row.timezone)),
                 ),
-                "note": f"{row.clock.replace('_', ' ')} deadline {_iso(row.due, row.timezone)} passed unmet",
             }
             for case_id, _version_id, row in found
         ],
@@ -467,7 +424,7 @@ def _record_batch(
     # Which cases to escalate: the first breached clock the case's policy escalates on.
     wanted: dict[int, ClockRow] = {}
     for case_id, version_id, row in found:
-        if row.status not in ESCALATE_FROM or case_id in wanted:
+        if row.status not in ESCALATED_FROM or case_id in wanted:
             continue
         if row.clock in cache.get(session, version_id).escalation.on_breach:
             wanted[case_id] = row
@@ -480,18 +437,11 @@ def _record_batch(
         for case in cases:
             assert case.id is not None
             row = wanted[case.id]
-            if case.status not in ESCALATE_FROM:
+            if case.status not in ESCALATED_FROM:
                 continue
             profile = cache.get(session, case.policy_version_id)
             before = case.status
-            services._escalate(
-                session,
-                case,
-                profile,
-                actor=SYSTEM_ACTOR,
-                now=as_of,
-                note=f"{row.clock.replace('_', ' ')} deadline passed; escalated per the policy",
-            )
+            system_move(session, case, Action.ESCALATE, as_of, profile=profile, reason="breach", clock=row.clock)
             escalations[case.code] = Escalation(case.code, row.clock, before)
     try:
         session.flush()
@@ -502,7 +452,7 @@ def _record_batch(
 
 def _close_unanswered(
     engine: Engine,
-    cache: ProfileCache,
+    cache: Policies,
     report: SlaReport,
     as_of: datetime,
     profiles: dict[int, Profile],
@@ -531,9 +481,10 @@ def _close_unanswered(
                     if case.status != Status.RESOLVED or case.resolved_at != resolved:
                         continue
                     profile = cache.get(session, case.policy_version_id)
-                    revisit = _close_one(session, case, profile, as_of, ended)
+                    done = system_move(session, case, Action.CLOSE, as_of, profile=profile, window_ended=ended)
+                    assert done.revisit is not None
                     closed.append(
-                        AutoClose(case.code, resolved, ended, revisit.due_at, profile.calendar.timezone)
+                        AutoClose(case.code, resolved, ended, done.revisit.due_at, profile.calendar.timezone)
                     )
             try:
                 session.flush()
@@ -542,28 +493,8 @@ def _close_unanswered(
         report.auto_closed.extend(closed)
 
 
-def _close_one(session: Session, case: Case, profile: Profile, as_of: datetime, ended: datetime) -> Any:
-    changes: dict[str, tuple[Any, Any]] = {}
-    services._set(case, changes, status=Status.CLOSED, closed_at=as_of, close_reason="no_answer")
-    case.updated_at = as_of
-    session.add(case)
-    services._event(
-        session,
-        case,
-        actor=SYSTEM_ACTOR,
-        action="close",
-        now=as_of,
-        from_status=Status.RESOLVED,
-        to_status=Status.CLOSED,
-        changes=changes,
-        note=f"no answer within the confirmation window ({profile.confirmation.window}, "
-        f"ended {_iso(ended, profile.calendar.timezone)})",
-    )
-    return services.schedule_revisit(session, case, profile, as_of)
-
-
 def _breached_now(
-    session: Session, cache: ProfileCache, report: SlaReport, as_of: datetime
+    session: Session, cache: Policies, report: SlaReport, as_of: datetime
 ) -> list[ClockRow]:
     """Every open clock past its deadline at `as_of`, plus this run's new breaches whose
     deadline the escalation has since replaced (they were breached when found)."""
@@ -592,7 +523,7 @@ def _flag(row: ClockRow, new: bool, escalated: bool) -> ClockRow:
 
 
 def _at_risk_now(
-    session: Session, cache: ProfileCache, as_of: datetime, profiles: dict[int, Profile]
+    session: Session, cache: Policies, as_of: datetime, profiles: dict[int, Profile]
 ) -> list[ClockRow]:
     """Open clocks with 80 % or more of their allowance used (not yet breached)."""
     groups = _at_risk_groups(profiles, as_of)
@@ -616,11 +547,11 @@ def _at_risk_now(
             ) = row
             profile = cache.get(session, version_id)
             target = profile.sla_targets(severity, complexity).get(clock)
-            start = escalated_at if clock == "coordination" else received_at
+            start = escalated_at if clock == Clock.COORDINATION else received_at
             state = sla.clock_state(
                 profile.work_calendar, clock, start, due, None, target, as_of, paused=False
             )
-            if state.state != "at_risk":
+            if state.state != DeadlineState.AT_RISK:
                 continue
             rows.append(
                 ClockRow(

@@ -14,9 +14,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from . import services, sla
+from .history import event_message
+from .lifecycle import case_events, case_links
 from .models import Case, Event, Revisit, User
+from .policies import case_profile
 from .policy import Profile
-from .workflow import Status, allowed_actions, status_label
+from .workflow import PAUSED, WORST_FIRST, Clock, DeadlineState, Status, allowed_actions, status_label
 
 
 def iso(value: datetime | None, profile: Profile) -> str | None:
@@ -34,39 +37,39 @@ def deadline_states(
     case's last update stands in, which a later note pushes past the deadline."""
     targets = profile.sla_targets(case.severity, case.complexity)
     calendar = profile.work_calendar
-    paused = case.status == Status.PENDING_CUSTOMER
+    paused = case.status in PAUSED
     closed = case.status == Status.CLOSED
     resolution_met = case.resolved_at or (case.closed_at if closed else None)
     states = {
-        "first_response": sla.clock_state(
+        Clock.FIRST_RESPONSE: sla.clock_state(
             calendar,
-            "first_response",
+            Clock.FIRST_RESPONSE,
             case.received_at,
             case.due_first_response,
             case.first_response_at or (case.closed_at if closed else None),
-            targets.get("first_response"),
+            targets.get(Clock.FIRST_RESPONSE),
             now,
             paused,
             case.paused_at if paused else None,
         ),
-        "resolution": sla.clock_state(
+        Clock.RESOLUTION: sla.clock_state(
             calendar,
-            "resolution",
+            Clock.RESOLUTION,
             case.received_at,
             case.due_resolution,
             resolution_met,
-            targets.get("resolution"),
+            targets.get(Clock.RESOLUTION),
             now,
             paused,
             case.paused_at if paused else None,
         ),
-        "coordination": sla.clock_state(
+        Clock.COORDINATION: sla.clock_state(
             calendar,
-            "coordination",
+            Clock.COORDINATION,
             case.escalated_at,
             case.due_coordination,
             coordinated_at or _coordination_met(case) or (case.closed_at if closed else None),
-            targets.get("coordination"),
+            targets.get(Clock.COORDINATION),
             now,
             paused,
             case.paused_at if paused else None,
@@ -98,10 +101,9 @@ def coordination_end(case: Case, events: Sequence[Event]) -> datetime | None:
     return None
 
 
-def worst_state(states: dict[str, sla.ClockState]) -> str:
-    order = ["breached", "at_risk", "paused", "ok", "met_late", "met", "none"]
-    found = [s.state for s in states.values()]
-    return next((state for state in order if state in found), "none")
+def worst_state(states: dict[str, sla.ClockState]) -> DeadlineState:
+    found = {s.state for s in states.values()}
+    return next((state for state in WORST_FIRST if state in found), DeadlineState.NONE)
 
 
 def customer_view(case: Case, viewer: User) -> dict[str, str | None]:
@@ -155,9 +157,9 @@ def case_summary(
 
 def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> dict[str, Any]:
     """Everything about a case for `case show --json` and the TUI case screen."""
-    profile = services.case_profile(session, case)
+    profile = case_profile(session, case)
     lang = profile.profile.language
-    events = services.case_events(session, case)
+    events = case_events(session, case)
     summary = case_summary(
         case, profile, viewer, now, coordinated_at=coordination_end(case, events)
     )
@@ -206,7 +208,7 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> di
         "closed_at": iso(case.closed_at, profile),
         "updated_at": iso(case.updated_at, profile),
         "links": [
-            {"kind": kind, "code": code} for kind, code in services.case_links(session, case)
+            {"kind": kind, "code": code} for kind, code in case_links(session, case)
         ],
         "attachments": [
             {
@@ -215,7 +217,7 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> di
                 "size": a.size,
                 "added_at": iso(a.added_at, profile),
             }
-            for a in services.case_attachments(session, case)
+            for a in services.case_attachments(session, case.id)
         ],
         "revisits": [
             {
@@ -238,6 +240,7 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> di
                 "to": e.to_status,
                 "changes": _masked_changes(_local_changes(e.changes, profile), viewer),
                 "note": e.note,
+                "message": message.as_dict() if (message := event_message(e)) else None,
             }
             for e in events
         ],

@@ -14,7 +14,7 @@ from conftest import MINI_PROFILE, NOW, Desk, make_desk
 from typer.testing import CliRunner
 
 from kefu.cli import app
-from kefu.core import audit, reports, services
+from kefu.core import audit, lifecycle, policies, reports
 from kefu.core.errors import InvalidInput, NotFound, PermissionDenied
 from kefu.core.models import AuditBatch, Case
 
@@ -27,7 +27,7 @@ def add_closed(desk: Desk, count: int, *, start: int = 0, closed_day: int = 10) 
     """`count` cases closed in November, owned in turn by alice, bob and hank."""
     codes = []
     with desk.write() as session:
-        version, _ = services.policy_in_force(session, NOW)
+        version, _ = policies.policy_in_force(session, NOW)
         for i in range(start, start + count):
             received = datetime(2026, 11, closed_day, 1, 0, tzinfo=UTC) - timedelta(days=1)
             case = Case(
@@ -101,7 +101,7 @@ def test_spam_and_duplicate_rejections_are_not_drawn(desk: Desk) -> None:
     rejected = add_closed(desk, 2, start=6)
     with desk.write() as session:
         for code, reason in zip(rejected, ("spam", "duplicate"), strict=True):
-            case = services.get_case(session, code)
+            case = lifecycle.get_case(session, code)
             case.close_reason, case.owner = reason, None
             session.add(case)
     batch_id, _, drawn, agents = draw(desk, 50, seed=3)

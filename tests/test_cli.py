@@ -103,7 +103,7 @@ def test_case_show_json_shape(db: Path) -> None:
     assert doc["customer"] == {"name": "张三", "phone": "13812345678", "email": None}
     assert [e["action"] for e in doc["history"]] == ["create", "claim", "wait", "resume"]
     for event in doc["history"]:
-        assert set(event) == {"at", "actor", "action", "from", "to", "changes", "note"}
+        assert set(event) == {"at", "actor", "action", "from", "to", "changes", "note", "message"}
         assert OFFSET.match(event["at"])
     wait = doc["history"][2]
     assert (wait["actor"], wait["from"], wait["to"], wait["note"]) == (

@@ -30,7 +30,7 @@ from conftest import MINI_PROFILE, NOW, Desk, make_desk
 from typer.testing import CliRunner, Result
 
 from kefu.cli import app
-from kefu.core import importer, services
+from kefu.core import importer, intake
 from kefu.core.errors import InvalidInput, PermissionDenied
 from kefu.core.importer import ImportOptions, ImportReport
 from kefu.core.policy import bundled_profiles_dir
@@ -271,10 +271,10 @@ def test_imported_cases_are_exactly_what_typing_them_in_gives(
     typed, imported = make_desk(tmp_path / "typed.db"), make_desk(tmp_path / "imported.db")
     for desk in (typed, imported):
         with desk.write() as session:
-            services.create_case(session=session, actor=desk.user("admin"), now=NOW, **TYPED_BEFORE)
+            intake.create_case(session=session, actor=desk.user("admin"), now=NOW, **TYPED_BEFORE)
     with typed.write() as session:
         for fields in SCRIPT:
-            services.create_case(
+            intake.create_case(
                 session=session, actor=typed.user("admin"), now=NOW, source="script", **fields
             )
     rows = [
@@ -894,7 +894,7 @@ def test_a_batch_the_database_refuses_is_kept_out_whole(desk: Desk, tmp_path: Pa
         row("D", received_at="2026-11-20 10:00"),
     ]
     with desk.write() as session:
-        services.create_case(
+        intake.create_case(
             session=session,
             actor=desk.user("admin"),
             now=NOW,

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from kefu.cli import app
-from kefu.core import reports, services
+from kefu.core import intake, lifecycle, policies, reports
 from kefu.core.errors import InvalidInput, PermissionDenied
 from kefu.core.exports import csv_text, safe_cell
 from kefu.core.models import Breach, Case
@@ -37,7 +37,7 @@ def cn(day: int, hour: int = 10, minute: int = 0, month: int = 11) -> datetime:
 
 def add_case(session: Session, **fields: Any) -> Case:
     """A case written straight to the table (these tests are about arithmetic, not services)."""
-    version, _ = services.policy_in_force(session, NOW)
+    version, _ = policies.policy_in_force(session, NOW)
     received = fields.pop("received_at")
     values: dict[str, Any] = {
         "code": f"T-TEST-{next(_codes):05d}",
@@ -79,7 +79,7 @@ def group(result: reports.Report, key: str | None) -> reports.Metrics:
 
 def test_period_bounds_are_local_midnights(desk: Desk) -> None:
     with desk.read() as session:
-        _, profile = services.policy_in_force(session, NOW)
+        _, profile = policies.policy_in_force(session, NOW)
     day = reports.parse_period(profile, first="2026-11-30", last="2026-11-30", now=NOW)
     assert day.start == datetime(2026, 11, 29, 16, 0, tzinfo=UTC)
     assert day.end == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
@@ -302,21 +302,21 @@ def test_handling_time_is_stored_in_business_minutes_when_resolved(desk: Desk) -
     received = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)  # Tue 17:30 in Shanghai
     resolved = datetime(2026, 11, 25, 1, 30, tzinfo=UTC)  # Wed 09:30: 30 + 30 business minutes
     with desk.write() as session:
-        case = services.create_case(
+        case = intake.create_case(
             session=session, actor=alice, now=received, channel="hotline", description="late",
             category="delay", party="courier", department="cs",
         )
-        services.move_case(session=session, code=case.code, action="claim", actor=alice,
+        lifecycle.move_case(session=session, code=case.code, action="claim", actor=alice,
                            now=received)  # fmt: skip
-        services.move_case(session=session, code=case.code, action="propose", actor=alice,
+        lifecycle.move_case(session=session, code=case.code, action="propose", actor=alice,
                            now=resolved, resolution="apology")  # fmt: skip
         code = case.code
     with desk.read() as session:
-        assert services.get_case(session, code).handling_business_minutes == 60
+        assert lifecycle.get_case(session, code).handling_business_minutes == 60
     assert report(desk).total.handling_average == 60.0
     # A case resolved before the minutes were stored is measured on the fly, the same way.
     with desk.write() as session:
-        services.get_case(session, code).handling_business_minutes = None
+        lifecycle.get_case(session, code).handling_business_minutes = None
     total = report(desk).total
     assert (total.handling_average, total.handling_p90, total.resolved) == (60.0, 60, 1)
 

@@ -19,7 +19,7 @@ from conftest import cli_run as run
 from freezegun import freeze_time
 from sqlmodel import col, select
 
-from kefu.core import revisits, services, slacheck
+from kefu.core import intake, lifecycle, revisits, slacheck
 from kefu.core.errors import InvalidInput, PermissionDenied, Refused
 from kefu.core.models import Case, Revisit
 
@@ -33,7 +33,7 @@ def sh(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
 
 def move(desk: Desk, code: str, action: str, who: str, at: datetime, **fields: object) -> Case:
     with desk.write() as session:
-        return services.move_case(
+        return lifecycle.move_case(
             session=session, code=code, action=action, actor=desk.user(who), now=at, **fields
         )
 
@@ -41,7 +41,7 @@ def move(desk: Desk, code: str, action: str, who: str, at: datetime, **fields: o
 def closed_case(desk: Desk, at: datetime, phone: str = "13800001111") -> str:
     """A case received at `at`, resolved and confirmed by alice within the hour."""
     with desk.write() as session:
-        code = services.create_case(
+        code = intake.create_case(
             session=session,
             actor=desk.user("alice"),
             now=at,
@@ -59,7 +59,7 @@ def closed_case(desk: Desk, at: datetime, phone: str = "13800001111") -> str:
 
 def waiting(desk: Desk, code: str) -> list[tuple[str, datetime, int]]:
     with desk.read() as session:
-        case = services.get_case(session, code)
+        case = lifecycle.get_case(session, code)
         rows = session.exec(
             select(Revisit).where(Revisit.case_id == case.id).order_by(col(Revisit.id))
         ).all()
@@ -78,7 +78,7 @@ def due_codes(desk: Desk, who: str = "alice") -> list[str]:
 
 def load(desk: Desk, code: str) -> Case:
     with desk.read() as session:
-        return services.get_case(session, code)
+        return lifecycle.get_case(session, code)
 
 
 # -- scheduling ------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def test_unsatisfied_revisit_reopens_the_case_with_the_reason(desk: Desk) -> Non
     assert (case.status, case.reopen_count, case.satisfied) == ("in_progress", 1, False)
     assert (case.closed_at, case.close_reason, case.revisit_outcome) == (None, None, "unsatisfied")
     with desk.read() as session:
-        last = services.case_events(session, services.get_case(session, code))[-1]
+        last = lifecycle.case_events(session, lifecycle.get_case(session, code))[-1]
     assert (last.action, last.from_status, last.to_status, last.note) == (
         "revisit",
         "closed",
@@ -236,7 +236,7 @@ def test_closing_again_before_the_schedule_run_keeps_one_revisit_waiting(desk: D
 
 def test_auto_closed_case_gets_a_revisit_too(desk: Desk) -> None:
     with desk.write() as session:
-        code = services.create_case(
+        code = intake.create_case(
             session=session,
             actor=desk.user("alice"),
             now=sh(2026, 11, 24, 10),

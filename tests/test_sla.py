@@ -27,7 +27,7 @@ from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from kefu.cli import app
-from kefu.core import services, slacheck, views
+from kefu.core import intake, lifecycle, policies, services, slacheck, views
 from kefu.core.calendar import CalendarCoverageWarning, WorkCalendar
 from kefu.core.errors import InvalidInput, PermissionDenied
 from kefu.core.models import Breach, Case, CaseLink, Event, Revisit
@@ -44,7 +44,7 @@ def new_case(desk: Desk, at: datetime, who: str = "alice", **fields: object) -> 
     fields.setdefault("channel", "hotline")
     fields.setdefault("description", "快递三天没有更新")
     with desk.write() as session:
-        case = services.create_case(
+        case = intake.create_case(
             session=session, actor=desk.user(who), now=at, received_at=at, **fields
         )
         return case.code
@@ -52,7 +52,7 @@ def new_case(desk: Desk, at: datetime, who: str = "alice", **fields: object) -> 
 
 def move(desk: Desk, code: str, action: str, who: str, at: datetime, **fields: object) -> Case:
     with desk.write() as session:
-        return services.move_case(
+        return lifecycle.move_case(
             session=session, code=code, action=action, actor=desk.user(who), now=at, **fields
         )
 
@@ -66,7 +66,7 @@ def contact(desk: Desk, code: str, who: str, at: datetime) -> None:
 
 def load(desk: Desk, code: str) -> Case:
     with desk.read() as session:
-        return services.get_case(session, code)
+        return lifecycle.get_case(session, code)
 
 
 def check(desk: Desk, at: datetime, who: str = "admin") -> slacheck.SlaReport:
@@ -79,7 +79,7 @@ def local(value: datetime | None) -> datetime | None:
 
 def events(desk: Desk, code: str) -> list[Event]:
     with desk.read() as session:
-        return list(services.case_events(session, services.get_case(session, code)))
+        return list(lifecycle.case_events(session, lifecycle.get_case(session, code)))
 
 
 def breach_count(desk: Desk) -> int:
@@ -90,8 +90,8 @@ def breach_count(desk: Desk) -> int:
 def assert_recomputable(desk: Desk, code: str, at: datetime) -> None:
     """The stored deadlines equal those rebuilt from the policy and the event history."""
     with desk.read() as session:
-        case = services.get_case(session, code)
-        rebuilt = services.recompute_deadlines(session, case, at)
+        case = lifecycle.get_case(session, code)
+        rebuilt = lifecycle.recompute_deadlines(session, case, at)
         stored = {
             "first_response": case.due_first_response,
             "resolution": case.due_resolution,
@@ -246,8 +246,8 @@ def test_at_risk_at_eighty_percent(desk: Desk) -> None:
     ]
     assert report.as_dict()["at_risk"][0]["due"] == "2026-11-24T10:30:00+08:00"
     with desk.read() as session:
-        case = services.get_case(session, code)
-        profile = services.case_profile(session, case)
+        case = lifecycle.get_case(session, code)
+        profile = policies.case_profile(session, case)
         summary = views.case_summary(case, profile, desk.user("alice"), sh(2026, 11, 24, 10, 24))
     assert summary["due"]["first_response"]["state"] == "at_risk"
     assert summary["sla"] == "at_risk"
@@ -345,8 +345,8 @@ def test_a_paused_clock_shows_the_time_left_when_the_pause_began(desk: Desk) -> 
     # Days later the clocks still show what was left at 10:40, not a countdown past the due.
     for now in (sh(2026, 11, 24, 10, 41), sh(2026, 11, 27, 12)):
         with desk.read() as session:
-            case = services.get_case(session, code)
-            states = views.deadline_states(case, services.case_profile(session, case), now)
+            case = lifecycle.get_case(session, code)
+            states = views.deadline_states(case, policies.case_profile(session, case), now)
         # Resolution: 10:40-12:00 and 13:00-18:00 today, 09:00-10:00 tomorrow = 440 bm.
         assert (states["resolution"].state, states["resolution"].remaining_minutes) == ("paused", 440)
         # First response was already 10 minutes overdue when the pause began.
@@ -409,7 +409,7 @@ def test_a_failing_batch_leaves_nothing_half_written(
 ) -> None:
     codes = [new_case(desk, sh(2026, 11, 24, 10), **P2_TRIAGED) for _ in range(3)]
     calls = {"n": 0}
-    real = services._escalate
+    real = slacheck.system_move
 
     def flaky(*args: object, **kwargs: object) -> None:
         calls["n"] += 1
@@ -417,13 +417,13 @@ def test_a_failing_batch_leaves_nothing_half_written(
             raise RuntimeError("disk full")
         real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(services, "_escalate", flaky)
+    monkeypatch.setattr(slacheck, "system_move", flaky)
     with pytest.raises(RuntimeError):
         check(desk, sh(2026, 11, 25, 11))
     assert breach_count(desk) == 0
     assert {load(desk, c).status for c in codes} == {"triaged"}
     assert all(e.action != "breach" for c in codes for e in events(desk, c))
-    monkeypatch.setattr(services, "_escalate", real)
+    monkeypatch.setattr(slacheck, "system_move", real)
     report = check(desk, sh(2026, 11, 25, 11))
     assert sorted(e.code for e in report.escalated) == sorted(codes)
     assert breach_count(desk) == 6  # first response and resolution of each
@@ -542,7 +542,7 @@ def test_repeat_complaint_linked_on_intake_within_the_window(
     second = new_case(desk, first_at + later, **other[key])
     case = load(desk, second)
     with desk.read() as session:
-        links = services.case_links(session, case)
+        links = lifecycle.case_links(session, case)
     if linked:
         assert case.repeat_of == first
         assert links == [("repeat", first)]
@@ -650,7 +650,7 @@ def test_cli_table_and_exit_codes(cli_desk: Desk) -> None:
     assert code in result.stdout
     assert "first_response" in result.stdout
     assert "2026-11-24 10:30" in result.stdout
-    assert "1h 45m" in result.stdout  # overdue by
+    assert "1h45m" in result.stdout  # overdue by
     assert "1 new breach(es) recorded" in result.stderr
     with freeze_time(sh(2026, 11, 24, 12, 16)):
         result = run(cli_desk, "sla", "check", "--as-of", "2026-11-24T10:29")

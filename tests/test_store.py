@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from kefu.core import db as kdb
-from kefu.core import services
+from kefu.core import intake, lifecycle, services
 from kefu.core.errors import Conflict, DatabaseError, InvalidInput
 from kefu.core.identity import os_login
 from kefu.core.models import Case, Event
@@ -52,7 +52,7 @@ def cli_desk(tmp_path: Path) -> Iterator[Desk]:
 def new_case(desk: Desk, *, triaged: bool = True) -> str:
     fields = {"category": "delay", "party": "courier", "department": "cs"} if triaged else {}
     with desk.write() as session:
-        return services.create_case(
+        return intake.create_case(
             session=session,
             actor=desk.user("alice"),
             now=NOW,
@@ -226,20 +226,20 @@ def test_create_refuses_an_existing_file(desk: Desk) -> None:
 def test_expected_version_mismatch_is_a_conflict(desk: Desk) -> None:
     code = new_case(desk)
     with desk.read() as session:
-        seen = services.get_case(session, code).version
+        seen = lifecycle.get_case(session, code).version
     with desk.write() as session:
-        services.move_case(
+        lifecycle.move_case(
             session=session, code=code, action="claim", actor=desk.user("bob"), now=NOW,
             expected_version=seen,
         )  # fmt: skip
     with pytest.raises(Conflict, match="changed since you opened it .*owner bob"):
         with desk.write() as session:
-            services.move_case(
+            lifecycle.move_case(
                 session=session, code=code, action="escalate", actor=desk.user("sue"),
                 now=NOW, expected_version=seen, note="urgent",
             )  # fmt: skip
     with desk.read() as session:
-        case = services.get_case(session, code)
+        case = lifecycle.get_case(session, code)
         assert (case.status, case.owner, case.version) == ("in_progress", "bob", seen + 1)
 
 
@@ -250,7 +250,7 @@ def test_stale_row_in_a_long_lived_session_is_a_conflict(desk: Desk, action: str
     code = new_case(desk, triaged=action == "claim")
     stale = Session(desk.engine.execution_options(kefu_write=True), expire_on_commit=False)
     try:
-        held = services.get_case(stale, code)  # noqa: F841 - the identity map holds it weakly
+        held = lifecycle.get_case(stale, code)  # noqa: F841 - the identity map holds it weakly
         stale.commit()  # the row stays in the session's identity map at its old version
         with desk.write() as session:
             services.add_note(session=session, code=code, actor=desk.user("bob"),
@@ -266,15 +266,15 @@ def test_stale_row_in_a_long_lived_session_is_a_conflict(desk: Desk, action: str
                 services.add_note(session=stale, code=code, actor=desk.user("alice"),
                                   now=NOW + timedelta(minutes=2), text="second")  # fmt: skip
             else:
-                services.move_case(session=stale, code=code, action=action,
+                lifecycle.move_case(session=stale, code=code, action=action,
                                    actor=desk.user("carol" if action != "claim" else "alice"),
                                    now=NOW + timedelta(minutes=2), **kwargs)  # fmt: skip
         stale.rollback()
     finally:
         stale.close()
     with desk.read() as session:
-        case = services.get_case(session, code)
-        notes = [e.note for e in services.case_events(session, case)]
+        case = lifecycle.get_case(session, code)
+        notes = [e.note for e in lifecycle.case_events(session, case)]
     assert case.owner is None and case.status in ("new", "triaged")
     assert notes[-1] == "first!"
 
@@ -313,8 +313,8 @@ def test_two_processes_claiming_the_same_case(cli_desk: Desk, tmp_path: Path) ->
             "(only from escalated, triaged)"
         ) in lost[loser]
         with cli_desk.read() as session:
-            case = services.get_case(session, code)
-            claims = [e for e in services.case_events(session, case) if e.action == "claim"]
+            case = lifecycle.get_case(session, code)
+            claims = [e for e in lifecycle.case_events(session, case) if e.action == "claim"]
             assert (case.owner, case.version, len(claims)) == (winner, 2, 1)
     # The loser's exit status says so (a process that lost any round exits 2).
     assert {alice.returncode, bob.returncode} <= {0, 2} and 2 in (alice.returncode, bob.returncode)
@@ -362,8 +362,8 @@ def test_burst_of_writers_loses_no_event(cli_desk: Desk, tmp_path: Path) -> None
     assert versions == sorted(versions)  # each read saw a committed, never-receding state
     assert all(len(doc["history"]) == doc["version"] for doc in shown)
     with cli_desk.read() as session:
-        case = services.get_case(session, code)
-        written = [e.note for e in services.case_events(session, case) if e.action == "note"]
+        case = lifecycle.get_case(session, code)
+        written = [e.note for e in lifecycle.case_events(session, case) if e.action == "note"]
     expected = {f"{who}-{i}" for who in ("alice", "bob", "hank", "sue")[:writers] for i in range(notes)}
     assert len(written) == writers * notes
     assert set(written) == expected
@@ -498,5 +498,5 @@ def test_unwritable_database_is_one_sentence(desk: Desk) -> None:
     finally:
         engine.dispose()
     with desk.read() as session:
-        events = services.case_events(session, services.get_case(session, code))
+        events = lifecycle.case_events(session, lifecycle.get_case(session, code))
         assert [e.action for e in events] == ["create"]

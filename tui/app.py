@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from kefu.core import db as kdb
-from kefu.core import services
+from kefu.core import policies, services
 from kefu.core.identity import os_login
 from kefu.core.models import User
 from kefu.core.policy import Profile
@@ -75,7 +75,7 @@ class KefuApp(App[None]):
         self.engine = kdb.open_database(db)
         with kdb.read_session(self.engine) as session:
             self.actor: User = services.resolve_actor(session, os_login(), user)
-            _, profile = services.policy_in_force(session, self.now())
+            _, profile = policies.policy_in_force(session, self.now())
         self.profile: Profile = profile
         self.set_reactive(KefuApp.lang, lang if lang in ("zh", "en") else profile.profile.language)
         self.watch_interval = watch_interval

@@ -6,7 +6,6 @@ up when drawn, so a theme change recolours everything and no hex code appears in
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
@@ -14,21 +13,12 @@ from typing import Literal
 from rich.style import Style
 from rich.text import Text
 
+from kefu.core.messages import duration
 
-def countdown(minutes: float | None) -> str:
-    """`2h13m`, `45m`, `3d04h`, or `-35m` once passed."""
-    if minutes is None:
-        return ""
-    sign = "-" if minutes < 0 else ""
-    # Time left rounds down, time overdue rounds up: never "0m" left nor "-0m" overdue.
-    total = math.ceil(-minutes) if minutes < 0 else math.floor(minutes)
-    days, rest = divmod(total, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{sign}{days}d{hours:02d}h"
-    if hours:
-        return f"{sign}{hours}h{mins:02d}m"
-    return f"{sign}{mins}m"
+
+def countdown(minutes: float | None, lang: str = "en") -> str:
+    """A clock's time left (`2h13m`, `3d04h`) or, once passed, overdue (`-35m`)."""
+    return duration(minutes, lang)
 
 
 def state_style(state: str | None, variables: Mapping[str, str]) -> Style:

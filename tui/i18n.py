@@ -305,7 +305,7 @@ LINK_KINDS: dict[str, tuple[str, str]] = {
     "repeat_of_this": ("repeated by", "被重复投诉"),
     "duplicate_of_this": ("marked duplicate by", "被标为重复"),
 }
-"""How a linked case relates to this one, as `core.services.case_links` names it."""
+"""How a linked case relates to this one, as `core.lifecycle.case_links` names it."""
 
 
 def word(code: str, lang: str) -> str:

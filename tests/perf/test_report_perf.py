@@ -20,7 +20,7 @@ import pytest
 from conftest import make_desk
 
 from kefu.core import db as kdb
-from kefu.core import reports, services
+from kefu.core import policies, reports, services
 from kefu.core.models import Case
 
 pytestmark = pytest.mark.perf
@@ -47,7 +47,7 @@ def _minute_strings(start: datetime, minutes: int) -> list[str]:
 def build_year(path: Path, cases: int = CASES, seed: int = 7) -> None:
     desk = make_desk(path, now=YEAR_START)
     with desk.read() as session:
-        version, _ = services.policy_in_force(session, YEAR_START)
+        version, _ = policies.policy_in_force(session, YEAR_START)
     desk.engine.dispose()
     rng = random.Random(seed)
     year_minutes = 365 * 1440
@@ -160,7 +160,7 @@ def test_report_over_a_year_of_a_million_cases(year_db: Path) -> None:
     with kdb.read_session(engine) as session:
         admin = services.find_user(session, "admin")
         assert admin is not None
-        _, profile = services.policy_in_force(session, NOW)
+        _, profile = policies.policy_in_force(session, NOW)
         period = reports.make_period(date(2026, 1, 1), date(2026, 12, 31), "Asia/Shanghai")
         figures = {}
         results = {}

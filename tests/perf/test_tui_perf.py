@@ -18,7 +18,7 @@ import pytest
 from conftest import NOW, make_desk
 
 from kefu.core import db as kdb
-from kefu.core import queues, services
+from kefu.core import policies, queues, services
 from kefu.core.identity import os_login
 from kefu.core.models import Case
 from kefu.core.workflow import Status
@@ -38,7 +38,7 @@ def build_big_desk(path: Path, cases: int = CASES, now: datetime = NOW, seed: in
                 session=session, actor=desk.user("admin"), name=os_login(), role="admin", now=now
             )
     with desk.read() as session:
-        version, _ = services.policy_in_force(session, now)
+        version, _ = policies.policy_in_force(session, now)
     desk.engine.dispose()
     rng = random.Random(seed)
     table = Case.__table__  # type: ignore[attr-defined]

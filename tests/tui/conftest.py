@@ -13,7 +13,7 @@ from conftest import NOW, Desk, make_desk
 from textual.pilot import Pilot
 from textual.worker import WorkerState
 
-from kefu.core import services
+from kefu.core import intake, lifecycle, services
 from kefu.core.identity import os_login
 from kefu.tui.app import KefuApp
 
@@ -29,7 +29,7 @@ def seed_cases(desk: Desk) -> dict[str, str]:
 
         def new(name: str, hours: float, **fields: Any) -> str:
             at = NOW - timedelta(hours=hours)
-            case = services.create_case(
+            case = intake.create_case(
                 session=session,
                 actor=alice,
                 now=at,
@@ -41,7 +41,7 @@ def seed_cases(desk: Desk) -> dict[str, str]:
             return case.code
 
         def move(code: str, action: str, actor: Any, hours: float, **fields: Any) -> None:
-            services.move_case(
+            lifecycle.move_case(
                 session=session,
                 code=code,
                 action=action,

@@ -6,7 +6,7 @@ import asyncio
 
 from rich.cells import cell_len
 
-from kefu.core import services
+from kefu.core import lifecycle
 from kefu.tui.screens.case import CaseScreen
 from kefu.tui.screens.intake import IntakeScreen
 from kefu.tui.widgets.case_table import CaseTable
@@ -64,7 +64,7 @@ def test_typing_a_chinese_complaint(tui_desk) -> None:
 
     code = asyncio.run(scenario())
     with tui_desk.read() as session:
-        case = services.get_case(session, code)
+        case = lifecycle.get_case(session, code)
     assert case.customer_name == "韩梅梅"
     assert case.description == "快递员把包裹扔在门口"
     assert case.channel == "hotline"

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from kefu.cli import app
 from kefu.core import db as kdb
-from kefu.core import services
+from kefu.core import queues, services
 from kefu.core.identity import os_login
 from kefu.tui.app import KefuApp
 
@@ -25,7 +25,7 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     def run(self: KefuApp, *args: Any, **kwargs: Any) -> None:
         with kdb.read_session(self.engine) as session:
-            cases = len(services.list_cases(session, services.CaseFilter(), limit=1000))
+            cases = len(queues.list_cases(session, actor=self.actor, flt=queues.CaseFilter(), limit=1000)[0])
         seen.append(
             {"db": Path(self.db), "actor": self.actor.name, "role": self.actor.role,
              "lang": self.lang, "cases": cases, "exists": Path(self.db).exists()}

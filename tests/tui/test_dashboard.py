@@ -11,7 +11,7 @@ import pytest
 from conftest import NOW
 from textual_plotext import PlotextPlot
 
-from kefu.core import queues, services
+from kefu.core import intake, queues
 from kefu.tui.screens.dashboard import DashboardScreen
 
 from .conftest import make_app, screen_text, settle
@@ -87,7 +87,7 @@ def test_refreshes_after_someone_commits(tui_desk: Any) -> None:
             screen = await open_dashboard(pilot)
             assert screen.data is not None and screen.data.report.total.volume == 6
             with tui_desk.write() as session:
-                services.create_case(
+                intake.create_case(
                     session=session, actor=tui_desk.user("bob"), now=NOW,
                     received_at=NOW - timedelta(minutes=5), channel="hotline",
                     description="another one",

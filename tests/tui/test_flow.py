@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from kefu.core import services
+from kefu.core import lifecycle
 from kefu.tui.screens.case import CaseScreen
 from kefu.tui.screens.intake import IntakeScreen
 from kefu.tui.screens.queues import QueueScreen
@@ -16,8 +16,8 @@ def test_intake_triage_claim_propose_confirm_by_keys(tui_desk) -> None:
     app = make_app(tui_desk, "alice")
     code = asyncio.run(_walk_a_complaint_through(app, tui_desk))
     with tui_desk.read() as session:
-        case = services.get_case(session, code)
-        events = [e.action for e in services.case_events(session, case)]
+        case = lifecycle.get_case(session, code)
+        events = [e.action for e in lifecycle.case_events(session, case)]
     assert case.status == "closed"
     assert case.owner == "alice"
     assert case.category == "delay" and case.party == "courier" and case.department == "cs"
@@ -52,7 +52,7 @@ async def _walk_a_complaint_through(app, tui_desk) -> str:
         assert isinstance(app.screen, CaseScreen)
         code = app.screen.code
         with tui_desk.read() as session:
-            case = services.get_case(session, code)
+            case = lifecycle.get_case(session, code)
             assert case.status == "new"
             assert case.repeat_of == closed
             assert case.customer_phone == PHONE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from kefu.core import services
+from kefu.core import lifecycle
 from kefu.tui.screens.case import CaseScreen
 from kefu.tui.widgets.case_table import CaseTable
 
@@ -76,7 +76,7 @@ def test_two_agents_claiming_one_case_one_wins_the_other_is_told(tui_desk) -> No
 
     asyncio.run(scenario())
     with tui_desk.read() as session:
-        case = services.get_case(session, code)
-        claims = [e for e in services.case_events(session, case) if e.action == "claim"]
+        case = lifecycle.get_case(session, code)
+        claims = [e for e in lifecycle.case_events(session, case) if e.action == "claim"]
     assert case.owner == "alice" and case.status == "in_progress"
     assert [e.actor for e in claims] == ["alice"]

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from conftest import NOW, Desk
 
-from kefu.core import queues, services, views
+from kefu.core import intake, lifecycle, policies, queues, services, views
 from kefu.core.watch import ChangeWatcher
 
 
@@ -17,7 +17,7 @@ def _intake(desk: Desk, count: int, **fields) -> list[str]:
     with desk.write() as session:
         for number in range(count):
             at = NOW - timedelta(minutes=7 * number)
-            case = services.create_case(
+            case = intake.create_case(
                 session=session,
                 actor=desk.user("alice"),
                 now=at,
@@ -70,8 +70,8 @@ def test_at_risk_queue_is_exactly_the_cases_at_risk_or_breached(desk: Desk) -> N
         count = queues.queue_counts(session, actor=desk.user("alice"), now=NOW)["at_risk"]
         expected = set()
         for code in codes:
-            case = services.get_case(session, code)
-            profile = services.case_profile(session, case)
+            case = lifecycle.get_case(session, code)
+            profile = policies.case_profile(session, case)
             if views.worst_state(views.deadline_states(case, profile, NOW)) in (
                 "at_risk",
                 "breached",
@@ -86,9 +86,9 @@ def test_at_risk_queue_is_exactly_the_cases_at_risk_or_breached(desk: Desk) -> N
 def test_mine_team_and_approval(desk: Desk) -> None:
     (code,) = _intake(desk, 1, category="delay", party="courier", department="cs")
     with desk.write() as session:
-        services.move_case(session=session, code=code, action="claim",
+        lifecycle.move_case(session=session, code=code, action="claim",
                            actor=desk.user("alice"), now=NOW)
-        services.move_case(session=session, code=code, action="propose",
+        lifecycle.move_case(session=session, code=code, action="propose",
                            actor=desk.user("alice"), now=NOW, resolution="compensation",
                            amount=500)
     with desk.read() as session:
@@ -108,10 +108,10 @@ def test_unassigned_shows_only_what_the_role_may_claim(desk: Desk) -> None:
     (new,) = _intake(desk, 1)
     ready, escalated = _intake(desk, 2, **triaged)
     with desk.write() as session:
-        services.move_case(session=session, code=escalated, action="escalate",
+        lifecycle.move_case(session=session, code=escalated, action="escalate",
                            actor=desk.user("alice"), now=NOW, note="needs ops")
     with desk.read() as session:
-        assert services.get_case(session, escalated).owner is None
+        assert lifecycle.get_case(session, escalated).owner is None
 
         def codes(user: str) -> set[str]:
             page = queues.queue_page(session, queue="unassigned", actor=desk.user(user), now=NOW)
@@ -129,19 +129,19 @@ def test_due_sort_puts_cases_without_a_running_deadline_last(desk: Desk) -> None
     triaged = {"category": "delay", "party": "courier", "department": "cs", "severity": "P3"}
     old_at = NOW - timedelta(days=10)
     with desk.write() as session:
-        resolved = services.create_case(session=session, actor=desk.user("alice"), now=old_at,
+        resolved = intake.create_case(session=session, actor=desk.user("alice"), now=old_at,
                                         received_at=old_at, channel="hotline",
                                         description="resolved long ago", **triaged).code
         for action, fields in (("claim", {}), ("propose", {"resolution": "apology"})):
-            services.move_case(session=session, code=resolved, action=action,
+            lifecycle.move_case(session=session, code=resolved, action=action,
                                actor=desk.user("alice"), now=old_at, **fields)
     (late,) = _intake(desk, 1, **triaged)
     with desk.write() as session:
-        services.move_case(session=session, code=late, action="claim",
+        lifecycle.move_case(session=session, code=late, action="claim",
                            actor=desk.user("alice"), now=NOW)
     later = NOW + timedelta(days=5)  # the claimed case's resolution deadline has passed
     with desk.read() as session:
-        assert services.get_case(session, resolved).status == "resolved"
+        assert lifecycle.get_case(session, resolved).status == "resolved"
         rows = []
         after = None
         while True:
@@ -224,7 +224,7 @@ def test_due_revisits(desk: Desk) -> None:
     with desk.write() as session:
         for action, fields in (("claim", {}), ("propose", {"resolution": "apology"}),
                                ("confirm", {"satisfied": "yes"})):
-            services.move_case(session=session, code=code, action=action,
+            lifecycle.move_case(session=session, code=code, action=action,
                                actor=desk.user("alice"), now=then, **fields)
     with desk.read() as session:
         page = queues.queue_page(session, queue="revisits", actor=desk.user("alice"), now=NOW)

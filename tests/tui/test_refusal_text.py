@@ -1,26 +1,28 @@
-"""Refusals from the transition table are said in Chinese in the Chinese UI."""
+"""Refusals from the transition table are said in Chinese in the Chinese UI (one catalog)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from kefu.tui.refusals import refusal_text
+from kefu.core.workflow import refusal
 
 from .conftest import cursor_to, make_app, screen_text, settle
 
 
 def test_refusal_sentences() -> None:
     def says(action: str, status: str, role: str, lang: str, owner: str | None = None) -> str:
-        text = refusal_text(action, status, role, is_owner=False, owner=owner, lang=lang)
-        assert text is not None
-        return text
+        reason = refusal(action, status, role, is_owner=False, owner=owner)
+        assert reason is not None
+        return reason.text(lang)
 
-    assert refusal_text("claim", "triaged", "agent", is_owner=False, owner=None, lang="zh") is None
+    assert refusal("claim", "triaged", "agent", is_owner=False, owner=None) is None
     assert says("claim", "escalated", "admin", "en").startswith("an admin may not claim")
     zh = says("claim", "escalated", "admin", "zh")
     assert zh.startswith("管理员无权认领「升级处理」的工单") and "上级主管" in zh
     assert "admin" not in zh and "escalated" not in zh
-    assert "无法驳回" in says("reject", "escalated", "agent", "zh")
+    assert "无法驳回无效投诉" in says("reject", "escalated", "agent", "zh")
+    owned = says("wait", "in_progress", "agent", "zh", owner="bob")
+    assert owned == "只有负责人（bob）或主管可以等待客户此工单"
 
 
 def test_claim_refused_in_chinese_on_the_queue(tui_desk) -> None:

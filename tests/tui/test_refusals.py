@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from kefu.core import services
+from kefu.core import lifecycle
 from kefu.core.workflow import refusal
 from kefu.tui.screens.case import CaseScreen
 from kefu.tui.widgets.action_bar import ActionBar
@@ -15,7 +15,7 @@ from .conftest import cursor_to, make_app, screen_text, settle
 
 def _version(desk, code: str) -> tuple[str, int, str | None]:
     with desk.read() as session:
-        case = services.get_case(session, code)
+        case = lifecycle.get_case(session, code)
         return case.status, case.version, case.owner
 
 
@@ -102,7 +102,7 @@ def test_an_analyst_sees_masked_customers_and_may_not_act(tui_desk) -> None:
             assert screen.check_action("note", ()) is None
             await pilot.press("n")
             await settle(pilot)
-            assert screen.message_text.startswith("a analyst may not write on cases")
+            assert screen.message_text.startswith("an analyst may not write on cases")
             assert "no actions for you here" in screen_text(app)
 
     asyncio.run(scenario())

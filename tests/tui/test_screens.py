@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from conftest import NOW
 
-from kefu.core import services
+from kefu.core import intake, lifecycle
 from kefu.tui import app as tui_app
 from kefu.tui.screens.case import CaseScreen
 from kefu.tui.screens.form import FormScreen
@@ -24,7 +24,7 @@ from .conftest import choose, cursor_to, make_app, screen_text, settle, type_tex
 
 def _events(desk, code: str) -> list:
     with desk.read() as session:
-        return list(services.case_events(session, services.get_case(session, code)))
+        return list(lifecycle.case_events(session, lifecycle.get_case(session, code)))
 
 
 def test_contact_with_a_standard_phrase_and_a_note(tui_desk) -> None:
@@ -108,7 +108,7 @@ def test_forms_check_before_calling_the_core(tui_desk) -> None:
 
     asyncio.run(scenario())
     with tui_desk.read() as session:
-        case = services.get_case(session, code)
+        case = lifecycle.get_case(session, code)
     assert case.status == "pending_approval" and case.compensation_amount == 500
 
 
@@ -116,7 +116,7 @@ def test_pages_sort_and_filter(tui_desk) -> None:
     with tui_desk.write() as session:
         for number in range(60):
             at = NOW - timedelta(minutes=number)
-            services.create_case(session=session, actor=tui_desk.user("alice"), now=at,
+            intake.create_case(session=session, actor=tui_desk.user("alice"), now=at,
                                  received_at=at, channel="online", description=f"bulk {number}")
 
     async def scenario() -> None:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from conftest import NOW
 
-from kefu.core import services
+from kefu.core import intake
 from kefu.tui.i18n import link_kind, system_note, word
 from kefu.tui.screens.case import CaseScreen
 
@@ -27,7 +27,7 @@ def test_words_links_and_system_notes() -> None:
 def test_case_screen_shows_links_complexity_and_notes_translated(tui_desk, lang) -> None:
     closed = tui_desk.codes["closed"]
     with tui_desk.write() as session:
-        repeat = services.create_case(
+        repeat = intake.create_case(
             session=session, actor=tui_desk.user("alice"), now=NOW, received_at=NOW,
             channel="hotline", description="again", customer_phone=PHONE,
         ).code

@@ -28,20 +28,22 @@ from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
 from kefu.core import db as kdb
-from kefu.core import queues, services, views
+from kefu.core import lifecycle, policies, queues, services, views
 from kefu.core.errors import KefuError
+from kefu.core.messages import Message as Say
 from kefu.core.policy import Profile
 from kefu.core.workflow import (
     ACTIONS,
     INTAKE_ROLES,
     action_label,
     find_transition,
+    refusal,
+    role_refusal,
     status_label,
 )
 
 from ..formatting import countdown, iso_local, severity_text, state_style
 from ..i18n import event_label, field_name, link_kind, phrase_name, system_note, tr, word
-from ..refusals import refusal_text, writing_refusal
 from ..widgets.action_bar import ActionBar
 from ..widgets.field_list import FieldList
 from ..widgets.footer import KefuFooter
@@ -191,9 +193,9 @@ class CaseScreen(Screen[None]):
         app = self.kefu
         try:
             with kdb.read_session(app.engine) as session:
-                case = services.get_case(session, code)
+                case = lifecycle.get_case(session, code)
                 detail = views.case_detail(session, case, app.actor, app.now())
-                profile = services.case_profile(session, case)
+                profile = policies.case_profile(session, case)
                 users = queues.assignable_users(session)
         except KefuError as exc:
             self.post_message(self.Loaded(None, None, [], exc.message))
@@ -469,21 +471,15 @@ class CaseScreen(Screen[None]):
         """The core's reason this user may not take `action` now (None when they may)."""
         if self.detail is None:
             return None
-        actor = self.kefu.actor
+        actor, lang = self.kefu.actor, self.kefu.lang
         if action in ("note", "contact"):
-            if actor.role in INTAKE_ROLES:
-                return None
-            return writing_refusal(actor.role, (r.value for r in INTAKE_ROLES), self.kefu.lang)
+            writing = role_refusal(actor.role, INTAKE_ROLES, Say("do.write_on_cases"))
+            return writing.text(lang) if writing else None
         owner = self.detail["owner"]
-        reason = refusal_text(
-            action,
-            self.detail["status"],
-            actor.role,
-            is_owner=owner == actor.name,
-            owner=owner,
-            lang=self.kefu.lang,
-        )
-        return f"{self.code}: {reason}" if reason else None
+        reason = refusal(action, self.detail["status"], actor.role, is_owner=owner == actor.name, owner=owner)
+        if reason is None:
+            return None
+        return Say("case.refused", code=self.code, reason=reason).text(lang)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "act":
@@ -589,7 +585,7 @@ class CaseScreen(Screen[None]):
         app = self.kefu
         try:
             with kdb.write_session(app.engine) as session:
-                case = services.move_case(
+                case = lifecycle.move_case(
                     session=session,
                     code=self.code,
                     action=action,

@@ -26,7 +26,7 @@ from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
 from kefu.core import db as kdb
-from kefu.core import queues, reports, services
+from kefu.core import policies, queues, reports
 from kefu.core.errors import KefuError
 
 from ..widgets.footer import KefuFooter
@@ -198,7 +198,7 @@ class DashboardScreen(Screen[None]):
         now = app.now()
         try:
             with kdb.read_session(app.engine) as session:
-                _, profile = services.policy_in_force(session, now)
+                _, profile = policies.policy_in_force(session, now)
                 period = reports.dashboard_period(profile, period_key, now)
                 data = reports.dashboard_data(
                     session=session, actor=app.actor, period=period, now=now, lang=app.lang

@@ -17,7 +17,7 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from kefu.core import db as kdb
-from kefu.core import services
+from kefu.core import intake, policies, services
 from kefu.core.errors import KefuError
 from kefu.core.policy import Profile
 from kefu.core.workflow import status_label
@@ -116,8 +116,8 @@ class IntakeScreen(FormScreen):
         app = self.kefu
         now = app.now()
         with kdb.read_session(app.engine) as session:
-            _, profile = services.policy_in_force(session, now)
-            earlier = services.earlier_complaints(
+            _, profile = policies.policy_in_force(session, now)
+            earlier = intake.earlier_complaints(
                 session, profile, phone=phone, order_no=order_no, received_at=now
             )
             found = [(case.code, case.status) for case in earlier]
@@ -155,7 +155,7 @@ class IntakeScreen(FormScreen):
                 fields["incident_at"] = services.parse_when(
                     fields["incident_at"], app.profile.calendar.timezone, "incident_at"
                 )
-            services.validate_intake(app.profile, fields, app.now())
+            intake.validate_intake(app.profile, fields, app.now())
         except KefuError as exc:
             self.show_error(exc.message)
             return
@@ -167,7 +167,7 @@ class IntakeScreen(FormScreen):
         app = self.kefu
         try:
             with kdb.write_session(app.engine) as session:
-                case = services.create_case(session=session, actor=app.actor, now=app.now(), **fields)
+                case = intake.create_case(session=session, actor=app.actor, now=app.now(), **fields)
                 code = case.code
         except KefuError as exc:
             self.post_message(self.Saved(None, exc.message))

@@ -21,11 +21,12 @@ from textual.widgets import Header, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
 from kefu.core import db as kdb
-from kefu.core import queues, services
+from kefu.core import lifecycle, queues
 from kefu.core.errors import KefuError
+from kefu.core.messages import Message as Say
 from kefu.core.queues import QueueFilter, QueuePage, QueueRow
+from kefu.core.workflow import Action, refusal
 
-from ..refusals import refusal_text
 from ..widgets.case_table import CaseTable
 from ..widgets.footer import KefuFooter
 
@@ -370,15 +371,10 @@ class QueueScreen(Screen[None]):
         if row is None:
             return self.kefu.tr("No case selected")
         actor = self.kefu.actor
-        reason = refusal_text(
-            "claim",
-            row.status,
-            actor.role,
-            is_owner=row.owner == actor.name,
-            owner=row.owner,
-            lang=self.kefu.lang,
-        )
-        return f"{row.code}: {reason}" if reason else None
+        reason = refusal(Action.CLAIM, row.status, actor.role, is_owner=row.owner == actor.name, owner=row.owner)
+        if reason is None:
+            return None
+        return Say("case.refused", code=row.code, reason=reason).text(self.kefu.lang)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "claim":
@@ -409,7 +405,7 @@ class QueueScreen(Screen[None]):
         app = self.kefu
         try:
             with kdb.write_session(app.engine) as session:
-                services.move_case(
+                lifecycle.move_case(
                     session=session,
                     code=code,
                     action="claim",

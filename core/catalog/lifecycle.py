@@ -1,0 +1,223 @@
+"""Catalog entries: the lifecycle — refusals, intake and transition checks, people, system notes.
+
+English keeps stored codes (`in_progress`, `agent`) so a script's user can type them back;
+Chinese shows labels (see kefu.core.messages for the term kinds in `{name:kind}`).
+"""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # -- refusals from the transition table
+    "refusal.unknown_action": (
+        "unknown action {action!r}; actions are: {actions}",
+        "没有「{action}」这个操作；可用的操作：{actions:action}",
+    ),
+    "refusal.wrong_state": (
+        "cannot {action} a case that is {status} (only from {sources})",
+        "无法{action:action}：工单当前为「{status:status}」（仅可从 {sources:status} {action:action}）",
+    ),
+    "refusal.wrong_state_owned": (
+        "cannot {action} a case that is {status} and owned by {owner} (only from {sources})",
+        "无法{action:action}：工单当前为「{status:status}」（负责人 {owner}）"
+        "（仅可从 {sources:status} {action:action}）",
+    ),
+    "refusal.role": (
+        "{role:a_role} may not {action} {status:a_status} case (roles allowed: {roles})",
+        "{role:role}无权{action:action}「{status:status}」的工单（可{action:action}的角色：{roles:role}）",
+    ),
+    "refusal.owner_only": (
+        "only the owner ({owner}) or a supervisor may {action} this case",
+        "只有负责人（{owner}）或主管可以{action:action}此工单",
+    ),
+    "refusal.role_may_not": (
+        "{role:a_role} may not {what} (roles allowed: {roles})",
+        "{role:role}无权{what}（允许的角色：{roles:role}）",
+    ),
+    # -- what a role may not do (the `what` of refusal.role_may_not)
+    "do.apply_policy": ("apply a policy", "应用政策"),
+    "do.add_users": ("add users", "添加用户"),
+    "do.change_users": ("change users", "修改用户"),
+    "do.record_complaint": ("record a complaint", "受理投诉"),
+    "do.write_on_cases": ("write on cases", "在工单上记录"),
+    "do.attach": ("attach evidence", "添加证据附件"),
+    "do.run_sla_check": ("run the SLA check", "运行时限检查"),
+    "do.schedule_revisits": ("schedule revisits", "安排回访"),
+    "do.import": ("import cases", "导入工单"),
+    "do.backup": ("take backups", "备份"),
+    "do.read_audits": ("read audit batches", "查看抽检批次"),
+    # -- a case
+    "case.not_found": ("no case {code!r}", "没有工单 {code}"),
+    "case.refused": ("{code}: {reason}", "{code}：{reason}"),
+    "case.changed_since": (
+        "{code} changed since you opened it (now {status}); look again before acting",
+        "{code} 在您打开后已有变化（现为「{status:status}」），请重新查看后再操作",
+    ),
+    "case.changed_since_owned": (
+        "{code} changed since you opened it (now {status}, owner {owner}); look again before acting",
+        "{code} 在您打开后已有变化（现为「{status:status}」，负责人 {owner}），请重新查看后再操作",
+    ),
+    "case.concurrent": (
+        "{code} was changed by someone else at the same moment; look again",
+        "{code} 刚刚同时被他人修改，请重新查看",
+    ),
+    # -- a transition's input
+    "move.takes_no": ("{action} takes no {fields}", "{action:action}不需要填写{fields:field}"),
+    "move.needs": ("{code}: {action} needs {fields}", "{code}：{action:action}需要填写{fields:field}"),
+    "field.required": ("{field} is required", "请填写{field:field}"),
+    "field.too_long": (
+        "{field} is {length} characters; at most {limit} are kept",
+        "{field:field}有 {length} 个字符，最多保留 {limit} 个",
+    ),
+    "field.too_wide": (
+        "{field} is {length} characters; at most {limit} fit",
+        "{field:field}有 {length} 个字符，最多 {limit} 个",
+    ),
+    "field.unknown_code": (
+        "{field}: unknown {value!r}; choose one of: {choices}",
+        "{field:field}：没有「{value}」这一项；可选：{choices}",
+    ),
+    "field.yes_no": (
+        "{field} must be yes or no, not {value!r}",
+        "{field:field}须为「是」或「否」，不能是「{value}」",
+    ),
+    "subcategory.needs_category": ("subcategory needs a category", "选择子类前请先选择类别"),
+    "subcategory.not_under": (
+        "subcategory: {value!r} is not under {category}; choose one of: {choices}",
+        "子类「{value}」不属于类别 {category}；可选：{choices}",
+    ),
+    "subcategory.none_defined": (
+        "subcategory: {value!r} is not under {category}; choose one of: (none defined)",
+        "子类「{value}」不属于类别 {category}；该类别没有子类",
+    ),
+    "complexity.invalid": (
+        "complexity must be simple or complex, not {value!r}",
+        "复杂度须为「简单」或「复杂」，不能是「{value}」",
+    ),
+    "amount.not_number": ("{field} must be a number, not {value!r}", "{field:field}必须是数字，不能是「{value}」"),
+    "amount.negative": (
+        "{field} must be a non-negative amount, not {value!r}",
+        "{field:field}必须是不小于 0 的金额，不能是「{value}」",
+    ),
+    "score.not_whole": (
+        "score must be a whole number from 1 to 5, not {value!r}",
+        "评分须为 1 到 5 的整数，不能是「{value}」",
+    ),
+    "score.range": ("score must be from 1 to 5, not {score}", "评分须在 1 到 5 之间，不能是 {score}"),
+    "propose.needs_amount": (
+        "{code}: {resolution:a_label} resolution needs an amount",
+        "{code}：「{resolution:label}」需要填写金额",
+    ),
+    "propose.takes_no_amount": (
+        "{code}: {resolution:a_label} resolution takes no amount; choose a resolution that pays one",
+        "{code}：「{resolution:label}」不涉及金额；如需支付，请选择涉及金额的解决方案",
+    ),
+    "propose.unknown_kind": (
+        "compensation_kind must be one of: {kinds}",
+        "补偿方式须为以下之一：{kinds}",
+    ),
+    "propose.needs_kind": (
+        "{code}: {resolution:a_label} resolution needs the kind of compensation ({kinds})",
+        "{code}：「{resolution:label}」需注明补偿方式（{kinds}）",
+    ),
+    "reject.reason": ("reason must be one of: {reasons}", "原因须为以下之一：{reasons:word}"),
+    "reject.needs_original": (
+        "{code}: rejecting as duplicate needs duplicate_of (the original case)",
+        "{code}：作为重复投诉驳回，需填写原工单号",
+    ),
+    "reject.self_duplicate": ("{code} cannot be a duplicate of itself", "{code} 不能是它自己的重复投诉"),
+    "reject.duplicate_of_without": (
+        "duplicate_of goes with reason duplicate",
+        "只有原因为「重复投诉」时才填写原工单号",
+    ),
+    "revisit.outcome": ("outcome must be one of: {outcomes}", "回访结果须为以下之一：{outcomes:word}"),
+    "revisit.unsatisfied_needs_note": (
+        "{code}: an unsatisfied revisit needs the reason in the note",
+        "{code}：回访不满意时，请在备注中写明原因",
+    ),
+    "revisit.unreachable_no_score": (
+        "{code}: an unreachable customer gives no score",
+        "{code}：联系不上的客户无法评分",
+    ),
+    "revisit.none_waiting": ("{code} has no revisit waiting", "{code} 没有待进行的回访"),
+    "revisit.not_due": ("{code}: the revisit is not due until {due}", "{code}：回访要到 {due} 才到期"),
+    "assign.cannot_own": (
+        "{name} is {role:a_role} and cannot own cases",
+        "{name} 是{role:role}，不能负责工单",
+    ),
+    # -- intake
+    "intake.unknown_fields": ("unknown intake field(s): {fields}", "未知的受理字段：{fields}"),
+    "intake.needs_tz": (
+        "{field} must be a date and time with a time zone",
+        "{field:field}须为带时区的日期和时间",
+    ),
+    "intake.future": ("received_at is in the future", "受理时间晚于现在"),
+    "intake.too_early": (
+        "{field} {day} is before {year}; check the date",
+        "{field:field} {day} 早于 {year} 年，请检查日期",
+    ),
+    "intake.bad_phone": ("customer_phone {phone!r} is not a phone number", "「{phone}」不是电话号码"),
+    "intake.bad_email": ("customer_email {email!r} is not an e-mail address", "「{email}」不是电子邮箱地址"),
+    # -- notes and evidence
+    "note.empty": ("the note is empty", "备注内容为空"),
+    "note.unknown_phrase": ("unknown phrase {phrase!r}; phrases: {phrases}", "没有「{phrase}」这条话术；可用话术：{phrases}"),
+    "note.contact_kind": ("contact must be one of: {kinds}", "联系方式须为以下之一：{kinds:word}"),
+    "attach.no_file": ("{path}: no such file", "{path}：文件不存在"),
+    # -- people
+    "user.not_kefu_user": (
+        "OS user {login!r} is not a kefu user here; an admin can add you with "
+        "`kefu user add {login} --role agent`",
+        "系统用户「{login}」不是本服务台的 kefu 用户；管理员可以用 `kefu user add {login} --role agent` 添加您",
+    ),
+    "user.as_for_admins": ("--as is for admins; {login} is {role:a_role}", "--as 仅限管理员使用；{login} 是{role:role}"),
+    "user.not_found": (
+        "no kefu user named {name!r}; see `kefu user list`",
+        "没有名为「{name}」的 kefu 用户；请查看 `kefu user list`",
+    ),
+    "user.bad_name": (
+        "user name {name!r} must be an OS login: no spaces, at most 64 characters",
+        "用户名「{name}」必须是系统登录名：不含空格，最多 64 个字符",
+    ),
+    "user.bad_role": ("unknown role {role!r}; roles are: {roles}", "没有「{role}」这个角色；可选角色：{roles}"),
+    "user.exists": ("user {name!r} already exists", "用户「{name}」已存在"),
+    "user.bad_department": (
+        "unknown department {department!r}; see `kefu policy show`",
+        "没有「{department}」这个部门；请查看 `kefu policy show`",
+    ),
+    "user.last_admin": (
+        "{name} is the last active admin; make someone else admin first",
+        "{name} 是最后一位在职管理员；请先让其他人成为管理员",
+    ),
+    "policy.none": ("this database has no policy; create one with `kefu init`", "此数据库没有政策；请用 `kefu init` 创建"),
+    # -- times
+    "as_of.needs_tz": ("--as-of needs a time zone", "--as-of 需要带时区"),
+    "as_of.future": ("--as-of {when} UTC is in the future; {why}", "--as-of {when} UTC 晚于现在；{why}"),
+    "as_of.sla_check_past_only": (
+        "sla check records only what has already happened",
+        "时限检查只记录已经发生的事",
+    ),
+    "as_of.revisits_past_only": (
+        "revisits become due only when their time has come",
+        "回访只有到了时间才会到期",
+    ),
+    "when.not_datetime": (
+        "{field} {text!r} is not a date-time; use ISO 8601 like 2026-11-24T09:30 (read in the "
+        "profile's time zone) or 2026-11-24T01:30Z",
+        "{field} 「{text}」不是日期时间；请写成 ISO 8601 格式，如 2026-11-24T09:30（按政策时区）"
+        "或 2026-11-24T01:30Z",
+    ),
+    # -- notes kefu writes in the history itself
+    "note.repeat_complaint": ("repeat complaint: {codes}", "重复投诉：{codes}"),
+    "note.severity_escalates": ("severity escalates on intake", "该级别受理即自动升级"),
+    "note.escalated_on_breach": (
+        "{clock:clock} deadline passed; escalated per the policy",
+        "{clock:clock}时限已过，按政策自动升级",
+    ),
+    "note.deadline_passed": ("{clock:clock} deadline {due} passed unmet", "{clock:clock}时限 {due} 已过，未达成"),
+    "note.no_answer": (
+        "no answer within the confirmation window ({window}, ended {ended})",
+        "确认期（{window}）内客户未答复，已于 {ended} 到期",
+    ),
+    "note.imported": ("imported from {file} line {line}", "导入自 {file} 第 {line} 行"),
+}
+
+WORDS: dict[str, str] = {
+    "(none)": "（无）",
+}

@@ -1,0 +1,4 @@
+"""Catalog entries: store (see kefu.core.catalog)."""
+
+MESSAGES: dict[str, tuple[str, str]] = {}
+WORDS: dict[str, str] = {}

@@ -1,0 +1,425 @@
+"""A complaint coming in: checked against the policy, planned once, stored one or many at a time.
+
+Every way in — `kefu case new`, the TUI's intake form, `kefu import` — goes through the same
+three steps, so a case typed in and the same case imported are the same row with the same
+history (tests/test_import.py compares them column by column):
+
+1. `validate_intake` checks and normalises the fields (codes or labels in either language).
+2. `plan_intake` decides, without the database, everything the new case is: triaged on entry
+   when category, party and department are given; the first-response and resolution deadlines
+   from receipt; the create event; and, for a severity that escalates on intake, the system's
+   escalation, taken through the one door (`lifecycle.take`) with its coordination clock
+   running from receipt.
+3. A store writes plans: `store_intake` one (code from the day's counter, repeat links to
+   earlier complaints, events, links); the importer many in a batch (`importer.store_batch`),
+   applying the same repeat rule (`repeat_window`, `newest_first`, `link_event`) and the same
+   code format (`case_code`).
+
+See docs/ARCHITECTURE.md, "Intake".
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from . import sla
+from .errors import InvalidInput
+from .history import StatusChange, add_event, event_row
+from .lifecycle import (
+    SYSTEM,
+    Move,
+    clean_text,
+    complexity_code,
+    subcategory_code,
+    take,
+    vocabulary_code,
+)
+from .messages import Message, Text
+from .models import Case, CaseLink, CodeCounter, PolicyVersion, User
+from .policies import policy_in_force
+from .policy import Profile
+from .services import require_role
+from .workflow import (
+    INTAKE_ROLES,
+    SYSTEM_ACTOR,
+    Action,
+    EventKind,
+    LinkKind,
+    Status,
+    find_transition,
+)
+
+INTAKE_FIELDS = (
+    "channel",
+    "customer_name",
+    "customer_phone",
+    "customer_email",
+    "order_no",
+    "target",
+    "target_name",
+    "description",
+    "incident_at",
+    "incident_place",
+    "demand",
+    "received_at",
+    "category",
+    "subcategory",
+    "severity",
+    "complexity",
+    "party",
+    "department",
+    "source",
+    "external_id",
+)
+
+EARLIEST_YEAR = 2000
+"""Complaint and incident times before this year are typing or export mistakes, not history."""
+FUTURE_SLACK = timedelta(minutes=5)
+"""How far ahead of the clock a receipt time may lie (clock skew between hosts)."""
+REPEAT_LINK_LIMIT = 20
+"""A repeat complaint is linked to at most this many earlier cases, newest first."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A complaint as received, validated against the policy: what a plan is made from."""
+
+    channel: str
+    description: str
+    received_at: datetime
+    severity: str
+    complexity: str = "simple"
+    customer_name: str | None = None
+    customer_phone: str | None = None
+    customer_email: str | None = None
+    order_no: str | None = None
+    target: str | None = None
+    target_name: str | None = None
+    incident_at: datetime | None = None
+    incident_place: str | None = None
+    demand: str | None = None
+    category: str | None = None
+    subcategory: str | None = None
+    party: str | None = None
+    department: str | None = None
+    source: str | None = None
+    external_id: str | None = None
+
+
+INTAKE_ATTRIBUTES = tuple(f.name for f in fields(Intake))
+assert set(INTAKE_ATTRIBUTES) == set(INTAKE_FIELDS)
+
+
+@functools.cache
+def column_widths() -> dict[str, int]:
+    """Intake fields stored in a bounded column, and the bound (PostgreSQL refuses more)."""
+    widths: dict[str, int] = {}
+    for name in INTAKE_FIELDS:
+        length = getattr(Case.__table__.c[name].type, "length", None)  # type: ignore[attr-defined]
+        if isinstance(length, int):
+            widths[name] = length
+    return widths
+
+
+def default_severity(profile: Profile) -> str:
+    """The least severe level: what an unclassified complaint starts at."""
+    return profile.severity_order()[-1]
+
+
+def normal_phone(text: str) -> str:
+    """A phone number as stored and searched: without spaces and dashes."""
+    return text.replace(" ", "").replace("-", "")
+
+
+def _aware(value: Any, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidInput(Message("intake.needs_tz", field=name), field=name)
+    return value
+
+
+def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> Intake:
+    """Check and normalise intake fields (codes or labels in either language accepted)."""
+    unknown = set(given) - set(INTAKE_FIELDS)
+    if unknown:
+        raise InvalidInput(Message("intake.unknown_fields", fields=sorted(unknown)))
+    received_at = _aware(given.get("received_at") or now, "received_at")
+    assert received_at is not None
+    if received_at > now + FUTURE_SLACK:
+        raise InvalidInput(Message("intake.future"), field="received_at")
+    incident_at = _aware(given.get("incident_at"), "incident_at")
+    for name, value in (("received_at", received_at), ("incident_at", incident_at)):
+        if value is not None and profile.work_calendar.local(value).year < EARLIEST_YEAR:
+            day = profile.work_calendar.local(value).date().isoformat()
+            raise InvalidInput(Message("intake.too_early", field=name, day=day, year=EARLIEST_YEAR), field=name)
+    category = vocabulary_code(profile, "taxonomy", given.get("category"), "category")
+    severity = vocabulary_code(profile, "severities", given.get("severity"), "severity")
+    phone = clean_text(given.get("customer_phone"), "customer_phone")
+    if phone is not None:
+        phone = normal_phone(phone)
+        if not phone.lstrip("+").isdigit() or not 5 <= len(phone) <= 20:
+            raise InvalidInput(Message("intake.bad_phone", phone=phone), field="customer_phone")
+    email = clean_text(given.get("customer_email"), "customer_email")
+    if email is not None and ("@" not in email or " " in email):
+        raise InvalidInput(Message("intake.bad_email", email=email), field="customer_email")
+    intake = Intake(
+        channel=vocabulary_code(profile, "channels", given.get("channel"), "channel", required=True) or "",
+        description=clean_text(given.get("description"), "description", required=True) or "",
+        received_at=received_at,
+        severity=severity or default_severity(profile),
+        complexity=complexity_code(given.get("complexity")),
+        customer_name=clean_text(given.get("customer_name"), "customer_name"),
+        customer_phone=phone,
+        customer_email=email,
+        order_no=clean_text(given.get("order_no"), "order_no"),
+        target=vocabulary_code(profile, "targets", given.get("target"), "target"),
+        target_name=clean_text(given.get("target_name"), "target_name"),
+        incident_at=incident_at,
+        incident_place=clean_text(given.get("incident_place"), "incident_place"),
+        demand=clean_text(given.get("demand"), "demand"),
+        category=category,
+        subcategory=subcategory_code(profile, category, given.get("subcategory")),
+        party=vocabulary_code(profile, "parties", given.get("party"), "party"),
+        department=vocabulary_code(profile, "departments", given.get("department"), "department"),
+        source=clean_text(given.get("source"), "source"),
+        external_id=clean_text(given.get("external_id"), "external_id"),
+    )
+    for name, width in column_widths().items():
+        value = getattr(intake, name)
+        if isinstance(value, str) and len(value) > width:
+            raise InvalidInput(
+                Message("field.too_wide", field=name, length=len(value), limit=width), field=name
+            )
+    return intake
+
+
+# -- the plan ---------------------------------------------------------------------------------
+
+
+@dataclass
+class IntakePlan:
+    """A new case as it will be stored, but for what needs the database: its code (from
+    `day_key`), its repeat links and its id."""
+
+    values: dict[str, Any]
+    """The case row's columns (every intake field, status, deadlines, ...)."""
+    day_key: str
+    create: dict[str, Any]
+    """The create event (`history.event_row`)."""
+    escalation: dict[str, Any] | None
+    """The system's escalation event, for a severity that escalates on intake."""
+
+    def events(self, link: dict[str, Any] | None) -> list[dict[str, Any]]:
+        """The new case's history in order: recorded, linked as a repeat, escalated."""
+        return [e for e in (self.create, link, self.escalation) if e is not None]
+
+
+CREATE_EVENT_FIELDS = ("status", "channel", "severity", "category", "received_at")
+"""What the create event records (the rest of the intake is on the case row)."""
+
+
+def day_key(profile: Profile, received_at: datetime) -> str:
+    """The code counter a case belongs to: PREFIX-YYYYMMDD of its local date of receipt."""
+    local_day = profile.work_calendar.local(received_at).strftime("%Y%m%d")
+    return f"{profile.profile.code_prefix}-{local_day}"
+
+
+def case_code(key: str, number: int) -> str:
+    """`PREFIX-YYYYMMDD-NNNN`: the case's public code."""
+    return f"{key}-{number:04d}"
+
+
+def plan_intake(
+    profile: Profile,
+    intake: Intake,
+    *,
+    version_id: int,
+    actor: str,
+    now: datetime,
+    note: Text | None = None,
+) -> IntakePlan:
+    """What a validated complaint becomes (see the module docstring); pure."""
+    values: dict[str, Any] = {name: getattr(intake, name) for name in INTAKE_ATTRIBUTES}
+    triaged = bool(intake.category and intake.party and intake.department)
+    status = Status.TRIAGED if triaged else Status.NEW
+    deadlines = sla.compute_deadlines(
+        profile,
+        sla.ClockInput(
+            received_at=intake.received_at,
+            severity=intake.severity,
+            complexity=intake.complexity,
+            escalated_at=None,
+            pauses=(),
+        ),
+        now,
+    )
+    values.update(
+        policy_version_id=version_id,
+        status=status.value,
+        created_by=actor,
+        updated_at=now,
+        escalated_at=None,
+        due_first_response=deadlines["first_response"],
+        due_resolution=deadlines["resolution"],
+        due_coordination=None,
+    )
+    create = event_row(
+        actor=actor,
+        action=EventKind.CREATE,
+        at=now,
+        to_status=status,
+        changes={name: (None, values[name]) for name in CREATE_EVENT_FIELDS if values[name] is not None},
+        note=note,
+    )
+    escalation = None
+    if profile.severities[intake.severity].escalate_on_intake:
+        escalation = _escalate_on_intake(profile, values, now)
+    return IntakePlan(values, day_key(profile, intake.received_at), create, escalation)
+
+
+def _escalate_on_intake(profile: Profile, values: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The system escalates the new case through the one door, on a case not yet stored;
+    the coordination clock runs from receipt (the complaint was this severe when it came in)."""
+    draft = Case(**values)
+    transition = find_transition(Action.ESCALATE, draft.status, system=True)
+    assert transition is not None
+    history: list[StatusChange] = [(None, draft.status, now)]
+    fields = {"reason": "severity", "escalated_at": values["received_at"]}
+    move = Move(draft, transition, SYSTEM, now, profile, fields, history)
+    before = draft.status
+    to = take(move)
+    values.update({name: after for name, (_before, after) in move.changes.items()})
+    values["updated_at"] = now
+    return event_row(
+        actor=SYSTEM_ACTOR,
+        action=transition.action,
+        at=now,
+        from_status=before,
+        to_status=to,
+        changes=move.changes,
+        note=move.note,
+    )
+
+
+# -- repeat complaints ------------------------------------------------------------------------
+
+
+def repeat_window(profile: Profile, received_at: datetime) -> tuple[datetime, datetime] | None:
+    """The receipt times of the earlier complaints a new one repeats (None: no window)."""
+    if profile.repeat.window_days <= 0:
+        return None
+    return received_at - timedelta(days=profile.repeat.window_days), received_at
+
+
+def newest_first(candidates: Iterable[tuple[datetime, int, str]]) -> list[str]:
+    """The codes a repeat is linked to: (received_at, entry order, code) newest first, at most
+    `REPEAT_LINK_LIMIT`; the first is the one `repeat_of` names."""
+    ordered = sorted(candidates, key=lambda c: (c[0], c[1]), reverse=True)
+    return [code for _at, _order, code in ordered[:REPEAT_LINK_LIMIT]]
+
+
+def link_event(codes: Sequence[str], now: datetime) -> dict[str, Any] | None:
+    """The system's note that the new case repeats these earlier ones (None when none)."""
+    if not codes:
+        return None
+    return event_row(
+        actor=SYSTEM_ACTOR,
+        action=EventKind.LINK,
+        at=now,
+        changes={"repeat_of": (None, codes[0])},
+        note=Message("note.repeat_complaint", codes=list(codes)),
+    )
+
+
+def earlier_complaints(
+    session: Session,
+    profile: Profile,
+    *,
+    phone: str | None,
+    order_no: str | None,
+    received_at: datetime,
+    exclude_id: int | None = None,
+) -> Sequence[Case]:
+    """Cases from the same phone or order within the repeat window before `received_at`,
+    newest first."""
+    window = repeat_window(profile, received_at)
+    conditions = []
+    if phone:
+        conditions.append(col(Case.customer_phone) == phone)
+    if order_no:
+        conditions.append(col(Case.order_no) == order_no)
+    if not conditions or window is None:
+        return []
+    query = (
+        select(Case)
+        .where(or_(*conditions))
+        .where(col(Case.received_at) >= window[0], col(Case.received_at) <= window[1])
+        .order_by(col(Case.received_at).desc(), col(Case.id).desc())
+        .limit(REPEAT_LINK_LIMIT)
+    )
+    if exclude_id is not None:
+        query = query.where(Case.id != exclude_id)
+    return session.exec(query).all()
+
+
+# -- storing one -----------------------------------------------------------------------------
+
+
+def next_number(session: Session, key: str) -> int:
+    """The next sequence number of a code counter; the counter row is locked by the write
+    transaction, so concurrent intakes never share a number."""
+    counter = session.get(CodeCounter, key)
+    if counter is None:
+        counter = CodeCounter(day_key=key, last=0)
+        session.add(counter)
+    counter.last += 1
+    return counter.last
+
+
+def create_case(*, session: Session, actor: User, now: datetime, **given: Any) -> Case:
+    """Record a new complaint: code, deadlines, repeat links, escalation of P1."""
+    require_role(actor, INTAKE_ROLES, Message("do.record_complaint"))
+    version, profile = policy_in_force(session, now)
+    intake = validate_intake(profile, given, now)
+    return store_intake(session=session, actor=actor, now=now, intake=intake, version=version, profile=profile)
+
+
+def store_intake(
+    *,
+    session: Session,
+    actor: User,
+    now: datetime,
+    intake: Intake,
+    version: PolicyVersion,
+    profile: Profile,
+    note: Text | None = None,
+) -> Case:
+    """Write one validated intake's plan (the importer writes many at once)."""
+    assert version.id is not None
+    plan = plan_intake(profile, intake, version_id=version.id, actor=actor.name, now=now, note=note)
+    earlier = earlier_complaints(
+        session, profile, phone=intake.customer_phone, order_no=intake.order_no, received_at=intake.received_at
+    )
+    repeats = [c.code for c in earlier]
+    case = Case(
+        **plan.values,
+        code=case_code(plan.day_key, next_number(session, plan.day_key)),
+        repeat_of=repeats[0] if repeats else None,
+    )
+    session.add(case)
+    session.flush()
+    assert case.id is not None
+    for row in plan.events(link_event(repeats, now)):
+        add_event(session, case.id, row)
+    for other in earlier:
+        assert other.id is not None
+        session.add(CaseLink(case_id=case.id, other_id=other.id, kind=LinkKind.REPEAT))
+    return case

@@ -1,0 +1,710 @@
+"""The one door every status change goes through, people's and the system's.
+
+`move_case` (a person, `kefu case move` and the TUI) and `system_move` (the system actor: an
+escalation on a breach, closing an unanswered confirmation) both end in `take`, which looks the
+transition up in `workflow.TRANSITIONS`, checks it, runs the action's typed handler, asserts
+the status it returns is one the row names, applies the rules every move shares (a reopen's
+resets, the pause column, the deadlines the row recomputes from the history), and hands back
+what changed. The database half then writes the case and its event in the caller's
+transaction, so a change and its history commit together or not at all. An intake's own
+escalation is planned through `take` too (`kefu.core.intake`), on a case not yet stored.
+
+`validate_fields` is the pure check of a transition's input (codes and labels resolved against
+the policy, amounts, scores, yes/no): the TUI's forms call it before submitting, so the two
+can never disagree. See docs/ARCHITECTURE.md, "Status changes".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, select
+
+from . import sla
+from .calendar import Duration
+from .errors import Conflict, InvalidInput, NotFound, Refused
+from .history import Changes, StatusChange, add_event, event_row, status_history
+from .messages import Message, Text
+from .models import Case, CaseLink, Event, Revisit, User
+from .policies import case_profile
+from .policy import Profile
+from .workflow import (
+    CASE_OWNERS,
+    COMPLEXITIES,
+    PAUSED,
+    REJECT_REASONS,
+    RESOLUTION_GIVEN,
+    REVISIT_OUTCOMES,
+    REVISIT_WAITING,
+    REVISITED_CLOSES,
+    SUPERVISING,
+    SYSTEM_ACTOR,
+    Action,
+    Clock,
+    CloseReason,
+    LinkKind,
+    RevisitOutcome,
+    RevisitStatus,
+    Status,
+    Transition,
+    find_transition,
+    refusal,
+)
+
+MAX_TEXT = 20_000
+"""Longest free text kept in one field; longer input is refused, not silently cut."""
+
+
+class Actor(Protocol):
+    """Who takes an action: a kefu user, or the system."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The system itself (the clock, the import): recorded as `kefu` in the history."""
+
+    name: str = SYSTEM_ACTOR
+    role: str = "system"
+
+
+SYSTEM = SystemActor()
+
+
+# -- checking input (pure: the TUI's forms call this too) -----------------------------------
+
+
+def clean_text(value: Any, field: str, *, required: bool = False) -> str | None:
+    """Free text, stripped; None when empty; refused when longer than `MAX_TEXT`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidInput(Message("field.required", field=field), field=field)
+        return None
+    text = str(value).strip()
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(
+            Message("field.too_long", field=field, length=len(text), limit=MAX_TEXT), field=field
+        )
+    return text
+
+
+def vocabulary_code(
+    profile: Profile, kind: str, value: Any, field: str, *, required: bool = False
+) -> str | None:
+    """A policy code given its code or its English or Chinese label."""
+    text = clean_text(value, field, required=required)
+    if text is None:
+        return None
+    code = profile.resolve(kind, text)
+    if code is None:
+        choices = list(profile.vocabulary(kind))
+        raise InvalidInput(
+            Message("field.unknown_code", field=field, value=text, choices=choices), field=field
+        )
+    return code
+
+
+def subcategory_code(profile: Profile, category: str | None, value: Any) -> str | None:
+    text = clean_text(value, "subcategory")
+    if text is None:
+        return None
+    if category is None:
+        raise InvalidInput(Message("subcategory.needs_category"), field="subcategory")
+    subs = profile.taxonomy[category].sub
+    wanted = text.casefold()
+    for code, label in subs.items():
+        if wanted in (code.casefold(), label.en.casefold(), label.zh.casefold()):
+            return code
+    if not subs:
+        raise InvalidInput(
+            Message("subcategory.none_defined", value=text, category=category), field="subcategory"
+        )
+    raise InvalidInput(
+        Message("subcategory.not_under", value=text, category=category, choices=list(subs)),
+        field="subcategory",
+    )
+
+
+def complexity_code(value: Any) -> str:
+    text = (clean_text(value, "complexity") or "simple").casefold()
+    text = {"简单": "simple", "复杂": "complex"}.get(text, text)
+    if text not in COMPLEXITIES:
+        raise InvalidInput(Message("complexity.invalid", value=str(value)), field="complexity")
+    return text
+
+
+_YES = ("yes", "y", "true", "1", "satisfied", "是", "满意")
+_NO = ("no", "n", "false", "0", "unsatisfied", "否", "不满意")
+
+
+def yes_no(value: Any, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().casefold()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise InvalidInput(Message("field.yes_no", field=field, value=str(value)), field=field)
+
+
+def amount_value(value: Any, field: str) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        amount = round(float(value), 2)
+    except (TypeError, ValueError):
+        raise InvalidInput(Message("amount.not_number", field=field, value=str(value)), field=field) from None
+    if amount < 0 or amount != amount or amount > 1e9:
+        raise InvalidInput(Message("amount.negative", field=field, value=str(value)), field=field)
+    return amount
+
+
+def score_value(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        score = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(Message("score.not_whole", value=str(value)), field="score") from None
+    if not 1 <= score <= 5:
+        raise InvalidInput(Message("score.range", score=score), field="score")
+    return score
+
+
+def _label_param(profile: Profile, kind: str, code: str) -> dict[str, str]:
+    label = profile.vocabulary(kind)[code]
+    return {"code": code, "en": label.en, "zh": label.zh}
+
+
+def validate_fields(profile: Profile, transition: Transition, fields: Mapping[str, Any], code: str) -> dict[str, Any]:
+    """A transition's input checked and normalised against the policy (no database needed):
+    codes for labels, numbers for amounts and scores, booleans for yes / no. Raises
+    InvalidInput naming the field; `code` is the case's, for the message."""
+    action = transition.action
+    unknown = set(fields) - set(transition.required) - set(transition.optional)
+    if unknown:
+        raise InvalidInput(Message("move.takes_no", action=action, fields=sorted(unknown)))
+    missing = [name for name in transition.required if fields.get(name) in (None, "")]
+    if missing:
+        raise InvalidInput(Message("move.needs", code=code, action=action, fields=missing), field=missing[0])
+    out = dict(fields)
+    out["note"] = clean_text(fields.get("note"), "note")
+    if action == Action.TRIAGE:
+        category = vocabulary_code(profile, "taxonomy", fields["category"], "category", required=True)
+        out.update(
+            category=category,
+            subcategory=subcategory_code(profile, category, fields.get("subcategory")),
+            severity=vocabulary_code(profile, "severities", fields["severity"], "severity", required=True),
+            complexity=complexity_code(fields["complexity"]),
+            party=vocabulary_code(profile, "parties", fields["party"], "party", required=True),
+            department=vocabulary_code(
+                profile, "departments", fields["department"], "department", required=True
+            ),
+        )
+    elif action == Action.PROPOSE:
+        out.update(_proposal(profile, fields, code))
+    elif action == Action.CONFIRM:
+        out.update(satisfied=yes_no(fields["satisfied"], "satisfied"), score=score_value(fields.get("score")))
+    elif action == Action.REJECT:
+        reason = str(fields["reason"]).strip().casefold()
+        if reason not in REJECT_REASONS:
+            raise InvalidInput(Message("reject.reason", reasons=list(REJECT_REASONS)), field="reason")
+        duplicate_of = clean_text(fields.get("duplicate_of"), "duplicate_of")
+        if reason == CloseReason.DUPLICATE and not duplicate_of:
+            raise InvalidInput(Message("reject.needs_original", code=code), field="duplicate_of")
+        if reason != CloseReason.DUPLICATE and duplicate_of:
+            raise InvalidInput(Message("reject.duplicate_of_without"), field="duplicate_of")
+        out.update(reason=reason, duplicate_of=duplicate_of)
+    elif action == Action.REVISIT:
+        outcome = str(fields["outcome"]).strip().casefold()
+        if outcome not in REVISIT_OUTCOMES:
+            raise InvalidInput(Message("revisit.outcome", outcomes=list(REVISIT_OUTCOMES)), field="outcome")
+        score = score_value(fields.get("score"))
+        if outcome == RevisitOutcome.UNSATISFIED and not out["note"]:
+            raise InvalidInput(Message("revisit.unsatisfied_needs_note", code=code), field="note")
+        if outcome == RevisitOutcome.UNREACHABLE and score is not None:
+            raise InvalidInput(Message("revisit.unreachable_no_score", code=code), field="score")
+        out.update(outcome=outcome, score=score)
+    elif action == Action.ASSIGN:
+        out["owner"] = clean_text(fields["owner"], "owner", required=True)
+    return out
+
+
+def _proposal(profile: Profile, fields: Mapping[str, Any], code: str) -> dict[str, Any]:
+    resolution = vocabulary_code(profile, "resolutions", fields["resolution"], "resolution", required=True)
+    assert resolution is not None
+    rule = profile.resolutions[resolution]
+    label = _label_param(profile, "resolutions", resolution)
+    amount = amount_value(fields.get("amount"), "amount")
+    if rule.needs_amount and not amount:
+        raise InvalidInput(Message("propose.needs_amount", code=code, resolution=label), field="amount")
+    if not rule.needs_amount and amount:
+        raise InvalidInput(Message("propose.takes_no_amount", code=code, resolution=label), field="amount")
+    kinds = profile.compensation.kinds
+    kind = None
+    if fields.get("compensation_kind"):
+        wanted = str(fields["compensation_kind"]).strip().casefold()
+        kind = next(
+            (c for c, lbl in kinds.items() if wanted in (c, lbl.en.casefold(), lbl.zh.casefold())), None
+        )
+        if kind is None:
+            raise InvalidInput(Message("propose.unknown_kind", kinds=list(kinds)), field="compensation_kind")
+    if kind is None and rule.needs_kind and kinds:
+        raise InvalidInput(
+            Message("propose.needs_kind", code=code, resolution=label, kinds=list(kinds)),
+            field="compensation_kind",
+        )
+    return {"resolution": resolution, "amount": amount, "compensation_kind": kind}
+
+
+# -- one move --------------------------------------------------------------------------------
+
+
+@dataclass
+class Move:
+    """One transition being taken: what a handler reads and changes.
+
+    `history` is the case's status changes before this move; `session` is None when the move
+    is planned on a case not stored yet (an intake's escalation)."""
+
+    case: Case
+    transition: Transition
+    actor: Actor
+    now: datetime
+    profile: Profile
+    fields: dict[str, Any]
+    history: list[StatusChange]
+    session: Session | None = None
+    changes: Changes = field(default_factory=dict)
+    note: Text | None = None
+    effects: list[Callable[[Session, Case], None]] = field(default_factory=list)
+    """What to do once the case row is written (links, revisits): they need its id."""
+
+    def set(self, **values: Any) -> None:
+        """Assign fields on the case, remembering before → after for the event."""
+        for name, value in values.items():
+            before = getattr(self.case, name)
+            if before != value:
+                self.changes[name] = (before, value)
+                setattr(self.case, name, value)
+
+    def db(self) -> Session:
+        assert self.session is not None, f"{self.transition.action} needs the database"
+        return self.session
+
+
+Handler = Callable[[Move], Status]
+
+
+def take(move: Move) -> Status:
+    """Run the transition on `move.case` (in memory): the handler, then the rules every move
+    shares. Returns the new status."""
+    transition, case, now = move.transition, move.case, move.now
+    before = Status(case.status)
+    to = HANDLERS[(transition.action, transition.system)](move)
+    if to not in transition.targets:
+        raise AssertionError(f"{transition.action} from {before} returned {to}, not one of {transition.targets}")
+    clocks = set(transition.recomputes)
+    if before in RESOLUTION_GIVEN and to == Status.IN_PROGRESS:
+        # Back to work after a resolution: counted as a reopen, the resolution clock restarts.
+        move.set(reopen_count=case.reopen_count + 1, resolved_at=None, closed_at=None, close_reason=None)
+        clocks.add(Clock.RESOLUTION)
+    if to in PAUSED and before not in PAUSED:
+        move.set(paused_at=now)
+    elif before in PAUSED and to not in PAUSED:
+        move.set(paused_at=None)
+    move.set(status=to)
+    if clocks:
+        history = [*move.history, (before.value, to.value, now)]
+        deadlines = sla.compute_deadlines(move.profile, clock_input(case, history), now)
+        move.set(**{f"due_{clock.value}": deadlines[clock] for clock in sla.CLOCKS if clock in clocks})
+    case.updated_at = now
+    return to
+
+
+def clock_input(case: Case, history: Sequence[StatusChange]) -> sla.ClockInput:
+    """Everything a case's deadlines depend on: the case and its status history."""
+    return sla.ClockInput(
+        received_at=case.received_at,
+        severity=case.severity,
+        complexity=case.complexity,
+        escalated_at=case.escalated_at,
+        pauses=sla.pauses_from_events(history),
+        first_response_at=case.first_response_at,
+        reopened_at=sla.reopened_at_from_events(history),
+    )
+
+
+def recompute_deadlines(session: Session, case: Case, now: datetime) -> dict[Clock, datetime | None]:
+    """The deadlines rebuilt from the policy revision and the event history alone."""
+    history = status_history(session, case.id)
+    return sla.compute_deadlines(case_profile(session, case), clock_input(case, history), now)
+
+
+# -- the database half -----------------------------------------------------------------------
+
+
+def get_case(session: Session, code: str) -> Case:
+    case = session.exec(select(Case).where(Case.code == code.strip().upper())).first()
+    if case is None:
+        raise NotFound(Message("case.not_found", code=code))
+    return case
+
+
+def move_case(
+    *,
+    session: Session,
+    code: str,
+    action: str,
+    actor: User,
+    now: datetime,
+    expected_version: int | None = None,
+    **fields: Any,
+) -> Case:
+    """Take one lifecycle action on a case; refused with a reason and no change if not allowed."""
+    case = get_case(session, code)
+    if expected_version is not None and case.version != expected_version:
+        key = "case.changed_since_owned" if case.owner else "case.changed_since"
+        raise Conflict(Message(key, code=case.code, status=case.status, owner=case.owner))
+    reason = refusal(action, case.status, actor.role, is_owner=case.owner == actor.name, owner=case.owner)
+    if reason:
+        raise Refused(Message("case.refused", code=case.code, reason=reason))
+    transition = find_transition(action, case.status)
+    assert transition is not None
+    profile = case_profile(session, case)
+    checked = validate_fields(profile, transition, fields, case.code)
+    _apply(session, case, transition, actor, now, profile, checked, note=checked["note"])
+    if transition.action == Action.TRIAGE:
+        escalate_for_severity(session, case, profile, now)
+    session.flush()
+    return case
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What a move did: the status it ended in, and the revisit it scheduled (if any)."""
+
+    status: Status
+    revisit: Revisit | None = None
+
+
+def system_move(
+    session: Session, case: Case, action: Action, now: datetime, *, profile: Profile, **fields: Any
+) -> Applied:
+    """The system takes `action` on `case` (already loaded in this transaction)."""
+    transition = find_transition(action, case.status, system=True)
+    if transition is None:
+        raise AssertionError(f"no system transition {action} from {case.status}")
+    missing = [name for name in transition.required if fields.get(name) is None]
+    unknown = set(fields) - set(transition.required) - set(transition.optional)
+    if missing or unknown:
+        raise AssertionError(f"system {action}: missing {missing}, unknown {sorted(unknown)}")
+    return _apply(session, case, transition, SYSTEM, now, profile, dict(fields), note=None)
+
+
+def escalate_for_severity(session: Session, case: Case, profile: Profile, now: datetime) -> None:
+    """A severity that escalates on intake (P1) escalates a case triaged to it, at once."""
+    if profile.severities[case.severity].escalate_on_intake and find_transition(
+        Action.ESCALATE, case.status, system=True
+    ):
+        system_move(session, case, Action.ESCALATE, now, profile=profile, reason="severity")
+
+
+def _apply(
+    session: Session,
+    case: Case,
+    transition: Transition,
+    actor: Actor,
+    now: datetime,
+    profile: Profile,
+    fields: dict[str, Any],
+    *,
+    note: Text | None,
+) -> Applied:
+    before = case.status
+    move = Move(
+        case=case,
+        transition=transition,
+        actor=actor,
+        now=now,
+        profile=profile,
+        fields=fields,
+        history=status_history(session, case.id),
+        session=session,
+        note=note,
+    )
+    case_code = case.code  # a failed flush expires the case; keep the code for the message
+    try:
+        # The handler's own queries must not flush a half-made change: the case is written
+        # once, below, so one action is one version and a stale row surfaces as a Conflict.
+        with session.no_autoflush:
+            to = take(move)
+        session.add(case)
+        session.flush()
+    except StaleDataError:
+        raise Conflict(Message("case.concurrent", code=case_code)) from None
+    assert case.id is not None
+    row = event_row(
+        actor=actor.name,
+        action=transition.action,
+        at=now,
+        from_status=before,
+        to_status=to,
+        changes=move.changes,
+        note=move.note,
+    )
+    add_event(session, case.id, row)
+    for effect in move.effects:
+        effect(session, case)
+    revisit = None
+    if to == Status.CLOSED and before != Status.CLOSED and case.close_reason in REVISITED_CLOSES:
+        revisit = schedule_revisit(session, case, profile, now)
+    return Applied(to, revisit)
+
+
+# -- the handlers: one per row of the table, typed ------------------------------------------
+
+
+def _triage(move: Move) -> Status:
+    f = move.fields
+    move.set(
+        category=f["category"],
+        subcategory=f["subcategory"],
+        severity=f["severity"],
+        complexity=f["complexity"],
+        party=f["party"],
+        department=f["department"],
+    )
+    return Status.TRIAGED
+
+
+def _claim(move: Move) -> Status:
+    move.set(owner=move.actor.name)
+    return Status.IN_PROGRESS
+
+
+def _assign(move: Move) -> Status:
+    name = str(move.fields["owner"])
+    owner = move.db().exec(select(User).where(User.name == name)).first()
+    if owner is None or not owner.active:
+        raise NotFound(Message("user.not_found", name=name))
+    if owner.role not in CASE_OWNERS:
+        raise Refused(Message("assign.cannot_own", name=owner.name, role=owner.role))
+    move.set(owner=owner.name)
+    return Status.IN_PROGRESS
+
+
+def _escalate(move: Move) -> Status:
+    move.set(escalated_at=move.now)
+    return Status.ESCALATED
+
+
+def _system_escalate(move: Move) -> Status:
+    """On intake (the severity escalates: from receipt) or on a breach (from now)."""
+    reason = move.fields["reason"]
+    move.set(escalated_at=move.fields.get("escalated_at") or move.now)
+    if reason == "breach":
+        move.note = Message("note.escalated_on_breach", clock=move.fields["clock"])
+    else:
+        move.note = Message("note.severity_escalates")
+    return Status.ESCALATED
+
+
+def _wait(move: Move) -> Status:
+    return Status.PENDING_CUSTOMER
+
+
+def _resume(move: Move) -> Status:
+    return Status.IN_PROGRESS
+
+
+def _propose(move: Move) -> Status:
+    f = move.fields
+    move.set(
+        resolution=f["resolution"],
+        compensation_amount=f["amount"],
+        compensation_kind=f["compensation_kind"],
+        resolution_note=f["note"],
+    )
+    mark_first_response(move)
+    amount = f["amount"]
+    if amount and amount > move.profile.compensation.approval_threshold and move.actor.role not in SUPERVISING:
+        return Status.PENDING_APPROVAL
+    _mark_resolved(move)
+    return Status.RESOLVED
+
+
+def _approve(move: Move) -> Status:
+    _mark_resolved(move)
+    return Status.RESOLVED
+
+
+def _deny(move: Move) -> Status:
+    move.set(resolution=None, compensation_amount=None, compensation_kind=None)
+    return Status.IN_PROGRESS
+
+
+def _confirm(move: Move) -> Status:
+    satisfied = bool(move.fields["satisfied"])
+    move.set(satisfied=satisfied, satisfaction_score=move.fields["score"])
+    if satisfied:
+        move.set(closed_at=move.now, close_reason=CloseReason.CONFIRMED.value)
+        return Status.CLOSED
+    return Status.IN_PROGRESS
+
+
+def _reject(move: Move) -> Status:
+    reason = move.fields["reason"]
+    if reason == CloseReason.DUPLICATE:
+        original = get_case(move.db(), str(move.fields["duplicate_of"]))
+        if original.id == move.case.id:
+            raise InvalidInput(Message("reject.self_duplicate", code=move.case.code), field="duplicate_of")
+        move.changes["duplicate_of"] = (None, original.code)
+        original_id = original.id
+
+        def link(session: Session, case: Case) -> None:
+            assert case.id is not None and original_id is not None
+            session.add(CaseLink(case_id=case.id, other_id=original_id, kind=LinkKind.DUPLICATE))
+
+        move.effects.append(link)
+    move.set(closed_at=move.now, close_reason=reason)
+    return Status.CLOSED
+
+
+def _reopen(move: Move) -> Status:
+    move.set(satisfied=None)
+    return Status.IN_PROGRESS
+
+
+def _revisit(move: Move) -> Status:
+    """Record a revisit call: satisfied closes it; unsatisfied reopens the case with the
+    reason; unreachable retries after `revisit.retry_after` until `revisit.attempts` calls have
+    been made, then ends the revisit as unreachable."""
+    case, profile, now, f = move.case, move.profile, move.now, move.fields
+    revisit = move.db().exec(
+        select(Revisit)
+        .where(Revisit.case_id == case.id, col(Revisit.status).in_(REVISIT_WAITING))
+        .order_by(col(Revisit.id).desc())
+    ).first()
+    if revisit is None:
+        raise Refused(Message("revisit.none_waiting", code=case.code))
+    if revisit.due_at > now:
+        local = profile.work_calendar.local(revisit.due_at)
+        raise Refused(Message("revisit.not_due", code=case.code, due=f"{local:%Y-%m-%d %H:%M %z}"))
+    revisit.updated_at = now
+    revisit.note = f["note"]
+    revisit.attempts += 1
+    move.changes["revisit_attempts"] = (revisit.attempts - 1, revisit.attempts)
+    outcome = f["outcome"]
+    if outcome == RevisitOutcome.UNREACHABLE:
+        if revisit.attempts >= profile.revisit.attempts:
+            revisit.status = RevisitStatus.UNREACHABLE
+            revisit.outcome = outcome
+            move.set(revisit_outcome=outcome)
+        else:
+            revisit.status = RevisitStatus.SCHEDULED
+            revisit.due_at = profile.work_calendar.add(now, Duration.parse(profile.revisit.retry_after))
+            move.changes["revisit_retry_at"] = (None, revisit.due_at)
+        return Status.CLOSED
+    revisit.status = RevisitStatus.DONE
+    revisit.outcome = outcome
+    move.set(revisit_outcome=outcome)
+    if f["score"] is not None:
+        move.set(satisfaction_score=f["score"])
+    if outcome == RevisitOutcome.SATISFIED:
+        return Status.CLOSED
+    move.set(satisfied=False)
+    return Status.IN_PROGRESS
+
+
+def _system_close(move: Move) -> Status:
+    """Nobody answered within the confirmation window: closed, and revisited like a confirmed
+    close."""
+    window_ended: datetime = move.fields["window_ended"]
+    move.set(closed_at=move.now, close_reason=CloseReason.NO_ANSWER.value)
+    local = move.profile.work_calendar.local(window_ended).isoformat(timespec="seconds")
+    move.note = Message("note.no_answer", window=move.profile.confirmation.window, ended=local)
+    return Status.CLOSED
+
+
+HANDLERS: dict[tuple[Action, bool], Handler] = {
+    (Action.TRIAGE, False): _triage,
+    (Action.CLAIM, False): _claim,
+    (Action.ASSIGN, False): _assign,
+    (Action.ESCALATE, False): _escalate,
+    (Action.WAIT, False): _wait,
+    (Action.RESUME, False): _resume,
+    (Action.PROPOSE, False): _propose,
+    (Action.APPROVE, False): _approve,
+    (Action.DENY, False): _deny,
+    (Action.CONFIRM, False): _confirm,
+    (Action.REJECT, False): _reject,
+    (Action.REOPEN, False): _reopen,
+    (Action.REVISIT, False): _revisit,
+    (Action.ESCALATE, True): _system_escalate,
+    (Action.CLOSE, True): _system_close,
+}
+"""The handler of each (action, by the system?) row of the table; a test checks they match."""
+
+
+def mark_first_response(move: Move) -> None:
+    if move.case.first_response_at is None:
+        move.set(first_response_at=move.now)
+
+
+def _mark_resolved(move: Move) -> None:
+    """Set resolved_at and the handling time in business minutes that reports average."""
+    move.set(resolved_at=move.now)
+    move.case.handling_business_minutes = move.profile.work_calendar.business_minutes_between(
+        move.case.received_at, move.now
+    )
+
+
+def schedule_revisit(session: Session, case: Case, profile: Profile, now: datetime) -> Revisit:
+    """Closing a case schedules its revisit at the policy's delay; a revisit still waiting
+    from an earlier closing is cancelled, so a case has one revisit waiting at most."""
+    assert case.id is not None
+    for earlier in session.exec(
+        select(Revisit).where(Revisit.case_id == case.id, col(Revisit.status).in_(REVISIT_WAITING))
+    ).all():
+        earlier.status = RevisitStatus.CANCELLED
+        earlier.updated_at = now
+    due = profile.work_calendar.add(now, Duration.parse(profile.revisit.delay))
+    revisit = Revisit(case_id=case.id, due_at=due, created_at=now, updated_at=now)
+    session.add(revisit)
+    return revisit
+
+
+# -- reading a case's record -------------------------------------------------------------------
+
+
+def case_events(session: Session, case: Case) -> Sequence[Event]:
+    return session.exec(select(Event).where(Event.case_id == case.id).order_by(col(Event.id))).all()
+
+
+def case_links(session: Session, case: Case) -> list[tuple[str, str]]:
+    """(kind, other case code) for both directions of every link."""
+    out: list[tuple[str, str]] = []
+    rows = session.exec(
+        select(CaseLink.kind, Case.code)
+        .join(Case, col(Case.id) == CaseLink.other_id)
+        .where(CaseLink.case_id == case.id)
+    ).all()
+    out += [(kind, code) for kind, code in rows]
+    rows = session.exec(
+        select(CaseLink.kind, Case.code)
+        .join(Case, col(Case.id) == CaseLink.case_id)
+        .where(CaseLink.other_id == case.id)
+    ).all()
+    out += [(f"{kind}_of_this", code) for kind, code in rows]
+    return out

@@ -1,0 +1,183 @@
+"""What kefu says, in English and Chinese: a message is a catalog key and its parameters.
+
+Every refusal, validation error, system note and interface sentence is written once in the
+catalog (`kefu.core.catalog`) as an English and a Chinese template, and raised or returned as
+a `Message` — never as a finished sentence. Each interface renders it in its user's language
+(the TUI's, the CLI's `--lang` / `KEFU_LANG`), and a stored system note keeps its key and
+parameters so the history reads in either language. See docs/ARCHITECTURE.md, "Messages".
+
+Templates use `str.format` fields. A field's format spec may name a *term kind*, which renders
+a stored code in the target language: English keeps the code (`in_progress`, `agent`), Chinese
+shows its label (处理中, 售后客服专员). A kind prefixed with `a_` puts the English article
+first ("an admin"). A list or tuple value is rendered item by item and joined (", " / "、").
+
+    {status:status}  {role:a_role}  {roles:role}  {action:action}  {clock:clock}
+    {field:field}    {word:word}    {item:label}  {codes}  {n:,}
+
+`label` takes a {"code", "en", "zh"} mapping (a policy vocabulary entry): English shows the
+code, Chinese the Chinese label.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from .catalog import MESSAGES, WORDS
+
+LANGS = ("en", "zh")
+"""The languages every message exists in."""
+
+DEFAULT_LANG = "en"
+
+
+def normal_lang(lang: str | None) -> str:
+    """`zh` for any Chinese locale name (zh, zh_CN.UTF-8, zh-Hans), else `en`."""
+    return "zh" if (lang or "").strip().lower().startswith("zh") else "en"
+
+
+class Message:
+    """A catalog key and its parameters; rendered by `text(lang)`.
+
+    Parameters must be JSON values (strings, numbers, booleans, None, lists, mappings) so a
+    message can be stored with a system note and rendered again later in another language.
+    """
+
+    __slots__ = ("key", "params")
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        if key not in MESSAGES:
+            raise KeyError(f"message {key!r} is not in the catalog (kefu.core.catalog)")
+        self.key = key
+        self.params = params
+
+    def text(self, lang: str = DEFAULT_LANG) -> str:
+        """The sentence in `lang` (en or zh)."""
+        en, zh = MESSAGES[self.key]
+        template = zh if normal_lang(lang) == "zh" else en
+        return _Formatter(normal_lang(lang)).vformat(template, (), self.params)
+
+    def as_dict(self) -> dict[str, Any]:
+        """What a history event stores to render the note again in any language."""
+        return {"key": self.key, "params": {k: _plain(v) for k, v in self.params.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Message:
+        return cls(str(data["key"]), **dict(data.get("params") or {}))
+
+    def __str__(self) -> str:
+        return self.text(DEFAULT_LANG)
+
+    def __repr__(self) -> str:
+        return f"Message({self.key!r}, **{self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Message) and (self.key, self.params) == (other.key, other.params)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+
+Text = Message | str
+"""Something to show: a catalog message, or text that is shown as it is (a person's note)."""
+
+
+def render(value: Text | None, lang: str) -> str:
+    """A message in `lang`; plain text (what a person typed) as it is."""
+    if value is None:
+        return ""
+    return value.text(lang) if isinstance(value, Message) else value
+
+
+def word(text: str, lang: str) -> str:
+    """A short interface word (a heading, a button) in `lang`: the English word is its key."""
+    if normal_lang(lang) != "zh":
+        return text
+    return WORDS.get(text, text)
+
+
+def tr(text: str, lang: str, **values: object) -> str:
+    """`word(text)` with `{name}` placeholders filled from `values` (terms as in messages)."""
+    template = word(text, lang)
+    if not values:
+        return template
+    return _Formatter(normal_lang(lang)).vformat(template, (), values)
+
+
+def _plain(value: Any) -> Any:
+    """A parameter as JSON: nested messages as their dictionaries."""
+    if isinstance(value, Message):
+        return value.as_dict()
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+# -- terms ---------------------------------------------------------------------------------
+
+
+def _article(english: str) -> str:
+    return ("an " if english[:1].lower() in "aeiou" else "a ") + english
+
+
+def term(kind: str, code: Any, lang: str) -> str:
+    """One stored code shown in `lang` (see the module docstring for the kinds)."""
+    from . import workflow
+
+    lang = normal_lang(lang)
+    with_article = kind.startswith("a_")
+    kind = kind.removeprefix("a_")
+    if code is None or code == "":
+        return word("(none)", lang)
+    if kind == "label":
+        if isinstance(code, Mapping):
+            text = str(code.get("zh") if lang == "zh" else code.get("code", code.get("en")))
+        else:
+            text = str(code)
+    elif lang == "en":
+        text = str(code).replace("_", " ") if kind == "clock" else str(code)
+    else:
+        text = workflow.term_label(kind, str(code), lang)
+    return _article(text) if with_article and lang == "en" else text
+
+
+TERM_KINDS = frozenset({"status", "role", "action", "clock", "field", "word", "event", "link", "state", "label"})
+
+
+class _Formatter(string.Formatter):
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        kind = format_spec.removeprefix("a_")
+        if isinstance(value, list | tuple):
+            joiner = "、" if self.lang == "zh" else ", "
+            return joiner.join(self.format_field(item, format_spec) for item in value)
+        if kind in TERM_KINDS:
+            return term(format_spec, value, self.lang)
+        if isinstance(value, Message):
+            return value.text(self.lang)
+        if isinstance(value, Mapping) and "key" in value:
+            return Message.from_dict(value).text(self.lang)
+        return super().format_field(value, format_spec)
+
+
+def duration(minutes: float | None, lang: str) -> str:
+    """How long, compactly, for tables and countdowns: `2h13m`, `45m`, `3d04h`, `-35m` once
+    passed (Chinese `2时13分`, `45分`, `3天04时`). Time left rounds down and time overdue rounds
+    up, so a clock never shows 0m left nor -0m overdue."""
+    if minutes is None:
+        return ""
+    sign = "-" if minutes < 0 else ""
+    total = math.ceil(-minutes) if minutes < 0 else math.floor(minutes)
+    days, rest = divmod(total, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    d, h, m = ("天", "时", "分") if normal_lang(lang) == "zh" else ("d", "h", "m")
+    if days:
+        return f"{sign}{days}{d}{hours:02d}{h}"
+    if hours:
+        return f"{sign}{hours}{h}{mins:02d}{m}"
+    return f"{sign}{mins}{m}"
