@@ -63,13 +63,9 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-case_app = typer.Typer(
-    help="Scriptable case work: new, list, show, move, note.", no_args_is_help=True
-)
+case_app = typer.Typer(help="Scriptable case work: new, list, show, move, note.", no_args_is_help=True)
 user_app = typer.Typer(help="People and their roles.", no_args_is_help=True)
-policy_app = typer.Typer(
-    help="The policy in force, validation, new revisions.", no_args_is_help=True
-)
+policy_app = typer.Typer(help="The policy in force, validation, new revisions.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
 app.add_typer(user_app, name="user")
 app.add_typer(policy_app, name="policy")
@@ -100,9 +96,7 @@ def main_callback(
         str,
         typer.Option("--db", envvar="KEFU_DB", help="The desk's SQLite file (default ./kefu.db)."),
     ] = "kefu.db",
-    as_user: Annotated[
-        str | None, typer.Option("--as", help="Act as this kefu user (admins only).")
-    ] = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="Act as this kefu user (admins only).")] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
@@ -176,9 +170,7 @@ def init(
     ctx: typer.Context,
     profile: Annotated[
         str,
-        typer.Option(
-            help=f"A bundled profile ({', '.join(bundled_profile_names())}) or a .toml file."
-        ),
+        typer.Option(help=f"A bundled profile ({', '.join(bundled_profile_names())}) or a .toml file."),
     ] = "ecommerce",
     sample: Annotated[bool, typer.Option("--sample", help="Add sample users and cases.")] = False,
 ) -> None:
@@ -201,9 +193,7 @@ def init(
             )
             count = 0
             if sample:
-                count = seed_sample_desk(
-                    session=session, admin=admin, profile_name=parsed.name, now=now
-                )
+                count = seed_sample_desk(session=session, admin=admin, profile_name=parsed.name, now=now)
     except BaseException:
         engine.dispose()
         path = Path(settings.db)
@@ -228,9 +218,7 @@ def user_add(
     role: Annotated[
         str, typer.Option(help="agent, classifier, handler, supervisor, analyst, auditor or admin.")
     ],
-    display_name: Annotated[
-        str, typer.Option("--display-name", help="Name shown in the TUI.")
-    ] = "",
+    display_name: Annotated[str, typer.Option("--display-name", help="Name shown in the TUI.")] = "",
     department: Annotated[str | None, typer.Option(help="Their team (a department code).")] = None,
 ) -> None:
     """Add a person (admins only).
@@ -261,9 +249,7 @@ def user_set(
     department: Annotated[
         str | None, typer.Option(help='Their team (a department code; "" for none).')
     ] = None,
-    display_name: Annotated[
-        str | None, typer.Option("--display-name", help="Name shown in the TUI.")
-    ] = None,
+    display_name: Annotated[str | None, typer.Option("--display-name", help="Name shown in the TUI.")] = None,
     active: Annotated[
         bool | None,
         typer.Option("--active/--inactive", help="Let them in, or keep them out (history stays)."),
@@ -276,15 +262,24 @@ def user_set(
     from .core.errors import InvalidInput
 
     if role is None and department is None and display_name is None and active is None:
-        raise InvalidInput("nothing to change: give --role, --department, --display-name, "
-                           "--active or --inactive")
+        raise InvalidInput(
+            "nothing to change: give --role, --department, --display-name, --active or --inactive"
+        )
     with acting(ctx, write=True) as (session, actor):
         user = services.update_user(
-            session=session, actor=actor, name=name, now=now_utc(), role=role,
-            department=department, display_name=display_name, active=active,
+            session=session,
+            actor=actor,
+            name=name,
+            now=now_utc(),
+            role=role,
+            department=department,
+            display_name=display_name,
+            active=active,
         )
-        summary = (f"{user.name}: {user.role}, department {user.department or '(none)'}, "
-                   f"{'active' if user.active else 'inactive'}")
+        summary = (
+            f"{user.name}: {user.role}, department {user.department or '(none)'}, "
+            f"{'active' if user.active else 'inactive'}"
+        )
     err.print(summary, markup=False, highlight=False)
 
 
@@ -330,20 +325,14 @@ def user_list(
 @case_app.command("new")
 def case_new(
     ctx: typer.Context,
-    description: Annotated[
-        str, typer.Option("--description", "-d", help="What the customer says.")
-    ],
+    description: Annotated[str, typer.Option("--description", "-d", help="What the customer says.")],
     channel: Annotated[str, typer.Option(help="Channel code or label, e.g. hotline / 客服热线.")],
     name: Annotated[str | None, typer.Option("--name", help="Customer name.")] = None,
     phone: Annotated[str | None, typer.Option(help="Customer phone.")] = None,
     email: Annotated[str | None, typer.Option(help="Customer e-mail.")] = None,
     order: Annotated[str | None, typer.Option("--order", help="Order or waybill number.")] = None,
-    target: Annotated[
-        str | None, typer.Option(help="What it is against (merchant, courier, ...).")
-    ] = None,
-    target_name: Annotated[
-        str | None, typer.Option("--target-name", help="Which one, by name.")
-    ] = None,
+    target: Annotated[str | None, typer.Option(help="What it is against (merchant, courier, ...).")] = None,
+    target_name: Annotated[str | None, typer.Option("--target-name", help="Which one, by name.")] = None,
     demand: Annotated[str | None, typer.Option(help="What the customer asks for.")] = None,
     place: Annotated[str | None, typer.Option(help="Where it happened.")] = None,
     incident_at: Annotated[
@@ -415,13 +404,14 @@ def case_list(
     open_only: Annotated[bool, typer.Option("--open", help="Only cases not closed.")] = False,
     mine: Annotated[bool, typer.Option("--mine", help="Only cases I own.")] = False,
     owner: Annotated[str | None, typer.Option(help="Only cases this user owns.")] = None,
-    unassigned: Annotated[
-        bool, typer.Option("--unassigned", help="Only cases with no owner.")
-    ] = False,
+    unassigned: Annotated[bool, typer.Option("--unassigned", help="Only cases with no owner.")] = False,
     search: Annotated[
         str | None,
-        typer.Option("--search", "-s", help="Code (or its start), order number, phone, "
-                     "customer name or words; as in the TUI."),
+        typer.Option(
+            "--search",
+            "-s",
+            help="Code (or its start), order number, phone, customer name or words; as in the TUI.",
+        ),
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows.", min=1, max=100000)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
@@ -449,9 +439,7 @@ def case_list(
         print_json(rows)
         return
     lang = profile.profile.language
-    table = Table(
-        "code", "received", "channel", "category", "sev", "customer", "owner", "status", "SLA"
-    )
+    table = Table("code", "received", "channel", "category", "sev", "customer", "owner", "status", "SLA")
     table.columns[0].no_wrap = table.columns[1].no_wrap = True
     for r in rows:
         customer = r["customer"]["name"] or r["customer"]["phone"] or ""
@@ -475,9 +463,7 @@ def case_list(
 def case_show(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="The case code, e.g. KF-20261124-0007.")],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="The case and its full history as JSON.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The case and its full history as JSON.")] = False,
 ) -> None:
     """Show one case with its deadlines and history.
 
@@ -535,9 +521,7 @@ def case_move(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="The case code.")],
     action: Annotated[str, typer.Argument(help="One of: " + ", ".join(ACTIONS) + ".")],
-    note: Annotated[
-        str | None, typer.Option(help="Why / what was done (some actions need it).")
-    ] = None,
+    note: Annotated[str | None, typer.Option(help="Why / what was done (some actions need it).")] = None,
     category: Annotated[str | None, typer.Option(help="triage: category.")] = None,
     subcategory: Annotated[str | None, typer.Option(help="triage: subcategory.")] = None,
     severity: Annotated[str | None, typer.Option(help="triage: severity.")] = None,
@@ -547,9 +531,7 @@ def case_move(
     owner: Annotated[str | None, typer.Option(help="assign: the new owner.")] = None,
     resolution: Annotated[str | None, typer.Option(help="propose: resolution type.")] = None,
     amount: Annotated[float | None, typer.Option(help="propose: compensation amount.")] = None,
-    kind: Annotated[
-        str | None, typer.Option("--kind", help="propose: cash, voucher or gift.")
-    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="propose: cash, voucher or gift.")] = None,
     satisfied: Annotated[str | None, typer.Option(help="confirm: yes or no.")] = None,
     score: Annotated[int | None, typer.Option(help="confirm/revisit: satisfaction 1-5.")] = None,
     reason: Annotated[str | None, typer.Option(help="reject: spam or duplicate.")] = None,
@@ -563,9 +545,7 @@ def case_move(
         int | None,
         typer.Option("--expect-version", help="Refuse if the case is no longer at this version."),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the case afterwards as JSON.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the case afterwards as JSON.")] = False,
 ) -> None:
     """Take a lifecycle action on a case (refused with a reason if not allowed).
 
@@ -601,9 +581,7 @@ def case_move(
             **{k: v for k, v in given.items() if v is not None},
         )
         detail = views.case_detail(session, case, actor, now) if as_json else None
-        summary = f"{case.code}: {action} → {case.status}" + (
-            f" (owner {case.owner})" if case.owner else ""
-        )
+        summary = f"{case.code}: {action} → {case.status}" + (f" (owner {case.owner})" if case.owner else "")
     if detail is not None:
         print_json(detail)
     else:
@@ -618,9 +596,7 @@ def case_note(
     contact: Annotated[
         str | None, typer.Option(help="Log a customer contact: call, message, email or visit.")
     ] = None,
-    phrase: Annotated[
-        str | None, typer.Option(help="Standard phrase used (see `kefu policy show`).")
-    ] = None,
+    phrase: Annotated[str | None, typer.Option(help="Standard phrase used (see `kefu policy show`).")] = None,
 ) -> None:
     """Add a note, or log a contact with the customer (meets the first-response clock).
 
@@ -651,9 +627,7 @@ def case_attach(
     Example: kefu case attach KF-20261124-0007 photos/damaged-box.jpg
     """
     with acting(ctx, write=True) as (session, actor):
-        attachment = services.attach_file(
-            session=session, code=code, actor=actor, now=now_utc(), path=path
-        )
+        attachment = services.attach_file(session=session, code=code, actor=actor, now=now_utc(), path=path)
         digest = attachment.sha256
     typer.echo(f"{code.upper()}: attached {path} sha256 {digest}")
 
@@ -693,13 +667,9 @@ def policy_show(
         print_json({"in_force": number, "revisions": revisions, "policy": profile.model_dump()})
         return
     lang = profile.profile.language
-    out.print(
-        f"[bold]{profile.profile.title.text(lang)}[/bold] ({profile.name}), revision {number}"
-    )
+    out.print(f"[bold]{profile.profile.title.text(lang)}[/bold] ({profile.name}), revision {number}")
     cal = profile.calendar
-    out.print(
-        f"calendar: {cal.kind}, {cal.timezone}, hours {', '.join(cal.business_hours)}", markup=False
-    )
+    out.print(f"calendar: {cal.kind}, {cal.timezone}, hours {', '.join(cal.business_hours)}", markup=False)
     table = Table("severity", "first response", "resolution", "coordination", "complex")
     for code, targets in profile.sla.items():
         cx = targets.complex
@@ -713,9 +683,7 @@ def policy_show(
     out.print(table)
     for kind in ("channels", "taxonomy", "parties", "departments", "resolutions", "phrases"):
         items = profile.vocabulary(kind)
-        out.print(
-            f"{kind}: " + ", ".join(f"{c} ({v.text(lang)})" for c, v in items.items()), markup=False
-        )
+        out.print(f"{kind}: " + ", ".join(f"{c} ({v.text(lang)})" for c, v in items.items()), markup=False)
     out.print(
         f"approval above {profile.compensation.approval_threshold:g} {profile.compensation.currency}; "
         f"confirmation window {profile.confirmation.window}; revisit after {profile.revisit.delay}, "
@@ -767,13 +735,13 @@ def policy_apply(
     profile = load_profile_text(text, origin)
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
-        when = (
-            parse_when(effective, profile.calendar.timezone, "--effective")
-            if effective
-            else None
-        )
+        when = parse_when(effective, profile.calendar.timezone, "--effective") if effective else None
         version = services.apply_policy(
-            session=session, actor=actor, text=text, origin=origin, now=now,
+            session=session,
+            actor=actor,
+            text=text,
+            origin=origin,
+            now=now,
             effective_at=check_effective(when, now),
         )
         number = version.version
@@ -918,9 +886,7 @@ def _print_sla_report(report: Any) -> None:
 @revisit_app.command("schedule")
 def revisit_schedule(
     ctx: typer.Context,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Treat this time as now (ISO 8601).")
-    ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Treat this time as now (ISO 8601).")] = None,
 ) -> None:
     """Make revisits whose time has come visible in the due queue (for cron).
 
@@ -931,15 +897,12 @@ def revisit_schedule(
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
         _, profile = policies.policy_in_force(session, now)
-        when = (
-            parse_when(as_of, profile.calendar.timezone, "--as-of") if as_of else None
-        )
+        when = parse_when(as_of, profile.calendar.timezone, "--as-of") if as_of else None
         run = revisits.mark_due_revisits(session=session, actor=actor, now=now, as_of=when)
     typer.echo(f"{len(run.became_due)} revisit(s) now due")
     if run.cancelled:
         err.print(
-            f"{len(run.cancelled)} revisit(s) cancelled (case reopened): "
-            + ", ".join(run.cancelled),
+            f"{len(run.cancelled)} revisit(s) cancelled (case reopened): " + ", ".join(run.cancelled),
             markup=False,
         )
 
@@ -1001,16 +964,21 @@ def import_cases(
     ] = None,
     source: Annotated[
         str | None,
-        typer.Option(help="Where the rows come from; with each row's id it is the key that "
-                     "makes re-imports add nothing (default: the file name without suffix)."),
+        typer.Option(
+            help="Where the rows come from; with each row's id it is the key that "
+            "makes re-imports add nothing (default: the file name without suffix)."
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check every row and count, but store nothing.")
     ] = False,
     errors: Annotated[
         Path | None,
-        typer.Option("--errors", help="Write the rejected rows, with error_line, error_field "
-                     "and error_reason, to this CSV (fix it and import it again)."),
+        typer.Option(
+            "--errors",
+            help="Write the rejected rows, with error_line, error_field "
+            "and error_reason, to this CSV (fix it and import it again).",
+        ),
     ] = None,
     encoding: Annotated[
         str | None,
@@ -1018,17 +986,17 @@ def import_cases(
     ] = None,
     tz: Annotated[
         str | None,
-        typer.Option("--tz", help="Time zone of times written without an offset "
-                     "(default: the profile's)."),
+        typer.Option("--tz", help="Time zone of times written without an offset (default: the profile's)."),
     ] = None,
     ignore_unknown: Annotated[
         bool,
-        typer.Option("--ignore-unknown", help="Skip columns kefu does not know instead of "
-                     "refusing the file (they are named in the summary)."),
+        typer.Option(
+            "--ignore-unknown",
+            help="Skip columns kefu does not know instead of "
+            "refusing the file (they are named in the summary).",
+        ),
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the summary as one JSON document.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON document.")] = False,
 ) -> None:
     """Import complaints from a CSV, JSON Lines or XLSX file; re-running it adds nothing.
 
@@ -1072,9 +1040,7 @@ def import_cases(
         where = f" (all in {errors})" if errors else "; write them all with --errors OUT.csv"
         err.print(f"... and {more} more rejected rows{where}", markup=False, highlight=False)
     if report.ignored_columns:
-        err.print(
-            "ignored columns: " + ", ".join(report.ignored_columns), markup=False, highlight=False
-        )
+        err.print("ignored columns: " + ", ".join(report.ignored_columns), markup=False, highlight=False)
     if report.other_sheets:
         err.print(
             "only the first sheet was read; not read: " + ", ".join(report.other_sheets),
@@ -1099,9 +1065,7 @@ def _ui_language(lang: str | None) -> str | None:
 @app.command()
 def tui(
     ctx: typer.Context,
-    lang: Annotated[
-        str | None, typer.Option(help="zh or en (default: the profile's language).")
-    ] = None,
+    lang: Annotated[str | None, typer.Option(help="zh or en (default: the profile's language).")] = None,
 ) -> None:
     """Open the terminal UI on the desk, as you (admins: as --as USER).
 
@@ -1153,9 +1117,7 @@ def demo(
     as_user: Annotated[
         str | None, typer.Option("--as", help="Try the desk as one of its sample users.")
     ] = None,
-    lang: Annotated[
-        str | None, typer.Option(help="zh or en (default: the profile's language).")
-    ] = None,
+    lang: Annotated[str | None, typer.Option(help="zh or en (default: the profile's language).")] = None,
 ) -> None:
     """Open the TUI on a throwaway sample desk; nothing is kept after you quit.
 
@@ -1180,9 +1142,7 @@ def demo(
             admin, _ = services.initialize_desk(
                 session=session, admin_name=os_login(), text=text, origin=origin, now=now
             )
-            count = seed_sample_desk(
-                session=session, admin=admin, profile_name=parsed.name, now=now
-            )
+            count = seed_sample_desk(session=session, admin=admin, profile_name=parsed.name, now=now)
             people = [u.name for u in services.list_users(session) if u.active]
         engine.dispose()
         who = as_user or _settings(ctx).as_user
@@ -1209,8 +1169,7 @@ def demo(
             raise SystemExit(128 + signum)
 
         previous = {
-            hang_up: signal.signal(hang_up, quit_on_signal)
-            for hang_up in (signal.SIGHUP, signal.SIGTERM)
+            hang_up: signal.signal(hang_up, quit_on_signal) for hang_up in (signal.SIGHUP, signal.SIGTERM)
         }
         try:
             ui.run()
@@ -1241,9 +1200,7 @@ def _write_export(text: str, out_path: Path | None, what: str) -> None:
     err.print(f"wrote {what} to {out_path}", markup=False)
 
 
-def _export_cases(
-    rows: Any, fmt: str, out_path: Path | None, period: dict[str, str], masked: bool
-) -> None:
+def _export_cases(rows: Any, fmt: str, out_path: Path | None, period: dict[str, str], masked: bool) -> None:
     """`kefu report --by case`: written row by row (a year of cases never sits in memory)."""
     from contextlib import nullcontext
 
@@ -1282,8 +1239,9 @@ def report_command(
     ctx: typer.Context,
     first: Annotated[
         str | None,
-        typer.Option("--from", help="First local date, YYYY-MM-DD or YYYY-MM (default: the 1st "
-                     "of this month)."),
+        typer.Option(
+            "--from", help="First local date, YYYY-MM-DD or YYYY-MM (default: the 1st of this month)."
+        ),
     ] = None,
     last: Annotated[
         str | None,
@@ -1291,8 +1249,9 @@ def report_command(
     ] = None,
     by: Annotated[
         str,
-        typer.Option(help="category, channel, department, party, agent, day — or case for one "
-                     "row per case (masked)."),
+        typer.Option(
+            help="category, channel, department, party, agent, day — or case for one row per case (masked)."
+        ),
     ] = "category",
     fmt: Annotated[
         str, typer.Option("--format", help="table, csv (Excel-safe, UTF-8 BOM) or json.")
@@ -1302,8 +1261,10 @@ def report_command(
     ] = None,
     unmasked: Annotated[
         bool,
-        typer.Option("--unmasked", help="--by case: show customers' names, phones and e-mails "
-                     "(only roles that handle cases)."),
+        typer.Option(
+            "--unmasked",
+            help="--by case: show customers' names, phones and e-mails (only roles that handle cases).",
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
@@ -1331,18 +1292,14 @@ def report_command(
         _, profile = policies.policy_in_force(session, now)
         period = reports.parse_period(profile, first=first, last=last, now=now)
         if by == "case":
-            rows = reports.case_rows(
-                session=session, actor=actor, period=period, now=now, unmasked=unmasked
-            )
+            rows = reports.case_rows(session=session, actor=actor, period=period, now=now, unmasked=unmasked)
             _export_cases(rows, fmt, out_path, period.as_dict(now), not unmasked)
             return
         report = reports.kpi_report(session=session, actor=actor, period=period, by=by, now=now)
     if fmt == "json":
         _write_export(json_text(report.as_dict()), out_path, f"the {by} report")
     elif fmt == "csv":
-        _write_export(
-            csv_text(report.csv_header(), report.csv_rows()), out_path, f"the {by} report"
-        )
+        _write_export(csv_text(report.csv_header(), report.csv_rows()), out_path, f"the {by} report")
     else:
         cells = reports.report_table_rows(report)
         table = Table(*cells[0], title=f"{period.first} .. {period.last} ({period.timezone})")
@@ -1371,16 +1328,15 @@ def _audit_case_json(row: dict[str, Any], profile: Any) -> dict[str, Any]:
 def audit_sample(
     ctx: typer.Context,
     n: Annotated[int, typer.Option("--n", help="How many cases (per agent with --by agent).")] = 20,
-    by: Annotated[
-        str | None, typer.Option("--by", help="agent: draw --n cases from each agent.")
-    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="agent: draw --n cases from each agent.")] = None,
     seed: Annotated[
-        int | None, typer.Option(help="Seed: the same seed on the same cases draws the same "
-                                 "sample (default: a random one, printed).")
+        int | None,
+        typer.Option(
+            help="Seed: the same seed on the same cases draws the same "
+            "sample (default: a random one, printed)."
+        ),
     ] = None,
-    first: Annotated[
-        str | None, typer.Option("--from", help="Closed on or after this local date.")
-    ] = None,
+    first: Annotated[str | None, typer.Option("--from", help="Closed on or after this local date.")] = None,
     last: Annotated[str | None, typer.Option("--to", help="Closed on or before this date.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
 ) -> None:
@@ -1430,7 +1386,10 @@ def audit_sample(
     table = Table("#", "code", "agent", "category", "closed")
     for c in document["cases"]:
         table.add_row(
-            str(c["position"]), c["code"], c["agent"] or "", c["category"] or "",
+            str(c["position"]),
+            c["code"],
+            c["agent"] or "",
+            c["category"] or "",
             (c["closed_at"] or "")[:16].replace("T", " "),
         )
     out.print(table)
@@ -1474,11 +1433,11 @@ def audit_show(
     table = Table("#", "code", "agent", "scores", "scored by", "note")
     for c in cases:
         scores = " ".join(f"{k}={v}" for k, v in c["scores"].items())
-        table.add_row(str(c["position"]), c["code"], c["agent"] or "", scores,
-                      c["scored_by"] or "", c["note"] or "")
+        table.add_row(
+            str(c["position"]), c["code"], c["agent"] or "", scores, c["scored_by"] or "", c["note"] or ""
+        )
     out.print(table)
-    err.print(f"batch {found.id}, seed {found.seed}; items: {', '.join(document['checklist'])}",
-              markup=False)
+    err.print(f"batch {found.id}, seed {found.seed}; items: {', '.join(document['checklist'])}", markup=False)
 
 
 @audit_app.command("score")
@@ -1487,8 +1446,10 @@ def audit_score(
     code: Annotated[str, typer.Argument(help="A sampled case's code.")],
     item: Annotated[
         list[str] | None,
-        typer.Option("--item", help="ITEM=POINTS for a checklist item, 0 (not met) to 2 "
-                     "(fully met); repeat for each item."),
+        typer.Option(
+            "--item",
+            help="ITEM=POINTS for a checklist item, 0 (not met) to 2 (fully met); repeat for each item.",
+        ),
     ] = None,
     note: Annotated[str | None, typer.Option(help="The auditor's remark.")] = None,
     batch: Annotated[
@@ -1504,8 +1465,13 @@ def audit_score(
     items = audit.parse_items(item or [])
     with acting(ctx, write=True) as (session, actor):
         sample = audit.score_case(
-            session=session, actor=actor, now=now_utc(), code=code, items=items,
-            note=note, batch_id=batch,
+            session=session,
+            actor=actor,
+            now=now_utc(),
+            code=code,
+            items=items,
+            note=note,
+            batch_id=batch,
         )
         where = sample.batch_id
     typer.echo(f"{code.upper()}: {len(items)} item(s) scored in batch {where}")
@@ -1538,7 +1504,8 @@ def audit_report_command(
             f"{row['points']}/{row['possible']}",
             "—" if pct is None else f"{pct:.1f}%",
             *(
-                "" if (it := row["items"].get(code)) is None or it["percent"] is None
+                ""
+                if (it := row["items"].get(code)) is None or it["percent"] is None
                 else f"{it['percent']:.0f}%"
                 for code in document["checklist"]
             ),

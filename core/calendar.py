@@ -72,9 +72,7 @@ class Duration:
         """Parse `"15m"`, `"24h"`, `"7d"`, `"30bm"`, `"4bh"` or `"3wd"` (surrounding spaces ok)."""
         match = _DURATION_RE.fullmatch(text.strip().lower()) if isinstance(text, str) else None
         if match is None:
-            raise ValueError(
-                f"{text!r} is not a duration: use a number followed by m, h, d, bm, bh or wd"
-            )
+            raise ValueError(f"{text!r} is not a duration: use a number followed by m, h, d, bm, bh or wd")
         return cls(int(match.group(1)), match.group(2))
 
     @property
@@ -155,15 +153,11 @@ class WorkCalendar:
     _spans: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
-    _warned: set[int] = field(
-        default_factory=set, init=False, repr=False, compare=False, hash=False
-    )
+    _warned: set[int] = field(default_factory=set, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.kind not in CALENDAR_KINDS:
-            raise ValueError(
-                f"unknown calendar kind {self.kind!r}: use {', '.join(CALENDAR_KINDS)}"
-            )
+            raise ValueError(f"unknown calendar kind {self.kind!r}: use {', '.join(CALENDAR_KINDS)}")
         try:
             zone = ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
@@ -181,9 +175,7 @@ class WorkCalendar:
             if start.tzinfo is not None or end.tzinfo is not None:
                 raise ValueError("business hours are local wall times: give them without tzinfo")
             if end <= start:
-                raise ValueError(
-                    f"business hours {_fmt(start)}-{_fmt(end)}: the end must be after the start"
-                )
+                raise ValueError(f"business hours {_fmt(start)}-{_fmt(end)}: the end must be after the start")
             if previous_end is not None and start < previous_end:
                 raise ValueError(
                     f"business hours {_fmt(start)}-{_fmt(end)} overlap or come before the span "
@@ -279,8 +271,7 @@ class WorkCalendar:
         spans = self._spans.get(d)
         if spans is None:
             spans = tuple(
-                (self._instant(d, start), self._instant(d, end))
-                for start, end in self.business_hours
+                (self._instant(d, start), self._instant(d, end)) for start, end in self.business_hours
             )
             self._spans[d] = spans
         return spans

@@ -48,9 +48,7 @@ def make_engine(db: str) -> Engine:
     url = database_url(db)
     if not url.startswith("sqlite"):
         scheme = url.split("://", 1)[0]
-        raise DatabaseError(
-            f"{scheme} databases are not supported yet; use a SQLite file path for --db"
-        )
+        raise DatabaseError(f"{scheme} databases are not supported yet; use a SQLite file path for --db")
     engine = create_engine(
         url,
         connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
@@ -184,8 +182,7 @@ def check_schema(engine: Engine) -> str:
         raise DatabaseError("the database has no kefu schema; create one with `kefu init`")
     if revision not in _known_revisions():
         raise DatabaseError(
-            f"the database was written by a newer kefu (schema {revision}); "
-            "upgrade kefu before using it"
+            f"the database was written by a newer kefu (schema {revision}); upgrade kefu before using it"
         )
     return revision
 
@@ -210,9 +207,7 @@ def open_database(db: str, *, migrate: bool = True) -> Engine:
     revision = check_schema(engine)
     if revision != code_head():
         if not migrate:
-            raise DatabaseError(
-                f"the database schema ({revision}) is older than kefu's; run kefu doctor"
-            )
+            raise DatabaseError(f"the database schema ({revision}) is older than kefu's; run kefu doctor")
         upgrade_schema(engine)
     return engine
 

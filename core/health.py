@@ -46,9 +46,7 @@ def doctor(database: str, now: datetime) -> dict[str, Any]:
         for version in policies.policy_versions(session):
             calendar = policies.profile_for_version(version).work_calendar
             calendars.setdefault(calendar, []).append(version.version)
-        first, last = session.exec(
-            select(func.min(Case.received_at), func.max(Case.received_at))
-        ).one()
+        first, last = session.exec(select(func.min(Case.received_at), func.max(Case.received_at))).one()
         cases = session.exec(select(func.count()).select_from(Case)).one()
     # The years with cases and this year must be known; deadlines run into the next year,
     # which the holiday data usually only covers from December: a warning, not a failure.
@@ -70,8 +68,12 @@ def doctor(database: str, now: datetime) -> dict[str, Any]:
                 f"weekdays until you {fix})"
             )
         checks.append(
-            {"name": "calendar", "ok": not uncovered, "detail": detail,
-             "warning": bool(not_yet) and not uncovered}  # fmt: skip
+            {
+                "name": "calendar",
+                "ok": not uncovered,
+                "detail": detail,
+                "warning": bool(not_yet) and not uncovered,
+            }  # fmt: skip
         )
     add("cases", True, f"{cases} cases")
     return {"ok": all(c["ok"] for c in checks), "checks": checks}

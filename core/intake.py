@@ -159,7 +159,9 @@ def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> I
     for name, value in (("received_at", received_at), ("incident_at", incident_at)):
         if value is not None and profile.work_calendar.local(value).year < EARLIEST_YEAR:
             day = profile.work_calendar.local(value).date().isoformat()
-            raise InvalidInput(Message("intake.too_early", field=name, day=day, year=EARLIEST_YEAR), field=name)
+            raise InvalidInput(
+                Message("intake.too_early", field=name, day=day, year=EARLIEST_YEAR), field=name
+            )
     category = vocabulary_code(profile, "taxonomy", given.get("category"), "category")
     severity = vocabulary_code(profile, "severities", given.get("severity"), "severity")
     phone = clean_text(given.get("customer_phone"), "customer_phone")
@@ -389,7 +391,9 @@ def create_case(*, session: Session, actor: User, now: datetime, **given: Any) -
     require_role(actor, INTAKE_ROLES, Message("do.record_complaint"))
     version, profile = policy_in_force(session, now)
     intake = validate_intake(profile, given, now)
-    return store_intake(session=session, actor=actor, now=now, intake=intake, version=version, profile=profile)
+    return store_intake(
+        session=session, actor=actor, now=now, intake=intake, version=version, profile=profile
+    )
 
 
 def store_intake(
@@ -406,7 +410,11 @@ def store_intake(
     assert version.id is not None
     plan = plan_intake(profile, intake, version_id=version.id, actor=actor.name, now=now, note=note)
     earlier = earlier_complaints(
-        session, profile, phone=intake.customer_phone, order_no=intake.order_no, received_at=intake.received_at
+        session,
+        profile,
+        phone=intake.customer_phone,
+        order_no=intake.order_no,
+        received_at=intake.received_at,
     )
     repeats = [c.code for c in earlier]
     case = Case(

@@ -186,7 +186,9 @@ def _label_param(profile: Profile, kind: str, code: str) -> dict[str, str]:
     return {"code": code, "en": label.en, "zh": label.zh}
 
 
-def validate_fields(profile: Profile, transition: Transition, fields: Mapping[str, Any], code: str) -> dict[str, Any]:
+def validate_fields(
+    profile: Profile, transition: Transition, fields: Mapping[str, Any], code: str
+) -> dict[str, Any]:
     """A transition's input checked and normalised against the policy (no database needed):
     codes for labels, numbers for amounts and scores, booleans for yes / no. Raises
     InvalidInput naming the field; `code` is the case's, for the message."""
@@ -313,7 +315,9 @@ def take(move: Move) -> Status:
     before = Status(case.status)
     to = HANDLERS[(transition.action, transition.system)](move)
     if to not in transition.targets:
-        raise AssertionError(f"{transition.action} from {before} returned {to}, not one of {transition.targets}")
+        raise AssertionError(
+            f"{transition.action} from {before} returned {to}, not one of {transition.targets}"
+        )
     clocks = set(transition.recomputes)
     if before in RESOLUTION_GIVEN and to == Status.IN_PROGRESS:
         # Back to work after a resolution: counted as a reopen, the resolution clock restarts.
@@ -538,7 +542,11 @@ def _propose(move: Move) -> Status:
     )
     mark_first_response(move)
     amount = f["amount"]
-    if amount and amount > move.profile.compensation.approval_threshold and move.actor.role not in SUPERVISING:
+    if (
+        amount
+        and amount > move.profile.compensation.approval_threshold
+        and move.actor.role not in SUPERVISING
+    ):
         return Status.PENDING_APPROVAL
     _mark_resolved(move)
     return Status.RESOLVED
@@ -591,11 +599,15 @@ def _revisit(move: Move) -> Status:
     reason; unreachable retries after `revisit.retry_after` until `revisit.attempts` calls have
     been made, then ends the revisit as unreachable."""
     case, profile, now, f = move.case, move.profile, move.now, move.fields
-    revisit = move.db().exec(
-        select(Revisit)
-        .where(Revisit.case_id == case.id, col(Revisit.status).in_(REVISIT_WAITING))
-        .order_by(col(Revisit.id).desc())
-    ).first()
+    revisit = (
+        move.db()
+        .exec(
+            select(Revisit)
+            .where(Revisit.case_id == case.id, col(Revisit.status).in_(REVISIT_WAITING))
+            .order_by(col(Revisit.id).desc())
+        )
+        .first()
+    )
     if revisit is None:
         raise Refused(Message("revisit.none_waiting", code=case.code))
     if revisit.due_at > now:

@@ -143,7 +143,9 @@ def term(kind: str, code: Any, lang: str) -> str:
     return _article(text) if with_article and lang == "en" else text
 
 
-TERM_KINDS = frozenset({"status", "role", "action", "clock", "field", "word", "event", "link", "state", "label"})
+TERM_KINDS = frozenset(
+    {"status", "role", "action", "clock", "field", "word", "event", "link", "state", "label"}
+)
 
 
 class _Formatter(string.Formatter):

@@ -88,8 +88,7 @@ def queues_for(actor: User) -> list[Queue]:
     return [
         q
         for q in QUEUES
-        if (q.roles is None or actor.role in q.roles)
-        and (not q.needs_department or actor.department)
+        if (q.roles is None or actor.role in q.roles) and (not q.needs_department or actor.department)
     ]
 
 
@@ -278,15 +277,11 @@ def unassigned_statuses(role: str) -> tuple[Status, ...]:
     return tuple(shown)
 
 
-def _queue_condition(
-    session: Session, key: str, actor: User, now: datetime
-) -> ColumnElement[bool]:
+def _queue_condition(session: Session, key: str, actor: User, now: datetime) -> ColumnElement[bool]:
     if key == "mine":
         return and_(col(Case.owner) == actor.name, col(Case.status).in_(OPEN))
     if key == "unassigned":
-        return and_(
-            col(Case.owner).is_(None), col(Case.status).in_(unassigned_statuses(actor.role))
-        )
+        return and_(col(Case.owner).is_(None), col(Case.status).in_(unassigned_statuses(actor.role)))
     if key == "team":
         if not actor.department:
             return false()
@@ -422,9 +417,7 @@ def queue_page(
             assert case.id is not None
             sort_key = (*key_of(case), case.id)
             cursor = sort_key
-            row = make_row(
-                case, profiles.get(session, case.policy_version_id), actor, now, sort_key=sort_key
-            )
+            row = make_row(case, profiles.get(session, case.policy_version_id), actor, now, sort_key=sort_key)
             if queue == "at_risk" and not _at_risk_row(row):
                 continue
             rows.append(row)
@@ -493,9 +486,7 @@ def queue_counts(
             counts[key] = _count_at_risk(session, actor, now)
         else:
             counts[key] = session.exec(
-                select(func.count())
-                .select_from(Case)
-                .where(_queue_condition(session, key, actor, now))
+                select(func.count()).select_from(Case).where(_queue_condition(session, key, actor, now))
             ).one()
     return counts
 
@@ -509,9 +500,7 @@ def overdue_count(session: Session, *, now: datetime) -> int:
 def _count_at_risk(session: Session, actor: User, now: datetime) -> int:
     breached = session.exec(select(func.count()).select_from(Case).where(_breached(now))).one()
     horizon = _risk_horizon(_all_profiles(session), now)
-    candidates = session.exec(
-        select(Case).where(_risk_candidates(horizon)).where(~_breached(now))
-    ).all()
+    candidates = session.exec(select(Case).where(_risk_candidates(horizon)).where(~_breached(now))).all()
     profiles = Policies()
     at_risk = 0
     for case in candidates:
@@ -624,9 +613,7 @@ def list_cases(session: Session, *, actor: User, flt: CaseFilter, limit: int) ->
     if flt.text is not None:
         where.append(search_condition(session, actor=actor, text=flt.text))
     query = select(Case).where(*where)
-    cases = session.exec(
-        query.order_by(col(Case.received_at).desc(), col(Case.id).desc()).limit(limit)
-    ).all()
+    cases = session.exec(query.order_by(col(Case.received_at).desc(), col(Case.id).desc()).limit(limit)).all()
     total = len(cases)
     if total == limit:
         total = session.exec(select(func.count()).select_from(Case).where(*where)).one()
@@ -671,9 +658,7 @@ def search_cases(
             query = query.where(tuple_(col(Case.received_at), col(Case.id)) < after[1:])
         found = session.exec(query.order_by(*by_receipt).limit(limit + 1)).all()
         if found or mode == "exact":
-            return _search_page(
-                session, found, actor, now, limit, lambda c: ("exact", c.received_at, c.id)
-            )
+            return _search_page(session, found, actor, now, limit, lambda c: ("exact", c.received_at, c.id))
     query = select(Case).where(_any_match(needle, personal))
     if after is not None and mode == "text":
         query = query.where(tuple_(col(Case.received_at), col(Case.id)) < after[1:])

@@ -94,6 +94,4 @@ def _replay_case(
             continue
         if "duplicate_of" in step:
             step["duplicate_of"] = codes[step["duplicate_of"]]
-        lifecycle.move_case(
-            session=session, code=case.code, action=action, actor=actor, now=at, **step
-        )
+        lifecycle.move_case(session=session, code=case.code, action=action, actor=actor, now=at, **step)

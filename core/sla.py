@@ -205,7 +205,9 @@ def clock_state(
         return ClockState(clock, due, met_at, state, None)
     if paused:
         frozen_at = now if paused_at is None else min(paused_at, now)
-        return ClockState(clock, due, None, DeadlineState.PAUSED, _remaining(calendar, due, target, frozen_at))
+        return ClockState(
+            clock, due, None, DeadlineState.PAUSED, _remaining(calendar, due, target, frozen_at)
+        )
     remaining = _remaining(calendar, due, target, now)
     if now >= due:
         return ClockState(clock, due, None, DeadlineState.BREACHED, remaining)

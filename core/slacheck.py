@@ -334,9 +334,7 @@ def check_sla(
     return report
 
 
-def _row_from(
-    session: Session, cache: Policies, clock: str, row: Sequence[Any], as_of: datetime
-) -> ClockRow:
+def _row_from(session: Session, cache: Policies, clock: str, row: Sequence[Any], as_of: datetime) -> ClockRow:
     _id, code, version_id, status, severity, owner, department, due = row
     profile = cache.get(session, version_id)
     return ClockRow(
@@ -441,7 +439,9 @@ def _record_batch(
                 continue
             profile = cache.get(session, case.policy_version_id)
             before = case.status
-            system_move(session, case, Action.ESCALATE, as_of, profile=profile, reason="breach", clock=row.clock)
+            system_move(
+                session, case, Action.ESCALATE, as_of, profile=profile, reason="breach", clock=row.clock
+            )
             escalations[case.code] = Escalation(case.code, row.clock, before)
     try:
         session.flush()
@@ -481,7 +481,9 @@ def _close_unanswered(
                     if case.status != Status.RESOLVED or case.resolved_at != resolved:
                         continue
                     profile = cache.get(session, case.policy_version_id)
-                    done = system_move(session, case, Action.CLOSE, as_of, profile=profile, window_ended=ended)
+                    done = system_move(
+                        session, case, Action.CLOSE, as_of, profile=profile, window_ended=ended
+                    )
                     assert done.revisit is not None
                     closed.append(
                         AutoClose(case.code, resolved, ended, done.revisit.due_at, profile.calendar.timezone)
@@ -493,9 +495,7 @@ def _close_unanswered(
         report.auto_closed.extend(closed)
 
 
-def _breached_now(
-    session: Session, cache: Policies, report: SlaReport, as_of: datetime
-) -> list[ClockRow]:
+def _breached_now(session: Session, cache: Policies, report: SlaReport, as_of: datetime) -> list[ClockRow]:
     """Every open clock past its deadline at `as_of`, plus this run's new breaches whose
     deadline the escalation has since replaced (they were breached when found)."""
     new = {(r.code, r.clock) for r in report.new_breaches}

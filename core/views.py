@@ -160,12 +160,8 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> di
     profile = case_profile(session, case)
     lang = profile.profile.language
     events = case_events(session, case)
-    summary = case_summary(
-        case, profile, viewer, now, coordinated_at=coordination_end(case, events)
-    )
-    revisits = session.exec(
-        select(Revisit).where(Revisit.case_id == case.id).order_by(col(Revisit.id))
-    ).all()
+    summary = case_summary(case, profile, viewer, now, coordinated_at=coordination_end(case, events))
+    revisits = session.exec(select(Revisit).where(Revisit.case_id == case.id).order_by(col(Revisit.id))).all()
     detail = {
         **summary,
         "policy_version_id": case.policy_version_id,
@@ -207,9 +203,7 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> di
         "resolved_at": iso(case.resolved_at, profile),
         "closed_at": iso(case.closed_at, profile),
         "updated_at": iso(case.updated_at, profile),
-        "links": [
-            {"kind": kind, "code": code} for kind, code in case_links(session, case)
-        ],
+        "links": [{"kind": kind, "code": code} for kind, code in case_links(session, case)],
         "attachments": [
             {
                 "path": a.path,

@@ -607,9 +607,7 @@ def refusal(action: str, status: str, role: str, *, is_owner: bool, owner: str |
 def allowed_actions(status: str, role: str, *, is_owner: bool, owner: str | None) -> list[Action]:
     """The actions this user may take on a case in this status, in table order."""
     return [
-        action
-        for action in ACTIONS
-        if refusal(action, status, role, is_owner=is_owner, owner=owner) is None
+        action for action in ACTIONS if refusal(action, status, role, is_owner=is_owner, owner=owner) is None
     ]
 
 

@@ -17,9 +17,7 @@ import kefu.core
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = ("textual", "typer", "rich", "click", "kefu.tui", "kefu.cli")
 CORE_MODULES = sorted(
-    f"kefu.core.{m.name}"
-    for m in pkgutil.iter_modules(kefu.core.__path__)
-    if m.name != "migrations"
+    f"kefu.core.{m.name}" for m in pkgutil.iter_modules(kefu.core.__path__) if m.name != "migrations"
 )
 
 
@@ -40,9 +38,7 @@ def test_importing_the_core_loads_no_interface() -> None:
     )
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)
-    leaked = sorted(
-        name for name in loaded if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
-    )
+    leaked = sorted(name for name in loaded if any(name == f or name.startswith(f + ".") for f in FORBIDDEN))
     assert leaked == [], f"kefu.core pulled in {leaked}"
 
 
@@ -97,9 +93,7 @@ def _query_code(path: Path, root: Path = ROOT) -> list[str]:
                 if a.name in QUERY_BUILDERS
             ]
         elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in RUNNERS
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in RUNNERS
         ):
             found.append(f"{node.lineno}: .{node.func.attr}(...)")
     return [f"{path.relative_to(root)}:{item}" for item in found]

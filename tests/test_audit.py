@@ -179,8 +179,7 @@ def test_scores_are_checked_against_the_checklist(desk: Desk) -> None:
 def test_the_policy_checklist_is_used_when_it_has_one(tmp_path: Path) -> None:
     profile = tmp_path / "audited.toml"
     profile.write_text(
-        MINI_PROFILE.read_text(encoding="utf-8")
-        + '\n[audit_checklist.polite]\nen = "Polite"\nzh = "礼貌"\n',
+        MINI_PROFILE.read_text(encoding="utf-8") + '\n[audit_checklist.polite]\nen = "Polite"\nzh = "礼貌"\n',
         encoding="utf-8",
     )
     desk = make_desk(tmp_path / "kefu.db", profile=profile)

@@ -101,7 +101,12 @@ def test_duration_parse(text: str, amount: int, unit: str, clock: str) -> None:
 
 def test_duration_minutes() -> None:
     assert [D(t).minutes for t in ("90m", "24h", "7d", "30bm", "4bh", "3wd")] == [
-        90, 1440, 10080, 30, 240, None
+        90,
+        1440,
+        10080,
+        30,
+        240,
+        None,
     ]
 
 
@@ -114,9 +119,7 @@ def test_duration_parse_rejects(text: str) -> None:
 def test_duration_error_message_exact() -> None:
     with pytest.raises(ValueError) as info:
         Duration.parse("3x")
-    assert str(info.value) == (
-        "'3x' is not a duration: use a number followed by m, h, d, bm, bh or wd"
-    )
+    assert str(info.value) == ("'3x' is not a duration: use a number followed by m, h, d, bm, bh or wd")
 
 
 @pytest.mark.parametrize(("amount", "unit"), [(3, "x"), (-1, "m"), (1.5, "h"), (True, "m")])

@@ -143,11 +143,29 @@ def test_new_case_warns_about_a_repeat_on_stderr(db: Path) -> None:
 def test_lifecycle_through_the_cli(db: Path) -> None:
     code = new_case(db)
     steps = [
-        ("carol", ["triage", "--category", "延误", "--severity", "P3", "--complexity", "simple",
-                   "--party", "courier", "--department", "cs"], "triaged"),  # fmt: skip
+        (
+            "carol",
+            [
+                "triage",
+                "--category",
+                "延误",
+                "--severity",
+                "P3",
+                "--complexity",
+                "simple",
+                "--party",
+                "courier",
+                "--department",
+                "cs",
+            ],
+            "triaged",
+        ),  # fmt: skip
         ("alice", ["claim"], "in_progress"),
-        ("alice", ["propose", "--resolution", "compensation", "--amount", "500", "--kind", "cash"],
-         "pending_approval"),  # fmt: skip
+        (
+            "alice",
+            ["propose", "--resolution", "compensation", "--amount", "500", "--kind", "cash"],
+            "pending_approval",
+        ),  # fmt: skip
         ("sue", ["approve"], "resolved"),
         ("alice", ["confirm", "--satisfied", "no"], "in_progress"),
         ("alice", ["propose", "--resolution", "apology"], "resolved"),
@@ -180,20 +198,46 @@ def test_refusals_exit_2_with_one_line(db: Path) -> None:
     code = new_case(db)
     cases = [
         (["case", "move", code, "claim"], "alice", f"kefu: {code}: cannot claim a case that is new"),
-        (["case", "move", code, "triage", "--category", "delay", "--severity", "P3",
-          "--complexity", "simple", "--party", "courier", "--department", "cs"], "ana",
-         f"kefu: {code}: an analyst may not triage a new case"),  # fmt: skip
-        (["case", "move", code, "triage", "--category", "delay"], "carol",
-         f"kefu: {code}: triage needs severity, complexity, party, department"),  # fmt: skip
-        (["case", "move", code, "reject", "--reason", "duplicate"], "carol",
-         "duplicate needs duplicate_of"),  # fmt: skip
+        (
+            [
+                "case",
+                "move",
+                code,
+                "triage",
+                "--category",
+                "delay",
+                "--severity",
+                "P3",
+                "--complexity",
+                "simple",
+                "--party",
+                "courier",
+                "--department",
+                "cs",
+            ],
+            "ana",
+            f"kefu: {code}: an analyst may not triage a new case",
+        ),  # fmt: skip
+        (
+            ["case", "move", code, "triage", "--category", "delay"],
+            "carol",
+            f"kefu: {code}: triage needs severity, complexity, party, department",
+        ),  # fmt: skip
+        (
+            ["case", "move", code, "reject", "--reason", "duplicate"],
+            "carol",
+            "duplicate needs duplicate_of",
+        ),  # fmt: skip
         (["case", "move", code, "fly"], "alice", "unknown action 'fly'"),
         (["case", "move", "T-19990101-0001", "claim"], "alice", "no case 'T-19990101-0001'"),
         (["case", "show", "T-19990101-0001"], "alice", "no case 'T-19990101-0001'"),
         (["case", "list"], "nobody", "no kefu user named 'nobody'"),
         (["case", "new", "--channel", "pigeon", "-d", "x"], "alice", "channel: unknown 'pigeon'"),
-        (["case", "new", "--channel", "hotline", "-d", "x", "--received-at", "yesterday"], "alice",
-         "--received-at 'yesterday' is not a date-time"),  # fmt: skip
+        (
+            ["case", "new", "--channel", "hotline", "-d", "x", "--received-at", "yesterday"],
+            "alice",
+            "--received-at 'yesterday' is not a date-time",
+        ),  # fmt: skip
         (["case", "note", code, ""], "alice", "the note is empty"),
         (["user", "add", "mallory", "--role", "admin"], "alice", "an agent may not add users"),
         (["user", "add", "mallory", "--role", "wizard"], None, "unknown role 'wizard'"),
@@ -221,8 +265,10 @@ def test_bad_usage_exits_2(db: Path) -> None:
     "make,message",
     [
         (lambda p: p.write_text("not a database at all\n" * 50), "not a SQLite database"),
-        (lambda p: sqlite3.connect(p).execute("CREATE TABLE t (x)").connection.commit(),
-         "this SQLite file is not a kefu database"),  # fmt: skip
+        (
+            lambda p: sqlite3.connect(p).execute("CREATE TABLE t (x)").connection.commit(),
+            "this SQLite file is not a kefu database",
+        ),  # fmt: skip
         (lambda p: None, "no kefu database here"),
     ],
     ids=["text", "other-sqlite", "missing"],
@@ -351,9 +397,7 @@ def test_as_of_out_of_range_is_one_sentence(db: Path) -> None:
 def test_profile_that_is_not_utf8_is_one_sentence(tmp_path: Path) -> None:
     bad = tmp_path / "gbk.toml"
     bad.write_bytes(MINI_PROFILE.read_bytes() + "# 中文注释\n".encode("gbk"))
-    assert refused(runner.invoke(app, ["policy", "check", str(bad)])) == (
-        f"kefu: {bad}: not UTF-8 text"
-    )
+    assert refused(runner.invoke(app, ["policy", "check", str(bad)])) == (f"kefu: {bad}: not UTF-8 text")
     refused(runner.invoke(app, ["--db", str(tmp_path / "k.db"), "init", "--profile", str(bad)]))
     assert not (tmp_path / "k.db").exists()
     desk = tmp_path / "desk.db"
@@ -487,9 +531,7 @@ def test_the_last_active_admin_stays(db: Path) -> None:
 # -- found by a new user: exit codes and wording -----------------------------------------------
 
 
-def test_doctor_warns_about_next_year_but_does_not_fail(
-    db: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_doctor_warns_about_next_year_but_does_not_fail(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import kefu.cli as kcli
 
     monkeypatch.setattr(kcli, "now_utc", lambda: NOW)  # 2026: covered; 2027: not yet

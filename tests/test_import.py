@@ -274,9 +274,7 @@ def test_imported_cases_are_exactly_what_typing_them_in_gives(
             intake.create_case(session=session, actor=desk.user("admin"), now=NOW, **TYPED_BEFORE)
     with typed.write() as session:
         for fields in SCRIPT:
-            intake.create_case(
-                session=session, actor=typed.user("admin"), now=NOW, source="script", **fields
-            )
+            intake.create_case(session=session, actor=typed.user("admin"), now=NOW, source="script", **fields)
     rows = [
         {
             AS_COLUMN.get(k, k): v.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")

@@ -65,9 +65,7 @@ def add_case(session: Session, **fields: Any) -> Case:
 def report(desk: Desk, by: str = "category", period: reports.Period = NOVEMBER,
            now: datetime = AS_OF, who: str = "ana") -> reports.Report:  # fmt: skip
     with desk.read() as session:
-        return reports.kpi_report(
-            session=session, actor=desk.user(who), period=period, by=by, now=now
-        )
+        return reports.kpi_report(session=session, actor=desk.user(who), period=period, by=by, now=now)
 
 
 def group(result: reports.Report, key: str | None) -> reports.Metrics:
@@ -149,38 +147,79 @@ def build_november(desk: Desk) -> dict[str, str]:
     test_each_kpi_on_a_hand_built_month."""
     with desk.write() as session:
         a = add_case(  # delay: resolved on time, answered satisfied, 60 business minutes
-            session, received_at=cn(2), due_resolution=cn(5, 18), resolved_at=cn(4),
-            closed_at=cn(4, 12), status="closed", close_reason="confirmed", satisfied=True,
-            first_response_at=cn(2, 10, 30), handling_business_minutes=60,
+            session,
+            received_at=cn(2),
+            due_resolution=cn(5, 18),
+            resolved_at=cn(4),
+            closed_at=cn(4, 12),
+            status="closed",
+            close_reason="confirmed",
+            satisfied=True,
+            first_response_at=cn(2, 10, 30),
+            handling_business_minutes=60,
         )
         b = add_case(  # delay: resolved late, first response late, unsatisfied, reopened once
-            session, received_at=cn(3), due_resolution=cn(6, 18), resolved_at=cn(8),
-            first_response_at=cn(3, 13), satisfied=False, reopen_count=1, status="resolved",
-            handling_business_minutes=300, owner="bob",
+            session,
+            received_at=cn(3),
+            due_resolution=cn(6, 18),
+            resolved_at=cn(8),
+            first_response_at=cn(3, 13),
+            satisfied=False,
+            reopen_count=1,
+            status="resolved",
+            handling_business_minutes=300,
+            owner="bob",
         )
         c = add_case(  # delay: still open after its deadline; a repeat of a
-            session, received_at=cn(10), due_resolution=cn(12, 18),
-            first_response_at=cn(10, 11), repeat_of=a.code,
+            session,
+            received_at=cn(10),
+            due_resolution=cn(12, 18),
+            first_response_at=cn(10, 11),
+            repeat_of=a.code,
         )
         d = add_case(  # damage: closed with 100 cash; deadline in December
-            session, category="damage", received_at=cn(20), due_resolution=cn(10, 18, month=12),
-            resolved_at=cn(21), closed_at=cn(22), status="closed", close_reason="confirmed",
-            satisfied=True, first_response_at=cn(20, 10, 5), handling_business_minutes=30,
-            compensation_amount=100.0, compensation_kind="cash",
+            session,
+            category="damage",
+            received_at=cn(20),
+            due_resolution=cn(10, 18, month=12),
+            resolved_at=cn(21),
+            closed_at=cn(22),
+            status="closed",
+            close_reason="confirmed",
+            satisfied=True,
+            first_response_at=cn(20, 10, 5),
+            handling_business_minutes=30,
+            compensation_amount=100.0,
+            compensation_kind="cash",
         )
         e = add_case(  # damage: received in October, due and compensated (50) in November
-            session, category="damage", received_at=cn(30, month=10),
-            due_resolution=cn(2, 18), resolved_at=cn(31, month=10), closed_at=cn(1),
-            status="closed", close_reason="confirmed", satisfied=True,
-            first_response_at=cn(30, 10, 10, month=10), handling_business_minutes=120,
-            compensation_amount=50.0, compensation_kind="cash",
+            session,
+            category="damage",
+            received_at=cn(30, month=10),
+            due_resolution=cn(2, 18),
+            resolved_at=cn(31, month=10),
+            closed_at=cn(1),
+            status="closed",
+            close_reason="confirmed",
+            satisfied=True,
+            first_response_at=cn(30, 10, 10, month=10),
+            handling_business_minutes=120,
+            compensation_amount=50.0,
+            compensation_kind="cash",
         )
         add_case(  # damage: rejected as spam; counted in volume only
-            session, category="damage", received_at=cn(15), due_resolution=cn(18, 18),
-            closed_at=cn(15, 11), status="closed", close_reason="spam",
+            session,
+            category="damage",
+            received_at=cn(15),
+            due_resolution=cn(18, 18),
+            closed_at=cn(15, 11),
+            status="closed",
+            close_reason="spam",
         )
         add_case(  # delay: its deadline (3 Dec) is outside November
-            session, received_at=cn(28), due_resolution=cn(3, 18, month=12),
+            session,
+            received_at=cn(28),
+            due_resolution=cn(3, 18, month=12),
             first_response_at=cn(28, 10, 20),
         )
         for case, kind, due in [(b, "resolution", b.due_resolution),
@@ -303,8 +342,14 @@ def test_handling_time_is_stored_in_business_minutes_when_resolved(desk: Desk) -
     resolved = datetime(2026, 11, 25, 1, 30, tzinfo=UTC)  # Wed 09:30: 30 + 30 business minutes
     with desk.write() as session:
         case = intake.create_case(
-            session=session, actor=alice, now=received, channel="hotline", description="late",
-            category="delay", party="courier", department="cs",
+            session=session,
+            actor=alice,
+            now=received,
+            channel="hotline",
+            description="late",
+            category="delay",
+            party="courier",
+            department="cs",
         )
         lifecycle.move_case(session=session, code=case.code, action="claim", actor=alice,
                            now=received)  # fmt: skip
@@ -402,7 +447,7 @@ def test_case_export_masks_and_neutralises(desk: Desk) -> None:
     text = csv_text(columns, ([r[c] for c in columns] for r in rows("alice", unmasked=True)))
     assert text.startswith("\ufeffcode,")
     record = next(csv.DictReader(io.StringIO(text[1:])))
-    assert record["customer_name"] == "'=HYPERLINK(\"http://x\")"
+    assert record["customer_name"] == '\'=HYPERLINK("http://x")'
     assert record["order_no"] == "'-SF1"
     assert record["on_time"] == ""  # no deadline set on this hand-made case
 

@@ -60,9 +60,7 @@ def closed_case(desk: Desk, at: datetime, phone: str = "13800001111") -> str:
 def waiting(desk: Desk, code: str) -> list[tuple[str, datetime, int]]:
     with desk.read() as session:
         case = lifecycle.get_case(session, code)
-        rows = session.exec(
-            select(Revisit).where(Revisit.case_id == case.id).order_by(col(Revisit.id))
-        ).all()
+        rows = session.exec(select(Revisit).where(Revisit.case_id == case.id).order_by(col(Revisit.id))).all()
         return [(r.status, r.due_at.astimezone(SH), r.attempts) for r in rows]
 
 
@@ -247,9 +245,7 @@ def test_auto_closed_case_gets_a_revisit_too(desk: Desk) -> None:
     move(desk, code, "claim", "alice", sh(2026, 11, 24, 10, 5))
     move(desk, code, "propose", "alice", sh(2026, 11, 24, 10, 30), resolution="apology")
     # The 3wd confirmation window ends Fri 27 Nov 18:00; sla check runs Mon 30 Nov 08:00.
-    report = slacheck.check_sla(
-        engine=desk.engine, actor=desk.user("admin"), now=sh(2026, 11, 30, 8)
-    )
+    report = slacheck.check_sla(engine=desk.engine, actor=desk.user("admin"), now=sh(2026, 11, 30, 8))
     assert [a.code for a in report.auto_closed] == [code]
     # 2wd after the closing day (Mon 30 Nov): Tue 1, Wed 2 Dec.
     assert waiting(desk, code) == [("scheduled", sh(2026, 12, 2, 18), 0)]
@@ -283,12 +279,10 @@ def test_cli_revisit_schedule_due_and_outcomes(cli_desk: Desk) -> None:
         assert json.loads(masked.stdout)[0]["customer"]["phone"] == "138****5678"
         table = run(cli_desk, "revisit", "due")
         assert code in table.stdout and "0/2" in table.stdout
-        result = run(cli_desk, "--as", "bob", "case", "move", code, "revisit", "--outcome",
-                     "unreachable")
+        result = run(cli_desk, "--as", "bob", "case", "move", code, "revisit", "--outcome", "unreachable")
         assert result.exit_code == 0, result.output
         assert result.stdout.strip() == f"{code}: revisit → closed (owner alice)"
-        result = run(cli_desk, "--as", "bob", "case", "move", code, "revisit", "--outcome",
-                     "unreachable")
+        result = run(cli_desk, "--as", "bob", "case", "move", code, "revisit", "--outcome", "unreachable")
         assert result.exit_code == 2
         assert "not due until 2026-11-30 18:00 +0800" in result.stderr
         assert "Traceback" not in result.output
@@ -297,8 +291,19 @@ def test_cli_revisit_schedule_due_and_outcomes(cli_desk: Desk) -> None:
         assert "may not schedule revisits" in result.stderr
     with freeze_time(sh(2026, 12, 1, 10)):
         assert run(cli_desk, "revisit", "schedule").stdout.strip() == "1 revisit(s) now due"
-        result = run(cli_desk, "--as", "bob", "case", "move", code, "revisit", "--outcome",
-                     "unsatisfied", "--note", "还是坏的")
+        result = run(
+            cli_desk,
+            "--as",
+            "bob",
+            "case",
+            "move",
+            code,
+            "revisit",
+            "--outcome",
+            "unsatisfied",
+            "--note",
+            "还是坏的",
+        )
         assert result.exit_code == 0, result.output
         assert "revisit → in_progress" in result.stdout
         result = run(cli_desk, "revisit", "due")

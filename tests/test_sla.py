@@ -44,9 +44,7 @@ def new_case(desk: Desk, at: datetime, who: str = "alice", **fields: object) -> 
     fields.setdefault("channel", "hotline")
     fields.setdefault("description", "快递三天没有更新")
     with desk.write() as session:
-        case = intake.create_case(
-            session=session, actor=desk.user(who), now=at, received_at=at, **fields
-        )
+        case = intake.create_case(session=session, actor=desk.user(who), now=at, received_at=at, **fields)
         return case.code
 
 
@@ -241,9 +239,7 @@ def test_at_risk_at_eighty_percent(desk: Desk) -> None:
     early = check(desk, sh(2026, 11, 24, 10, 23))  # 23 of 30 minutes used
     assert early.at_risk == []
     report = check(desk, sh(2026, 11, 24, 10, 24))  # 24 of 30: exactly 80 %
-    assert [(r.code, r.clock, r.minutes) for r in report.at_risk] == [
-        (code, "first_response", 6.0)
-    ]
+    assert [(r.code, r.clock, r.minutes) for r in report.at_risk] == [(code, "first_response", 6.0)]
     assert report.as_dict()["at_risk"][0]["due"] == "2026-11-24T10:30:00+08:00"
     with desk.read() as session:
         case = lifecycle.get_case(session, code)
@@ -382,9 +378,7 @@ def test_paused_and_pending_approval_cases(desk: Desk) -> None:
 
 def test_each_case_escalates_per_its_own_policy_version(desk: Desk, tmp_path: Path) -> None:
     old = new_case(desk, sh(2026, 11, 24, 10), **P2_TRIAGED)
-    revised = MINI_PROFILE.read_text(encoding="utf-8") + (
-        '\n[escalation]\non_breach = ["first_response"]\n'
-    )
+    revised = MINI_PROFILE.read_text(encoding="utf-8") + ('\n[escalation]\non_breach = ["first_response"]\n')
     with desk.write() as session:
         services.apply_policy(
             session=session,
@@ -404,9 +398,7 @@ def test_each_case_escalates_per_its_own_policy_version(desk: Desk, tmp_path: Pa
     assert load(desk, new).status == "escalated"
 
 
-def test_a_failing_batch_leaves_nothing_half_written(
-    desk: Desk, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failing_batch_leaves_nothing_half_written(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     codes = [new_case(desk, sh(2026, 11, 24, 10), **P2_TRIAGED) for _ in range(3)]
     calls = {"n": 0}
     real = slacheck.system_move
@@ -512,9 +504,7 @@ def test_resolved_case_closes_when_the_confirmation_window_passes(desk: Desk) ->
     assert closed["revisit_due"] == "2026-10-13T18:00:00+08:00"
     with desk.read() as session:
         revisits = session.exec(select(Revisit).where(Revisit.case_id == case.id)).all()
-    assert [(r.status, local(r.due_at)) for r in revisits] == [
-        ("scheduled", sh(2026, 10, 13, 18))
-    ]
+    assert [(r.status, local(r.due_at)) for r in revisits] == [("scheduled", sh(2026, 10, 13, 18))]
     assert check(desk, sh(2026, 10, 12, 9)).auto_closed == []  # re-run: no-op
     assert load(desk, confirmed).close_reason == "confirmed"
 
@@ -579,9 +569,7 @@ def test_open_case_queries_use_indexes_and_never_scan_cases(desk: Desk) -> None:
     as_of = sh(2026, 11, 26, 10)
     with desk.engine.connect() as conn:
         for name, query in slacheck.open_case_queries(as_of).items():
-            compiled = query.compile(
-                dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
-            )
+            compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
             params = tuple(str(compiled.params[name]) for name in compiled.positiontup or ())
             plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params).fetchall()
             details = [row[-1] for row in plan]
@@ -599,8 +587,19 @@ def test_open_case_queries_use_indexes_and_never_scan_cases(desk: Desk) -> None:
 
 def test_cli_national_day_example_end_to_end(cli_desk: Desk) -> None:
     with freeze_time(sh(2026, 9, 30, 10)):
-        result = run(cli_desk, "case", "new", "--channel", "hotline", "-d", "包裹破损",
-                     "--severity", "P3", "--phone", "13800001111")
+        result = run(
+            cli_desk,
+            "case",
+            "new",
+            "--channel",
+            "hotline",
+            "-d",
+            "包裹破损",
+            "--severity",
+            "P3",
+            "--phone",
+            "13800001111",
+        )
         assert result.exit_code == 0, result.output
         code = result.stdout.strip()
         result = run(cli_desk, "case", "show", code, "--json")
@@ -622,8 +621,7 @@ def test_cli_national_day_example_end_to_end(cli_desk: Desk) -> None:
         result = run(cli_desk, "sla", "check", "--json")
     assert result.exit_code == 1, result.output
     document = json.loads(result.stdout)
-    assert set(document) == {"as_of", "breached", "new_breaches", "escalated", "auto_closed",
-                             "at_risk"}
+    assert set(document) == {"as_of", "breached", "new_breaches", "escalated", "auto_closed", "at_risk"}
     assert document["as_of"] == "2026-10-11T09:00:00+08:00"
     [row] = document["breached"]
     assert (row["code"], row["clock"], row["due"], row["overdue_minutes"]) == (
@@ -723,9 +721,7 @@ def test_stored_deadline_rows_are_sortable(desk: Desk) -> None:
     late = new_case(desk, sh(2026, 11, 24, 10), severity="P3")
     soon = new_case(desk, sh(2026, 11, 24, 10), **P2_TRIAGED)
     with desk.read() as session:
-        order = session.exec(
-            select(Case.code).order_by(col(Case.due_resolution), col(Case.id))
-        ).all()
+        order = session.exec(select(Case.code).order_by(col(Case.due_resolution), col(Case.id))).all()
     assert order == [soon, late]
 
 

@@ -42,9 +42,7 @@ def cli_desk(tmp_path: Path) -> Iterator[Desk]:
     """A desk the CLI can drive: the OS user running the tests is one of its admins."""
     desk = make_desk(tmp_path / "kefu.db")
     with desk.write() as session:
-        services.add_user(
-            session=session, actor=desk.user("admin"), name=os_login(), role="admin", now=NOW
-        )
+        services.add_user(session=session, actor=desk.user("admin"), name=os_login(), role="admin", now=NOW)
     yield desk
     desk.engine.dispose()
 
@@ -63,9 +61,7 @@ def new_case(desk: Desk, *, triaged: bool = True) -> str:
 
 
 def run_kefu(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(KEFU), *args], capture_output=True, text=True, timeout=60, cwd=ROOT
-    )
+    return subprocess.run([str(KEFU), *args], capture_output=True, text=True, timeout=60, cwd=ROOT)
 
 
 def release(go: Path, procs: list[subprocess.Popen[str]], i: int = 0) -> None:
@@ -143,9 +139,7 @@ def test_foreign_sqlite_file_is_refused_and_left_alone(tmp_path: Path) -> None:
     before = other.read_bytes()
     result = run_kefu("--db", str(other), "case", "list")
     assert result.returncode == 3
-    assert result.stderr.strip().splitlines() == [
-        f"kefu: {other}: this SQLite file is not a kefu database"
-    ]
+    assert result.stderr.strip().splitlines() == [f"kefu: {other}: this SQLite file is not a kefu database"]
     assert result.stdout == ""
     # Not even switched to WAL: the shop's file is exactly as it was.
     assert other.read_bytes() == before
@@ -160,9 +154,7 @@ def test_foreign_sqlite_file_is_refused_and_left_alone(tmp_path: Path) -> None:
     ],
     ids=["text-file", "missing"],
 )
-def test_unusable_file_exits_3_with_one_line(
-    tmp_path: Path, content: bytes | None, message: str
-) -> None:
+def test_unusable_file_exits_3_with_one_line(tmp_path: Path, content: bytes | None, message: str) -> None:
     path = tmp_path / "kefu.db"
     if content is not None:
         path.write_bytes(content)
@@ -191,9 +183,7 @@ def test_file_from_a_newer_kefu_is_refused(cli_desk: Desk) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_older_file_opened_by_many_processes_at_once_is_migrated_once(
-    cli_desk: Desk, tmp_path: Path
-) -> None:
+def test_older_file_opened_by_many_processes_at_once_is_migrated_once(cli_desk: Desk, tmp_path: Path) -> None:
     """After an upgrade of kefu, every TUI and cron job opens the old file at once: one of
     them migrates it, the others wait and carry on; nobody sees "database is locked"."""
     code = new_case(cli_desk)
@@ -201,9 +191,7 @@ def test_older_file_opened_by_many_processes_at_once_is_migrated_once(
     command.downgrade(kdb._alembic_config(cli_desk.engine.execution_options(kefu_migrate=True)), "0001")
     cli_desk.engine.dispose()
     assert kdb.database_revision(kdb.make_engine(str(cli_desk.path))) == "0001"
-    results = race(
-        tmp_path / "go", [["--db", str(cli_desk.path), "case", "list", "--json"]] * 4
-    )
+    results = race(tmp_path / "go", [["--db", str(cli_desk.path), "case", "list", "--json"]] * 4)
     for r in results:
         assert r.returncode == 0, r.stderr
         assert [row["code"] for row in json.loads(r.stdout)] == [code]
@@ -257,8 +245,13 @@ def test_stale_row_in_a_long_lived_session_is_a_conflict(desk: Desk, action: str
                               now=NOW + timedelta(minutes=1), text="first!")  # fmt: skip
         kwargs: dict[str, object] = {
             "claim": {},
-            "triage": {"category": "delay", "severity": "P3", "complexity": "simple",
-                       "party": "courier", "department": "cs"},  # fmt: skip
+            "triage": {
+                "category": "delay",
+                "severity": "P3",
+                "complexity": "simple",
+                "party": "courier",
+                "department": "cs",
+            },  # fmt: skip
             "reject": {"reason": "spam"},
         }.get(action, {})
         with pytest.raises(Conflict, match="changed by someone else"):

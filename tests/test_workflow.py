@@ -46,8 +46,7 @@ def article(word: str) -> str:
 
 def _table_allows(action: str, status: Status, role: Role) -> bool:
     return any(
-        t.action == action and status in t.sources and role in t.roles and not t.system
-        for t in TRANSITIONS
+        t.action == action and status in t.sources and role in t.roles and not t.system for t in TRANSITIONS
     )
 
 
@@ -95,7 +94,9 @@ def test_unknown_action_is_named() -> None:
     assert "unknown action 'teleport'" in reason
     assert "triage" in reason
     # The system's own moves are no action people can take.
-    assert "unknown action 'close'" in str(refusal("close", Status.RESOLVED, Role.ADMIN, is_owner=True, owner=None))
+    assert "unknown action 'close'" in str(
+        refusal("close", Status.RESOLVED, Role.ADMIN, is_owner=True, owner=None)
+    )
 
 
 def test_table_is_consistent() -> None:
@@ -239,9 +240,7 @@ def snapshot(desk: Desk, code: str) -> tuple[dict[str, Any], int]:
     with desk.read() as session:
         case = lifecycle.get_case(session, code)
         row = case.model_dump()
-        events = session.exec(
-            select(func.count()).select_from(Event).where(Event.case_id == case.id)
-        ).one()
+        events = session.exec(select(func.count()).select_from(Event).where(Event.case_id == case.id)).one()
     return row, events
 
 
@@ -262,9 +261,7 @@ SOURCE_CASES = [(t, s) for t in TRANSITIONS if not t.system for s in sorted(t.so
     SOURCE_CASES,
     ids=[f"{t.action}-from-{s}" for t, s in SOURCE_CASES],
 )
-def test_move_case_by_role(
-    shared_desk: Desk, transition: Transition, source: Status, role: Role
-) -> None:
+def test_move_case_by_role(shared_desk: Desk, transition: Transition, source: Status, role: Role) -> None:
     desk = shared_desk
     # Owned by the acting user when that role can own cases, else by alice.
     who = USER_OF_ROLE[role]
@@ -302,16 +299,11 @@ def test_move_case_by_role(
 
 
 STATE_REFUSALS = [
-    (action, status)
-    for action in ACTIONS
-    for status in Status
-    if find_transition(action, status) is None
+    (action, status) for action in ACTIONS for status in Status if find_transition(action, status) is None
 ]
 
 
-@pytest.mark.parametrize(
-    "action,status", STATE_REFUSALS, ids=[f"{a}-from-{s}" for a, s in STATE_REFUSALS]
-)
+@pytest.mark.parametrize("action,status", STATE_REFUSALS, ids=[f"{a}-from-{s}" for a, s in STATE_REFUSALS])
 def test_move_case_refused_by_state(shared_desk: Desk, action: str, status: Status) -> None:
     desk = shared_desk
     code = case_in(desk, status, owner="alice")

@@ -150,9 +150,7 @@ def field_spec(
         options = [(f"{display} ({login}, {role})", login) for login, display, role in users]
         return FieldSpec(name, label, "select", required, options, None)
     if name == "resolution":
-        return FieldSpec(
-            name, label, "select", required, vocabulary_options(profile, "resolutions", lang)
-        )
+        return FieldSpec(name, label, "select", required, vocabulary_options(profile, "resolutions", lang))
     if name == "compensation_kind":
         options = [(lbl.text(lang), code) for code, lbl in profile.compensation.kinds.items()]
         return FieldSpec(name, label, "select", required, options)
@@ -162,9 +160,7 @@ def field_spec(
     if name == "satisfied":
         return FieldSpec(name, label, "select", required, _word_options(("yes", "no"), lang))
     if name == "score":
-        return FieldSpec(
-            name, label, "select", required, [(str(n), str(n)) for n in range(5, 0, -1)]
-        )
+        return FieldSpec(name, label, "select", required, [(str(n), str(n)) for n in range(5, 0, -1)])
     if name == "reason":
         return FieldSpec(name, label, "select", required, _word_options(REJECT_REASONS, lang))
     if name == "outcome":
@@ -231,13 +227,9 @@ def transition_checker(action: str, profile: Profile, lang: str) -> Checker:
             if resolution and profile.resolutions[resolution].needs_amount and not amount:
                 label = profile.resolutions[resolution].text(lang)
                 return tr("a {resolution} resolution needs an amount", lang, resolution=label)
-        if action == "reject" and values.get("reason") == "duplicate" and not values.get(
-            "duplicate_of"
-        ):
+        if action == "reject" and values.get("reason") == "duplicate" and not values.get("duplicate_of"):
             return tr("rejecting as duplicate needs the original case code", lang)
-        if action == "revisit" and values.get("outcome") == "unsatisfied" and not values.get(
-            "note"
-        ):
+        if action == "revisit" and values.get("outcome") == "unsatisfied" and not values.get("note"):
             return tr("an unsatisfied revisit needs the reason in the note", lang)
         return None
 

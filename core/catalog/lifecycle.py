@@ -91,7 +91,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "complexity must be simple or complex, not {value!r}",
         "复杂度须为「简单」或「复杂」，不能是「{value}」",
     ),
-    "amount.not_number": ("{field} must be a number, not {value!r}", "{field:field}必须是数字，不能是「{value}」"),
+    "amount.not_number": (
+        "{field} must be a number, not {value!r}",
+        "{field:field}必须是数字，不能是「{value}」",
+    ),
     "amount.negative": (
         "{field} must be a non-negative amount, not {value!r}",
         "{field:field}必须是不小于 0 的金额，不能是「{value}」",
@@ -157,16 +160,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "intake.bad_email": ("customer_email {email!r} is not an e-mail address", "「{email}」不是电子邮箱地址"),
     # -- notes and evidence
     "note.empty": ("the note is empty", "备注内容为空"),
-    "note.unknown_phrase": ("unknown phrase {phrase!r}; phrases: {phrases}", "没有「{phrase}」这条话术；可用话术：{phrases}"),
+    "note.unknown_phrase": (
+        "unknown phrase {phrase!r}; phrases: {phrases}",
+        "没有「{phrase}」这条话术；可用话术：{phrases}",
+    ),
     "note.contact_kind": ("contact must be one of: {kinds}", "联系方式须为以下之一：{kinds:word}"),
     "attach.no_file": ("{path}: no such file", "{path}：文件不存在"),
     # -- people
     "user.not_kefu_user": (
         "OS user {login!r} is not a kefu user here; an admin can add you with "
         "`kefu user add {login} --role agent`",
-        "系统用户「{login}」不是本服务台的 kefu 用户；管理员可以用 `kefu user add {login} --role agent` 添加您",
+        "系统用户「{login}」不是本服务台的 kefu 用户；"
+        "管理员可以用 `kefu user add {login} --role agent` 添加您",
     ),
-    "user.as_for_admins": ("--as is for admins; {login} is {role:a_role}", "--as 仅限管理员使用；{login} 是{role:role}"),
+    "user.as_for_admins": (
+        "--as is for admins; {login} is {role:a_role}",
+        "--as 仅限管理员使用；{login} 是{role:role}",
+    ),
     "user.not_found": (
         "no kefu user named {name!r}; see `kefu user list`",
         "没有名为「{name}」的 kefu 用户；请查看 `kefu user list`",
@@ -175,7 +185,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "user name {name!r} must be an OS login: no spaces, at most 64 characters",
         "用户名「{name}」必须是系统登录名：不含空格，最多 64 个字符",
     ),
-    "user.bad_role": ("unknown role {role!r}; roles are: {roles}", "没有「{role}」这个角色；可选角色：{roles}"),
+    "user.bad_role": (
+        "unknown role {role!r}; roles are: {roles}",
+        "没有「{role}」这个角色；可选角色：{roles}",
+    ),
     "user.exists": ("user {name!r} already exists", "用户「{name}」已存在"),
     "user.bad_department": (
         "unknown department {department!r}; see `kefu policy show`",
@@ -185,7 +198,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name} is the last active admin; make someone else admin first",
         "{name} 是最后一位在职管理员；请先让其他人成为管理员",
     ),
-    "policy.none": ("this database has no policy; create one with `kefu init`", "此数据库没有政策；请用 `kefu init` 创建"),
+    "policy.none": (
+        "this database has no policy; create one with `kefu init`",
+        "此数据库没有政策；请用 `kefu init` 创建",
+    ),
     # -- times
     "as_of.needs_tz": ("--as-of needs a time zone", "--as-of 需要带时区"),
     "as_of.future": ("--as-of {when} UTC is in the future; {why}", "--as-of {when} UTC 晚于现在；{why}"),
@@ -210,7 +226,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{clock:clock} deadline passed; escalated per the policy",
         "{clock:clock}时限已过，按政策自动升级",
     ),
-    "note.deadline_passed": ("{clock:clock} deadline {due} passed unmet", "{clock:clock}时限 {due} 已过，未达成"),
+    "note.deadline_passed": (
+        "{clock:clock} deadline {due} passed unmet",
+        "{clock:clock}时限 {due} 已过，未达成",
+    ),
     "note.no_answer": (
         "no answer within the confirmation window ({window}, ended {ended})",
         "确认期（{window}）内客户未答复，已于 {ended} 到期",

@@ -43,9 +43,7 @@ def main() -> int:
             wait_for(go, i)
         value = values[i] if i < len(values) else ""
         try:
-            command.main(
-                [a.replace("{i}", str(i)).replace("{v}", value) for a in args], prog_name="kefu"
-            )
+            command.main([a.replace("{i}", str(i)).replace("{v}", value) for a in args], prog_name="kefu")
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -124,8 +124,7 @@ def build_year(path: Path, cases: int = CASES, seed: int = 7) -> None:
             rows,
         )
         conn.executemany(
-            "INSERT INTO breaches (case_id, kind, due_at, recorded_at, department) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO breaches (case_id, kind, due_at, recorded_at, department) VALUES (?, ?, ?, ?, ?)",
             breaches,
         )
     conn.close()
@@ -167,9 +166,7 @@ def test_report_over_a_year_of_a_million_cases(year_db: Path) -> None:
         for by in ("category", "agent", "department", "day"):
 
             def run(by: str = by) -> None:
-                results[by] = reports.kpi_report(
-                    session=session, actor=admin, period=period, by=by, now=NOW
-                )
+                results[by] = reports.kpi_report(session=session, actor=admin, period=period, by=by, now=NOW)
 
             figures[by] = _best_of(5, run)
     engine.dispose()

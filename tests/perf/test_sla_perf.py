@@ -142,8 +142,7 @@ def build(path: Path, seed: int = 3) -> dict[str, int]:
     # Indexes are dropped for the load and built again afterwards (much faster than
     # maintaining eight of them row by row); the schema ends up exactly as migrated.
     indexes = conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cases' "
-        "AND sql IS NOT NULL"
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cases' AND sql IS NOT NULL"
     ).fetchall()
     with conn:
         for name, _sql in indexes:

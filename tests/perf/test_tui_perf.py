@@ -64,9 +64,7 @@ def build_big_desk(path: Path, cases: int = CASES, now: datetime = NOW, seed: in
         code = f"T-{day}-{counters[day]:04d}"
         recent = age < timedelta(days=10)
         if recent or rng.random() < 0.03:
-            status = rng.choice(
-                [s.value for s in Status if s != Status.CLOSED] + [Status.CLOSED.value]
-            )
+            status = rng.choice([s.value for s in Status if s != Status.CLOSED] + [Status.CLOSED.value])
         else:
             status = Status.CLOSED.value
         owner = None
@@ -113,29 +111,21 @@ def build_big_desk(path: Path, cases: int = CASES, now: datetime = NOW, seed: in
             "repeat_of": None,
             "revisit_outcome": None,
             "first_response_at": ts(received + timedelta(minutes=20)) if triaged else None,
-            "escalated_at": ts(received + timedelta(hours=1))
-            if status == Status.ESCALATED
-            else None,
-            "paused_at": ts(received + timedelta(hours=2))
-            if status == Status.PENDING_CUSTOMER
-            else None,
+            "escalated_at": ts(received + timedelta(hours=1)) if status == Status.ESCALATED else None,
+            "paused_at": ts(received + timedelta(hours=2)) if status == Status.PENDING_CUSTOMER else None,
             "resolved_at": ts(received + timedelta(hours=20))
             if status in (Status.RESOLVED, Status.CLOSED)
             else None,
             "closed_at": ts(received + timedelta(days=2)) if closed else None,
             "due_first_response": ts(received + timedelta(hours=2)),
             "due_resolution": ts(received + timedelta(days=3)),
-            "due_coordination": ts(received + timedelta(hours=5))
-            if status == Status.ESCALATED
-            else None,
+            "due_coordination": ts(received + timedelta(hours=5)) if status == Status.ESCALATED else None,
             "updated_at": ts(received + timedelta(days=2 if closed else 0)),
         }
         rows.append(tuple(values.get(c, defaults[c]) for c in columns))
         events.append((number, ts(received), "alice", "create", None, "new", "{}", None))
         if closed and age < timedelta(days=30):
-            revisits.append(
-                (number, ts(received + timedelta(days=5)), "scheduled", 0, ts(now), ts(now))
-            )
+            revisits.append((number, ts(received + timedelta(days=5)), "scheduled", 0, ts(now), ts(now)))
     conn = sqlite3.connect(str(path))
     with conn:
         conn.executemany(
@@ -198,8 +188,16 @@ def test_search_queries(big_desk: Path) -> None:
         for user in ("alice", "ana"):
             actor = services.find_user(session, user)
             assert actor is not None
-            for text in ("T-2026", "0007", "13800031313", "0031313", "0000031313", "客户9",
-                         "late", "nowhere-at-all"):
+            for text in (
+                "T-2026",
+                "0007",
+                "13800031313",
+                "0031313",
+                "0000031313",
+                "客户9",
+                "late",
+                "nowhere-at-all",
+            ):
                 started = time.perf_counter()
                 page = queues.search_cases(session, actor=actor, now=NOW, text=text)
                 took = (time.perf_counter() - started) * 1000
@@ -255,9 +253,7 @@ def test_tui_first_screen_and_key_presses(big_desk: Path) -> None:
                 await asyncio.sleep(0.05)
             started = time.perf_counter()
             app.simulate_key("enter")
-            await until(
-                lambda: isinstance(app.screen, CaseScreen) and app.screen.detail is not None
-            )
+            await until(lambda: isinstance(app.screen, CaseScreen) and app.screen.detail is not None)
             figures["open case"] = [time.perf_counter() - started]
         return figures
 
@@ -310,6 +306,8 @@ def test_tui_process_to_first_screen(big_desk: Path) -> None:
         times.append(time.perf_counter() - started)
         process.wait(timeout=30)
         assert line.strip() == "shown"
-    print(f"\nTUI process to first screen: median {_ms(statistics.median(times))} "
-          f"(runs: {', '.join(_ms(t) for t in times)})")
+    print(
+        f"\nTUI process to first screen: median {_ms(statistics.median(times))} "
+        f"(runs: {', '.join(_ms(t) for t in times)})"
+    )
     assert statistics.median(times) < 1.0

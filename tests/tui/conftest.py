@@ -51,8 +51,13 @@ def seed_cases(desk: Desk) -> dict[str, str]:
             )
 
         old = new(
-            "closed", 24 * 20, description="快递丢失，客户很生气", customer_name="王小明",
-            customer_phone=PHONE, order_no="SF1001", **triaged,
+            "closed",
+            24 * 20,
+            description="快递丢失，客户很生气",
+            customer_name="王小明",
+            customer_phone=PHONE,
+            order_no="SF1001",
+            **triaged,
         )
         move(old, "claim", alice, 24 * 19)
         move(old, "propose", alice, 24 * 18, resolution="apology")
@@ -73,9 +78,7 @@ def tui_desk(tmp_path: Path) -> Iterator[Desk]:
     """A desk with seeded cases whose admins include the OS user running the tests."""
     desk = make_desk(tmp_path / "kefu.db")
     with desk.write() as session:
-        services.add_user(
-            session=session, actor=desk.user("admin"), name=os_login(), role="admin", now=NOW
-        )
+        services.add_user(session=session, actor=desk.user("admin"), name=os_login(), role="admin", now=NOW)
     desk.codes = seed_cases(desk)  # type: ignore[attr-defined]
     yield desk
     desk.engine.dispose()

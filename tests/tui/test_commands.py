@@ -27,8 +27,14 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         with kdb.read_session(self.engine) as session:
             cases = len(queues.list_cases(session, actor=self.actor, flt=queues.CaseFilter(), limit=1000)[0])
         seen.append(
-            {"db": Path(self.db), "actor": self.actor.name, "role": self.actor.role,
-             "lang": self.lang, "cases": cases, "exists": Path(self.db).exists()}
+            {
+                "db": Path(self.db),
+                "actor": self.actor.name,
+                "role": self.actor.role,
+                "lang": self.lang,
+                "cases": cases,
+                "exists": Path(self.db).exists(),
+            }
         )
         self.engine.dispose()
         self.watcher.close()
@@ -42,8 +48,13 @@ def test_tui_opens_the_desk_as_the_os_user_or_as_another_for_admins(
 ) -> None:
     desk = make_desk(tmp_path / "kefu.db")
     with desk.write() as session:
-        services.add_user(session=session, actor=desk.user("admin"), name=os_login(),
-                          role="admin", now=desk.user("admin").created_at)
+        services.add_user(
+            session=session,
+            actor=desk.user("admin"),
+            name=os_login(),
+            role="admin",
+            now=desk.user("admin").created_at,
+        )
     db = str(desk.path)
     result = runner.invoke(app, ["--db", db, "tui"])
     assert result.exit_code == 0, result.output

@@ -9,8 +9,17 @@ from kefu.tui.formatting import cell, countdown, severity_text
 
 @pytest.mark.parametrize(
     ("minutes", "shown"),
-    [(None, ""), (0.4, "0m"), (59.9, "59m"), (133.5, "2h13m"), (3000, "2d02h"),
-     (-0.4, "-1m"), (-35, "-35m"), (-61, "-1h01m"), (-3000, "-2d02h")],
+    [
+        (None, ""),
+        (0.4, "0m"),
+        (59.9, "59m"),
+        (133.5, "2h13m"),
+        (3000, "2d02h"),
+        (-0.4, "-1m"),
+        (-35, "-35m"),
+        (-61, "-1h01m"),
+        (-3000, "-2d02h"),
+    ],
 )
 def test_countdown(minutes: float | None, shown: str) -> None:
     assert countdown(minutes) == shown

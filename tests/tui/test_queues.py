@@ -46,8 +46,13 @@ def test_keyset_pages_cover_a_queue_once_in_order(desk: Desk, sort: str) -> None
     with desk.read() as session:
         while True:
             page = queues.queue_page(
-                session, queue="unassigned", actor=desk.user("alice"), now=NOW,
-                after=after, limit=10, sort=sort,
+                session,
+                queue="unassigned",
+                actor=desk.user("alice"),
+                now=NOW,
+                after=after,
+                limit=10,
+                sort=sort,
             )
             seen += page.rows
             assert len(page.rows) <= 10
@@ -64,9 +69,7 @@ def test_keyset_pages_cover_a_queue_once_in_order(desk: Desk, sort: str) -> None
 def test_at_risk_queue_is_exactly_the_cases_at_risk_or_breached(desk: Desk) -> None:
     codes = _intake(desk, 40, severity="P2")  # 30bm first response: spread over 4½ hours
     with desk.read() as session:
-        page = queues.queue_page(
-            session, queue="at_risk", actor=desk.user("alice"), now=NOW, limit=100
-        )
+        page = queues.queue_page(session, queue="at_risk", actor=desk.user("alice"), now=NOW, limit=100)
         count = queues.queue_counts(session, actor=desk.user("alice"), now=NOW)["at_risk"]
         expected = set()
         for code in codes:
@@ -86,12 +89,18 @@ def test_at_risk_queue_is_exactly_the_cases_at_risk_or_breached(desk: Desk) -> N
 def test_mine_team_and_approval(desk: Desk) -> None:
     (code,) = _intake(desk, 1, category="delay", party="courier", department="cs")
     with desk.write() as session:
-        lifecycle.move_case(session=session, code=code, action="claim",
-                           actor=desk.user("alice"), now=NOW)
-        lifecycle.move_case(session=session, code=code, action="propose",
-                           actor=desk.user("alice"), now=NOW, resolution="compensation",
-                           amount=500)
+        lifecycle.move_case(session=session, code=code, action="claim", actor=desk.user("alice"), now=NOW)
+        lifecycle.move_case(
+            session=session,
+            code=code,
+            action="propose",
+            actor=desk.user("alice"),
+            now=NOW,
+            resolution="compensation",
+            amount=500,
+        )
     with desk.read() as session:
+
         def codes(queue: str, user: str) -> list[str]:
             page = queues.queue_page(session, queue=queue, actor=desk.user(user), now=NOW)
             return [r.code for r in page.rows]
@@ -108,15 +117,22 @@ def test_unassigned_shows_only_what_the_role_may_claim(desk: Desk) -> None:
     (new,) = _intake(desk, 1)
     ready, escalated = _intake(desk, 2, **triaged)
     with desk.write() as session:
-        lifecycle.move_case(session=session, code=escalated, action="escalate",
-                           actor=desk.user("alice"), now=NOW, note="needs ops")
+        lifecycle.move_case(
+            session=session,
+            code=escalated,
+            action="escalate",
+            actor=desk.user("alice"),
+            now=NOW,
+            note="needs ops",
+        )
     with desk.read() as session:
         assert lifecycle.get_case(session, escalated).owner is None
 
         def codes(user: str) -> set[str]:
             page = queues.queue_page(session, queue="unassigned", actor=desk.user(user), now=NOW)
-            count = queues.queue_counts(session, actor=desk.user(user), now=NOW,
-                                        queues=["unassigned"])["unassigned"]
+            count = queues.queue_counts(session, actor=desk.user(user), now=NOW, queues=["unassigned"])[
+                "unassigned"
+            ]
             assert count == len(page.rows)
             return {r.code for r in page.rows}
 
@@ -129,24 +145,31 @@ def test_due_sort_puts_cases_without_a_running_deadline_last(desk: Desk) -> None
     triaged = {"category": "delay", "party": "courier", "department": "cs", "severity": "P3"}
     old_at = NOW - timedelta(days=10)
     with desk.write() as session:
-        resolved = intake.create_case(session=session, actor=desk.user("alice"), now=old_at,
-                                        received_at=old_at, channel="hotline",
-                                        description="resolved long ago", **triaged).code
+        resolved = intake.create_case(
+            session=session,
+            actor=desk.user("alice"),
+            now=old_at,
+            received_at=old_at,
+            channel="hotline",
+            description="resolved long ago",
+            **triaged,
+        ).code
         for action, fields in (("claim", {}), ("propose", {"resolution": "apology"})):
-            lifecycle.move_case(session=session, code=resolved, action=action,
-                               actor=desk.user("alice"), now=old_at, **fields)
+            lifecycle.move_case(
+                session=session, code=resolved, action=action, actor=desk.user("alice"), now=old_at, **fields
+            )
     (late,) = _intake(desk, 1, **triaged)
     with desk.write() as session:
-        lifecycle.move_case(session=session, code=late, action="claim",
-                           actor=desk.user("alice"), now=NOW)
+        lifecycle.move_case(session=session, code=late, action="claim", actor=desk.user("alice"), now=NOW)
     later = NOW + timedelta(days=5)  # the claimed case's resolution deadline has passed
     with desk.read() as session:
         assert lifecycle.get_case(session, resolved).status == "resolved"
         rows = []
         after = None
         while True:
-            page = queues.queue_page(session, queue="mine", actor=desk.user("alice"),
-                                     now=later, sort="due", limit=1, after=after)
+            page = queues.queue_page(
+                session, queue="mine", actor=desk.user("alice"), now=later, sort="due", limit=1, after=after
+            )
             rows += page.rows
             if page.next_after is None:
                 break
@@ -157,9 +180,9 @@ def test_due_sort_puts_cases_without_a_running_deadline_last(desk: Desk) -> None
 
 def test_search_by_code_phone_order_and_words(desk: Desk) -> None:
     _intake(desk, 3)
-    (target,) = _intake(desk, 1, customer_phone="138 0013 8000", customer_name="王小明",
-                        order_no="SF123")
+    (target,) = _intake(desk, 1, customer_phone="138 0013 8000", customer_name="王小明", order_no="SF123")
     with desk.read() as session:
+
         def found(text: str, user: str = "alice") -> list[str]:
             page = queues.search_cases(session, actor=desk.user(user), now=NOW, text=text)
             return [r.code for r in page.rows]
@@ -181,16 +204,22 @@ def test_search_by_code_phone_order_and_words(desk: Desk) -> None:
 
 def test_search_matches_pieces_of_codes_numbers_and_names(desk: Desk) -> None:
     others = _intake(desk, 3)
-    (target,) = _intake(desk, 1, customer_phone="136-0003-1313", customer_name="钟晴",
-                        customer_email="zhong@example.com", order_no="SF1402236608890",
-                        demand="退款 100%_全额")
+    (target,) = _intake(
+        desk,
+        1,
+        customer_phone="136-0003-1313",
+        customer_name="钟晴",
+        customer_email="zhong@example.com",
+        order_no="SF1402236608890",
+        demand="退款 100%_全额",
+    )
     with desk.read() as session:
+
         def found(text: str, user: str = "alice") -> list[str]:
             page = queues.search_cases(session, actor=desk.user(user), now=NOW, text=text)
             return [r.code for r in page.rows]
 
-        for piece in ("1313", "0031313", "0003-1313", "2236608890", "2236 6088", "钟", "zhong@",
-                      "100%_"):
+        for piece in ("1313", "0031313", "0003-1313", "2236608890", "2236 6088", "钟", "zhong@", "100%_"):
             assert found(piece) == [target], piece
         suffix = target.rsplit("-", 1)[1]
         assert found(suffix) == [target]
@@ -210,10 +239,10 @@ def test_search_matches_pieces_of_codes_numbers_and_names(desk: Desk) -> None:
 def test_search_pages_with_a_cursor(desk: Desk) -> None:
     _intake(desk, 7)
     with desk.read() as session:
-        first = queues.search_cases(session, actor=desk.user("alice"), now=NOW, text="late",
-                                    limit=4)
-        second = queues.search_cases(session, actor=desk.user("alice"), now=NOW, text="late",
-                                     limit=4, after=first.next_after)
+        first = queues.search_cases(session, actor=desk.user("alice"), now=NOW, text="late", limit=4)
+        second = queues.search_cases(
+            session, actor=desk.user("alice"), now=NOW, text="late", limit=4, after=first.next_after
+        )
     assert len(first.rows) == 4 and len(second.rows) == 3 and second.next_after is None
     assert not {r.code for r in first.rows} & {r.code for r in second.rows}
 
@@ -222,10 +251,14 @@ def test_due_revisits(desk: Desk) -> None:
     (code,) = _intake(desk, 1, category="delay", party="courier", department="cs")
     then = NOW - timedelta(days=10)
     with desk.write() as session:
-        for action, fields in (("claim", {}), ("propose", {"resolution": "apology"}),
-                               ("confirm", {"satisfied": "yes"})):
-            lifecycle.move_case(session=session, code=code, action=action,
-                               actor=desk.user("alice"), now=then, **fields)
+        for action, fields in (
+            ("claim", {}),
+            ("propose", {"resolution": "apology"}),
+            ("confirm", {"satisfied": "yes"}),
+        ):
+            lifecycle.move_case(
+                session=session, code=code, action=action, actor=desk.user("alice"), now=then, **fields
+            )
     with desk.read() as session:
         page = queues.queue_page(session, queue="revisits", actor=desk.user("alice"), now=NOW)
         counts = queues.queue_counts(session, actor=desk.user("alice"), now=NOW)

@@ -116,8 +116,14 @@ def test_pages_sort_and_filter(tui_desk) -> None:
     with tui_desk.write() as session:
         for number in range(60):
             at = NOW - timedelta(minutes=number)
-            intake.create_case(session=session, actor=tui_desk.user("alice"), now=at,
-                                 received_at=at, channel="online", description=f"bulk {number}")
+            intake.create_case(
+                session=session,
+                actor=tui_desk.user("alice"),
+                now=at,
+                received_at=at,
+                channel="online",
+                description=f"bulk {number}",
+            )
 
     async def scenario() -> None:
         app = make_app(tui_desk, "alice")

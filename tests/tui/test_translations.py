@@ -28,16 +28,23 @@ def test_case_screen_shows_links_complexity_and_notes_translated(tui_desk, lang)
     closed = tui_desk.codes["closed"]
     with tui_desk.write() as session:
         repeat = intake.create_case(
-            session=session, actor=tui_desk.user("alice"), now=NOW, received_at=NOW,
-            channel="hotline", description="again", customer_phone=PHONE,
+            session=session,
+            actor=tui_desk.user("alice"),
+            now=NOW,
+            received_at=NOW,
+            channel="hotline",
+            description="again",
+            customer_phone=PHONE,
         ).code
 
     async def scenario() -> None:
         app = make_app(tui_desk, "alice", lang=lang)
         async with app.run_test(size=(160, 50)) as pilot:
             await settle(pilot)
-            for code, expected in ((closed, ("repeated by", "被重复投诉")),
-                                   (repeat, ("repeat of", "重复投诉于"))):
+            for code, expected in (
+                (closed, ("repeated by", "被重复投诉")),
+                (repeat, ("repeat of", "重复投诉于")),
+            ):
                 await pilot.press("slash")
                 await settle(pilot)
                 await type_text(pilot, code)

@@ -104,15 +104,11 @@ def _action_bindings() -> list[BindingType]:
         key = ACTION_KEYS[action]
         label = action_label(action, "en")
         # Shown in the action bar (bright when allowed, dim when refused here), not the footer.
-        bindings.append(
-            Binding(key, f"act('{action}')", label, show=False, id=f"case.{action}")
-        )
+        bindings.append(Binding(key, f"act('{action}')", label, show=False, id=f"case.{action}"))
         bindings.append(Binding(key, f"refused('{action}')", show=False))
     bindings.append(Binding(NOTE_KEY, "note", "Note", show=False, id="case.note"))
     bindings.append(Binding(NOTE_KEY, "refused('note')", show=False))
-    bindings.append(
-        Binding(CONTACT_KEY, "contact", "Log contact", show=False, id="case.contact")
-    )
+    bindings.append(Binding(CONTACT_KEY, "contact", "Log contact", show=False, id="case.contact"))
     bindings.append(Binding(CONTACT_KEY, "refused('contact')", show=False))
     return bindings
 
@@ -299,9 +295,7 @@ class CaseScreen(Screen[None]):
         sub = labels["subcategory"]
         category = labels["category"] + (f" / {sub}" if sub else "")
         against = " ".join(v for v in (labels["target"], detail["target_name"]) if v)
-        incident = " ".join(
-            v for v in (iso_local(detail["incident_at"]), detail["incident_place"]) if v
-        )
+        incident = " ".join(v for v in (iso_local(detail["incident_at"]), detail["incident_place"]) if v)
         items: list[tuple[str, str, Style | str]] = [
             (tr("Received", lang), iso_local(detail["received_at"]), ""),
             (tr("Channel", lang), labels["channel"], ""),
@@ -341,9 +335,7 @@ class CaseScreen(Screen[None]):
             items.append((tr("Repeat of", lang), detail["repeat_of"], style))
         links = ", ".join(f"{link['code']} ({link_kind(link['kind'], lang)})" for link in detail["links"])
         items.append((tr("Links", lang), links, ""))
-        revisits = ", ".join(
-            f"{iso_local(r['due_at'])} {tr(r['status'], lang)}" for r in detail["revisits"]
-        )
+        revisits = ", ".join(f"{iso_local(r['due_at'])} {tr(r['status'], lang)}" for r in detail["revisits"])
         items.append((tr("Revisits", lang), revisits, ""))
         attachments = ", ".join(a["path"] for a in detail["attachments"])
         items.append((tr("Attachments", lang), attachments, ""))
@@ -409,9 +401,7 @@ class CaseScreen(Screen[None]):
             action = event["action"]
             title = action_label(action, lang) if action in ACTIONS else event_label(action, lang)
             if event["from"] and event["to"] and event["from"] != event["to"]:
-                title += (
-                    f"  {status_label(event['from'], lang)} → {status_label(event['to'], lang)}"
-                )
+                title += f"  {status_label(event['from'], lang)} → {status_label(event['to'], lang)}"
             elif event["to"] and not event["from"]:
                 title += f"  → {status_label(event['to'], lang)}"
             details = []
@@ -424,8 +414,7 @@ class CaseScreen(Screen[None]):
                     details.append(f"{label}: {self._describe_value(name, after)}")
                 else:
                     details.append(
-                        f"{label}: {self._describe_value(name, before)} → "
-                        f"{self._describe_value(name, after)}"
+                        f"{label}: {self._describe_value(name, before)} → {self._describe_value(name, after)}"
                     )
             entries.append(
                 TimelineEntry(
@@ -644,7 +633,5 @@ class CaseScreen(Screen[None]):
                 )
             )
         commands.append((f"{both('Note')} ({NOTE_KEY})", self.code, self.action_note))
-        commands.append(
-            (f"{both('Log contact')} ({CONTACT_KEY})", self.code, self.action_contact)
-        )
+        commands.append((f"{both('Log contact')} ({CONTACT_KEY})", self.code, self.action_contact))
         return commands

@@ -42,4 +42,3 @@ class ContactForm(FormScreen):
         if not values.get("text") and not values.get("phrase"):
             return tr("{field} is required", self.lang, field=tr("Text", self.lang))
         return None
-

@@ -207,9 +207,7 @@ class FormScreen(ModalScreen[Any]):
         values = self.values()
         for spec in self.fields:
             if spec.required and values.get(spec.name) in (None, ""):
-                self.show_error(
-                    tr("{field} is required", self.lang, field=spec.label), spec.name
-                )
+                self.show_error(tr("{field} is required", self.lang, field=spec.label), spec.name)
                 self.query_one(f"#field-{spec.name}").focus()
                 return
         if self.checker is not None:

@@ -29,9 +29,7 @@ from .form import FormScreen
 
 def intake_fields(profile: Profile, lang: str) -> list[FieldSpec]:
     def select(name: str, label: str, kind: str, required: bool = False) -> FieldSpec:
-        return FieldSpec(
-            name, tr(label, lang), "select", required, vocabulary_options(profile, kind, lang)
-        )
+        return FieldSpec(name, tr(label, lang), "select", required, vocabulary_options(profile, kind, lang))
 
     def text(name: str, label: str, required: bool = False, placeholder: str = "") -> FieldSpec:
         return FieldSpec(name, tr(label, lang), "text", required, placeholder=placeholder)
@@ -83,7 +81,9 @@ class IntakeScreen(FormScreen):
         self.kefu = app
         profile = app.profile
         super().__init__(
-            tr("New complaint", app.lang), intake_fields(profile, app.lang), lang=app.lang,
+            tr("New complaint", app.lang),
+            intake_fields(profile, app.lang),
+            lang=app.lang,
             save_label="Record",
         )
         self._repeat_timer: Timer | None = None

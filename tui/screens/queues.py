@@ -61,10 +61,7 @@ class QueueScreen(Screen[None]):
         Binding("left_square_bracket", "prev_page", "Prev page", key_display="[", show=False),
         Binding("tab", "cycle_queue(1)", "Next queue", show=False),
         Binding("shift+tab", "cycle_queue(-1)", "Prev queue", show=False),
-        *(
-            Binding(str(number), f"goto_queue({number - 1})", show=False)
-            for number in range(1, 7)
-        ),
+        *(Binding(str(number), f"goto_queue({number - 1})", show=False) for number in range(1, 7)),
         Binding("q", "app.quit", "Quit", show=False, id="queue.quit"),
     ]
 
@@ -156,7 +153,12 @@ class QueueScreen(Screen[None]):
         try:
             with kdb.read_session(app.engine) as session:
                 page = queues.queue_page(
-                    session, queue=key, actor=app.actor, now=app.now(), after=after, sort=sort,
+                    session,
+                    queue=key,
+                    actor=app.actor,
+                    now=app.now(),
+                    after=after,
+                    sort=sort,
                     flt=flt,
                 )
         except KefuError as exc:
@@ -265,9 +267,7 @@ class QueueScreen(Screen[None]):
         if state.loaded:
             self._show_active()
         else:
-            self.query_one(CaseTable).show(
-                [], lang=self.kefu.lang, today=None, revisits=key == "revisits"
-            )
+            self.query_one(CaseTable).show([], lang=self.kefu.lang, today=None, revisits=key == "revisits")
             self._show_status()
         if state.stale or not state.loaded:
             self._reload_active()
@@ -312,9 +312,7 @@ class QueueScreen(Screen[None]):
         state.sort = "received" if state.sort == "due" else "due"
         state.cursors = [None]
         self.kefu.say(
-            self.kefu.tr(
-                "Sorted by deadline" if state.sort == "due" else "Sorted by receipt, newest first"
-            )
+            self.kefu.tr("Sorted by deadline" if state.sort == "due" else "Sorted by receipt, newest first")
         )
         self._reload_active()
 
@@ -332,9 +330,7 @@ class QueueScreen(Screen[None]):
             state.cursors = [None]
             self._reload_active()
 
-        self.app.push_screen(
-            FilterScreen(state.flt, profile=self.kefu.profile, lang=self.kefu.lang), chosen
-        )
+        self.app.push_screen(FilterScreen(state.flt, profile=self.kefu.profile, lang=self.kefu.lang), chosen)
 
     # -- opening and creating -----------------------------------------------------------------
 
@@ -371,7 +367,9 @@ class QueueScreen(Screen[None]):
         if row is None:
             return self.kefu.tr("No case selected")
         actor = self.kefu.actor
-        reason = refusal(Action.CLAIM, row.status, actor.role, is_owner=row.owner == actor.name, owner=row.owner)
+        reason = refusal(
+            Action.CLAIM, row.status, actor.role, is_owner=row.owner == actor.name, owner=row.owner
+        )
         if reason is None:
             return None
         return Say("case.refused", code=row.code, reason=reason).text(self.kefu.lang)

@@ -97,9 +97,7 @@ class SearchScreen(Screen[None]):
         app = self.kefu
         try:
             with kdb.read_session(app.engine) as session:
-                page = queues.search_cases(
-                    session, actor=app.actor, now=app.now(), text=text, after=after
-                )
+                page = queues.search_cases(session, actor=app.actor, now=app.now(), text=text, after=after)
         except KefuError as exc:
             app.call_from_thread(app.say, exc.message, severity="error")
             return

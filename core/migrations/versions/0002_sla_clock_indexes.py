@@ -26,9 +26,7 @@ def upgrade() -> None:
         ["status", "first_response_at", "due_first_response"],
         unique=False,
     )
-    op.create_index(
-        "ix_cases_coordination_due", "cases", ["status", "due_coordination"], unique=False
-    )
+    op.create_index("ix_cases_coordination_due", "cases", ["status", "due_coordination"], unique=False)
     op.create_index("ix_cases_status_resolved", "cases", ["status", "resolved_at"], unique=False)
 
 

@@ -19,9 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index(
-        "ix_cases_department_status", "cases", ["department", "status"], unique=False
-    )
+    op.create_index("ix_cases_department_status", "cases", ["department", "status"], unique=False)
 
 
 def downgrade() -> None:
