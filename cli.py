@@ -390,7 +390,7 @@ def case_new(
         detail = views.case_detail(session, case, actor, now) if as_json else None
         code, repeat_of = case.code, case.repeat_of
     if detail is not None:
-        print_json(detail)
+        print_json(detail.as_json())
     else:
         typer.echo(code)
     if repeat_of:
@@ -436,23 +436,22 @@ def case_list(
     if total > len(rows):
         err.print(f"showing {len(rows)} of {total}; use --limit", markup=False, highlight=False)
     if as_json:
-        print_json(rows)
+        print_json([r.as_json() for r in rows])
         return
     lang = profile.profile.language
     table = Table("code", "received", "channel", "category", "sev", "customer", "owner", "status", "SLA")
     table.columns[0].no_wrap = table.columns[1].no_wrap = True
     for r in rows:
-        customer = r["customer"]["name"] or r["customer"]["phone"] or ""
         table.add_row(
-            r["code"],
-            (r["received_at"] or "")[5:16].replace("T", " "),
-            profile.label("channels", r["channel"], lang),
-            profile.label("taxonomy", r["category"], lang),
-            r["severity"],
-            customer,
-            r["owner"] or "",
-            status_label(r["status"], lang),
-            r["sla"],
+            r.code,
+            f"{r.received_at:%m-%d %H:%M}",
+            r.label("channels", r.channel, lang),
+            r.label("taxonomy", r.category, lang),
+            r.severity,
+            r.customer.name or r.customer.phone or "",
+            r.owner or "",
+            status_label(r.status, lang),
+            r.sla,
         )
     out.print(table)
     if not rows:
@@ -474,46 +473,46 @@ def case_show(
         case = lifecycle.get_case(session, code)
         detail = views.case_detail(session, case, actor, now)
     if as_json:
-        print_json(detail)
+        print_json(detail.as_json())
         return
     _print_case(detail)
 
 
-def _print_case(d: dict[str, Any]) -> None:
-    labels = d["labels"]
-    out.print(f"[bold]{d['code']}[/bold]  {d['status_label']}  ({d['status']})  v{d['version']}")
+def _print_case(d: views.CaseDetail) -> None:
+    lang = d.profile.profile.language
+    out.print(f"[bold]{d.code}[/bold]  {status_label(d.status, lang)}  ({d.status})  v{d.version}")
+    target = d.label("targets", d.target, lang)
+    category = d.label("taxonomy", d.category, lang)
     rows = [
-        ("received", d["received_at"]),
-        ("channel", labels["channel"]),
-        ("customer", " ".join(x for x in d["customer"].values() if x)),
-        ("order", d["order_no"]),
-        ("against", " ".join(x for x in (labels["target"], d["target_name"]) if x)),
-        ("category", " / ".join(x for x in (labels["category"], labels["subcategory"]) if x)),
-        ("severity", f"{labels['severity']} ({d['complexity']})"),
-        ("party", labels["party"]),
-        ("department", labels["department"]),
-        ("owner", d["owner"]),
-        ("demand", d["demand"]),
-        ("resolution", labels["resolution"]),
-        ("repeat of", d["repeat_of"]),
-        ("links", ", ".join(f"{link['kind']} {link['code']}" for link in d["links"])),
+        ("received", d.received_at.isoformat(timespec="seconds")),
+        ("channel", d.label("channels", d.channel, lang)),
+        ("customer", " ".join(x for x in (d.customer.name, d.customer.phone, d.customer.email) if x)),
+        ("order", d.order_no),
+        ("against", " ".join(x for x in (target, d.target_name) if x)),
+        ("category", " / ".join(x for x in (category, d.subcategory_label(lang)) if x)),
+        ("severity", f"{d.label('severities', d.severity, lang)} ({d.complexity})"),
+        ("party", d.label("parties", d.party, lang)),
+        ("department", d.label("departments", d.department, lang)),
+        ("owner", d.owner),
+        ("demand", d.demand),
+        ("resolution", d.label("resolutions", d.resolution, lang)),
+        ("repeat of", d.repeat_of),
+        ("links", ", ".join(f"{link.kind} {link.code}" for link in d.links)),
     ]
     for key, value in rows:
         if value:
             out.print(f"  {key:<11} {value}", markup=False)
-    out.print(f"  {'description':<11} {d['description']}", markup=False)
-    for clock, state in d["due"].items():
-        out.print(f"  due {clock:<16} {state['due']}  {state['state']}", markup=False)
+    out.print(f"  {'description':<11} {d.description}", markup=False)
+    for clock, deadline in d.deadlines.items():
+        due = deadline.due.isoformat(timespec="seconds") if deadline.due else ""
+        out.print(f"  due {clock:<16} {due}  {deadline.state}", markup=False)
     out.print("history:")
-    for e in d["history"]:
-        move = f" {e['from'] or ''}→{e['to']}" if e["to"] and e["to"] != e["from"] else ""
-        note = f"  {e['note']}" if e["note"] else ""
-        out.print(
-            f"  {e['at'][:16].replace('T', ' ')}  {e['actor']:<8} {e['action']}{move}{note}",
-            markup=False,
-        )
-    if d["allowed_actions"]:
-        out.print("you may: " + ", ".join(d["allowed_actions"]), markup=False)
+    for e in d.history:
+        move = f" {e.from_status or ''}→{e.to_status}" if e.to_status and e.to_status != e.from_status else ""
+        note = f"  {e.note_text('en')}" if e.note else ""
+        out.print(f"  {e.at:%Y-%m-%d %H:%M}  {e.actor:<8} {e.action}{move}{note}", markup=False)
+    if d.allowed_actions:
+        out.print("you may: " + ", ".join(d.allowed_actions), markup=False)
 
 
 @case_app.command("move")
@@ -583,7 +582,7 @@ def case_move(
         detail = views.case_detail(session, case, actor, now) if as_json else None
         summary = f"{case.code}: {action} → {case.status}" + (f" (owner {case.owner})" if case.owner else "")
     if detail is not None:
-        print_json(detail)
+        print_json(detail.as_json())
     else:
         typer.echo(summary)
 

@@ -187,8 +187,8 @@ def make_row(
         category=case.category,
         severity=case.severity,
         owner=case.owner,
-        customer_name=customer["name"],
-        customer_phone=customer["phone"],
+        customer_name=customer.name,
+        customer_phone=customer.phone,
         order_no=case.order_no,
         labels={
             "channel": _label(profile, "channels", case.channel),

@@ -1,13 +1,15 @@
 """Read models: what a case looks like to a given viewer (masked as their role requires).
 
-Both the CLI's JSON and the TUI's case screen are built from these dictionaries, so the two
-never disagree about what a user may see or which deadline is at risk.
+Both the CLI (its tables and its JSON, `as_json()`) and the TUI's case screen are built from
+these typed views, so the two never disagree about what a user may see or which deadline is at
+risk. Times in a view are in the case's time zone.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -16,10 +18,20 @@ from sqlmodel import Session, col, select
 from . import services, sla
 from .history import event_message
 from .lifecycle import case_events, case_links
+from .messages import Message
 from .models import Case, Event, Revisit, User
 from .policies import case_profile
 from .policy import Profile
-from .workflow import PAUSED, WORST_FIRST, Clock, DeadlineState, Status, allowed_actions, status_label
+from .workflow import (
+    PAUSED,
+    WORST_FIRST,
+    Action,
+    Clock,
+    DeadlineState,
+    Status,
+    allowed_actions,
+    status_label,
+)
 
 
 def iso(value: datetime | None, profile: Profile) -> str | None:
@@ -31,7 +43,7 @@ def iso(value: datetime | None, profile: Profile) -> str | None:
 
 def deadline_states(
     case: Case, profile: Profile, now: datetime, *, coordinated_at: datetime | None = None
-) -> dict[str, sla.ClockState]:
+) -> dict[Clock, sla.ClockState]:
     """How each deadline stands at `now`. `coordinated_at` (from the history, see
     `coordination_end`) is when an escalated case was picked up again; without it the
     case's last update stands in, which a later note pushes past the deadline."""
@@ -101,23 +113,107 @@ def coordination_end(case: Case, events: Sequence[Event]) -> datetime | None:
     return None
 
 
-def worst_state(states: dict[str, sla.ClockState]) -> DeadlineState:
+def worst_state(states: dict[Clock, sla.ClockState]) -> DeadlineState:
     found = {s.state for s in states.values()}
     return next((state for state in WORST_FIRST if state in found), DeadlineState.NONE)
 
 
-def customer_view(case: Case, viewer: User) -> dict[str, str | None]:
+@dataclass(frozen=True)
+class CustomerView:
+    """The customer as this viewer may see them (masked for roles that do not handle cases)."""
+
+    name: str | None
+    phone: str | None
+    email: str | None
+
+    def as_json(self) -> dict[str, str | None]:
+        return {"name": self.name, "phone": self.phone, "email": self.email}
+
+
+def customer_view(case: Case, viewer: User) -> CustomerView:
     if services.may_see_personal_data(viewer.role):
+        return CustomerView(case.customer_name, case.customer_phone, case.customer_email)
+    return CustomerView(
+        services.mask_name(case.customer_name),
+        services.mask_phone(case.customer_phone),
+        services.mask_email(case.customer_email),
+    )
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    """One deadline: when it is due, when it was met, how it stands (times in the case's zone)."""
+
+    clock: Clock
+    due: datetime | None
+    met_at: datetime | None
+    state: DeadlineState
+    remaining_minutes: float | None
+
+    def as_json(self) -> dict[str, Any]:
         return {
-            "name": case.customer_name,
-            "phone": case.customer_phone,
-            "email": case.customer_email,
+            "due": _iso(self.due),
+            "met_at": _iso(self.met_at),
+            "state": self.state,
+            "remaining_minutes": None if self.remaining_minutes is None else round(self.remaining_minutes, 1),
         }
-    return {
-        "name": services.mask_name(case.customer_name),
-        "phone": services.mask_phone(case.customer_phone),
-        "email": services.mask_email(case.customer_email),
-    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One case as a list shows it: `kefu case list --json`, the first part of `case show`."""
+
+    profile: Profile = field(repr=False, compare=False)
+    code: str
+    status: Status
+    received_at: datetime
+    """In the case's time zone, like every time of a read model."""
+    channel: str
+    category: str | None
+    subcategory: str | None
+    severity: str
+    complexity: str
+    department: str | None
+    owner: str | None
+    customer: CustomerView
+    order_no: str | None
+    sla: DeadlineState
+    deadlines: dict[Clock, DeadlineView]
+    """The clocks the case has a deadline for (coordination only once escalated)."""
+    version: int
+
+    def label(self, kind: str, code: str | None, lang: str) -> str:
+        """A code of the case's policy in `lang` (the code itself when the policy lacks it)."""
+        return self.profile.label(kind, code, lang)
+
+    def as_json(self) -> dict[str, Any]:
+        lang = self.profile.profile.language
+        return {
+            "code": self.code,
+            "status": self.status,
+            "status_label": status_label(self.status, lang),
+            "received_at": _iso(self.received_at),
+            "channel": self.channel,
+            "category": self.category,
+            "subcategory": self.subcategory,
+            "severity": self.severity,
+            "complexity": self.complexity,
+            "department": self.department,
+            "owner": self.owner,
+            "customer": self.customer.as_json(),
+            "order_no": self.order_no,
+            "sla": self.sla,
+            "due": {clock: d.as_json() for clock, d in self.deadlines.items()},
+            "version": self.version,
+        }
+
+
+def _local(value: datetime | None, profile: Profile) -> datetime | None:
+    return None if value is None else profile.work_calendar.local(value)
 
 
 def case_summary(
@@ -127,119 +223,253 @@ def case_summary(
     now: datetime,
     *,
     coordinated_at: datetime | None = None,
-) -> dict[str, Any]:
-    """One row of a queue or `case list --json`."""
-    lang = profile.profile.language
+) -> CaseSummary:
+    """One row of a list, as `viewer` may see it at `now`."""
     states = deadline_states(case, profile, now, coordinated_at=coordinated_at)
-    return {
-        "code": case.code,
-        "status": case.status,
-        "status_label": status_label(case.status, lang),
-        "received_at": iso(case.received_at, profile),
-        "channel": case.channel,
-        "category": case.category,
-        "subcategory": case.subcategory,
-        "severity": case.severity,
-        "complexity": case.complexity,
-        "department": case.department,
-        "owner": case.owner,
-        "customer": customer_view(case, viewer),
-        "order_no": case.order_no,
-        "sla": worst_state(states),
-        "due": {
-            k: {**v.as_dict(), "due": iso(v.due, profile), "met_at": iso(v.met_at, profile)}
-            for k, v in states.items()
+    return CaseSummary(
+        profile=profile,
+        code=case.code,
+        status=Status(case.status),
+        received_at=profile.work_calendar.local(case.received_at),
+        channel=case.channel,
+        category=case.category,
+        subcategory=case.subcategory,
+        severity=case.severity,
+        complexity=case.complexity,
+        department=case.department,
+        owner=case.owner,
+        customer=customer_view(case, viewer),
+        order_no=case.order_no,
+        sla=worst_state(states),
+        deadlines={
+            clock: DeadlineView(
+                clock, _local(v.due, profile), _local(v.met_at, profile), v.state, v.remaining_minutes
+            )
+            for clock, v in states.items()
             if v.due is not None
         },
-        "version": case.version,
-    }
+        version=case.version,
+    )
 
 
-def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> dict[str, Any]:
-    """Everything about a case for `case show --json` and the TUI case screen."""
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One event of a case's history, as the viewer may see it."""
+
+    at: datetime
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    changes: dict[str, Any]
+    """Field → [before, after], instants as ISO text in the case's zone, personal data masked."""
+    note: str | None
+    """What a person wrote, or the English text of a note kefu wrote itself."""
+    message: Message | None
+    """A note kefu wrote itself, to show in the reader's language."""
+
+    def note_text(self, lang: str) -> str | None:
+        return self.message.text(lang) if self.message is not None else self.note
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "at": _iso(self.at),
+            "actor": self.actor,
+            "action": self.action,
+            "from": self.from_status,
+            "to": self.to_status,
+            "changes": self.changes,
+            "note": self.note,
+            "message": self.message.as_dict() if self.message is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class LinkView:
+    kind: str
+    code: str
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    path: str
+    sha256: str
+    size: int
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class RevisitView:
+    due_at: datetime
+    status: str
+    attempts: int
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class CaseDetail(CaseSummary):
+    """Everything about a case for `case show --json` and the TUI's case screen."""
+
+    policy_version_id: int
+    target: str | None
+    target_name: str | None
+    description: str
+    incident_at: datetime | None
+    incident_place: str | None
+    demand: str | None
+    party: str | None
+    source: str | None
+    external_id: str | None
+    created_by: str
+    resolution: str | None
+    resolution_note: str | None
+    compensation_amount: float | None
+    compensation_kind: str | None
+    satisfied: bool | None
+    satisfaction_score: int | None
+    close_reason: str | None
+    reopen_count: int
+    repeat_of: str | None
+    revisit_outcome: str | None
+    first_response_at: datetime | None
+    escalated_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    updated_at: datetime
+    links: list[LinkView]
+    attachments: list[AttachmentView]
+    revisits: list[RevisitView]
+    allowed_actions: list[Action]
+    history: list[HistoryEntry]
+
+    def subcategory_label(self, lang: str) -> str:
+        if not self.category or not self.subcategory:
+            return ""
+        found = self.profile.taxonomy.get(self.category)
+        label = found.sub.get(self.subcategory) if found else None
+        return label.text(lang) if label else self.subcategory
+
+    def compensation_kind_label(self, lang: str) -> str:
+        kind = self.compensation_kind or ""
+        label = self.profile.compensation.kinds.get(kind)
+        return label.text(lang) if label else kind
+
+    def as_json(self) -> dict[str, Any]:
+        lang = self.profile.profile.language
+        p = self.profile
+        return {
+            **super().as_json(),
+            "policy_version_id": self.policy_version_id,
+            "target": self.target,
+            "target_name": self.target_name,
+            "description": self.description,
+            "incident_at": _iso(self.incident_at),
+            "incident_place": self.incident_place,
+            "demand": self.demand,
+            "party": self.party,
+            "labels": {
+                "channel": p.label("channels", self.channel, lang),
+                "category": p.label("taxonomy", self.category, lang),
+                "subcategory": self.subcategory_label(lang),
+                "severity": p.label("severities", self.severity, lang),
+                "party": p.label("parties", self.party, lang),
+                "department": p.label("departments", self.department, lang),
+                "target": p.label("targets", self.target, lang),
+                "resolution": p.label("resolutions", self.resolution, lang),
+            },
+            "source": self.source,
+            "external_id": self.external_id,
+            "created_by": self.created_by,
+            "resolution": self.resolution,
+            "resolution_note": self.resolution_note,
+            "compensation": {
+                "amount": self.compensation_amount,
+                "kind": self.compensation_kind,
+                "currency": p.compensation.currency,
+            },
+            "satisfied": self.satisfied,
+            "satisfaction_score": self.satisfaction_score,
+            "close_reason": self.close_reason,
+            "reopen_count": self.reopen_count,
+            "repeat_of": self.repeat_of,
+            "revisit_outcome": self.revisit_outcome,
+            "first_response_at": _iso(self.first_response_at),
+            "escalated_at": _iso(self.escalated_at),
+            "resolved_at": _iso(self.resolved_at),
+            "closed_at": _iso(self.closed_at),
+            "updated_at": _iso(self.updated_at),
+            "links": [{"kind": link.kind, "code": link.code} for link in self.links],
+            "attachments": [
+                {"path": a.path, "sha256": a.sha256, "size": a.size, "added_at": _iso(a.added_at)}
+                for a in self.attachments
+            ],
+            "revisits": [
+                {"due_at": _iso(r.due_at), "status": r.status, "attempts": r.attempts, "outcome": r.outcome}
+                for r in self.revisits
+            ],
+            "allowed_actions": list(self.allowed_actions),
+            "history": [entry.as_json() for entry in self.history],
+        }
+
+
+def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> CaseDetail:
+    """Everything about a case, as `viewer` may see it at `now`."""
     profile = case_profile(session, case)
-    lang = profile.profile.language
     events = case_events(session, case)
     summary = case_summary(case, profile, viewer, now, coordinated_at=coordination_end(case, events))
     revisits = session.exec(select(Revisit).where(Revisit.case_id == case.id).order_by(col(Revisit.id))).all()
-    detail = {
-        **summary,
-        "policy_version_id": case.policy_version_id,
-        "target": case.target,
-        "target_name": case.target_name,
-        "description": case.description,
-        "incident_at": iso(case.incident_at, profile),
-        "incident_place": case.incident_place,
-        "demand": case.demand,
-        "party": case.party,
-        "labels": {
-            "channel": profile.label("channels", case.channel, lang),
-            "category": profile.label("taxonomy", case.category, lang),
-            "subcategory": _sub_label(profile, case, lang),
-            "severity": profile.label("severities", case.severity, lang),
-            "party": profile.label("parties", case.party, lang),
-            "department": profile.label("departments", case.department, lang),
-            "target": profile.label("targets", case.target, lang),
-            "resolution": profile.label("resolutions", case.resolution, lang),
-        },
-        "source": case.source,
-        "external_id": case.external_id,
-        "created_by": case.created_by,
-        "resolution": case.resolution,
-        "resolution_note": case.resolution_note,
-        "compensation": {
-            "amount": case.compensation_amount,
-            "kind": case.compensation_kind,
-            "currency": profile.compensation.currency,
-        },
-        "satisfied": case.satisfied,
-        "satisfaction_score": case.satisfaction_score,
-        "close_reason": case.close_reason,
-        "reopen_count": case.reopen_count,
-        "repeat_of": case.repeat_of,
-        "revisit_outcome": case.revisit_outcome,
-        "first_response_at": iso(case.first_response_at, profile),
-        "escalated_at": iso(case.escalated_at, profile),
-        "resolved_at": iso(case.resolved_at, profile),
-        "closed_at": iso(case.closed_at, profile),
-        "updated_at": iso(case.updated_at, profile),
-        "links": [{"kind": kind, "code": code} for kind, code in case_links(session, case)],
-        "attachments": [
-            {
-                "path": a.path,
-                "sha256": a.sha256,
-                "size": a.size,
-                "added_at": iso(a.added_at, profile),
-            }
+    local = profile.work_calendar.local
+    return CaseDetail(
+        **{f.name: getattr(summary, f.name) for f in fields(CaseSummary)},
+        policy_version_id=case.policy_version_id,
+        target=case.target,
+        target_name=case.target_name,
+        description=case.description,
+        incident_at=_local(case.incident_at, profile),
+        incident_place=case.incident_place,
+        demand=case.demand,
+        party=case.party,
+        source=case.source,
+        external_id=case.external_id,
+        created_by=case.created_by,
+        resolution=case.resolution,
+        resolution_note=case.resolution_note,
+        compensation_amount=case.compensation_amount,
+        compensation_kind=case.compensation_kind,
+        satisfied=case.satisfied,
+        satisfaction_score=case.satisfaction_score,
+        close_reason=case.close_reason,
+        reopen_count=case.reopen_count,
+        repeat_of=case.repeat_of,
+        revisit_outcome=case.revisit_outcome,
+        first_response_at=_local(case.first_response_at, profile),
+        escalated_at=_local(case.escalated_at, profile),
+        resolved_at=_local(case.resolved_at, profile),
+        closed_at=_local(case.closed_at, profile),
+        updated_at=local(case.updated_at),
+        links=[LinkView(kind, code) for kind, code in case_links(session, case)],
+        attachments=[
+            AttachmentView(a.path, a.sha256, a.size, local(a.added_at))
             for a in services.case_attachments(session, case.id)
         ],
-        "revisits": [
-            {
-                "due_at": iso(r.due_at, profile),
-                "status": r.status,
-                "attempts": r.attempts,
-                "outcome": r.outcome,
-            }
-            for r in revisits
-        ],
-        "allowed_actions": allowed_actions(
+        revisits=[RevisitView(local(r.due_at), r.status, r.attempts, r.outcome) for r in revisits],
+        allowed_actions=allowed_actions(
             case.status, viewer.role, is_owner=case.owner == viewer.name, owner=case.owner
         ),
-        "history": [
-            {
-                "at": iso(e.at, profile),
-                "actor": e.actor,
-                "action": e.action,
-                "from": e.from_status,
-                "to": e.to_status,
-                "changes": _masked_changes(_local_changes(e.changes, profile), viewer),
-                "note": e.note,
-                "message": message.as_dict() if (message := event_message(e)) else None,
-            }
+        history=[
+            HistoryEntry(
+                at=local(e.at),
+                actor=e.actor,
+                action=e.action,
+                from_status=e.from_status,
+                to_status=e.to_status,
+                changes=_masked_changes(_local_changes(e.changes, profile), viewer),
+                note=e.note,
+                message=event_message(e),
+            )
             for e in events
         ],
-    }
-    return detail
+    )
 
 
 _STORED_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?\+00:00")
@@ -277,10 +507,3 @@ def _masked_changes(changes: dict[str, Any], viewer: User) -> dict[str, Any]:
         key: [_PERSONAL_FIELDS[key](v) for v in value] if key in _PERSONAL_FIELDS else value
         for key, value in changes.items()
     }
-
-
-def _sub_label(profile: Profile, case: Case, lang: str) -> str:
-    if not case.category or not case.subcategory:
-        return ""
-    label = profile.taxonomy[case.category].sub.get(case.subcategory)
-    return label.text(lang) if label else case.subcategory

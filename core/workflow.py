@@ -275,8 +275,8 @@ REVISIT_OUTCOMES = tuple(o.value for o in RevisitOutcome)
 WORD_LABELS: dict[str, tuple[str, str]] = {
     "yes": ("yes", "是"),
     "no": ("no", "否"),
-    Complexity.SIMPLE: ("simple", "简单"),
-    Complexity.COMPLEX: ("complex", "复杂"),
+    Complexity.SIMPLE: ("Simple", "简单"),
+    Complexity.COMPLEX: ("Complex", "复杂"),
     CloseReason.CONFIRMED: ("confirmed", "客户确认"),
     CloseReason.NO_ANSWER: ("no answer", "未答复自动结案"),
     CloseReason.SPAM: ("spam", "无效/骚扰"),

@@ -74,7 +74,7 @@ def test_0005_gives_legacy_system_notes_their_messages(desk: Desk) -> None:
         with kdb.read_session(engine) as session:
             events = lifecycle.case_events(session, lifecycle.get_case(session, code))
             messages = [event_message(e) for e in events]
-            detail = views.case_detail(session, lifecycle.get_case(session, code), desk.user("alice"), NOW)
+            detail = views.case_detail(session, lifecycle.get_case(session, code), desk.user("alice"), NOW).as_json()
     finally:
         engine.dispose()
     for (_actor, _action, note, key, params), message in zip(LEGACY, messages, strict=False):

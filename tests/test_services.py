@@ -92,14 +92,14 @@ def test_lifecycle_end_to_end(desk: Desk) -> None:
     case = load(desk, code)
     assert case.first_response_at == sh(24, 10, 20)
     with desk.read() as session:
-        detail = views.case_detail(session, case, desk.user("alice"), sh(24, 10, 25))
+        detail = views.case_detail(session, case, desk.user("alice"), sh(24, 10, 25)).as_json()
     assert detail["due"]["first_response"]["state"] == "met"
     assert detail["history"][-1]["note"] == "We are sorry for the trouble."
 
     case = move(desk, code, "wait", "alice", sh(24, 10, 30), note="asked for the waybill photo")
     assert (case.status, case.paused_at) == (Status.PENDING_CUSTOMER, sh(24, 10, 30))
     with desk.read() as session:
-        detail = views.case_detail(session, case, desk.user("alice"), sh(24, 14))
+        detail = views.case_detail(session, case, desk.user("alice"), sh(24, 14)).as_json()
     assert detail["due"]["resolution"]["state"] == "paused"
 
     # Paused 10:30-14:30 = 90 + 90 business minutes (lunch does not count): the resolution
@@ -139,7 +139,7 @@ def test_lifecycle_end_to_end(desk: Desk) -> None:
         revisits = session.exec(select(Revisit).where(Revisit.case_id == case.id)).all()
         # 2wd after Tuesday: close of business on Thursday 26 Nov.
         assert [(r.status, r.due_at) for r in revisits] == [("scheduled", sh(26, 18))]
-        detail = views.case_detail(session, load(desk, code), desk.user("alice"), sh(24, 17, 5))
+        detail = views.case_detail(session, load(desk, code), desk.user("alice"), sh(24, 17, 5)).as_json()
     assert detail["due"]["resolution"]["state"] == "met"
     assert detail["allowed_actions"] == ["reopen", "revisit"]
 
@@ -242,7 +242,7 @@ def test_coordination_met_stays_met_after_later_changes(desk: Desk) -> None:
                           now=sh(24, 15), text="called the station")  # fmt: skip
     with desk.read() as session:
         case = lifecycle.get_case(session, code)
-        coordination = views.case_detail(session, case, desk.user("hank"), sh(24, 15, 5))["due"][
+        coordination = views.case_detail(session, case, desk.user("hank"), sh(24, 15, 5)).as_json()["due"][
             "coordination"
         ]
     assert coordination["state"] == "met"
@@ -417,8 +417,8 @@ def test_masking_by_role(desk: Desk) -> None:
         profile = policies.case_profile(session, case)
         seen = {
             who: (
-                views.case_detail(session, case, desk.user(who), NOW)["customer"],
-                views.case_summary(case, profile, desk.user(who), NOW)["customer"],
+                views.case_detail(session, case, desk.user(who), NOW).as_json()["customer"],
+                views.case_summary(case, profile, desk.user(who), NOW).as_json()["customer"],
             )
             for who in ("alice", "carol", "hank", "sue", "admin", "ana", "aud")
         }
@@ -441,8 +441,8 @@ def test_masking_reaches_history(desk: Desk) -> None:
         ))  # fmt: skip
     with desk.read() as session:
         case = lifecycle.get_case(session, code)
-        ana = views.case_detail(session, case, desk.user("ana"), NOW)["history"][-1]
-        alice = views.case_detail(session, case, desk.user("alice"), NOW)["history"][-1]
+        ana = views.case_detail(session, case, desk.user("ana"), NOW).as_json()["history"][-1]
+        alice = views.case_detail(session, case, desk.user("alice"), NOW).as_json()["history"][-1]
     assert ana["changes"]["customer_phone"] == [None, "138****5678"]
     assert alice["changes"]["customer_phone"] == [None, "13812345678"]
 
@@ -482,7 +482,7 @@ def test_times_are_stored_in_utc_and_shown_in_the_profile_zone(desk: Desk) -> No
     with desk.read() as session:
         case = lifecycle.get_case(session, code)
         assert case.received_at.tzinfo is not None and case.received_at.utcoffset() == timedelta(0)
-        detail = views.case_detail(session, case, desk.user("alice"), sh(24, 10))
+        detail = views.case_detail(session, case, desk.user("alice"), sh(24, 10)).as_json()
     assert detail["received_at"] == "2026-11-24T09:30:00+08:00"
     assert detail["history"][0]["at"] == "2026-11-24T10:00:00+08:00"
     assert all(v["due"].endswith("+08:00") for v in detail["due"].values())
@@ -580,7 +580,7 @@ def test_history_changes_show_times_with_the_profile_offset(desk: Desk) -> None:
     move(desk, code, "wait", "alice", sh(24, 10, 30), note="waiting for the waybill photo")
     with desk.read() as session:
         case = lifecycle.get_case(session, code)
-        detail = views.case_detail(session, case, desk.user("alice"), sh(24, 11))
+        detail = views.case_detail(session, case, desk.user("alice"), sh(24, 11)).as_json()
     created, _, wait = detail["history"]
     assert created["changes"]["received_at"] == [None, "2026-11-24T09:59:30+08:00"]
     assert wait["changes"]["paused_at"] == [None, "2026-11-24T10:30:00+08:00"]

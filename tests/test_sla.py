@@ -244,7 +244,7 @@ def test_at_risk_at_eighty_percent(desk: Desk) -> None:
     with desk.read() as session:
         case = lifecycle.get_case(session, code)
         profile = policies.case_profile(session, case)
-        summary = views.case_summary(case, profile, desk.user("alice"), sh(2026, 11, 24, 10, 24))
+        summary = views.case_summary(case, profile, desk.user("alice"), sh(2026, 11, 24, 10, 24)).as_json()
     assert summary["due"]["first_response"]["state"] == "at_risk"
     assert summary["sla"] == "at_risk"
 

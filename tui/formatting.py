@@ -45,11 +45,9 @@ def short_time(local: datetime | None, today: datetime | None = None) -> str:
     return local.strftime("%m-%d %H:%M")
 
 
-def iso_local(text: str | None) -> str:
-    """An ISO timestamp from the core (`2026-11-24T09:30:00+08:00`) as `2026-11-24 09:30`."""
-    if not text:
-        return ""
-    return text[:16].replace("T", " ")
+def minute(local: datetime | None) -> str:
+    """A time of a read model (already in the case's zone) as `2026-11-24 09:30`."""
+    return "" if local is None else local.strftime("%Y-%m-%d %H:%M")
 
 
 def cell(value: str | None, width: int, style: Style | str = "", *, crop: bool = False) -> Text:

@@ -28,22 +28,30 @@ from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
 from kefu.core import db as kdb
-from kefu.core import lifecycle, policies, queues, services, views
+from kefu.core import lifecycle, queues, services, views
 from kefu.core.errors import KefuError
 from kefu.core.messages import Message as Say
 from kefu.core.policy import Profile
 from kefu.core.workflow import (
     ACTIONS,
+    CLOCKS,
     INTAKE_ROLES,
+    DeadlineState,
     action_label,
+    clock_label,
+    event_label,
+    field_label,
     find_transition,
+    link_label,
     refusal,
     role_refusal,
+    state_label,
     status_label,
+    word_label,
 )
 
-from ..formatting import countdown, iso_local, severity_text, state_style
-from ..i18n import event_label, field_name, link_kind, phrase_name, system_note, tr, word
+from ..formatting import countdown, minute, severity_text, state_style
+from ..i18n import phrase_name, tr
 from ..widgets.action_bar import ActionBar
 from ..widgets.field_list import FieldList
 from ..widgets.footer import KefuFooter
@@ -83,19 +91,6 @@ VOCABULARY_FIELDS = {
 }
 WORD_FIELDS = {"complexity", "contact", "close_reason", "revisit_outcome", "reason", "outcome"}
 """History fields whose values are plain words with a translation (simple, call, spam, ...)."""
-CLOCK_LABELS = {
-    "first_response": "First response",
-    "resolution": "Resolution",
-    "coordination": "Coordination",
-}
-STATE_WORDS = {
-    "breached": "breached",
-    "at_risk": "at risk",
-    "paused": "paused",
-    "ok": "ok",
-    "met": "met",
-    "met_late": "met late",
-}
 
 
 def _action_bindings() -> list[BindingType]:
@@ -119,21 +114,19 @@ class CaseScreen(Screen[None]):
 
     @dataclass
     class Loaded(Message):
-        detail: dict[str, Any] | None
-        profile: Profile | None
+        detail: views.CaseDetail | None
         users: list[tuple[str, str, str]]
-        error: str | None = None
+        error: KefuError | None = None
 
     @dataclass
     class WriteDone(Message):
         text: str
-        error: bool = False
+        error: KefuError | None = None
 
     def __init__(self, code: str) -> None:
         super().__init__()
         self.code = code
-        self.detail: dict[str, Any] | None = None
-        self.profile: Profile | None = None
+        self.detail: views.CaseDetail | None = None
         self.users: list[tuple[str, str, str]] = []
         self.message_text = ""
         self._previous: tuple[int, str, str | None] | None = None
@@ -191,21 +184,25 @@ class CaseScreen(Screen[None]):
             with kdb.read_session(app.engine) as session:
                 case = lifecycle.get_case(session, code)
                 detail = views.case_detail(session, case, app.actor, app.now())
-                profile = policies.case_profile(session, case)
                 users = queues.assignable_users(session)
         except KefuError as exc:
-            self.post_message(self.Loaded(None, None, [], exc.message))
+            self.post_message(self.Loaded(None, [], exc))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(detail, profile, users))
+            self.post_message(self.Loaded(detail, users))
+
+    @property
+    def profile(self) -> Profile | None:
+        """The policy revision the case was opened under."""
+        return self.detail.profile if self.detail is not None else None
 
     def on_case_screen_loaded(self, message: Loaded) -> None:
-        if message.error:
-            self.show_message(message.error)
+        if message.error is not None:
+            self.show_message(message.error.text(self.kefu.lang))
             return
         assert message.detail is not None
         detail = message.detail
-        seen = (detail["version"], detail["status"], detail["owner"])
+        seen = (detail.version, detail.status, detail.owner)
         own_change, self._own_change = self._own_change, False
         if self._previous is not None and seen[0] != self._previous[0] and not own_change:
             if seen[1:] != self._previous[1:]:
@@ -218,16 +215,15 @@ class CaseScreen(Screen[None]):
                 )
         self._previous = seen
         self.detail = detail
-        self.profile = message.profile
         self.users = message.users
         self._redraw()
 
     # -- drawing ------------------------------------------------------------------------------
 
-    def _status_with_owner(self, detail: dict[str, Any]) -> str:
-        text = status_label(detail["status"], self.kefu.lang)
-        if detail["owner"]:
-            text += f" · {detail['owner']}"
+    def _status_with_owner(self, detail: views.CaseDetail) -> str:
+        text = status_label(detail.status, self.kefu.lang)
+        if detail.owner:
+            text += f" · {detail.owner}"
         return text
 
     def _draw_titles(self) -> None:
@@ -244,17 +240,17 @@ class CaseScreen(Screen[None]):
         detail = self.detail
         variables = self.app.theme_variables
         title = Text()
-        title.append(detail["code"], style="bold")
+        title.append(detail.code, style="bold")
         title.append("  ")
-        title.append(f" {status_label(detail['status'], lang)} ", style="reverse")
-        severity = severity_text(detail["severity"], self._label("severity", detail["severity"]))
+        title.append(f" {status_label(detail.status, lang)} ", style="reverse")
+        severity = severity_text(detail.severity, self._label("severity", detail.severity))
         title.append(f"  {severity}")
         title.append("  " + tr("Owner", lang) + ": ")
-        title.append(detail["owner"] or tr("nobody", lang), style="" if detail["owner"] else "dim")
-        worst = detail["sla"]
-        if worst in ("breached", "at_risk"):
+        title.append(detail.owner or tr("nobody", lang), style="" if detail.owner else "dim")
+        worst = detail.sla
+        if worst in (DeadlineState.BREACHED, DeadlineState.AT_RISK):
             title.append("  ")
-            title.append(tr(STATE_WORDS[worst], lang), style=state_style(worst, variables))
+            title.append(state_label(worst, lang), style=state_style(worst, variables))
         self.query_one("#case-title", Static).update(title)
         self.query_one("#case-deadlines", FieldList).show(self._deadline_items())
         self.query_one("#case-fields", FieldList).show(self._field_items())
@@ -267,81 +263,70 @@ class CaseScreen(Screen[None]):
         lang = self.kefu.lang
         variables = self.app.theme_variables
         items: list[tuple[str, str, Style | str]] = []
-        for clock, label in CLOCK_LABELS.items():
-            due = self.detail["due"].get(clock)
-            if not due:
+        for clock in CLOCKS:
+            deadline = self.detail.deadlines.get(clock)
+            if deadline is None:
                 continue
-            state = due["state"]
-            text = iso_local(due["due"])
-            word = tr(STATE_WORDS.get(state, state), lang)
-            remaining = due.get("remaining_minutes")
-            if remaining is not None:
-                text += f"  {word} {countdown(remaining)}"
+            state = deadline.state
+            text = minute(deadline.due)
+            word = state_label(state, lang)
+            if deadline.remaining_minutes is not None:
+                text += f"  {word} {countdown(deadline.remaining_minutes, lang)}"
             else:
                 text += f"  {word}"
-                if due.get("met_at"):
-                    text += f" {iso_local(due['met_at'])[5:]}"
-            items.append((tr(label, lang), text, state_style(state, variables)))
+                if deadline.met_at is not None:
+                    text += f" {minute(deadline.met_at)[5:]}"
+            items.append((clock_label(clock, lang), text, state_style(state, variables)))
         return items
 
     def _field_items(self) -> list[tuple[str, str, Style | str]]:
         assert self.detail is not None and self.profile is not None
         lang = self.kefu.lang
-        detail = self.detail
-        labels = {name: self._label(name, detail.get(name)) for name in VOCABULARY_FIELDS}
-        labels["subcategory"] = self._subcategory_label()
-        customer = detail["customer"]
-        compensation = detail["compensation"]
-        sub = labels["subcategory"]
+        d = self.detail
+        labels = {name: self._label(name, getattr(d, name)) for name in VOCABULARY_FIELDS}
+        sub = d.subcategory_label(lang)
         category = labels["category"] + (f" / {sub}" if sub else "")
-        against = " ".join(v for v in (labels["target"], detail["target_name"]) if v)
-        incident = " ".join(v for v in (iso_local(detail["incident_at"]), detail["incident_place"]) if v)
+        against = " ".join(v for v in (labels["target"], d.target_name) if v)
+        incident = " ".join(v for v in (minute(d.incident_at), d.incident_place) if v)
         items: list[tuple[str, str, Style | str]] = [
-            (tr("Received", lang), iso_local(detail["received_at"]), ""),
+            (tr("Received", lang), minute(d.received_at), ""),
             (tr("Channel", lang), labels["channel"], ""),
-            (tr("Customer", lang), customer["name"] or "", "bold"),
-            (tr("Phone", lang), customer["phone"] or "", ""),
-            (tr("E-mail", lang), customer["email"] or "", ""),
-            (tr("Order", lang), detail["order_no"] or "", ""),
+            (tr("Customer", lang), d.customer.name or "", "bold"),
+            (tr("Phone", lang), d.customer.phone or "", ""),
+            (tr("E-mail", lang), d.customer.email or "", ""),
+            (tr("Order", lang), d.order_no or "", ""),
             (tr("Against", lang), against, ""),
             (tr("Incident", lang), incident, ""),
-            (tr("Description", lang), detail["description"], ""),
-            (tr("Demand", lang), detail["demand"] or "", ""),
+            (tr("Description", lang), d.description, ""),
+            (tr("Demand", lang), d.demand or "", ""),
             (tr("Category", lang), category, ""),
-            (tr("Complexity", lang), word(detail["complexity"], lang), ""),
+            (tr("Complexity", lang), word_label(d.complexity, lang), ""),
             (tr("Party", lang), labels["party"], ""),
             (tr("Department", lang), labels["department"], ""),
             (tr("Resolution type", lang), labels["resolution"], ""),
         ]
-        if compensation["amount"]:
-            kind = compensation["kind"] or ""
-            if kind and kind in self.profile.compensation.kinds:
-                kind = self.profile.compensation.kinds[kind].text(lang)
-            items.append(
-                (
-                    tr("Compensation", lang),
-                    f"{compensation['amount']:g} {compensation['currency']} {kind}".strip(),
-                    "",
-                )
-            )
-        if detail["satisfied"] is not None:
-            score = detail["satisfaction_score"]
-            text = tr("yes" if detail["satisfied"] else "no", lang)
+        if d.compensation_amount:
+            currency = d.profile.compensation.currency
+            money = f"{d.compensation_amount:g} {currency} {d.compensation_kind_label(lang)}".strip()
+            items.append((tr("Compensation", lang), money, ""))
+        if d.satisfied is not None:
+            score = d.satisfaction_score
+            text = word_label("yes" if d.satisfied else "no", lang)
             items.append((tr("Satisfied", lang), text + (f" ({score}/5)" if score else ""), ""))
-        if detail["reopen_count"]:
-            items.append((tr("Reopened", lang), str(detail["reopen_count"]), ""))
-        if detail["repeat_of"]:
+        if d.reopen_count:
+            items.append((tr("Reopened", lang), str(d.reopen_count), ""))
+        if d.repeat_of:
             style = Style(color=self.app.theme_variables.get("warning"), bold=True)
-            items.append((tr("Repeat of", lang), detail["repeat_of"], style))
-        links = ", ".join(f"{link['code']} ({link_kind(link['kind'], lang)})" for link in detail["links"])
+            items.append((tr("Repeat of", lang), d.repeat_of, style))
+        links = ", ".join(f"{link.code} ({link_label(link.kind, lang)})" for link in d.links)
         items.append((tr("Links", lang), links, ""))
-        revisits = ", ".join(f"{iso_local(r['due_at'])} {tr(r['status'], lang)}" for r in detail["revisits"])
+        revisits = ", ".join(f"{minute(r.due_at)} {word_label(r.status, lang)}" for r in d.revisits)
         items.append((tr("Revisits", lang), revisits, ""))
-        attachments = ", ".join(a["path"] for a in detail["attachments"])
+        attachments = ", ".join(a.path for a in d.attachments)
         items.append((tr("Attachments", lang), attachments, ""))
-        source = " ".join(v for v in (detail["source"], detail["external_id"]) if v)
+        source = " ".join(v for v in (d.source, d.external_id) if v)
         items.append((tr("Source", lang), source, "dim"))
-        items.append((tr("Created by", lang), detail["created_by"], "dim"))
+        items.append((tr("Created by", lang), d.created_by, "dim"))
         return items
 
     def _label(self, name: str, code: Any) -> str:
@@ -349,15 +334,6 @@ class CaseScreen(Screen[None]):
         if self.profile is None or not code:
             return ""
         return self.profile.label(VOCABULARY_FIELDS[name], str(code), self.kefu.lang)
-
-    def _subcategory_label(self) -> str:
-        assert self.detail is not None
-        category, sub = self.detail["category"], self.detail["subcategory"]
-        if self.profile is None or not category or not sub:
-            return ""
-        found = self.profile.taxonomy.get(category)
-        label = found.sub.get(sub) if found else None
-        return label.text(self.kefu.lang) if label else str(sub)
 
     def _describe_value(self, name: str, value: Any) -> str:
         lang = self.kefu.lang
@@ -368,7 +344,9 @@ class CaseScreen(Screen[None]):
         if name == "status":
             return status_label(str(value), lang)
         if name in WORD_FIELDS:
-            return word(str(value), lang)
+            return word_label(str(value), lang)
+        if name == "breach":
+            return clock_label(str(value), lang)
         if name == "phrase":
             return phrase_name(str(value), lang)
         if name == "compensation_kind" and self.profile is not None:
@@ -379,7 +357,7 @@ class CaseScreen(Screen[None]):
                 if str(value) in category.sub:
                     return category.sub[str(value)].text(lang)
         if isinstance(value, bool):
-            return tr("yes" if value else "no", lang)
+            return word_label("yes" if value else "no", lang)
         if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
             if self.profile is not None:
                 try:
@@ -397,19 +375,19 @@ class CaseScreen(Screen[None]):
         assert self.detail is not None
         lang = self.kefu.lang
         entries = []
-        for event in self.detail["history"]:
-            action = event["action"]
-            title = action_label(action, lang) if action in ACTIONS else event_label(action, lang)
-            if event["from"] and event["to"] and event["from"] != event["to"]:
-                title += f"  {status_label(event['from'], lang)} → {status_label(event['to'], lang)}"
-            elif event["to"] and not event["from"]:
-                title += f"  → {status_label(event['to'], lang)}"
+        for event in self.detail.history:
+            title = event_label(event.action, lang)
+            before, after = event.from_status, event.to_status
+            if before and after and before != after:
+                title += f"  {status_label(before, lang)} → {status_label(after, lang)}"
+            elif after and not before:
+                title += f"  → {status_label(after, lang)}"
             details = []
-            for name, change in sorted(event["changes"].items()):
+            for name, change in sorted(event.changes.items()):
                 if name == "status":
                     continue
                 before, after = change if isinstance(change, list) else (None, change)
-                label = field_name(name, lang)
+                label = field_label(name, lang)
                 if before in (None, ""):
                     details.append(f"{label}: {self._describe_value(name, after)}")
                 else:
@@ -418,11 +396,11 @@ class CaseScreen(Screen[None]):
                     )
             entries.append(
                 TimelineEntry(
-                    when=iso_local(event["at"])[5:],
-                    actor=event["actor"],
+                    when=minute(event.at)[5:],
+                    actor=event.actor,
                     title=title,
                     details=details,
-                    note=system_note(event["note"], lang),
+                    note=event.note_text(lang),
                 )
             )
         return entries
@@ -454,7 +432,7 @@ class CaseScreen(Screen[None]):
     # -- what may be done ---------------------------------------------------------------------
 
     def _allowed(self) -> list[str]:
-        return list(self.detail["allowed_actions"]) if self.detail else []
+        return list(self.detail.allowed_actions) if self.detail else []
 
     def _refusal(self, action: str) -> str | None:
         """The core's reason this user may not take `action` now (None when they may)."""
@@ -464,8 +442,8 @@ class CaseScreen(Screen[None]):
         if action in ("note", "contact"):
             writing = role_refusal(actor.role, INTAKE_ROLES, Say("do.write_on_cases"))
             return writing.text(lang) if writing else None
-        owner = self.detail["owner"]
-        reason = refusal(action, self.detail["status"], actor.role, is_owner=owner == actor.name, owner=owner)
+        owner = self.detail.owner
+        reason = refusal(action, self.detail.status, actor.role, is_owner=owner == actor.name, owner=owner)
         if reason is None:
             return None
         return Say("case.refused", code=self.code, reason=reason).text(lang)
@@ -477,7 +455,7 @@ class CaseScreen(Screen[None]):
             name = str(parameters[0])
             if name in self._allowed():
                 return True
-            if find_transition(name, self.detail["status"]) is not None:
+            if find_transition(name, self.detail.status) is not None:
                 return None  # exists in this state, refused to this user: dimmed
             return False
         if action in ("note", "contact"):
@@ -515,19 +493,20 @@ class CaseScreen(Screen[None]):
         if reason:
             self.show_message(reason)
             return
-        version = int(self.detail["version"])
+        version = self.detail.version
         if action == "claim":
             self._move(action, version, {})
             return
-        transition = find_transition(action, self.detail["status"])
+        transition = find_transition(action, self.detail.status)
         assert transition is not None
+        d = self.detail
         current = {
-            "category": self.detail["category"],
-            "subcategory": self.detail["subcategory"],
-            "severity": self.detail["severity"],
-            "complexity": self.detail["complexity"],
-            "party": self.detail["party"],
-            "department": self.detail["department"],
+            "category": d.category,
+            "subcategory": d.subcategory,
+            "severity": d.severity,
+            "complexity": d.complexity,
+            "party": d.party,
+            "department": d.department,
         }
         form = ActionForm(
             transition,
@@ -585,7 +564,7 @@ class CaseScreen(Screen[None]):
                 )
                 status = case.status
         except KefuError as exc:
-            self.post_message(self.WriteDone(exc.message, error=True))
+            self.post_message(self.WriteDone("", error=exc))
             return
         lang = app.lang
         text = f"{self.code}: {action_label(action, lang)} → {status_label(status, lang)}"
@@ -606,14 +585,14 @@ class CaseScreen(Screen[None]):
                     phrase=phrase,
                 )
         except KefuError as exc:
-            self.post_message(self.WriteDone(exc.message, error=True))
+            self.post_message(self.WriteDone("", error=exc))
             return
         done = "Contact logged on {code}" if contact else "Note added to {code}"
         self.post_message(self.WriteDone(app.tr(done, code=self.code)))
 
     def on_case_screen_write_done(self, message: WriteDone) -> None:
-        if message.error:
-            self.show_message(message.text)
+        if message.error is not None:
+            self.show_message(message.error.text(self.kefu.lang))
         else:
             self._own_change = True
             self.show_message("", error=False)
