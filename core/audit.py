@@ -24,20 +24,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from . import lifecycle, policies
-from .errors import InvalidInput, NotFound, PermissionDenied
+from . import lifecycle, policies, services
+from .errors import InvalidInput, NotFound
+from .messages import Message
 from .models import AuditBatch, AuditSample, AuditScore, Case, User
 from .policy import Label, Profile
 from .reports import Period
-from .workflow import REJECT_REASONS, Role, Status
+from .workflow import AUDIT_READERS, AUDIT_ROLES, REJECT_REASONS, Status
 
 MAX_ITEM_SCORE = 2
 """Points per checklist item: 0 not met, 1 partly met, 2 fully met."""
 MAX_SAMPLE = 1000
-
-AUDIT_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
-"""Who draws samples and scores them (内部监督小组)."""
-AUDIT_REPORT_ROLES = frozenset({Role.AUDITOR, Role.ADMIN, Role.SUPERVISOR})
 
 DEFAULT_CHECKLIST: dict[str, Label] = {
     "recorded_complete": Label(en="Complaint recorded completely", zh="投诉信息记录完整"),
@@ -46,12 +43,6 @@ DEFAULT_CHECKLIST: dict[str, Label] = {
     "resolution_fair": Label(en="Resolution fair and within the rules", zh="处理方案合规合理"),
     "customer_confirmed": Label(en="Customer confirmed and revisited", zh="客户确认并完成回访"),
 }
-
-
-def _require(actor: User, roles: frozenset[Role], what: str) -> None:
-    if actor.role not in roles:
-        allowed = ", ".join(sorted(r.value for r in roles))
-        raise PermissionDenied(f"a {actor.role} may not {what} (roles allowed: {allowed})")
 
 
 def checklist(profile: Profile) -> dict[str, Label]:
@@ -84,13 +75,13 @@ def draw_sample(
     seed: int | None = None,
 ) -> tuple[AuditBatch, list[DrawnCase]]:
     """Draw and store a batch: `n` closed cases of the period (`n` per agent with `by_agent`)."""
-    _require(actor, AUDIT_ROLES, "draw audit samples")
+    services.require_role(actor, AUDIT_ROLES, Message("do.draw_audit_samples"))
     if not 1 <= n <= MAX_SAMPLE:
-        raise InvalidInput(f"--n must be from 1 to {MAX_SAMPLE}, not {n}")
+        raise InvalidInput(Message("audit.n_range", most=MAX_SAMPLE, n=n), field="n")
     if seed is None:
         seed = secrets.randbelow(2**31)
     elif not 0 <= seed < 2**63:
-        raise InvalidInput(f"--seed must be a whole number from 0 to 2^63-1, not {seed}")
+        raise InvalidInput(Message("audit.seed_range", seed=seed), field="seed")
     population = session.execute(
         sa.select(
             col(Case.id), col(Case.code), col(Case.owner), col(Case.category), col(Case.closed_at)
@@ -136,11 +127,11 @@ def get_batch(session: Session, batch_id: int | None) -> AuditBatch:
     if batch_id is None:
         batch = session.exec(select(AuditBatch).order_by(col(AuditBatch.id).desc())).first()
         if batch is None:
-            raise NotFound("no audit sample has been drawn yet; draw one with `kefu audit sample`")
+            raise NotFound(Message("audit.none_drawn"))
         return batch
     found = session.get(AuditBatch, batch_id)
     if found is None:
-        raise NotFound(f"no audit batch {batch_id}")
+        raise NotFound(Message("audit.no_batch", batch=batch_id))
     return found
 
 
@@ -179,11 +170,11 @@ def parse_items(pairs: list[str]) -> dict[str, int]:
     for pair in pairs:
         item, sep, value = pair.partition("=")
         if not sep or not item.strip():
-            raise InvalidInput(f"--item {pair!r}: write ITEM=POINTS, e.g. recorded_complete=2")
+            raise InvalidInput(Message("audit.item_format", pair=pair), field="item")
         try:
             items[item.strip()] = int(value.strip())
         except ValueError:
-            raise InvalidInput(f"--item {pair!r}: points must be a whole number") from None
+            raise InvalidInput(Message("audit.item_not_whole", pair=pair), field="item") from None
     return items
 
 
@@ -199,24 +190,29 @@ def score_case(
 ) -> AuditSample:
     """Score a sampled case on checklist items (a second scoring of an item replaces the first).
     The case must be in an audit batch: the given one, or the latest that holds it."""
-    _require(actor, AUDIT_ROLES, "score audit samples")
+    services.require_role(actor, AUDIT_ROLES, Message("do.score_audit_samples"))
     if not items and not note:
-        raise InvalidInput("give at least one --item ITEM=POINTS (or a --note)")
+        raise InvalidInput(Message("audit.nothing_to_score"), field="item")
     case = lifecycle.get_case(session, code)
     query = select(AuditSample).where(AuditSample.case_id == case.id)
     if batch_id is not None:
         query = query.where(AuditSample.batch_id == batch_id)
     sample = session.exec(query.order_by(col(AuditSample.batch_id).desc())).first()
     if sample is None:
-        where = f"audit batch {batch_id}" if batch_id is not None else "any audit sample"
-        raise NotFound(f"{case.code} is not in {where}; draw one with `kefu audit sample`")
+        if batch_id is not None:
+            raise NotFound(Message("audit.case_not_in_batch", code=case.code, batch=batch_id))
+        raise NotFound(Message("audit.case_not_sampled", code=case.code))
     _, profile = policies.policy_in_force(session, now)
     items_known = checklist(profile)
     for item, points in items.items():
         if item not in items_known:
-            raise InvalidInput(f"unknown checklist item {item!r}; items are: {', '.join(items_known)}")
+            raise InvalidInput(
+                Message("audit.unknown_item", item=item, items=list(items_known)), field="item"
+            )
         if not 0 <= points <= MAX_ITEM_SCORE:
-            raise InvalidInput(f"{item}: points must be from 0 to {MAX_ITEM_SCORE}, not {points}")
+            raise InvalidInput(
+                Message("audit.points_range", item=item, most=MAX_ITEM_SCORE, points=points), field="item"
+            )
     assert sample.id is not None
     existing = {
         s.item: s for s in session.exec(select(AuditScore).where(AuditScore.sample_id == sample.id)).all()
@@ -246,7 +242,7 @@ def audit_report(
     *, session: Session, actor: User, now: datetime, batch_id: int | None = None
 ) -> dict[str, Any]:
     """Per agent: cases drawn and scored, points over possible points, and per item."""
-    _require(actor, AUDIT_REPORT_ROLES, "read audit reports")
+    services.require_role(actor, AUDIT_READERS, Message("do.read_audit_reports"))
     _, profile = policies.policy_in_force(session, now)
     lang = profile.profile.language
     items_known = checklist(profile)

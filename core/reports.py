@@ -57,9 +57,10 @@ from sqlmodel import Session, select
 
 from . import policies, services
 from .errors import InvalidInput, PermissionDenied
+from .messages import Message, word
 from .models import Breach, Case, PolicyVersion, User, UTCDateTime
 from .policy import BREACH_KINDS, Profile
-from .workflow import Role
+from .workflow import AGENT_REPORT_ROLES, REJECT_REASONS
 
 GROUPINGS = ("category", "channel", "department", "party", "agent", "day")
 """What `kefu report --by` accepts (besides `case`, the case-level export)."""
@@ -67,18 +68,12 @@ GROUPINGS = ("category", "channel", "department", "party", "agent", "day")
 REPORT_FORMAT_VERSION = 1
 """Bumped only when a JSON key changes meaning or disappears (scripts may check it)."""
 
-AGENT_REPORT_ROLES = frozenset({Role.SUPERVISOR, Role.ANALYST, Role.AUDITOR, Role.ADMIN})
-"""Who may see KPIs per agent; every role may see KPIs of the desk as a whole."""
-
-REJECT_REASONS = ("spam", "duplicate")
-
 _VOCABULARY = {
     "category": "taxonomy",
     "channel": "channels",
     "department": "departments",
     "party": "parties",
 }
-_NONE_LABEL = {"en": "(none)", "zh": "（无）"}
 
 # P90 histogram: exact below EXACT_BELOW business minutes, then quarter hours, then hours.
 EXACT_BELOW = 240
@@ -120,7 +115,7 @@ def local_midnight(day: date, timezone: str) -> datetime:
 
 def make_period(first: date, last: date, timezone: str) -> Period:
     if last < first:
-        raise InvalidInput(f"the period ends ({last}) before it starts ({first})")
+        raise InvalidInput(Message("report.period_backwards", last=last.isoformat(), first=first.isoformat()))
     return Period(
         first=first,
         last=last,
@@ -147,12 +142,18 @@ def _parse_day(text: str, option: str, *, month_end: bool) -> date:
             parsed = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(
-            f"{option} {text!r} is not a date; use YYYY-MM-DD (or YYYY-MM for a whole month)"
+            Message("report.not_a_date", option=option, text=text), field=option.removeprefix("--")
         ) from None
     if parsed.year not in REPORT_YEARS:
         raise InvalidInput(
-            f"{option} {text!r} is out of range; reports cover the years "
-            f"{REPORT_YEARS.start}–{REPORT_YEARS.stop - 1}"
+            Message(
+                "report.year_out_of_range",
+                option=option,
+                text=text,
+                first=REPORT_YEARS.start,
+                last=REPORT_YEARS.stop - 1,
+            ),
+            field=option.removeprefix("--"),
         )
     return parsed
 
@@ -168,7 +169,10 @@ def parse_period(profile: Profile, *, first: str | None, last: str | None, now: 
     else:
         first_day = last_day.replace(day=1)
     if last_day < first_day:
-        raise InvalidInput(f"--from {first_day} is after --to {last_day}")
+        raise InvalidInput(
+            Message("report.from_after_to", first=first_day.isoformat(), last=last_day.isoformat()),
+            field="from",
+        )
     return make_period(first_day, last_day, timezone)
 
 
@@ -410,13 +414,13 @@ class Report:
             yield row
 
 
-def business_time_text(minutes: float | None) -> str:
-    """Business minutes as `45m`, `3.5bh`, or `—`."""
+def business_time_text(minutes: float | None, lang: str = "en") -> str:
+    """Business minutes as `45m`, `3.5bh` (Chinese `45分钟`, `3.5工作小时`), or `—`."""
     if minutes is None:
         return "—"
     if minutes < 60:
-        return f"{minutes:.0f}m"
-    return f"{minutes / 60:.1f}bh"
+        return Message("report.minutes", minutes=minutes).text(lang)
+    return Message("report.business_hours", hours=minutes / 60).text(lang)
 
 
 # -- SQL ----------------------------------------------------------------------------------
@@ -654,17 +658,15 @@ def _handling_rows(conn: Any, by: str, b: _Bounds, ids: _IdRange = None) -> Sequ
     p = b.period
     group = _local_day(c.resolved_at, p, b.dialect) if by == "day" else _dimension(by)
     minutes = c.handling_business_minutes
-    inner = select(  # type: ignore[call-overload]
-        group.label("g"), _bucket_sql(minutes).label("bucket"), minutes.label("minutes")
-    ).where(*_in_ids([_within(c.resolved_at, p.start, p.end)], ids))
+    inner = select(group.label("g"), _bucket_sql(minutes).label("bucket"), minutes.label("minutes")).where(
+        *_in_ids([_within(c.resolved_at, p.start, p.end)], ids)
+    )
     if b.dialect == "sqlite":
         # As a subquery SQLite sorts the rows; grouped directly it may walk an index on the
         # group column (owner) and fetch every case by rowid, which is three times slower.
         inner = inner.limit(-1)
     s = inner.subquery("h").c
-    query = select(  # type: ignore[call-overload]
-        s.g, s.bucket, sa.func.count(), sa.func.sum(s.minutes)
-    ).group_by(s.g, s.bucket)
+    query = select(s.g, s.bucket, sa.func.count(), sa.func.sum(s.minutes)).group_by(s.g, s.bucket)
     return conn.execute(query).all()
 
 
@@ -672,9 +674,9 @@ def _unmeasured_rows(conn: Any, by: str, b: _Bounds) -> Sequence[Any]:
     c = _T.c
     p = b.period
     group = _local_day(c.resolved_at, p, b.dialect) if by == "day" else _dimension(by)
-    query = select(  # type: ignore[call-overload]
-        group.label("g"), c.received_at, c.resolved_at, c.policy_version_id
-    ).where(_within(c.resolved_at, p.start, p.end), c.handling_business_minutes.is_(None))
+    query = select(group.label("g"), c.received_at, c.resolved_at, c.policy_version_id).where(
+        _within(c.resolved_at, p.start, p.end), c.handling_business_minutes.is_(None)
+    )
     return conn.execute(query).all()
 
 
@@ -693,7 +695,7 @@ def _breach_rows(conn: Any, by: str, b: _Bounds) -> Sequence[Any]:
         group = _dimension(by)
         source = _B.join(_T, _T.c.id == _B.c.case_id)
     query = (
-        select(group.label("g"), _B.c.kind, sa.func.count())  # type: ignore[call-overload]
+        select(group.label("g"), _B.c.kind, sa.func.count())
         .select_from(source)
         .where(where)
         .group_by(group, _B.c.kind)
@@ -761,9 +763,8 @@ def compensation_kinds(session: Session) -> tuple[str, ...]:
 
 def require_report_role(actor: User, by: str) -> None:
     """Anyone may see the desk's KPIs; per-agent figures are for supervisors and analysts."""
-    if by == "agent" and actor.role not in AGENT_REPORT_ROLES:
-        allowed = ", ".join(sorted(r.value for r in AGENT_REPORT_ROLES))
-        raise PermissionDenied(f"a {actor.role} may not see KPIs per agent (roles allowed: {allowed})")
+    if by == "agent":
+        services.require_role(actor, AGENT_REPORT_ROLES, Message("do.see_agent_kpis"))
 
 
 def kpi_report(
@@ -777,7 +778,7 @@ def kpi_report(
 ) -> Report:
     """The KPIs of `period` grouped `by` one of GROUPINGS (see the module docstring)."""
     if by not in GROUPINGS:
-        raise InvalidInput(f"--by must be one of: {', '.join(GROUPINGS)}, case")
+        raise InvalidInput(Message("report.by_choices", choices=[*GROUPINGS, "case"]), field="by")
     require_report_role(actor, by)
     _, profile = policies.policy_in_force(session, now)
     lang = lang or profile.profile.language
@@ -873,7 +874,7 @@ def _ordered_groups(
 ) -> list[GroupRow]:
     """Groups in a reader's order: every day of the period; the policy's codes in its order
     (with zeros), then codes no longer in the policy, then 'none'; agents by name."""
-    none_label = _NONE_LABEL.get(lang, _NONE_LABEL["en"])
+    none_label = word("(none)", lang)
     if by == "day":
         return [
             GroupRow(d.isoformat(), d.isoformat(), Metrics.from_acc(accs.get(day_number(d), _Acc())))
@@ -893,23 +894,41 @@ def _ordered_groups(
     return [GroupRow(k, labels[k], Metrics.from_acc(accs.get(k, _Acc()))) for k in keys]
 
 
-def report_table_rows(report: Report) -> list[list[str]]:
-    """The report as text cells for a terminal table (header first; the total last)."""
-    header = [
-        report.by,
-        "volume",
-        "on-time",
-        "satisfied",
-        "repeat",
-        "1st response",
-        "reopen",
-        "handling avg/P90",
-        f"compensation {report.currency}",
-        "breaches",
-    ]
+_BY_HEADINGS = {
+    "category": "report.by.category",
+    "channel": "report.by.channel",
+    "department": "report.by.department",
+    "party": "report.by.party",
+    "agent": "report.by.agent",
+    "day": "report.by.day",
+}
+"""The first column's heading of the report table, per grouping (catalog keys)."""
+
+_TABLE_HEADINGS = (
+    "report.col.volume",
+    "report.col.on_time",
+    "report.col.satisfied",
+    "report.col.repeat",
+    "report.col.first_response",
+    "report.col.reopen",
+    "report.col.handling",
+    "report.col.compensation",
+    "report.col.breaches",
+)
+
+
+def report_table_rows(report: Report, lang: str = "en") -> list[list[str]]:
+    """The report as text cells for a terminal table (header first; the total last), headings
+    and the "(none)" / total labels in `lang`. Group labels are the report's own (they were
+    chosen in the language `kpi_report` was asked for); CSV and JSON are never translated."""
+    by = _BY_HEADINGS.get(report.by)
+    header = [Message(by).text(lang) if by else report.by]
+    header += [Message(key, currency=report.currency).text(lang) for key in _TABLE_HEADINGS]
     rows = [header]
-    lines = [(g.label, g.metrics) for g in report.groups] + [("total", report.total)]
+    lines = [(word("(none)", lang) if g.key is None else g.label, g.metrics) for g in report.groups]
+    lines.append((Message("report.total").text(lang), report.total))
     for label, m in lines:
+        handling = [business_time_text(m.handling_average, lang), business_time_text(m.handling_p90, lang)]
         rows.append(
             [
                 label,
@@ -919,7 +938,7 @@ def report_table_rows(report: Report) -> list[list[str]]:
                 m.repeat.text(),
                 m.first_response.text(),
                 m.reopen.text(),
-                f"{business_time_text(m.handling_average)} / {business_time_text(m.handling_p90)}",
+                " / ".join(handling),
                 f"{m.compensation_total:.2f} ({m.compensation_cases})",
                 str(m.breaches_total),
             ]
@@ -967,10 +986,8 @@ CASE_EXPORT_COLUMNS = (
 
 def require_unmasked_allowed(actor: User) -> None:
     if not services.may_see_personal_data(actor.role):
-        raise PermissionDenied(
-            f"a {actor.role} may not export customers' personal data unmasked; "
-            "leave out --unmasked to get masked names, phones and e-mails"
-        )
+        # Not `services.require_role`: the refusal says how to get the export anyway.
+        raise PermissionDenied(Message("report.unmasked_refused", role=actor.role))
 
 
 def case_rows(
@@ -997,7 +1014,7 @@ def _case_rows(session: Session, period: Period, now: datetime, unmasked: bool) 
 
     query = (
         select(Case)
-        .where(Case.received_at >= period.start, Case.received_at < period.end)  # type: ignore[operator]
+        .where(Case.received_at >= period.start, Case.received_at < period.end)
         .order_by(Case.received_at, Case.id)  # type: ignore[arg-type]
         .execution_options(yield_per=2000)
     )
@@ -1065,7 +1082,7 @@ def dashboard_period(profile: Profile, which: str, now: datetime) -> Period:
         "year": today.replace(month=1, day=1),
     }.get(which)
     if first is None:
-        raise InvalidInput(f"dashboard period must be one of: {', '.join(DASHBOARD_PERIODS)}")
+        raise InvalidInput(Message("report.dashboard_period", choices=list(DASHBOARD_PERIODS)))
     return make_period(first, today, profile.calendar.timezone)
 
 
@@ -1084,7 +1101,7 @@ def volume_by_day(session: Session, period: Period) -> list[tuple[str, int]]:
     dialect = session.get_bind().dialect.name
     day = _local_day(_T.c.received_at, period, dialect)
     rows = session.execute(
-        select(day.label("d"), sa.func.count())  # type: ignore[call-overload]
+        select(day.label("d"), sa.func.count())
         .where(_within(_T.c.received_at, period.start, period.end))
         .group_by(day)
     ).all()
@@ -1101,7 +1118,7 @@ def dashboard_data(*, session: Session, actor: User, period: Period, now: dateti
     breaches: Counter[str | None] = Counter()
     for department, _kind, n in _breach_rows(session, "department", bounds):
         breaches[department] += n
-    none_label = _NONE_LABEL.get(lang, _NONE_LABEL["en"])
+    none_label = word("(none)", lang)
     departments = [
         (code, profile.label("departments", code, lang) if code else none_label, n)
         for code, n in sorted(breaches.items(), key=lambda item: (-item[1], item[0] or ""))

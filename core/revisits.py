@@ -50,7 +50,11 @@ def mark_due_revisits(
     for revisit, code in reopened:
         revisit.status = RevisitStatus.CANCELLED
         revisit.updated_at = now
-        revisit.note = "cancelled: the case was reopened before the revisit"
+        # revisit.note is a plain text column that otherwise holds what the agent typed at the
+        # call, and is shown as it is: the system's reason is stored rendered in English (the
+        # same words rows written before the catalog hold). The language-neutral fact is the
+        # status `cancelled`; an interface in Chinese renders that, not this note.
+        revisit.note = Message("revisit.cancelled_reopened").text("en")
         run.cancelled.append(code)
     ready = session.exec(
         select(Revisit, Case.code)
@@ -85,7 +89,7 @@ def due_revisits(session: Session, viewer: User, *, limit: int = 1000) -> list[d
         queue.append(
             {
                 "code": case.code,
-                "customer": views.customer_view(case, viewer),
+                "customer": views.customer_view(case, viewer).as_json(),
                 "due_at": views.iso(revisit.due_at, profile),
                 "attempts": revisit.attempts,
                 "attempts_allowed": profile.revisit.attempts,

@@ -176,6 +176,27 @@ def test_scores_are_checked_against_the_checklist(desk: Desk) -> None:
     assert audit.parse_items(["a=1", " b = 2 "]) == {"a": 1, "b": 2}
 
 
+def test_audit_refusals_read_in_chinese(desk: Desk) -> None:
+    add_closed(desk, 3)
+    with pytest.raises(PermissionDenied) as refused:
+        draw(desk, 1, seed=1, who="alice")
+    assert refused.value.message == "an agent may not draw audit samples (roles allowed: admin, auditor)"
+    assert refused.value.text("zh") == "售后客服专员无权抽取抽检样本（允许的角色：管理员、内部监督小组）"
+    with pytest.raises(InvalidInput) as too_many:
+        draw(desk, 0, seed=1)
+    assert (too_many.value.field, too_many.value.text("zh")) == ("n", "--n 须在 1 到 1000 之间，不能是 0")
+    _, _, drawn, _ = draw(desk, 1, seed=1)
+    with pytest.raises(InvalidInput) as unknown:
+        score(desk, drawn[0], speed=2)
+    assert unknown.value.field == "item"
+    assert unknown.value.text("zh").startswith("没有「speed」这个检查项；检查项有：recorded_complete、")
+    with pytest.raises(InvalidInput) as bad_pair:
+        audit.parse_items(["recorded_complete"])
+    assert bad_pair.value.text("zh") == (
+        "--item「recorded_complete」：请写成 ITEM=POINTS，例如 `recorded_complete=2`"
+    )
+
+
 def test_the_policy_checklist_is_used_when_it_has_one(tmp_path: Path) -> None:
     profile = tmp_path / "audited.toml"
     profile.write_text(

@@ -552,3 +552,44 @@ def test_case_export_to_a_file(cli_db: Path, tmp_path: Path) -> None:
     document = json.loads(out.read_text(encoding="utf-8"))
     assert document["masked"] is True and len(document["cases"]) == 2
     assert document["cases"][1]["repeat_of"] == document["cases"][0]["code"]
+
+
+def test_report_errors_and_table_read_in_chinese(desk: Desk) -> None:
+    build_november(desk)
+    with desk.write() as session:
+        add_case(session, received_at=cn(12), department=None)
+    with pytest.raises(InvalidInput) as bad_by:
+        report(desk, by="colour")
+    assert bad_by.value.field == "by"
+    assert (
+        bad_by.value.message == "--by must be one of: category, channel, department, party, agent, day, case"
+    )
+    assert (
+        bad_by.value.text("zh") == "--by 须为以下之一：category、channel、department、party、agent、day、case"
+    )
+    with pytest.raises(PermissionDenied) as per_agent:
+        report(desk, by="agent", who="alice")
+    assert per_agent.value.message == (
+        "an agent may not see KPIs per agent (roles allowed: admin, analyst, auditor, supervisor)"
+    )
+    assert per_agent.value.text("zh") == (
+        "售后客服专员无权查看按客服统计的指标（允许的角色：管理员、数据分析小组、内部监督小组、上级主管）"
+    )
+    with desk.read() as session, pytest.raises(InvalidInput) as not_a_date:
+        _, profile = policies.policy_in_force(session, NOW)
+        reports.parse_period(profile, first="yesterday", last=None, now=NOW)
+    assert not_a_date.value.field == "from"
+    assert not_a_date.value.text("zh") == "--from「yesterday」不是日期；请写成 YYYY-MM-DD（整月写 YYYY-MM）"
+
+    result = report(desk, by="department")
+    english = reports.report_table_rows(result)
+    assert english[0] == ["department", "volume", "on-time", "satisfied", "repeat", "1st response", "reopen",
+                          "handling avg/P90", "compensation CNY", "breaches"]  # fmt: skip
+    assert [english[-2][0], english[-1][0]] == ["(none)", "total"]
+    chinese = reports.report_table_rows(result, lang="zh")
+    assert chinese[0] == ["部门", "投诉量", "处理及时率", "满意度", "重复投诉率", "首次响应达标率", "重开率",
+                          "处理时长 平均/P90", "补偿（CNY）", "超时"]  # fmt: skip
+    assert [chinese[-2][0], chinese[-1][0]] == ["（无）", "合计"]
+    assert (english[-1][7], chinese[-1][7]) == ("2.2bh / 5.0bh", "2.2工作小时 / 5.0工作小时")
+    # Scripts read CSV and JSON: their header and keys stay English whatever the table's language.
+    assert result.csv_header()[:3] == ["group", "label", "volume"]

@@ -220,6 +220,11 @@ def test_a_reopened_case_loses_its_waiting_revisit(desk: Desk) -> None:
     assert (run.became_due, run.cancelled) == ([], [code])
     assert waiting(desk, code) == [("cancelled", sh(2026, 11, 26, 18), 0)]
     assert due_codes(desk) == []
+    with desk.read() as session:
+        case = lifecycle.get_case(session, code)
+        notes = [r.note for r in session.exec(select(Revisit).where(Revisit.case_id == case.id)).all()]
+    # revisit.note is free text: the system's reason is stored in English, as it always was.
+    assert notes == ["cancelled: the case was reopened before the revisit"]
 
 
 def test_closing_again_before_the_schedule_run_keeps_one_revisit_waiting(desk: Desk) -> None:
