@@ -13,6 +13,11 @@ Every datetime taken must be timezone-aware; every datetime returned is aware an
 wall times are built with `zoneinfo` and converted, so zones with daylight saving time work too.
 When the `cn` calendar is asked about a year `chinese_calendar` has no official data for, it falls
 back to Monday–Friday and issues a `CalendarCoverageWarning` (once per year per calendar).
+
+A value a profile gives wrongly (a duration, business hours, a date, a time zone) is refused with
+a `CalendarValueError`: a `ValueError` whose `msg` is the catalog message, so a policy error can
+say it in the reader's language. Errors only a programmer can cause (a naive datetime, an
+unknown clock) stay plain `ValueError`s.
 """
 
 from __future__ import annotations
@@ -27,7 +32,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import chinese_calendar
 from chinese_calendar import constants as _cn_constants
 
-__all__ = ["CalendarCoverageWarning", "Duration", "WorkCalendar", "CALENDAR_KINDS", "UNITS"]
+from .messages import Message
+
+__all__ = [
+    "CalendarCoverageWarning",
+    "CalendarValueError",
+    "Duration",
+    "WorkCalendar",
+    "CALENDAR_KINDS",
+    "UNITS",
+]
 
 CALENDAR_KINDS = ("cn", "weekdays", "everyday")
 UNITS = ("m", "h", "d", "bm", "bh", "wd")
@@ -43,7 +57,26 @@ END_OF_DAY = time.max
 
 
 class CalendarCoverageWarning(UserWarning):
-    """A `cn` calendar was asked about a year its holiday data does not cover."""
+    """A `cn` calendar was asked about a year its holiday data does not cover.
+
+    `str(warning)` is the English text; `msg` is the catalog message (`msg.text(lang)`)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.msg = message
+
+
+class CalendarValueError(ValueError):
+    """A calendar or duration value a profile gives that kefu refuses; `msg` says why."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.msg = message
+
+
+def _shown(value: object) -> object:
+    """A value as a message parameter: JSON scalars as they are, anything else as its repr."""
+    return value if value is None or isinstance(value, str | int | float | bool) else repr(value)
 
 
 def _cn_covered_years() -> range:
@@ -72,7 +105,7 @@ class Duration:
         """Parse `"15m"`, `"24h"`, `"7d"`, `"30bm"`, `"4bh"` or `"3wd"` (surrounding spaces ok)."""
         match = _DURATION_RE.fullmatch(text.strip().lower()) if isinstance(text, str) else None
         if match is None:
-            raise ValueError(f"{text!r} is not a duration: use a number followed by m, h, d, bm, bh or wd")
+            raise CalendarValueError(Message("calendar.not_duration", value=_shown(text)))
         return cls(int(match.group(1)), match.group(2))
 
     @property
@@ -99,23 +132,23 @@ def _utc(at: datetime) -> datetime:
 def _parse_time(text: str, *, allow_24: bool) -> time:
     match = _TIME_RE.fullmatch(text.strip())
     if match is None:
-        raise ValueError(f"{text.strip()!r} is not a time: use HH:MM")
+        raise CalendarValueError(Message("calendar.not_time", value=text.strip()))
     hour, minute = int(match.group(1)), int(match.group(2))
     if allow_24 and (hour, minute) == (24, 0):
         return END_OF_DAY
     if hour > 23 or minute > 59:
-        raise ValueError(f"{text.strip()!r} is not a time of day: use 00:00 to 23:59")
+        raise CalendarValueError(Message("calendar.not_time_of_day", value=text.strip()))
     return time(hour, minute)
 
 
 def _parse_span(text: str) -> tuple[time, time]:
     if not isinstance(text, str) or text.count("-") != 1:
-        raise ValueError(f"business hours {text!r}: use HH:MM-HH:MM, e.g. 09:00-12:00")
+        raise CalendarValueError(Message("calendar.span_format", value=_shown(text)))
     start_text, end_text = text.split("-")
     try:
         return _parse_time(start_text, allow_24=False), _parse_time(end_text, allow_24=True)
-    except ValueError as exc:
-        raise ValueError(f"business hours {text!r}: {exc}") from None
+    except CalendarValueError as exc:
+        raise CalendarValueError(Message("calendar.span_bad", value=text, reason=exc.msg)) from None
 
 
 def _parse_dates(name: str, values: Iterable[str]) -> frozenset[date]:
@@ -124,7 +157,7 @@ def _parse_dates(name: str, values: Iterable[str]) -> frozenset[date]:
         try:
             result.add(date.fromisoformat(str(value).strip()))
         except ValueError:
-            raise ValueError(f"{name}: {value!r} is not a date (use YYYY-MM-DD)") from None
+            raise CalendarValueError(Message("calendar.not_date", name=name, value=_shown(value))) from None
     return frozenset(result)
 
 
@@ -161,13 +194,11 @@ class WorkCalendar:
         try:
             zone = ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-            raise ValueError(
-                f"unknown time zone {self.timezone!r}: use an IANA name such as Asia/Shanghai"
-            ) from None
+            raise CalendarValueError(Message("calendar.unknown_zone", zone=_shown(self.timezone))) from None
         object.__setattr__(self, "_zone", zone)
         hours = tuple((start, end) for start, end in self.business_hours)
         if not hours:
-            raise ValueError("business hours: give at least one span, e.g. 09:00-18:00")
+            raise CalendarValueError(Message("calendar.no_spans"))
         previous_end: time | None = None
         for start, end in hours:
             if not (isinstance(start, time) and isinstance(end, time)):
@@ -175,11 +206,12 @@ class WorkCalendar:
             if start.tzinfo is not None or end.tzinfo is not None:
                 raise ValueError("business hours are local wall times: give them without tzinfo")
             if end <= start:
-                raise ValueError(f"business hours {_fmt(start)}-{_fmt(end)}: the end must be after the start")
+                raise CalendarValueError(Message("calendar.span_backwards", start=_fmt(start), end=_fmt(end)))
             if previous_end is not None and start < previous_end:
-                raise ValueError(
-                    f"business hours {_fmt(start)}-{_fmt(end)} overlap or come before the span "
-                    f"ending {_fmt(previous_end)}: list spans in order without overlaps"
+                raise CalendarValueError(
+                    Message(
+                        "calendar.span_overlap", start=_fmt(start), end=_fmt(end), previous=_fmt(previous_end)
+                    )
                 )
             previous_end = end
         object.__setattr__(self, "business_hours", hours)
@@ -240,14 +272,13 @@ class WorkCalendar:
                 return bool(chinese_calendar.is_workday(d))
             if d.year not in self._warned:
                 self._warned.add(d.year)
-                warnings.warn(
-                    f"the cn calendar has no official holiday data for {d.year} "
-                    f"(chinesecalendar covers {_CN_COVERED.start}-{_CN_COVERED.stop - 1}), "
-                    f"so Monday to Friday count as working days in {d.year} until "
-                    "chinesecalendar is updated or extra_holidays / extra_workdays list them",
-                    CalendarCoverageWarning,
-                    stacklevel=3,
+                message = Message(
+                    "calendar.no_holiday_data",
+                    year=d.year,
+                    first=_CN_COVERED.start,
+                    last=_CN_COVERED.stop - 1,
                 )
+                warnings.warn(CalendarCoverageWarning(message), stacklevel=3)
         return d.weekday() < 5
 
     def _next_workday(self, d: date) -> date:

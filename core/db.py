@@ -20,12 +20,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from .errors import DatabaseError, InvalidInput
+from .messages import Message
 
 APPLICATION_ID = 0x4B454655  # "KEFU"
 BUSY_TIMEOUT_S = 15.0
@@ -48,7 +49,7 @@ def make_engine(db: str) -> Engine:
     url = database_url(db)
     if not url.startswith("sqlite"):
         scheme = url.split("://", 1)[0]
-        raise DatabaseError(f"{scheme} databases are not supported yet; use a SQLite file path for --db")
+        raise DatabaseError(Message("db.unsupported", scheme=scheme), field="db")
     engine = create_engine(
         url,
         connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
@@ -66,7 +67,7 @@ def make_engine(db: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         options = conn.get_execution_options()
         if options.get("kefu_migrate"):
             # SQLite's procedure for schema changes: foreign keys off (it only takes effect
@@ -93,14 +94,10 @@ def write_session(engine: Engine) -> Iterator[Session]:
             session.rollback()
             reason = str(exc.orig).lower()
             if "locked" in reason or "busy" in reason:
-                raise DatabaseError(
-                    f"the database stayed busy for {BUSY_TIMEOUT_S:.0f} s (another long job is "
-                    "writing); nothing was changed, try again"
-                ) from None
+                raise DatabaseError(Message("db.busy", seconds=BUSY_TIMEOUT_S)) from None
             if "readonly" in reason or "disk" in reason or "full" in reason:
-                raise DatabaseError(
-                    f"the database cannot be written ({exc.orig}); nothing was changed"
-                ) from None
+                # SQLite's own words for why (e.g. "attempt to write a readonly database")
+                raise DatabaseError(Message("db.cannot_write", reason=str(exc.orig))) from None
             raise
         except BaseException:
             session.rollback()
@@ -168,22 +165,20 @@ def check_schema(engine: Engine) -> str:
     path = _sqlite_path(engine)
     if path is not None:
         if not path.exists():
-            raise DatabaseError(f"{path}: no kefu database here; create one with `kefu init`")
+            raise DatabaseError(Message("db.missing", path=str(path)))
         try:
             app_id = _application_id(path)
-        except sqlite3.OperationalError as exc:
-            raise DatabaseError(f"{path}: cannot open as SQLite: {exc}") from None
+        except sqlite3.OperationalError as exc:  # SQLite's reason, in its own words
+            raise DatabaseError(Message("db.cannot_open", path=str(path), reason=str(exc))) from None
         except sqlite3.DatabaseError as exc:  # file is not a database
-            raise DatabaseError(f"{path}: not a SQLite database ({exc})") from None
+            raise DatabaseError(Message("db.not_sqlite", path=str(path), reason=str(exc))) from None
         if app_id != APPLICATION_ID:
-            raise DatabaseError(f"{path}: this SQLite file is not a kefu database")
+            raise DatabaseError(Message("db.not_kefu", path=str(path)))
     revision = database_revision(engine)
     if revision is None:
-        raise DatabaseError("the database has no kefu schema; create one with `kefu init`")
+        raise DatabaseError(Message("db.no_schema"))
     if revision not in _known_revisions():
-        raise DatabaseError(
-            f"the database was written by a newer kefu (schema {revision}); upgrade kefu before using it"
-        )
+        raise DatabaseError(Message("db.newer_schema", revision=revision))
     return revision
 
 
@@ -207,7 +202,7 @@ def open_database(db: str, *, migrate: bool = True) -> Engine:
     revision = check_schema(engine)
     if revision != code_head():
         if not migrate:
-            raise DatabaseError(f"the database schema ({revision}) is older than kefu's; run kefu doctor")
+            raise DatabaseError(Message("db.older_schema", revision=revision))
         upgrade_schema(engine)
     return engine
 
@@ -218,10 +213,10 @@ def create_database(db: str) -> Engine:
     path = _sqlite_path(engine)
     if path is not None:
         if path.exists() and path.stat().st_size > 0:
-            raise InvalidInput(f"{path} already exists; choose another --db or remove it first")
+            raise InvalidInput(Message("db.exists", path=str(path)), field="db")
         path.parent.mkdir(parents=True, exist_ok=True)
     elif database_revision(engine) is not None:
-        raise InvalidInput("that PostgreSQL database already holds a kefu schema")
+        raise InvalidInput(Message("db.postgres_exists"), field="db")
     upgrade_schema(engine)
     return engine
 
@@ -233,11 +228,11 @@ def backup_sqlite(engine: Engine, target: Path) -> None:
     backup (full disk, unwritable directory) never leaves a half file under the target name."""
     path = _sqlite_path(engine)
     if path is None:
-        raise DatabaseError("kefu backup copies SQLite files; use pg_dump for PostgreSQL")
+        raise DatabaseError(Message("backup.sqlite_only"))
     if target.exists():
-        raise InvalidInput(f"{target} already exists; choose another --to")
+        raise InvalidInput(Message("backup.exists", path=str(target)), field="to")
     if not target.parent.is_dir():
-        raise InvalidInput(f"{target.parent} is not a directory; choose another --to")
+        raise InvalidInput(Message("backup.not_a_directory", path=str(target.parent)), field="to")
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     source = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
@@ -251,19 +246,22 @@ def backup_sqlite(engine: Engine, target: Path) -> None:
             dest.close()
         partial.replace(target)
     except sqlite3.Error as exc:
-        raise DatabaseError(f"backup to {target} failed: {exc}; nothing was written") from None
+        # SQLite's reason, in its own words
+        raise DatabaseError(Message("backup.failed", path=str(target), reason=str(exc))) from None
     finally:
         source.close()
         for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
             leftover.unlink(missing_ok=True)
 
 
-def integrity_check(engine: Engine) -> list[str]:
+def integrity_check(engine: Engine) -> list[Message | str]:
+    """What SQLite's integrity and foreign-key checks find: its own English lines as they are,
+    a foreign-key problem as a message (`str()` of each is the English)."""
     if not is_sqlite(engine):
         return []
     with engine.connect() as conn:
         rows = conn.execute(text("PRAGMA integrity_check")).scalars().all()
         fk = conn.execute(text("PRAGMA foreign_key_check")).all()
-    problems = [r for r in rows if r != "ok"]
-    problems += [f"foreign key: {tuple(r)}" for r in fk]
+    problems: list[Message | str] = [str(r) for r in rows if r != "ok"]
+    problems += [Message("db.foreign_key", row=str(tuple(r))) for r in fk]
     return problems

@@ -1,4 +1,7 @@
-"""`kefu doctor`: is the file sound, is the schema current, does the calendar cover our dates."""
+"""`kefu doctor`: is the file sound, is the schema current, does the calendar cover our dates.
+
+Each check's detail is built from catalog messages and rendered in the language asked for
+(English by default); SQLite's own integrity lines are shown as SQLite writes them."""
 
 from __future__ import annotations
 
@@ -12,34 +15,47 @@ from . import db as kdb
 from . import policies
 from .calendar import WorkCalendar
 from .errors import KefuError
+from .messages import Message, Text, normal_lang, render
 from .models import Case
 
+_CALENDARS = {
+    "cn": "doctor.calendar_cn",
+    "weekdays": "doctor.calendar_weekdays",
+    "everyday": "doctor.calendar_everyday",
+}
 
-def doctor(database: str, now: datetime) -> dict[str, Any]:
-    """A list of named checks, each ok or not with a one-line detail."""
+
+def doctor(database: str, now: datetime, *, lang: str = "en") -> dict[str, Any]:
+    """A list of named checks, each ok or not with a one-line detail in `lang` (en or zh)."""
+    lang = normal_lang(lang)
     checks: list[dict[str, Any]] = []
 
-    def add(name: str, ok: bool, detail: str) -> None:
-        checks.append({"name": name, "ok": ok, "detail": detail})
+    def say(*parts: Text) -> str:
+        return "".join(render(part, lang) for part in parts)
+
+    def add(name: str, ok: bool, *detail: Text) -> None:
+        checks.append({"name": name, "ok": ok, "detail": say(*detail)})
 
     try:
         engine = kdb.make_engine(database)
         revision = kdb.check_schema(engine)
     except KefuError as exc:
-        add("database", False, exc.message)
+        add("database", False, exc.text(lang))
         return {"ok": False, "checks": checks}
     head = kdb.code_head()
-    add(
-        "schema",
-        revision == head,
-        f"revision {revision}" + ("" if revision == head else f"; kefu will migrate it to {head}"),
-    )
+    if revision == head:
+        add("schema", True, Message("doctor.schema_current", revision=revision))
+    else:
+        add("schema", False, Message("doctor.schema_older", revision=revision, head=head))
     problems = kdb.integrity_check(engine)
-    add("integrity", not problems, "ok" if not problems else "; ".join(problems[:5]))
+    if problems:
+        add("integrity", False, ("；" if lang == "zh" else "; ").join(say(p) for p in problems[:5]))
+    else:
+        add("integrity", True, Message("doctor.integrity_ok"))
     if kdb.is_sqlite(engine):
         with engine.connect() as conn:
             mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
-        add("journal", mode == "wal", f"journal_mode={mode}")
+        add("journal", mode == "wal", Message("doctor.journal", mode=str(mode)))
     with kdb.read_session(engine) as session:
         # Every revision's calendar: open cases keep the revision they were opened under.
         calendars: dict[WorkCalendar, list[int]] = {}
@@ -52,28 +68,35 @@ def doctor(database: str, now: datetime) -> dict[str, Any]:
     # which the holiday data usually only covers from December: a warning, not a failure.
     needed = range(min((first or now).year, now.year), max((last or now).year, now.year) + 1)
     ahead = range(needed.stop, needed.stop + 1)
+    fix = Message("doctor.calendar_fix")
     for calendar, revisions in calendars.items():
         uncovered = calendar.uncovered_years(needed)
         not_yet = calendar.uncovered_years(ahead)
         covered = calendar.covered_years()
-        span = f"{covered.start}–{covered.stop - 1}" if covered else "all years"
-        which = "" if len(calendars) == 1 else f" (policy revision {', '.join(map(str, revisions))})"
-        fix = "upgrade chinesecalendar or list the holidays in extra_holidays / extra_workdays"
-        detail = f"{calendar.kind} calendar{which} has official data for {span}"
-        if uncovered:
-            detail += f"; NOT for {', '.join(map(str, uncovered))} (weekdays assumed there: {fix})"
-        if not_yet:
-            detail += (
-                f"; not yet for {', '.join(map(str, not_yet))} (deadlines running into it assume "
-                f"weekdays until you {fix})"
+        name = Message(_CALENDARS[calendar.kind])
+        which: Text = "" if len(calendars) == 1 else Message("doctor.calendar_revisions", revisions=revisions)
+        detail: list[Text] = [
+            Message(
+                "doctor.calendar_years",
+                calendar=name,
+                which=which,
+                first=covered.start,
+                last=covered.stop - 1,
             )
+            if covered
+            else Message("doctor.calendar_all_years", calendar=name, which=which)
+        ]
+        if uncovered:
+            detail.append(Message("doctor.calendar_uncovered", years=uncovered, fix=fix))
+        if not_yet:
+            detail.append(Message("doctor.calendar_not_yet", years=not_yet, fix=fix))
         checks.append(
             {
                 "name": "calendar",
                 "ok": not uncovered,
-                "detail": detail,
+                "detail": say(*detail),
                 "warning": bool(not_yet) and not uncovered,
             }  # fmt: skip
         )
-    add("cases", True, f"{cases} cases")
+    add("cases", True, Message("doctor.cases", cases=cases))
     return {"ok": all(c["ok"] for c in checks), "checks": checks}

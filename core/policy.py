@@ -3,6 +3,12 @@
 A profile is a complete policy (SPEC §4): calendar, severities and SLA targets, channels,
 taxonomy, parties, departments, resolutions, thresholds, revisit, retention. It is validated
 on load; a bad file is refused with the file name, the line and the reason.
+
+A `PolicyError`'s message is one of the `policy.problem*` frames (params origin, line, field,
+reason). The reason is a catalog message when kefu knows it (an unknown key, a missing one, our
+validators' `_Invalid` / the calendar's `CalendarValueError`); when only pydantic knows it (a
+wrong type, a pattern, a number out of range) it is pydantic's own English `msg`, passed on as
+a plain string parameter, so a Chinese frame may hold an English reason.
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .calendar import Duration, WorkCalendar
+from .calendar import CalendarValueError, Duration, WorkCalendar
 from .errors import InvalidInput, PolicyError
+from .messages import Message
 
 BREACH_KINDS = ("first_response", "resolution", "coordination")
 
@@ -52,12 +59,17 @@ class Resolution(Label):
     needs_kind: bool = False  # the amount must say how it is paid: a [compensation.kinds] code
 
 
+class _Invalid(ValueError):
+    """A validator's refusal with its catalog message (pydantic keeps it in the error's ctx)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.msg = message
+
+
 def _check_duration(value: str | None) -> str | None:
     if value is not None:
-        try:
-            Duration.parse(value)
-        except ValueError as exc:
-            raise ValueError(str(exc)) from None
+        Duration.parse(value)  # CalendarValueError: the reason travels to the PolicyError as it is
     return value
 
 
@@ -66,7 +78,7 @@ def _check_target(value: str | None) -> str | None:
     `0wd`, the end of the working day, is a real target."""
     _check_duration(value)
     if value is not None and Duration.parse(value).minutes == 0:
-        raise ValueError(f"{value!r}: an SLA target must be longer than zero")
+        raise _Invalid(Message("policy.zero_target", value=value))
     return value
 
 
@@ -196,7 +208,7 @@ class Profile(_Strict):
     @classmethod
     def _not_empty(cls, value: dict[str, Any]) -> dict[str, Any]:
         if not value:
-            raise ValueError("must list at least one entry")
+            raise _Invalid(Message("policy.empty"))
         return value
 
     @model_validator(mode="before")
@@ -217,15 +229,18 @@ class Profile(_Strict):
         for severity in self.severities:
             if severity not in self.sla:
                 raise _LocatedError(
-                    ("severities", severity), f"severity {severity} has no [sla.{severity}] table"
+                    ("severities", severity), Message("policy.severity_without_sla", severity=severity)
                 )
         for key in self.sla:
             if key not in self.severities:
-                raise _LocatedError(("sla", key), f"[sla.{key}] names no severity in [severities]")
+                raise _LocatedError(("sla", key), Message("policy.sla_without_severity", severity=key))
         for code, item in self.statutory.items():
             for category in item.categories:
                 if category not in self.taxonomy:
-                    raise _LocatedError(("statutory", code, "categories"), f"unknown category {category!r}")
+                    raise _LocatedError(
+                        ("statutory", code, "categories"),
+                        Message("policy.unknown_category", category=category),
+                    )
         return self
 
     # -- derived views -------------------------------------------------------------------
@@ -284,8 +299,10 @@ class Profile(_Strict):
         return None
 
 
-class _LocatedError(ValueError):
-    def __init__(self, loc: tuple[str, ...], message: str) -> None:
+class _LocatedError(_Invalid):
+    """A refusal about another place in the file than the one pydantic was validating."""
+
+    def __init__(self, loc: tuple[str, ...], message: Message) -> None:
         super().__init__(message)
         self.loc = loc
 
@@ -329,14 +346,40 @@ def _line_of(text: str, loc: Iterable[Any]) -> int | None:
     return None
 
 
-def _describe(text: str, origin: str, loc: Iterable[Any], reason: str) -> PolicyError:
+_FRAMES = {
+    (True, True): "policy.problem",
+    (True, False): "policy.problem_no_field",
+    (False, True): "policy.problem_no_line",
+    (False, False): "policy.problem_anywhere",
+}
+
+
+def _problem(text: str, origin: str, loc: Iterable[Any], reason: Message | str) -> Message:
+    """The frame "<origin>, line N: field: reason", with the line and the field when known.
+
+    `reason` is a catalog message, or pydantic's English `msg` when only pydantic knows it."""
     loc = tuple(loc)
     line = _line_of(text, loc)
-    where = f"{origin}, line {line}" if line else origin
     field = ".".join(str(p) for p in loc if not isinstance(p, int))
-    if field:
-        return PolicyError(f"{where}: {field}: {reason}")
-    return PolicyError(f"{where}: {reason}")
+    key = _FRAMES[(bool(line), bool(field))]
+    return Message(key, origin=origin, line=line, field=field, reason=reason)
+
+
+def _reason(error: Any) -> tuple[tuple[Any, ...], Message | str]:
+    """Where a pydantic error is and why: kefu's own message when kefu raised it."""
+    loc = tuple(error.get("loc", ()))
+    kind = error.get("type")
+    if kind == "extra_forbidden":
+        return loc, Message("policy.unknown_key")
+    if kind == "missing":
+        return loc, Message("policy.missing")
+    ctx_error = (error.get("ctx") or {}).get("error")
+    if isinstance(ctx_error, _LocatedError):
+        return ctx_error.loc, ctx_error.msg
+    if isinstance(ctx_error, _Invalid | CalendarValueError):
+        return loc, ctx_error.msg
+    # Only pydantic knows this one (a wrong type, a pattern, a bound): its English text as it is.
+    return loc, str(error.get("msg", "invalid")).removeprefix("Value error, ")
 
 
 def load_profile_text(text: str, origin: str = "<policy>") -> Profile:
@@ -344,39 +387,33 @@ def load_profile_text(text: str, origin: str = "<policy>") -> Profile:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{origin}: not valid TOML: {exc}") from None
+        # tomllib's own English sentence (it names the line and column).
+        raise PolicyError(Message("policy.not_toml", origin=origin, detail=str(exc))) from None
     try:
         return Profile.model_validate(data)
     except _LocatedError as exc:
-        raise _describe(text, origin, exc.loc, str(exc)) from None
+        raise PolicyError(_problem(text, origin, exc.loc, exc.msg)) from None
     except ValidationError as exc:
         # A misspelt key shows up as "unknown key" plus "required but missing": name the typo.
         errors = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")
-        first = errors[0]
-        loc = first.get("loc", ())
-        reason = first.get("msg", "invalid")
-        if first.get("type") == "extra_forbidden":
-            reason = "unknown key (check the spelling against the documented schema)"
-        elif first.get("type") == "missing":
-            reason = "required but missing"
-        ctx_error = (first.get("ctx") or {}).get("error")
-        if isinstance(ctx_error, _LocatedError):
-            loc, reason = ctx_error.loc, str(ctx_error)
-        reason = reason.removeprefix("Value error, ")
-        more = len(exc.errors()) - 1
-        err = _describe(text, origin, loc, reason)
-        if more:
-            err = PolicyError(f"{err.message} (and {more} more problem{'s' if more > 1 else ''})")
-        raise err from None
+        loc, reason = _reason(errors[0])
+        problem = _problem(text, origin, loc, reason)
+        more = len(errors) - 1
+        if more == 1:
+            problem = Message("policy.one_more_problem", problem=problem)
+        elif more > 1:
+            problem = Message("policy.more_problems", problem=problem, more=more)
+        raise PolicyError(problem) from None
 
 
 def load_profile_file(path: Path) -> Profile:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PolicyError(f"{path}: cannot read: {exc.strerror}") from None
+        # the system's own words for why (strerror), as it gives them
+        raise PolicyError(Message("policy.cannot_read", path=str(path), reason=exc.strerror)) from None
     except UnicodeDecodeError:
-        raise PolicyError(f"{path}: not UTF-8 text") from None
+        raise PolicyError(Message("policy.not_utf8", path=str(path))) from None
     return load_profile_text(text, str(path))
 
 
@@ -394,18 +431,18 @@ def resolve_profile_source(name_or_path: str) -> tuple[str, str]:
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or candidate.exists():
         if not candidate.is_file():
-            raise PolicyError(f"{name_or_path}: no such profile file")
+            raise PolicyError(Message("policy.no_file", path=name_or_path))
         try:
             text = candidate.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
-            raise PolicyError(f"{name_or_path}: not UTF-8 text") from None
+            raise PolicyError(Message("policy.not_utf8", path=name_or_path)) from None
         except OSError as exc:
-            raise PolicyError(f"{name_or_path}: cannot read: {exc.strerror}") from None
+            raise PolicyError(Message("policy.cannot_read", path=name_or_path, reason=exc.strerror)) from None
         return text, str(candidate)
     bundled = bundled_profiles_dir() / f"{name_or_path}.toml"
     if not bundled.is_file():
-        names = ", ".join(bundled_profile_names())
-        raise PolicyError(f"unknown profile {name_or_path!r}: use one of {names} or a .toml file")
+        names = bundled_profile_names()
+        raise PolicyError(Message("policy.unknown_profile", name=name_or_path, names=names))
     return bundled.read_text(encoding="utf-8"), f"sample_data/profiles/{bundled.name}"
 
 
@@ -416,5 +453,5 @@ EFFECTIVE_SLACK = timedelta(days=1)
 def check_effective(effective_at: datetime | None, now: datetime) -> datetime | None:
     """A new revision's effective date: now, the future, or at most a day ago."""
     if effective_at is not None and effective_at < now - EFFECTIVE_SLACK:
-        raise InvalidInput("an effective date in the past would rewrite history; use now or a future date")
+        raise InvalidInput(Message("policy.effective_past"), field="effective_at")
     return effective_at

@@ -15,7 +15,8 @@ from typing import Any
 from sqlmodel import Session
 
 from . import intake, lifecycle, services
-from .errors import InvalidInput
+from .errors import InvalidInput, KefuError
+from .messages import Message
 from .models import User
 from .policy import bundled_profiles_dir
 
@@ -34,7 +35,7 @@ def seed_sample_desk(*, session: Session, admin: User, profile_name: str, now: d
     """Add the sample users and replay the sample cases; returns the number of cases."""
     path = sample_file(profile_name)
     if not path.is_file():
-        raise InvalidInput(f"there are no sample cases for profile {profile_name!r}")
+        raise InvalidInput(Message("samples.none", profile=profile_name), field="profile")
     data = json.loads(path.read_text(encoding="utf-8"))
     users: dict[str, User] = {admin.name: admin}
     for spec in data.get("users", []):
@@ -54,7 +55,11 @@ def seed_sample_desk(*, session: Session, admin: User, profile_name: str, now: d
         try:
             _replay_case(session, spec, users, codes, now)
         except Exception as exc:
-            raise InvalidInput(f"{path.name}: sample case {spec.get('key')}: {exc}") from exc
+            # kefu's own refusal in the reader's language; anything else (a bug in the file) as Python says it
+            reason = exc.msg if isinstance(exc, KefuError) and isinstance(exc.msg, Message) else str(exc)
+            field = exc.field if isinstance(exc, KefuError) else None
+            failed = Message("samples.case_failed", file=path.name, key=spec.get("key"), reason=reason)
+            raise InvalidInput(failed, field=field) from exc
     return len(cases)
 
 
@@ -80,7 +85,7 @@ def _replay_case(
         actor = users[step.pop("by")]
         at = received + timedelta(hours=float(step.pop("after_hours")))
         if at > now:
-            raise InvalidInput(f"step {action} lies in the future")
+            raise InvalidInput(Message("samples.step_in_future", action=action))
         if action in CONTACT_ACTIONS:
             services.add_note(
                 session=session,

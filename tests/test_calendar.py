@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from kefu.core.calendar import CalendarCoverageWarning, Duration, WorkCalendar
+from kefu.core.calendar import CalendarCoverageWarning, CalendarValueError, Duration, WorkCalendar
 
 SH = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -269,6 +269,18 @@ def test_coverage_warning_once_per_year() -> None:
         calendar.is_workday(date(2028, 6, 2))
     coverage = [w for w in caught if issubclass(w.category, CalendarCoverageWarning)]
     assert [str(w.message).split("data for ")[1][:4] for w in coverage] == ["2027", "2028"]
+
+
+def test_coverage_warning_carries_its_message_in_both_languages() -> None:
+    with pytest.warns(CalendarCoverageWarning) as caught:
+        WorkCalendar().is_workday(date(2031, 3, 3))
+    warning = caught[0].message
+    assert isinstance(warning, CalendarCoverageWarning)
+    assert str(warning).startswith(
+        "the cn calendar has no official holiday data for 2031 (chinesecalendar covers"
+    )
+    assert warning.msg.text("en") == str(warning)
+    assert warning.msg.text("zh").startswith("cn 日历没有 2031 年的官方节假日数据")
 
 
 def test_no_warning_inside_coverage_or_for_other_kinds() -> None:
@@ -525,6 +537,16 @@ def test_from_strings_builds_the_default() -> None:
 def test_from_strings_errors(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         WorkCalendar.from_strings(**kwargs)  # type: ignore[arg-type]
+
+
+def test_profile_value_errors_carry_a_message() -> None:
+    with pytest.raises(CalendarValueError) as info:
+        WorkCalendar.from_strings(business_hours=["9am-5pm"])
+    assert str(info.value) == "business hours '9am-5pm': '9am' is not a time: use HH:MM"
+    assert info.value.msg.text("zh") == "营业时间「9am-5pm」：「9am」不是时间：请写成 HH:MM"
+    with pytest.raises(CalendarValueError) as info:
+        Duration.parse("3x")
+    assert info.value.msg.text("zh").startswith("「3x」不是时长")
 
 
 def test_constructor_validates_too() -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from kefu.core.errors import PolicyError
+from kefu.core.messages import Message
 from kefu.core.policy import Profile, bundled_profiles_dir, load_profile_file
 from kefu.core.workflow import (
     COMPLEXITIES,
@@ -321,6 +322,47 @@ def test_invalid_toml_is_refused_with_its_line(tmp_path: Path) -> None:
     message = _refusal(path)
     assert "not valid TOML" in message
     assert f"line {_line_of(text, bad)}" in message
+
+
+def test_a_policy_error_reads_in_chinese(tmp_path: Path) -> None:
+    bad = 'first_response = "0m"'
+    path, text = _broken_copy(tmp_path, "express", r'(\[sla\.P2\]\n)first_response = "[^"]*"', r"\1" + bad)
+    with pytest.raises(PolicyError) as info:
+        load_profile_file(path)
+    line = _line_of(text, bad)
+    assert info.value.message == (
+        f"{path}, line {line}: sla.P2.first_response: '0m': an SLA target must be longer than zero"
+    )
+    assert info.value.text("zh") == f"{path}，第 {line} 行：sla.P2.first_response：「0m」：时限目标必须大于零"
+    assert isinstance(info.value.msg, Message)
+    params = info.value.msg.params
+    assert (params["origin"], params["line"], params["field"]) == (str(path), line, "sla.P2.first_response")
+
+
+def test_calendar_and_cross_reference_reasons_read_in_chinese(tmp_path: Path) -> None:
+    path, _ = _broken_copy(tmp_path, "mall", r'timezone = "[^"]*"', 'timezone = "Mars/Base"')
+    with pytest.raises(PolicyError) as info:
+        load_profile_file(path)
+    assert "calendar：没有「Mars/Base」这个时区" in info.value.text("zh")
+    path, _ = _drop_sla_table(tmp_path)
+    with pytest.raises(PolicyError) as info:
+        load_profile_file(path)
+    assert "级别 P4 没有对应的 `[sla.P4]` 表" in info.value.text("zh")
+
+
+def test_a_reason_only_pydantic_knows_stays_in_its_english(tmp_path: Path) -> None:
+    path, text = _broken_copy(tmp_path, "mall", r'code_prefix = "[^"]*"', 'code_prefix = "kf"')
+    with pytest.raises(PolicyError) as info:
+        load_profile_file(path)
+    line = _line_of(text, 'code_prefix = "kf"')
+    assert info.value.text("zh").startswith(f"{path}，第 {line} 行：profile.code_prefix：String should match")
+
+
+def test_typo_and_missing_key_read_in_chinese(tmp_path: Path) -> None:
+    path, _ = _broken_copy(tmp_path, "mall", r"(?m)^window_days =", "window_dayz =")
+    with pytest.raises(PolicyError) as info:
+        load_profile_file(path)
+    assert "repeat.window_dayz：未知的键" in info.value.text("zh")
 
 
 # -- the sample desks ----------------------------------------------------------------------

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from kefu.core import db as kdb
-from kefu.core import intake, lifecycle, services
+from kefu.core import health, intake, lifecycle, services
 from kefu.core.errors import Conflict, DatabaseError, InvalidInput
 from kefu.core.identity import os_login
 from kefu.core.models import Case, Event
@@ -206,6 +206,41 @@ def test_older_file_opened_by_many_processes_at_once_is_migrated_once(cli_desk: 
 def test_create_refuses_an_existing_file(desk: Desk) -> None:
     with pytest.raises(InvalidInput, match="already exists"):  # bad usage (2), not a bad file
         kdb.create_database(str(desk.path))
+
+
+def test_database_errors_read_in_chinese(tmp_path: Path) -> None:
+    missing = tmp_path / "none.db"
+    with pytest.raises(DatabaseError) as info:
+        kdb.open_database(str(missing))
+    assert info.value.message == f"{missing}: no kefu database here; create one with `kefu init`"
+    assert info.value.text("zh") == f"{missing}：这里没有 kefu 数据库；请用 `kefu init` 创建"
+
+
+def test_backup_refusals_name_the_option(desk: Desk, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput) as info:
+        kdb.backup_sqlite(desk.engine, desk.path)
+    assert (info.value.message, info.value.field) == (
+        f"{desk.path} already exists; choose another --to",
+        "to",
+    )
+    assert info.value.text("zh") == f"{desk.path} 已存在；请换一个 --to"
+
+
+def test_doctor_details_in_english_and_chinese(desk: Desk) -> None:
+    english = health.doctor(str(desk.path), NOW)
+    chinese = health.doctor(str(desk.path), NOW, lang="zh")
+    assert [(c["name"], c["ok"]) for c in english["checks"]] == [
+        (c["name"], c["ok"]) for c in chinese["checks"]
+    ]
+    en = {c["name"]: c["detail"] for c in english["checks"]}
+    zh = {c["name"]: c["detail"] for c in chinese["checks"]}
+    assert (en["integrity"], zh["integrity"]) == ("ok", "正常")
+    assert (en["cases"], zh["cases"]) == ("0 cases", "0 个工单")
+    assert en["calendar"].startswith("cn calendar has official data for 2004–")
+    assert zh["calendar"].startswith("法定节假日日历有 2004–")
+    assert "；还没有 2027 年的数据" in zh["calendar"]
+    refused = health.doctor(str(desk.path.with_name("none.db")), NOW, lang="zh")
+    assert refused["ok"] is False and "这里没有 kefu 数据库" in refused["checks"][0]["detail"]
 
 
 # -- stale updates --------------------------------------------------------------------

@@ -1,4 +1,200 @@
-"""Catalog entries: store (see kefu.core.catalog)."""
+"""Catalog entries: the store — opening and backing up the database, policy files and their
+validation, the working calendar, `kefu doctor` and the sample desks (see kefu.core.catalog).
 
-MESSAGES: dict[str, tuple[str, str]] = {}
+A policy error is framed as "<origin>, line N: field: reason"; the reason is one of the
+`policy.*` / `calendar.*` reasons below, or pydantic's own English text when only pydantic
+knows what is wrong (a wrong type, a pattern not matched, a number out of range).
+"""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # -- the database file (kefu.core.db)
+    "db.unsupported": (
+        "{scheme} databases are not supported yet; use a SQLite file path for --db",
+        "暂不支持 {scheme} 数据库；请用 --db 指定一个数据库文件的路径",
+    ),
+    "db.busy": (
+        "the database stayed busy for {seconds:.0f} s (another long job is writing); nothing was "
+        "changed, try again",
+        "数据库持续繁忙 {seconds:.0f} 秒（另有耗时任务正在写入）；未做任何更改，请重试",
+    ),
+    "db.cannot_write": (
+        "the database cannot be written ({reason}); nothing was changed",
+        "无法写入数据库（{reason}）；未做任何更改",
+    ),
+    "db.missing": (
+        "{path}: no kefu database here; create one with `kefu init`",
+        "{path}：这里没有 kefu 数据库；请用 `kefu init` 创建",
+    ),
+    "db.cannot_open": (
+        "{path}: cannot open as SQLite: {reason}",
+        "{path}：无法作为 `SQLite` 数据库打开：{reason}",
+    ),
+    "db.not_sqlite": ("{path}: not a SQLite database ({reason})", "{path}：不是 `SQLite` 数据库（{reason}）"),
+    "db.not_kefu": (
+        "{path}: this SQLite file is not a kefu database",
+        "{path}：这个数据库文件不是 kefu 的数据库",
+    ),
+    "db.no_schema": (
+        "the database has no kefu schema; create one with `kefu init`",
+        "数据库中没有 kefu 的表结构；请用 `kefu init` 创建",
+    ),
+    "db.newer_schema": (
+        "the database was written by a newer kefu (schema {revision}); upgrade kefu before using it",
+        "数据库由更新版本的 kefu 写入（表结构 {revision}）；请先升级 kefu 再使用",
+    ),
+    "db.older_schema": (
+        "the database schema ({revision}) is older than kefu's; run kefu doctor",
+        "数据库表结构（{revision}）比当前 kefu 旧；请运行 `kefu doctor`",
+    ),
+    "db.exists": (
+        "{path} already exists; choose another --db or remove it first",
+        "{path} 已存在；请换一个 --db，或先删除它",
+    ),
+    "db.postgres_exists": (
+        "that PostgreSQL database already holds a kefu schema",
+        "该 `PostgreSQL` 数据库中已有 kefu 的表结构",
+    ),
+    "db.foreign_key": ("foreign key: {row}", "外键不一致：{row}"),
+    # -- backups
+    "backup.sqlite_only": (
+        "kefu backup copies SQLite files; use pg_dump for PostgreSQL",
+        "`kefu backup` 只能复制 `SQLite` 数据库文件；`PostgreSQL` 请用 `pg_dump`",
+    ),
+    "backup.exists": ("{path} already exists; choose another --to", "{path} 已存在；请换一个 --to"),
+    "backup.not_a_directory": (
+        "{path} is not a directory; choose another --to",
+        "{path} 不是目录；请换一个 --to",
+    ),
+    "backup.failed": (
+        "backup to {path} failed: {reason}; nothing was written",
+        "备份到 {path} 失败：{reason}；未写入任何文件",
+    ),
+    # -- policy files (kefu.core.policy): where the problem is, then the reason
+    "policy.problem": (
+        "{origin}, line {line}: {field}: {reason}",
+        "{origin}，第 {line} 行：{field}：{reason}",
+    ),
+    "policy.problem_no_field": ("{origin}, line {line}: {reason}", "{origin}，第 {line} 行：{reason}"),
+    "policy.problem_no_line": ("{origin}: {field}: {reason}", "{origin}：{field}：{reason}"),
+    "policy.problem_anywhere": ("{origin}: {reason}", "{origin}：{reason}"),
+    "policy.one_more_problem": ("{problem} (and 1 more problem)", "{problem}（另有 1 处问题）"),
+    "policy.more_problems": ("{problem} (and {more} more problems)", "{problem}（另有 {more} 处问题）"),
+    "policy.not_toml": ("{origin}: not valid TOML: {detail}", "{origin}：不是有效的 TOML：{detail}"),
+    "policy.cannot_read": ("{path}: cannot read: {reason}", "{path}：无法读取：{reason}"),
+    "policy.not_utf8": ("{path}: not UTF-8 text", "{path}：不是 UTF-8 编码的文本"),
+    "policy.no_file": ("{path}: no such profile file", "{path}：没有这个政策文件"),
+    "policy.unknown_profile": (
+        "unknown profile {name!r}: use one of {names} or a .toml file",
+        "没有「{name}」这个政策模板：请从 {names} 中选择，或指定一个 `.toml` 文件",
+    ),
+    "policy.effective_past": (
+        "an effective date in the past would rewrite history; use now or a future date",
+        "生效日期早于现在会改写历史；请用现在或将来的日期",
+    ),
+    # -- the reasons kefu gives itself
+    "policy.unknown_key": (
+        "unknown key (check the spelling against the documented schema)",
+        "未知的键（请对照文档中的格式检查拼写）",
+    ),
+    "policy.missing": ("required but missing", "必填，但没有填写"),
+    "policy.empty": ("must list at least one entry", "至少要列出一项"),
+    "policy.zero_target": (
+        "{value!r}: an SLA target must be longer than zero",
+        "「{value}」：时限目标必须大于零",
+    ),
+    "policy.severity_without_sla": (
+        "severity {severity} has no [sla.{severity}] table",
+        "级别 {severity} 没有对应的 `[sla.{severity}]` 表",
+    ),
+    "policy.sla_without_severity": (
+        "[sla.{severity}] names no severity in [severities]",
+        "`[sla.{severity}]` 对应的级别不在 `[severities]` 中",
+    ),
+    "policy.unknown_category": ("unknown category {category!r}", "没有「{category}」这个类别"),
+    # -- the working calendar (kefu.core.calendar): reasons inside a policy error
+    "calendar.not_duration": (
+        "{value!r} is not a duration: use a number followed by m, h, d, bm, bh or wd",
+        "「{value}」不是时长：请写数字加单位 m、h、d、bm、bh 或 wd",
+    ),
+    "calendar.not_time": ("{value!r} is not a time: use HH:MM", "「{value}」不是时间：请写成 HH:MM"),
+    "calendar.not_time_of_day": (
+        "{value!r} is not a time of day: use 00:00 to 23:59",
+        "「{value}」不是一天中的时刻：请写 00:00 到 23:59",
+    ),
+    "calendar.span_format": (
+        "business hours {value!r}: use HH:MM-HH:MM, e.g. 09:00-12:00",
+        "营业时间「{value}」：请写成 HH:MM-HH:MM，如 09:00-12:00",
+    ),
+    "calendar.span_bad": ("business hours {value!r}: {reason}", "营业时间「{value}」：{reason}"),
+    "calendar.not_date": (
+        "{name}: {value!r} is not a date (use YYYY-MM-DD)",
+        "{name}：「{value}」不是日期（请写成 YYYY-MM-DD）",
+    ),
+    "calendar.unknown_zone": (
+        "unknown time zone {zone!r}: use an IANA name such as Asia/Shanghai",
+        "没有「{zone}」这个时区：请用 IANA 时区名，如 `Asia/Shanghai`",
+    ),
+    "calendar.no_spans": (
+        "business hours: give at least one span, e.g. 09:00-18:00",
+        "营业时间：至少填写一个时段，如 09:00-18:00",
+    ),
+    "calendar.span_backwards": (
+        "business hours {start}-{end}: the end must be after the start",
+        "营业时间 {start}-{end}：结束时间必须晚于开始时间",
+    ),
+    "calendar.span_overlap": (
+        "business hours {start}-{end} overlap or come before the span ending {previous}: list spans "
+        "in order without overlaps",
+        "营业时间 {start}-{end} 与结束于 {previous} 的时段重叠或排在其前：请按先后顺序列出，不要重叠",
+    ),
+    "calendar.no_holiday_data": (
+        "the cn calendar has no official holiday data for {year} (chinesecalendar covers "
+        "{first}-{last}), so Monday to Friday count as working days in {year} until chinesecalendar "
+        "is updated or extra_holidays / extra_workdays list them",
+        "cn 日历没有 {year} 年的官方节假日数据（`chinesecalendar` 只覆盖 {first}-{last} 年），"
+        "在 `chinesecalendar` 更新或 `extra_holidays` / `extra_workdays` 列出之前，"
+        "{year} 年按周一至周五计算工作日",
+    ),
+    # -- kefu doctor (kefu.core.health): each check's detail
+    "doctor.schema_current": ("revision {revision}", "表结构版本 {revision}"),
+    "doctor.schema_older": (
+        "revision {revision}; kefu will migrate it to {head}",
+        "表结构版本 {revision}；kefu 会把它迁移到 {head}",
+    ),
+    "doctor.integrity_ok": ("ok", "正常"),
+    "doctor.journal": ("journal_mode={mode}", "日志模式 {mode}"),
+    "doctor.calendar_cn": ("cn calendar", "法定节假日日历"),
+    "doctor.calendar_weekdays": ("weekdays calendar", "周一至周五工作日历"),
+    "doctor.calendar_everyday": ("everyday calendar", "每日工作日历"),
+    "doctor.calendar_revisions": (" (policy revision {revisions})", "（政策版本 {revisions}）"),
+    "doctor.calendar_years": (
+        "{calendar}{which} has official data for {first}–{last}",
+        "{calendar}{which}有 {first}–{last} 年的官方数据",
+    ),
+    "doctor.calendar_all_years": (
+        "{calendar}{which} has official data for all years",
+        "{calendar}{which}适用于所有年份",
+    ),
+    "doctor.calendar_uncovered": (
+        "; NOT for {years} (weekdays assumed there: {fix})",
+        "；没有 {years} 年的数据（这些年份按周一至周五计算：{fix}）",
+    ),
+    "doctor.calendar_not_yet": (
+        "; not yet for {years} (deadlines running into it assume weekdays until you {fix})",
+        "；还没有 {years} 年的数据（在您{fix}之前，延续到该年的时限按周一至周五计算）",
+    ),
+    "doctor.calendar_fix": (
+        "upgrade chinesecalendar or list the holidays in extra_holidays / extra_workdays",
+        "升级 `chinesecalendar`，或在 `extra_holidays` / `extra_workdays` 中列出节假日",
+    ),
+    "doctor.cases": ("{cases} cases", "{cases} 个工单"),
+    # -- the sample desks (kefu.core.samples)
+    "samples.none": (
+        "there are no sample cases for profile {profile!r}",
+        "政策模板「{profile}」没有示例工单",
+    ),
+    "samples.case_failed": ("{file}: sample case {key}: {reason}", "{file}：示例工单 {key}：{reason}"),
+    "samples.step_in_future": ("step {action} lies in the future", "步骤「{action:action}」的时间晚于现在"),
+}
+
 WORDS: dict[str, str] = {}
