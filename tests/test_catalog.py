@@ -72,9 +72,15 @@ def test_terms_render_codes_in_english_and_labels_in_chinese() -> None:
     assert term("clock", "first_response", "en") == "first response"
     assert term("clock", "first_response", "zh") == "首次响应"
     assert term("label", {"code": "apology", "en": "Apology", "zh": "致歉"}, "zh") == "致歉"
-    message = Message("refusal.role", role="agent", action="claim", status="escalated", roles=["handler", "supervisor"])
-    assert message.text("en") == "an agent may not claim an escalated case (roles allowed: handler, supervisor)"
-    assert message.text("zh") == "售后客服专员无权认领「升级处理」的工单（可认领的角色：处理跟进小组、上级主管）"
+    message = Message(
+        "refusal.role", role="agent", action="claim", status="escalated", roles=["handler", "supervisor"]
+    )
+    assert (
+        message.text("en") == "an agent may not claim an escalated case (roles allowed: handler, supervisor)"
+    )
+    assert (
+        message.text("zh") == "售后客服专员无权认领「升级处理」的工单（可认领的角色：处理跟进小组、上级主管）"
+    )
     assert message.text("zh_CN.UTF-8") == message.text("zh")
 
 
@@ -101,8 +107,16 @@ def test_errors_carry_messages_and_name_their_field() -> None:
     assert (error.message, error.text("zh"), error.field) == ("channel is required", "请填写渠道", "channel")
 
 
-ERRORS = {"KefuError", "NotFound", "Refused", "PermissionDenied", "Conflict", "InvalidInput", "PolicyError",
-          "DatabaseError"}  # fmt: skip
+ERRORS = {
+    "KefuError",
+    "NotFound",
+    "Refused",
+    "PermissionDenied",
+    "Conflict",
+    "InvalidInput",
+    "PolicyError",
+    "DatabaseError",
+}
 
 
 def test_nothing_raises_a_bare_string() -> None:
@@ -111,7 +125,9 @@ def test_nothing_raises_a_bare_string() -> None:
     for path in SOURCES:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ERRORS):
+            if not (
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ERRORS
+            ):
                 continue
             first = node.args[0] if node.args else None
             if isinstance(first, ast.Constant | ast.JoinedStr | ast.BinOp):

@@ -78,9 +78,17 @@ def test_a_handler_returning_a_status_its_row_does_not_name_is_a_bug(
     monkeypatch.setitem(HANDLERS, (Action.TRIAGE, False), lambda move: Status.CLOSED)
     with desk.write() as session, pytest.raises(AssertionError, match="triage from new returned closed"):
         lifecycle.move_case(
-            session=session, code=code, action="triage", actor=desk.user("carol"), now=NOW,
-            category="delay", severity="P2", complexity="simple", party="courier", department="cs",
-        )  # fmt: skip
+            session=session,
+            code=code,
+            action="triage",
+            actor=desk.user("carol"),
+            now=NOW,
+            category="delay",
+            severity="P2",
+            complexity="simple",
+            party="courier",
+            department="cs",
+        )
     assert load(desk, code).status == Status.NEW
 
 
@@ -89,9 +97,16 @@ def test_every_move_is_one_version_and_one_event_through_take(desk: Desk) -> Non
     with desk.read() as session:
         profile = case_profile(session, Case(policy_version_id=1))  # type: ignore[call-arg]
     draft = Case(
-        code="X", policy_version_id=1, status="triaged", channel="hotline", description="d",
-        received_at=NOW, created_by="alice", severity="P2", updated_at=NOW,
-    )  # fmt: skip
+        code="X",
+        policy_version_id=1,
+        status="triaged",
+        channel="hotline",
+        description="d",
+        received_at=NOW,
+        created_by="alice",
+        severity="P2",
+        updated_at=NOW,
+    )
     transition = find_transition(Action.ESCALATE, Status.TRIAGED, system=True)
     assert transition is not None
     move = Move(draft, transition, SYSTEM, NOW, profile, {"reason": "breach", "clock": "resolution"}, [])
@@ -109,9 +124,14 @@ def test_a_p1_received_earlier_gets_its_coordination_clock_from_receipt(desk: De
     received = sh(10, 9, 10)  # Friday 9 Oct 2026, a working day
     with desk.write() as session:
         code = intake.create_case(
-            session=session, actor=desk.user("alice"), now=NOW, channel="hotline",
-            description="扶梯夹伤", received_at=received, **P1,
-        ).code  # fmt: skip
+            session=session,
+            actor=desk.user("alice"),
+            now=NOW,
+            channel="hotline",
+            description="扶梯夹伤",
+            received_at=received,
+            **P1,
+        ).code
     case = load(desk, code)
     assert (case.status, case.escalated_at) == (Status.ESCALATED, received)
     assert case.due_coordination == sh(10, 9, 12)
@@ -130,8 +150,9 @@ def test_an_imported_p1_gets_the_same_clock(desk: Desk, tmp_path: Path) -> None:
     path = tmp_path / "p1.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["id", "channel", "description", "received_at", "severity", "category",
-                         "party", "department"])  # fmt: skip
+        writer.writerow(
+            ["id", "channel", "description", "received_at", "severity", "category", "party", "department"]
+        )
         writer.writerow(["A1", "hotline", "扶梯夹伤", "2026-10-09 10:00", "P1", "damage", "station", "ops"])
     report = importer.import_file(
         engine=desk.engine, actor=desk.user("admin"), now=NOW, options=importer.ImportOptions(path=path)
@@ -151,9 +172,14 @@ def test_triage_to_a_p1_is_triaged_then_escalated_by_the_system(desk: Desk) -> N
     later = NOW + timedelta(minutes=10)
     with desk.write() as session:
         case = lifecycle.move_case(
-            session=session, code=code, action="triage", actor=desk.user("carol"), now=later,
-            complexity="simple", **P1,
-        )  # fmt: skip
+            session=session,
+            code=code,
+            action="triage",
+            actor=desk.user("carol"),
+            now=later,
+            complexity="simple",
+            **P1,
+        )
         assert case.status == Status.ESCALATED
     case = load(desk, code)
     assert case.escalated_at == later and case.due_coordination == later + timedelta(hours=2)
@@ -169,9 +195,16 @@ def test_triage_to_a_p1_is_triaged_then_escalated_by_the_system(desk: Desk) -> N
 def test_pause_column_follows_the_status(desk: Desk) -> None:
     with desk.write() as session:
         code = intake.create_case(
-            session=session, actor=desk.user("alice"), now=NOW, channel="hotline", description="x",
-            category="delay", party="courier", department="cs", severity="P2",
-        ).code  # fmt: skip
+            session=session,
+            actor=desk.user("alice"),
+            now=NOW,
+            channel="hotline",
+            description="x",
+            category="delay",
+            party="courier",
+            department="cs",
+            severity="P2",
+        ).code
     steps = [("claim", {}), ("wait", {"note": "等照片"}), ("resume", {})]
     seen = []
     for minute, (action, fields) in enumerate(steps, start=1):
@@ -189,9 +222,16 @@ def test_every_way_back_to_work_resets_the_same_fields(route: str, tmp_path: Pat
     desk = make_desk(tmp_path / "kefu.db")
     with desk.write() as session:
         code = intake.create_case(
-            session=session, actor=desk.user("alice"), now=NOW, channel="hotline", description="x",
-            category="delay", party="courier", department="cs", severity="P2",
-        ).code  # fmt: skip
+            session=session,
+            actor=desk.user("alice"),
+            now=NOW,
+            channel="hotline",
+            description="x",
+            category="delay",
+            party="courier",
+            department="cs",
+            severity="P2",
+        ).code
     at = NOW
 
     def step(action: str, **fields: object) -> Case:

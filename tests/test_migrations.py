@@ -32,18 +32,43 @@ def _downgrade(desk: Desk, revision: str) -> None:
 
 
 LEGACY = [
-    ("kefu", "link", "repeat complaint: T-20261120-0001, T-20261119-0003", "note.repeat_complaint",
-     {"codes": ["T-20261120-0001", "T-20261119-0003"]}),
+    (
+        "kefu",
+        "link",
+        "repeat complaint: T-20261120-0001, T-20261119-0003",
+        "note.repeat_complaint",
+        {"codes": ["T-20261120-0001", "T-20261119-0003"]},
+    ),
     ("kefu", "escalate", "severity escalates on intake", "note.severity_escalates", {}),
-    ("kefu", "escalate", "first response deadline passed; escalated per the policy",
-     "note.escalated_on_breach", {"clock": "first_response"}),
-    ("kefu", "breach", "resolution deadline 2026-11-24T18:00:00+08:00 passed unmet",
-     "note.deadline_passed", {"clock": "resolution", "due": "2026-11-24T18:00:00+08:00"}),
-    ("kefu", "close", "no answer within the confirmation window (3wd, ended 2026-11-27T18:00:00+08:00)",
-     "note.no_answer", {"window": "3wd", "ended": "2026-11-27T18:00:00+08:00"}),
-    ("admin", "create", "imported from hotline 11 月.csv line 42", "note.imported",
-     {"file": "hotline 11 月.csv", "line": 42}),
-]  # fmt: skip
+    (
+        "kefu",
+        "escalate",
+        "first response deadline passed; escalated per the policy",
+        "note.escalated_on_breach",
+        {"clock": "first_response"},
+    ),
+    (
+        "kefu",
+        "breach",
+        "resolution deadline 2026-11-24T18:00:00+08:00 passed unmet",
+        "note.deadline_passed",
+        {"clock": "resolution", "due": "2026-11-24T18:00:00+08:00"},
+    ),
+    (
+        "kefu",
+        "close",
+        "no answer within the confirmation window (3wd, ended 2026-11-27T18:00:00+08:00)",
+        "note.no_answer",
+        {"window": "3wd", "ended": "2026-11-27T18:00:00+08:00"},
+    ),
+    (
+        "admin",
+        "create",
+        "imported from hotline 11 月.csv line 42",
+        "note.imported",
+        {"file": "hotline 11 月.csv", "line": 42},
+    ),
+]
 
 
 def test_0005_gives_legacy_system_notes_their_messages(desk: Desk) -> None:
@@ -74,7 +99,9 @@ def test_0005_gives_legacy_system_notes_their_messages(desk: Desk) -> None:
         with kdb.read_session(engine) as session:
             events = lifecycle.case_events(session, lifecycle.get_case(session, code))
             messages = [event_message(e) for e in events]
-            detail = views.case_detail(session, lifecycle.get_case(session, code), desk.user("alice"), NOW).as_json()
+            detail = views.case_detail(
+                session, lifecycle.get_case(session, code), desk.user("alice"), NOW
+            ).as_json()
     finally:
         engine.dispose()
     for (_actor, _action, note, key, params), message in zip(LEGACY, messages, strict=False):
