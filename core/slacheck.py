@@ -446,7 +446,7 @@ def _record_batch(
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict("a case changed during the SLA check; run it again") from None
+        raise Conflict(Message("sla.case_changed")) from None
     return escalations
 
 
@@ -491,7 +491,7 @@ def _close_unanswered(
             try:
                 session.flush()
             except StaleDataError:
-                raise Conflict("a case changed during the SLA check; run it again") from None
+                raise Conflict(Message("sla.case_changed")) from None
         report.auto_closed.extend(closed)
 
 

@@ -219,6 +219,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field} 「{text}」不是日期时间；请写成 ISO 8601 格式，如 2026-11-24T09:30（按政策时区）"
         "或 2026-11-24T01:30Z",
     ),
+    "sla.case_changed": (
+        "a case changed during the SLA check; run it again",
+        "时限检查期间有工单被修改，请再运行一次",
+    ),
     # -- notes kefu writes in the history itself
     "note.repeat_complaint": ("repeat complaint: {codes}", "重复投诉：{codes}"),
     "note.severity_escalates": ("severity escalates on intake", "该级别受理即自动升级"),
