@@ -189,21 +189,32 @@ def columns_help() -> str:
 
 @dataclass(frozen=True)
 class RowError:
-    """One rejected row: where it is, which column, and why (in either language)."""
+    """One rejected row: where it is, which column (as written in the file, or `ROW`, or
+    `column N` with `label` saying so in either language), and why (in either language)."""
 
     line: int
     field: str
     why: Text
+    label: Message | None = None
+    """How `field` reads when it is not a column name from the file (`column 5`)."""
 
     @property
     def reason(self) -> str:
         return render(self.why, "en")
 
+    def field_text(self, lang: str) -> str:
+        """The column as a person reads it: its name as written, or what it stands for."""
+        if self.label is not None:
+            return self.label.text(lang)
+        return Message("import.whole_row").text(lang) if self.field == ROW else self.field
+
     def as_dict(self, lang: str = "en") -> dict[str, Any]:
-        return {"line": self.line, "field": self.field, "reason": render(self.why, lang)}
+        key = self.why.key if isinstance(self.why, Message) else None
+        return {"line": self.line, "field": self.field, "reason": render(self.why, lang), "key": key}
 
     def text(self, lang: str) -> str:
-        return f"line {self.line}: {self.field}: {render(self.why, lang)}"
+        message = Message("import.row_error", line=self.line, field=self.field_text(lang), reason=self.why)
+        return message.text(lang)
 
     def __str__(self) -> str:
         return self.text("en")
@@ -226,7 +237,7 @@ class ImportReport:
     errors_file: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     other_sheets: list[str] = field(default_factory=list)
-    stopped: str | None = None
+    stopped: Message | None = None
     """A problem that ended the import early (rows before it were kept)."""
 
     @property
@@ -238,20 +249,25 @@ class ImportReport:
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(error)
 
-    def summary(self) -> str:
-        """One line for people and cron mail."""
-        verb = "would import" if self.dry_run else "imported"
-        text = (
-            f"{Path(self.file).name}: {self.rows} rows, {self.imported} {verb}, "
-            f"{self.already_present} already present, {self.rejected} rejected"
+    def summary(self, lang: str = "en") -> str:
+        """One line for people and cron mail, in `lang`."""
+        counts = Message(
+            "import.summary_dry" if self.dry_run else "import.summary",
+            file=Path(self.file).name,
+            rows=self.rows,
+            imported=self.imported,
+            present=self.already_present,
+            rejected=self.rejected,
         )
+        text = counts.text(lang)
         if self.rejected and self.errors_file:
-            text += f" (written to {self.errors_file})"
+            text += Message("import.summary_written", path=self.errors_file).text(lang)
         if self.stopped:
-            text += f"; stopped: {self.stopped}"
+            text += Message("import.summary_stopped", reason=self.stopped).text(lang)
         return text
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The report as JSON, its reasons in `lang` (with their catalog keys beside them)."""
         return {
             "file": self.file,
             "format": self.format,
@@ -262,12 +278,13 @@ class ImportReport:
             "imported": self.imported,
             "already_present": self.already_present,
             "rejected": self.rejected,
-            "errors": [e.as_dict() for e in self.errors],
+            "errors": [e.as_dict(lang) for e in self.errors],
             "errors_omitted": self.rejected - len(self.errors),
             "errors_file": self.errors_file,
             "ignored_columns": self.ignored_columns,
             "other_sheets": self.other_sheets,
-            "stopped": self.stopped,
+            "stopped": render(self.stopped, lang) or None,
+            "stopped_key": self.stopped.key if self.stopped is not None else None,
             "exit_code": self.exit_code,
         }
 
@@ -285,6 +302,8 @@ class ImportOptions:
     ignore_unknown: bool = False
     errors_path: Path | None = None
     batch_size: int = BATCH_SIZE
+    lang: str = "en"
+    """The language of the errors file's reasons (`error_reason`, the column a person reads)."""
 
 
 Progress = Callable[[int, int | None], None]
@@ -297,8 +316,8 @@ Progress = Callable[[int, int | None], None]
 class _Fatal(Exception):
     """A problem that ends reading the file at `line` (rows before it are kept)."""
 
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, line: int, message: Message) -> None:
+        super().__init__(str(message))
         self.line = line
         self.message = message
 
@@ -331,9 +350,9 @@ class _Reader:
         pass
 
 
-def _utf16_hint(head: bytes) -> str:
+def _utf16_hint(head: bytes) -> Message | str:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return ' It looks like UTF-16 (Excel\'s "Unicode text"): pass --encoding utf-16.'
+        return Message("import.utf16_hint")
     return ""
 
 
@@ -362,18 +381,19 @@ def _choose_encoding(path: Path, forced: str | None) -> tuple[str, int]:
     with path.open("rb") as handle:
         head = handle.read(4)
     if head.startswith(b"PK\x03\x04"):
-        raise InvalidInput(
-            f"{path}: this is a zip file (an XLSX workbook?); name it .xlsx or pass --format xlsx"
-        )
+        raise InvalidInput(Message("import.zip_not_csv", path=str(path)), field="format")
     if forced:
         try:
             name = codecs.lookup(forced).name
         except LookupError:
-            raise InvalidInput(f"--encoding {forced!r} is not an encoding Python knows") from None
+            raise InvalidInput(
+                Message("import.unknown_encoding", encoding=forced), field="encoding"
+            ) from None
         name = "utf-8-sig" if name == "utf-8" else name
         lines, bad = _scan_text(path, name)
         if bad is not None:
-            raise InvalidInput(f"{path}: line {bad} is not valid {forced}; check --encoding")
+            message = Message("import.not_in_encoding", path=str(path), line=bad, encoding=forced)
+            raise InvalidInput(message, field="encoding")
         return name, lines
     lines, bad_utf8 = _scan_text(path, "utf-8-sig")
     if bad_utf8 is None:
@@ -381,10 +401,14 @@ def _choose_encoding(path: Path, forced: str | None) -> tuple[str, int]:
     lines, bad_gb = _scan_text(path, "gb18030")
     if bad_gb is None:
         return "gb18030", lines
-    raise InvalidInput(
-        f"{path}: neither UTF-8 (bad byte on line {bad_utf8}) nor GB18030 (line {bad_gb}); "
-        "pass --encoding with the file's encoding, e.g. --encoding big5." + _utf16_hint(head)
+    message = Message(
+        "import.unknown_text_encoding",
+        path=str(path),
+        utf8_line=bad_utf8,
+        gb_line=bad_gb,
+        hint=_utf16_hint(head),
     )
+    raise InvalidInput(message, field="encoding")
 
 
 @contextmanager
@@ -420,8 +444,11 @@ class _CsvReader(_Reader):
                     self.lines_read = self.reader.line_num
                     return [cell.strip() for cell in row]
         except csv.Error as exc:
-            raise InvalidInput(f"{self.path}: line {self.reader.line_num}: {exc}") from None
-        raise InvalidInput(f"{self.path}: the file is empty (no header row)")
+            message = Message(
+                "import.csv_header_error", path=str(self.path), line=self.reader.line_num, error=str(exc)
+            )
+            raise InvalidInput(message) from None
+        raise InvalidInput(Message("import.empty_file", path=str(self.path)))
 
     def rows(self) -> Iterator[_RawRow]:
         assert self.header is not None
@@ -433,25 +460,17 @@ class _CsvReader(_Reader):
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise _Fatal(start, f"line {start}: {exc} (an unclosed quote?)") from None
+                raise _Fatal(start, Message("import.csv_broken", line=start, error=str(exc))) from None
             self.lines_read = self.reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
             problem = None
             if len(row) < width:
-                problem = RowError(
-                    start,
-                    ROW,
-                    f"the row has {len(row)} cells but the header has {width} (a line break "
-                    "inside an unquoted field?)",
-                )
+                problem = RowError(start, ROW, Message("import.too_few_cells", cells=len(row), width=width))
             elif len(row) > width and any(cell.strip() for cell in row[width:]):
                 extra = ", ".join(repr(c) for c in row[width:] if c.strip())
-                problem = RowError(
-                    start,
-                    ROW,
-                    f"the row has {len(row)} cells but the header has {width} (extra: {extra[:200]})",
-                )
+                why = Message("import.too_many_cells", cells=len(row), width=width, extra=extra[:200])
+                problem = RowError(start, ROW, why)
             yield _RawRow(start, list(zip(self.header, row, strict=False)), problem)
 
     def close(self) -> None:
@@ -478,7 +497,7 @@ class _JsonlReader(_Reader):
                 yield _RawRow(
                     number,
                     [],
-                    RowError(number, ROW, f"the line is longer than {MAX_CELL_CHARS:,} characters"),
+                    RowError(number, ROW, Message("import.line_too_long", limit=MAX_CELL_CHARS)),
                 )
                 continue
             text = text.strip()
@@ -487,11 +506,12 @@ class _JsonlReader(_Reader):
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as exc:
-                yield _RawRow(number, [], RowError(number, ROW, f"not JSON: {exc.msg} at column {exc.colno}"))
+                why = Message("import.not_json", error=exc.msg, column=exc.colno)
+                yield _RawRow(number, [], RowError(number, ROW, why))
                 continue
             if not isinstance(value, dict):
-                reason = f"a line must be one JSON object, not {type(value).__name__}"
-                yield _RawRow(number, [], RowError(number, ROW, reason))
+                why = Message("import.not_json_object", kind=type(value).__name__)
+                yield _RawRow(number, [], RowError(number, ROW, why))
                 continue
             yield _RawRow(number, list(value.items()))
 
@@ -506,21 +526,21 @@ class _XlsxReader(_Reader):
         from openpyxl.utils.exceptions import InvalidFileException
 
         if not openpyxl.DEFUSEDXML:
-            raise InvalidInput(
-                "reading XLSX safely needs defusedxml, and OPENPYXL_DEFUSEDXML must not be False"
-            )
+            raise InvalidInput(Message("import.needs_defusedxml"))
         self.path = path
         try:
             with zipfile.ZipFile(path) as archive:
                 unpacked = sum(info.file_size for info in archive.infolist())
         except (zipfile.BadZipFile, OSError):
-            raise InvalidInput(f"{path}: not an XLSX workbook (not a zip file)") from None
+            raise InvalidInput(Message("import.not_xlsx", path=str(path))) from None
         if unpacked > MAX_XLSX_UNPACKED_BYTES:
-            raise InvalidInput(
-                f"{path}: the workbook unpacks to {unpacked / 2**20:,.0f} MB, over "
-                f"the {MAX_XLSX_UNPACKED_BYTES / 2**20:,.0f} MB kefu reads; "
-                "export it as CSV in parts"
+            message = Message(
+                "import.xlsx_too_big",
+                path=str(path),
+                size=unpacked / 2**20,
+                limit=MAX_XLSX_UNPACKED_BYTES / 2**20,
             )
+            raise InvalidInput(message)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
@@ -530,10 +550,10 @@ class _XlsxReader(_Reader):
             cause = exc.__cause__ or exc.__context__
             if cause is not None:
                 reason += f" ({type(cause).__name__}: {cause})"
-            raise InvalidInput(f"{path}: cannot read the workbook: {reason}") from None
+            raise InvalidInput(Message("import.xlsx_unreadable", path=str(path), reason=reason)) from None
         if not self.workbook.worksheets:
             self.workbook.close()
-            raise InvalidInput(f"{path}: the workbook has no worksheet")
+            raise InvalidInput(Message("import.xlsx_no_sheet", path=str(path)))
         self.sheet = self.workbook.worksheets[0]
         self.other_sheets = [ws.title for ws in self.workbook.worksheets[1:]]
         with suppress(Exception):
@@ -553,15 +573,14 @@ class _XlsxReader(_Reader):
         except StopIteration:
             return None
         except Exception as exc:  # a damaged sheet part: stop, keeping what was read
-            raise _Fatal(
-                self.lines_read + 1, f"row {self.lines_read + 1}: the workbook is damaged ({exc})"
-            ) from None
+            number = self.lines_read + 1
+            raise _Fatal(number, Message("import.xlsx_damaged", row=number, error=str(exc))) from None
 
     def _read_header(self) -> list[str]:
         try:
             return self._first_row()
         except _Fatal as exc:
-            raise InvalidInput(f"{self.path}: {exc.message}") from None
+            raise InvalidInput(Message("import.in_file", path=str(self.path), reason=exc.message)) from None
 
     def _first_row(self) -> list[str]:
         while (item := self._next()) is not None:
@@ -572,7 +591,7 @@ class _XlsxReader(_Reader):
                 cells.pop()
             if cells:
                 return cells
-        raise InvalidInput(f"{self.path}: the first sheet is empty (no header row)")
+        raise InvalidInput(Message("import.xlsx_empty", path=str(self.path)))
 
     def rows(self) -> Iterator[_RawRow]:
         assert self.header is not None
@@ -585,10 +604,9 @@ class _XlsxReader(_Reader):
             problem = None
             beyond = [v for v in row[width:] if v is not None and str(v).strip()]
             if beyond:
+                first = beyond[0] if isinstance(beyond[0], str | int | float) else str(beyond[0])
                 problem = RowError(
-                    number,
-                    ROW,
-                    f"{len(beyond)} value(s) right of the last column with a header: {beyond[0]!r}",
+                    number, ROW, Message("import.beyond_header", count=len(beyond), first=first)
                 )
             yield _RawRow(number, list(zip(self.header, row[:width], strict=False)), problem)
 
@@ -601,31 +619,34 @@ def detect_format(path: Path, given: str | None) -> str:
     if given:
         fmt = given.strip().casefold()
         if fmt not in FORMATS:
-            raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, not {given!r}")
+            raise InvalidInput(
+                Message("import.bad_format", formats=list(FORMATS), given=given), field="format"
+            )
         return fmt
     suffix = path.suffix.casefold()
     if suffix == ".xls":
-        raise InvalidInput(f"{path}: old .xls workbooks are not read; save it as .xlsx or CSV")
+        raise InvalidInput(Message("import.xls", path=str(path)), field="format")
     if suffix not in SUFFIX_FORMATS:
-        raise InvalidInput(
-            f"{path}: cannot tell the format from {suffix or 'no suffix'!r}; "
-            f"pass --format ({', '.join(FORMATS)})"
-        )
+        if suffix:
+            message = Message("import.unknown_suffix", path=str(path), suffix=suffix, formats=list(FORMATS))
+        else:
+            message = Message("import.no_suffix", path=str(path), formats=list(FORMATS))
+        raise InvalidInput(message, field="format")
     return SUFFIX_FORMATS[suffix]
 
 
 def _open(path: Path, fmt: str, encoding: str | None) -> _Reader:
     if not path.is_file():
-        raise InvalidInput(f"{path}: no such file")
+        raise InvalidInput(Message("import.no_such_file", path=str(path)), field="path")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise InvalidInput(
-            f"{path} is {size / 2**20:,.0f} MB; kefu imports files up to "
-            f"{MAX_FILE_BYTES / 2**20:,.0f} MB at a time; split it"
+        message = Message(
+            "import.file_too_big", path=str(path), size=size / 2**20, limit=MAX_FILE_BYTES / 2**20
         )
+        raise InvalidInput(message)
     if fmt == "xlsx":
         if encoding:
-            raise InvalidInput("--encoding is for CSV and JSON Lines; an XLSX knows its own")
+            raise InvalidInput(Message("import.encoding_for_text"), field="encoding")
         return _XlsxReader(path)
     if fmt == "jsonl":
         return _JsonlReader(path, encoding)
@@ -636,10 +657,13 @@ def _open(path: Path, fmt: str, encoding: str | None) -> _Reader:
 
 
 class _Reject(Exception):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(reason)
+    """A row refused: the column (as written) and why; `label` as in `RowError`."""
+
+    def __init__(self, field: str, reason: Message, label: Message | None = None) -> None:
+        super().__init__(field, reason)
         self.field = field
         self.reason = reason
+        self.label = label
 
 
 def _cell_text(value: Any, column: str) -> str | None:
@@ -658,7 +682,7 @@ def _cell_text(value: Any, column: str) -> str | None:
         return value.isoformat(sep=" ")
     if isinstance(value, date | time):
         return value.isoformat()
-    raise _Reject(column, f"a {type(value).__name__} where a plain value belongs")
+    raise _Reject(column, Message("import.not_plain_value", kind=type(value).__name__))
 
 
 def _as_written(value: Any) -> str:
@@ -702,11 +726,7 @@ def parse_time(value: Any, zone: ZoneInfo, column: str) -> datetime:
     elif isinstance(value, date):
         parsed = datetime.combine(value, time(0))
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        raise _Reject(
-            column,
-            f"{value!r} is a number, not a date and time; format the column as a date or write "
-            "it like 2026-11-24 09:30",
-        )
+        raise _Reject(column, Message("import.time_is_number", value=value))
     else:
         text = str(value).strip()
         parsed = _iso(text) or _spelled_time(text, zone, column)
@@ -722,10 +742,7 @@ def _spelled_time(text: str, zone: ZoneInfo, column: str) -> datetime:
         normal = normal.replace(written, meant)
     match = _WHEN.fullmatch(normal.strip())
     if match is None:
-        raise _Reject(
-            column,
-            f"{text!r} is not a date and time; write it like 2026-11-24 09:30 or 2026-11-24T09:30+08:00",
-        )
+        raise _Reject(column, Message("import.not_a_time", text=text))
     y, mo, d, h, mi, s, frac, offset = match.groups()
     tzinfo: tzinfo_type = zone
     if offset and offset.upper() == "Z":
@@ -734,7 +751,7 @@ def _spelled_time(text: str, zone: ZoneInfo, column: str) -> datetime:
         digits = offset[1:].replace(":", "")
         minutes = int(digits[:2]) * 60 + int(digits[2:4] or 0)
         if minutes >= 24 * 60:
-            raise _Reject(column, f"{text!r} has an impossible UTC offset")
+            raise _Reject(column, Message("import.bad_offset", text=text))
         tzinfo = timezone(timedelta(minutes=minutes if offset[0] == "+" else -minutes))
     try:
         return datetime(
@@ -742,7 +759,7 @@ def _spelled_time(text: str, zone: ZoneInfo, column: str) -> datetime:
             int((frac or "0").ljust(6, "0")), tzinfo=tzinfo,
         )  # fmt: skip
     except ValueError as exc:
-        raise _Reject(column, f"{text!r} is not a real date and time ({exc})") from None
+        raise _Reject(column, Message("import.not_real_time", text=text, error=str(exc))) from None
 
 
 _TIME_SPELLINGS = (
@@ -810,16 +827,11 @@ class _RowChecker:
             target = _ALIAS_INDEX.get(_norm(name))
             if target is None:
                 if not self.ignore_unknown:
-                    hint = ""
-                    if guessed_encoding == "gb18030":
-                        hint = (
-                            " (the file was read as GB18030; if the name looks garbled, pass "
-                            "--encoding with the file's encoding)"
-                        )
-                    raise InvalidInput(
-                        f"{path}: unknown column {name!r} in the header{hint}; rename it to one "
-                        "kefu knows (see `kefu import --help`) or pass --ignore-unknown to skip it"
+                    hint: Message | str = (
+                        Message("import.gb18030_hint") if guessed_encoding == "gb18030" else ""
                     )
+                    message = Message("import.unknown_column", path=str(path), name=name, hint=hint)
+                    raise InvalidInput(message, field=name)
                 self.ignored[name] = None
                 mapped.append(None)
                 continue
@@ -827,15 +839,23 @@ class _RowChecker:
                 mapped.append(None)
                 continue
             if target in where:
-                raise InvalidInput(
-                    f"{path}: columns {where[target]!r} and {name!r} both mean {target}; keep one"
+                message = Message(
+                    "import.duplicate_column", path=str(path), first=where[target], second=name, field=target
                 )
+                raise InvalidInput(message, field=name)
             where[target] = name
             mapped.append(target)
         missing = [f for f in REQUIRED_COLUMNS if f not in where]
         if missing:
-            wanted = "; ".join(f"{f} ({' / '.join(COLUMN_ALIASES[f][:4])})" for f in missing)
-            raise InvalidInput(f"{path}: the header has no column for {wanted}")
+            wanted = [
+                Message("import.missing_column", field=f, aliases=" / ".join(COLUMN_ALIASES[f][:4]))
+                for f in missing
+            ]
+            listed = wanted[-1]
+            for earlier in reversed(wanted[:-1]):  # "a; b; c" in English, "a；b；c" in Chinese
+                listed = Message("import.and_more", first=earlier, rest=listed)
+            message = Message("import.missing_columns", path=str(path), wanted=listed)
+            raise InvalidInput(message, field=missing[0])
         return mapped
 
     def _fields(self, raw: _RawRow) -> tuple[dict[str, Any], dict[str, str]]:
@@ -852,13 +872,11 @@ class _RowChecker:
                 if self.ignore_unknown:
                     self.ignored[column] = None
                     continue
-                raise _Reject(
-                    column,
-                    "unknown field; see `kefu import --help` for the names kefu reads, or pass "
-                    "--ignore-unknown",
-                )
+                raise _Reject(column, Message("import.unknown_field"))
             if found in columns:
-                raise _Reject(column, f"{columns[found]!r} and {column!r} both mean {found}")
+                raise _Reject(
+                    column, Message("import.same_field", first=columns[found], second=column, field=found)
+                )
             columns[found] = column
             self._put(fields, found, column, value)
         return fields, columns
@@ -868,7 +886,8 @@ class _RowChecker:
         width = len(cells)
         for index in self.headless:
             if index < width and _cell_text(cells[index][1], "") is not None:
-                raise _Reject(f"column {index + 1}", "a value in a column with no header")
+                label = Message("import.column_n", n=index + 1)
+                raise _Reject(f"column {index + 1}", Message("import.headless_value"), label)
         for index, target, column in self.mapped:
             if index < width:
                 self._put(fields, target, column, cells[index][1])
@@ -891,15 +910,14 @@ class _RowChecker:
             fields, columns = self._fields(raw)
             if "received_at" not in fields:
                 where = columns.get("received_at", "received_at")
-                reason = "received_at is required in an import (when the complaint came in)"
-                raise _Reject(where, reason)
+                raise _Reject(where, Message("import.received_at_required", field="received_at"))
             source = self.forced_source or fields.pop("source", None) or self.default_source
             fields["source"] = source
             intake = validate_intake(self.profile, fields, self.now)
             if intake.external_id is None:
                 intake = _with_content_id(intake)
         except _Reject as exc:
-            return RowError(raw.line, exc.field, exc.reason)
+            return RowError(raw.line, exc.field, exc.reason, exc.label)
         except InvalidInput as exc:
             named = exc.field if exc.field in INTAKE_FIELDS else None
             where = columns.get(named, named) if named else ROW
@@ -933,8 +951,9 @@ def _with_content_id(intake: Intake) -> Intake:
 class _ErrorSink:
     """Rejected rows as they were written, spooled to disk and written out at the end."""
 
-    def __init__(self, path: Path | None, header: list[str] | None) -> None:
+    def __init__(self, path: Path | None, header: list[str] | None, lang: str = "en") -> None:
         self.path = path
+        self.lang = lang
         self.header = header
         self.columns: dict[str, None] = dict.fromkeys(header or [])
         self.spool: IO[str] | None = None
@@ -942,7 +961,8 @@ class _ErrorSink:
             try:  # find out now, not after the import, that it cannot be written
                 path.open("w").close()
             except OSError as exc:
-                raise InvalidInput(f"--errors {path}: cannot write it ({exc.strerror})") from None
+                message = Message("import.errors_unwritable", path=str(path), error=exc.strerror)
+                raise InvalidInput(message, field="errors_path") from None
             self.spool = tempfile.TemporaryFile("w+", encoding="utf-8")
         self.has_source_column = any(column_for(c) == "source" for c in header or [])
 
@@ -955,7 +975,8 @@ class _ErrorSink:
                 self.columns.setdefault(name, None)
                 if column_for(name) == "source":
                     self.has_source_column = True
-        record = [error.line, error.field, error.reason, source, cells]
+        reason = render(error.why, self.lang)  # a rejected row only: good rows render nothing
+        record = [error.line, error.field_text(self.lang), reason, source, cells]
         self.spool.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def write(self) -> None:
@@ -1293,9 +1314,9 @@ def store_batch(
     ids: dict[str, int] = {code: case_id for code, case_id in conn.execute(query)}
     event_rows: list[list[Any]] = []
     link_rows: list[dict[str, Any]] = []
-    for row, code, repeats, link in zip(fresh, codes, row_links, link_events, strict=True):
+    for row, code, repeats, link_row in zip(fresh, codes, row_links, link_events, strict=True):
         case_id = ids[code]
-        history = row.events[:1] + ([link] if link is not None else []) + row.events[1:]
+        history = row.events[:1] + ([link_row] if link_row is not None else []) + row.events[1:]
         for event in history:
             event_insert.set(event, "case_id", case_id)
             event_rows.append(event)
@@ -1327,7 +1348,7 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone {name!r}; use an IANA name like Asia/Shanghai") from None
+        raise InvalidInput(Message("import.unknown_zone", zone=name), field="timezone") from None
 
 
 @contextmanager
@@ -1364,9 +1385,10 @@ def import_file(
     source = (options.source or "").strip() or path.stem
     source_cap = column_widths()["source"]
     if len(source) > source_cap:
-        raise InvalidInput(f"the source {source!r} is over {source_cap} characters; pass a shorter --source")
+        message = Message("import.source_too_long", source=source, limit=source_cap)
+        raise InvalidInput(message, field="source")
     if options.batch_size < 1:
-        raise InvalidInput("the batch size must be at least 1")
+        raise InvalidInput(Message("import.batch_size"), field="batch_size")
     with kdb.read_session(engine) as session:
         version, profile = policy_in_force(session, now)
     assert version.id is not None
@@ -1395,7 +1417,7 @@ def import_file(
                 other_sheets=reader.other_sheets,
                 errors_file=str(options.errors_path) if options.errors_path else None,
             )
-            sink = _ErrorSink(options.errors_path, reader.header)
+            sink = _ErrorSink(options.errors_path, reader.header, options.lang)
             prepare = _Preparer(
                 profile=profile,
                 dialect=engine.dialect,
@@ -1441,7 +1463,7 @@ class _Batch:
 @dataclass
 class _End:
     lines_read: int
-    stopped: str | None
+    stopped: Message | None
     ignored: list[str]
 
 
@@ -1450,15 +1472,11 @@ def _produce(reader: _Reader, checker: _RowChecker, prepare: _Preparer, size: in
     problem that ended the file early, if one did)."""
     rows = 0
     batch = _Batch(0, 0, [], [], [])
-    stopped = None
+    stopped: Message | None = None
     try:
         for raw in reader.rows():
             if rows >= MAX_ROWS:
-                raise _Fatal(
-                    raw.line,
-                    f"line {raw.line}: the file has more than {MAX_ROWS:,} rows; split it (the "
-                    "rows before this line were read)",
-                )
+                raise _Fatal(raw.line, Message("import.too_many_rows", line=raw.line, limit=MAX_ROWS))
             rows += 1
             batch.rows += 1
             result = checker.check(raw)
@@ -1571,11 +1589,7 @@ def _run(
                 imported, already = store_batch(connection=conn, now=now, profile=profile, rows=batch)
         except DBAPIError as exc:  # busy past the timeout, disk full: earlier batches stay
             first = batch[0].line
-            raise _Fatal(
-                first,
-                f"the rows from line {first} on could not be stored ({exc.orig}); nothing of "
-                "them was kept, run the import again to finish it",
-            ) from exc
+            raise _Fatal(first, Message("import.batch_not_stored", line=first, error=str(exc.orig))) from exc
         report.imported += imported
         report.already_present += already
 

@@ -855,7 +855,7 @@ def test_rows_beyond_the_row_limit_stop_the_import(
     path = write_csv(tmp_path / "long.csv", [row(f"L{i}") for i in range(8)])
     report = run_import(desk, path, batch_size=2)
     assert (report.imported, report.rows, report.exit_code) == (5, 5, 2)
-    assert report.stopped is not None and "line 7: the file has more than 5 rows" in report.stopped
+    assert report.stopped is not None and "line 7: the file has more than 5 rows" in str(report.stopped)
 
 
 def test_an_unclosed_quote_stops_at_its_line_keeping_the_rows_before(
@@ -867,7 +867,7 @@ def test_an_unclosed_quote_stops_at_its_line_keeping_the_rows_before(
     (tmp_path / "q.csv").write_text(text, encoding="utf-8")
     report = run_import(desk, tmp_path / "q.csv")
     assert report.imported == 1 and report.exit_code == 2
-    assert report.stopped is not None and report.stopped.startswith("line 3: field larger than")
+    assert report.stopped is not None and str(report.stopped).startswith("line 3: field larger than")
 
 
 def test_a_json_line_over_the_limit_is_rejected_alone(
@@ -905,8 +905,8 @@ def test_a_batch_the_database_refuses_is_kept_out_whole(desk: Desk, tmp_path: Pa
     report = run_import(desk, write_csv(tmp_path / "clash.csv", rows), batch_size=2)
     assert (report.imported, report.exit_code) == (2, 2)
     assert report.stopped is not None
-    assert report.stopped.startswith("the rows from line 4 on could not be stored (UNIQUE")
-    assert "run the import again" in report.stopped
+    assert str(report.stopped).startswith("the rows from line 4 on could not be stored (UNIQUE")
+    assert "run the import again" in str(report.stopped)
     assert query(desk, "SELECT external_id FROM cases WHERE source = 'clash' ORDER BY id") == [
         ("A",),
         ("B",),
@@ -970,6 +970,86 @@ def test_errors_file_for_json_lines(desk: Desk, tmp_path: Path) -> None:
         ("W1", "1", "channel", "w"),
         ("W2", "2", "email", "w"),
     ]
+
+
+def test_rejections_read_in_chinese(desk: Desk, tmp_path: Path) -> None:
+    """With lang="zh" the report, its JSON and the errors file a person fixes say why in Chinese;
+    the errors file's own columns keep their names, so it still imports again."""
+    path = write_csv(tmp_path / "zh.csv", [row("Z1"), row("Z2", channel="fax")])
+    out = tmp_path / "rejected.csv"
+    report = run_import(desk, path, errors_path=out, lang="zh")
+    (error,) = report.errors
+    assert error.reason == "channel: unknown 'fax'; choose one of: hotline, online"
+    assert error.text("zh") == "第 3 行：channel：渠道：没有「fax」这一项；可选：hotline、online"
+    assert (
+        report.summary("zh") == f"zh.csv：共 2 行，导入 1 行，已存在 0 行，拒收 1 行（拒收的行已写入 {out}）"
+    )
+    assert report.summary() == f"zh.csv: 2 rows, 1 imported, 0 already present, 1 rejected (written to {out})"
+    (reason,) = report.as_dict("zh")["errors"]
+    assert reason == {
+        "line": 3,
+        "field": "channel",
+        "reason": "渠道：没有「fax」这一项；可选：hotline、online",
+        "key": "field.unknown_code",
+    }
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        written = list(csv.DictReader(handle))
+    assert [(r["error_line"], r["error_field"], r["error_reason"]) for r in written] == [
+        ("3", "channel", "渠道：没有「fax」这一项；可选：hotline、online")
+    ]
+    # Fixed, the Chinese errors file imports again (its own columns are read past).
+    written[0]["channel"] = "hotline"
+    with out.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(written[0]))
+        writer.writeheader()
+        writer.writerows(written)
+    again = run_import(desk, out)
+    assert (again.imported, again.rejected, again.source) == (1, 0, "rejected")
+    assert query(desk, "SELECT source, external_id FROM cases ORDER BY id") == [("zh", "Z1"), ("zh", "Z2")]
+    # A problem with the row as a whole reads in Chinese too, in the report and the file.
+    text = "id,channel,received_at,description\nS1,hotline,2026-11-20 09:30\n"
+    (tmp_path / "short.csv").write_text(text, encoding="utf-8")
+    short = run_import(desk, tmp_path / "short.csv", errors_path=out, lang="zh")
+    assert (
+        short.errors[0].text("zh")
+        == "第 2 行：（整行）：此行有 3 个单元格，表头却有 4 列（没加引号的字段里有换行？）"
+    )
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        assert next(csv.DictReader(handle))["error_field"] == "（整行）"
+
+
+def test_a_stop_reads_in_chinese(desk: Desk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer, "MAX_ROWS", 1)
+    report = run_import(desk, write_csv(tmp_path / "two.csv", [row("T1"), row("T2")]))
+    assert report.stopped is not None and report.stopped.key == "import.too_many_rows"
+    assert report.summary("zh").endswith("；导入中止：第 3 行：文件超过 1 行；请拆分（此行之前的行已读取）")
+    assert report.as_dict("zh")["stopped"] == "第 3 行：文件超过 1 行；请拆分（此行之前的行已读取）"
+    assert report.as_dict()["stopped"].startswith("line 3: the file has more than 1 rows")
+
+
+def test_refusals_name_their_field_and_read_in_chinese(desk: Desk, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "f.csv", [row()], [*HEADER, "备注"])
+    with pytest.raises(InvalidInput) as refused:
+        run_import(desk, path)
+    assert refused.value.field == "备注"
+    assert refused.value.text("zh").startswith(f"{path}：表头里有 kefu 不认识的列「备注」")
+    with pytest.raises(InvalidInput) as refused:
+        run_import(desk, path, timezone="Mars/Olympus")
+    assert refused.value.field == "timezone"
+    assert refused.value.text("zh") == "没有「Mars/Olympus」这个时区；请用 IANA 时区名，例如 `Asia/Shanghai`"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,phone\nx,y\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as refused:
+        run_import(desk, bad)
+    assert refused.value.field == "channel"
+    assert refused.value.message == (
+        f"{bad}: the header has no column for channel (channel / 渠道 / 投诉渠道 / 受理渠道); "
+        "description (description / content / complaint / details); "
+        "received_at (received_at / received / received_time / complaint_time)"
+    )
+    assert refused.value.text("zh").startswith(
+        f"{bad}：表头缺少这些列：渠道（channel / 渠道 / 投诉渠道 / 受理渠道）；投诉内容（"
+    )
 
 
 # -- the sample files -----------------------------------------------------------------------------
