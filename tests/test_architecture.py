@@ -1,5 +1,5 @@
-"""The shape of the code (STYLE §1-§4): the core runs without any interface, and the interfaces
-hold no queries of their own.
+"""The shape of the code (docs/ARCHITECTURE.md, "Layers" and "Invariants"): the core runs without
+any interface, the interfaces hold no queries of their own, and only the door changes a status.
 """
 
 from __future__ import annotations
@@ -129,3 +129,38 @@ def test_no_naive_clock_in_core() -> None:
         if pattern.search(line)
     ]
     assert offenders == []
+
+
+def _status_writes(path: Path, root: Path = ROOT) -> list[str]:
+    """Where a file assigns a case's status (`case.status = ...`, `move.set(status=...)`)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        targets: list[ast.expr] = list(node.targets) if isinstance(node, ast.Assign) else []
+        targets += [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
+        for target in targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and target.attr == "status"
+                and isinstance(target.value, ast.Name)
+                and "case" in target.value.id.lower()
+            ):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "set":
+            if any(k.arg == "status" for k in node.keywords):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    return found
+
+
+def test_only_the_door_sets_a_case_status() -> None:
+    """`case.status = ...` is written in kefu.core.lifecycle only (docs/ARCHITECTURE.md,
+    invariant 1); an intake plan sets its first status in kefu.core.intake as a value."""
+    sources = [ROOT / "cli.py", *sorted((ROOT / "core").rglob("*.py")), *sorted((ROOT / "tui").rglob("*.py"))]
+    offenders = [item for path in sources if path.name != "lifecycle.py" for item in _status_writes(path)]
+    assert offenders == []
+    assert _status_writes(ROOT / "core" / "lifecycle.py"), "the door itself must be found"
+
+
+def test_the_status_check_can_fail(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("def close(case):\n    case.status = 'closed'\n")
+    assert _status_writes(probe, tmp_path) == ["probe.py:2"]
