@@ -77,6 +77,14 @@ def make_desk(path: Path, profile: Path = MINI_PROFILE, now: datetime = NOW) -> 
     return desk
 
 
+@pytest.fixture(autouse=True)
+def english_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line speaks English in tests unless a test says otherwise: KEFU_LANG=en
+    (the shipped profiles are Chinese, and a desk's language would otherwise win). A test of
+    the language itself removes it (`monkeypatch.delenv("KEFU_LANG")`)."""
+    monkeypatch.setenv("KEFU_LANG", "en")
+
+
 @pytest.fixture
 def desk(tmp_path: Path) -> Iterator[Desk]:
     d = make_desk(tmp_path / "kefu.db")
@@ -104,12 +112,17 @@ def cli_desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
     desk.engine.dispose()
 
 
-def cli_run(desk: Desk, *args: str) -> Result:
-    """`kefu --db DESK ARGS…` through Typer's CliRunner on a wide terminal."""
+def cli_run(desk: Desk, *args: str, lang: str | None = "en") -> Result:
+    """`kefu --db DESK ARGS…` through Typer's CliRunner on a wide terminal, in English
+    (KEFU_LANG=en) unless `lang` names another language or is None (KEFU_LANG unset: the
+    desk's language)."""
     from typer.testing import CliRunner
 
     from kefu.cli import app
 
     return CliRunner().invoke(
-        app, ["--db", str(desk.path), *args], terminal_width=200, env={"COLUMNS": "200"}
+        app,
+        ["--db", str(desk.path), *args],
+        terminal_width=200,
+        env={"COLUMNS": "200", "KEFU_LANG": lang},
     )
