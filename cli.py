@@ -3,36 +3,47 @@
 Results go to stdout (a table, or one JSON document with --json); diagnostics to stderr.
 Exit status: 0 done, 1 the check found what it looks for, 2 bad usage or input, 3 the
 database cannot be used. Expected failures print one sentence, never a traceback.
+
+What kefu says is in the user's language (`language()`): `--lang` / `KEFU_LANG`, else the
+language of the desk's policy in force once the command has opened the desk, else the
+locale's. Sentences and table headings come from the catalog (kefu.core.catalog.cli); JSON
+keeps its keys and codes in every language. Typer's help and Click's usage errors are English.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import Engine
 from sqlmodel import Session
+from typer import _click
+from typer._click.core import ParameterSource
+from typer._click.globals import get_current_context
 from typer.core import TyperGroup
 
 from . import __version__
 from .core import db as kdb
 from .core import intake, lifecycle, policies, queues, services, views
-from .core.errors import KefuError
+from .core.errors import InvalidInput, KefuError, NotFound
 from .core.identity import os_login
-from .core.messages import Message
+from .core.messages import Message, normal_lang, term, word
 from .core.models import User
 from .core.policy import (
+    Profile,
     bundled_profile_names,
     check_effective,
     load_profile_text,
@@ -40,19 +51,23 @@ from .core.policy import (
 )
 from .core.workflow import ACTIONS, AUDIT_READERS, SUPERVISING, status_label
 
+if TYPE_CHECKING:
+    from .core.slacheck import SlaReport
+
 # Piped or under cron there is no terminal width to respect: never squeeze columns.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True)
 
 
 class KefuGroup(TyperGroup):
-    """Turns expected failures (KefuError) into one line on stderr and the contract's exit code."""
+    """Turns expected failures (KefuError) into one line on stderr, in the user's language,
+    and the contract's exit code."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: _click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except KefuError as exc:
-            err.print(f"kefu: {exc.message}", markup=False, highlight=False)
+            err.print(f"kefu: {exc.text(language(ctx))}", markup=False, highlight=False)
             raise typer.Exit(exc.exit_code) from None
 
 
@@ -75,12 +90,101 @@ app.add_typer(policy_app, name="policy")
 class Settings:
     db: str
     as_user: str | None
+    lang: str | None = None
+    """`--lang` / `KEFU_LANG` (en or zh), when given."""
+    lang_given_here: bool = False
+    """Whether --lang was typed on the command line (it then also opens the TUI in it)."""
+    desk_lang: str | None = None
+    """The language of the desk's policy in force, once the command has opened the desk."""
 
 
 def _settings(ctx: typer.Context) -> Settings:
     obj = ctx.find_root().obj
     assert isinstance(obj, Settings)
     return obj
+
+
+# -- the language ------------------------------------------------------------------------
+
+
+def locale_language(environ: Mapping[str, str] = os.environ) -> str:
+    """The locale's language (LC_ALL, then LC_MESSAGES, then LANG, as POSIX reads them): zh
+    for any Chinese locale, else en."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "").strip()
+        if value:
+            return normal_lang(value)
+    return "en"
+
+
+def language(ctx: _click.Context | None = None) -> str:
+    """The one place the CLI decides its language: `--lang` / `KEFU_LANG`; else the desk's
+    (the profile language of its policy in force) once the command has opened the desk;
+    else the locale's; else English. Without `ctx`, the command running now."""
+    if ctx is None:
+        ctx = get_current_context(silent=True)
+    settings = ctx.find_root().obj if ctx is not None else None
+    if isinstance(settings, Settings):
+        if settings.lang is not None:
+            return settings.lang
+        if settings.desk_lang is not None:
+            return settings.desk_lang
+    return locale_language()
+
+
+def _note_desk_language(ctx: typer.Context, session: Session) -> None:
+    """Remember the desk's language (its policy in force's) for the rest of the command; a
+    desk without a policy keeps the locale's, and its command fails on its own."""
+    try:
+        _, profile = policies.policy_in_force(session, now_utc())
+    except KefuError:
+        return
+    _settings(ctx).desk_lang = normal_lang(profile.profile.language)
+
+
+def _lang_option(ctx: typer.Context, param: Any, value: str | None) -> str | None:
+    """--lang / KEFU_LANG: en or zh, or a locale name such as zh_CN.UTF-8 or en_US.UTF-8."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip().lower()
+    if text.startswith(("zh", "en")) or text in ("c", "posix") or text.startswith(("c.", "posix.")):
+        return normal_lang(text)
+    raise typer.BadParameter(f"use en or zh (or a locale such as zh_CN.UTF-8), not {value!r}")
+
+
+def say(key: str, lang: str, **params: Any) -> str:
+    """A catalog sentence or word of the CLI in `lang`."""
+    return Message(key, **params).text(lang)
+
+
+def _code(kind: str, code: str | None, lang: str) -> str:
+    """A stored code as a table shows it: English keeps the code, Chinese shows its label."""
+    if not code:
+        return ""
+    return code if lang == "en" else term(kind, code, lang)
+
+
+def _vocab(profile: Profile, kind: str, code: str | None, lang: str) -> str:
+    """A policy code (a department, a category...) as a table shows it: English keeps the
+    code, Chinese shows the policy's label."""
+    if not code:
+        return ""
+    return code if lang == "en" else profile.label(kind, code, lang)
+
+
+def _parenthesized(text: str, aside: str, lang: str) -> str:
+    """`text (aside)`; Chinese `text（aside）`."""
+    return f"{text} ({aside})" if lang == "en" else f"{text}（{aside}）"
+
+
+def _table(lang: str, *keys: str) -> Table:
+    """A table whose headings are the catalog's `cli.col.*` words in `lang`."""
+    return Table(*(say(key, lang) for key in keys))
+
+
+def _pad(text: str, width: int) -> str:
+    """`text` padded to `width` terminal cells (a Chinese character takes two)."""
+    return text + " " * max(0, width - cell_len(text))
 
 
 def _version(value: bool) -> None:
@@ -97,6 +201,16 @@ def main_callback(
         typer.Option("--db", envvar="KEFU_DB", help="The desk's SQLite file (default ./kefu.db)."),
     ] = "kefu.db",
     as_user: Annotated[str | None, typer.Option("--as", help="Act as this kefu user (admins only).")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            envvar="KEFU_LANG",
+            callback=_lang_option,
+            help="en or zh: the language of messages and tables (default: the desk's; "
+            "before a desk is open, the locale's). JSON keeps its keys and codes.",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
@@ -105,7 +219,8 @@ def main_callback(
 
     Example: kefu init --profile express --sample && kefu case list
     """
-    ctx.obj = Settings(db=db, as_user=as_user)
+    given_here = ctx.get_parameter_source("lang") == ParameterSource.COMMANDLINE
+    ctx.obj = Settings(db=db, as_user=as_user, lang=lang, lang_given_here=given_here)
     _warned.clear()
     warnings.showwarning = _show_warning
 
@@ -121,12 +236,15 @@ def _show_warning(
     file: Any = None,
     line: str | None = None,
 ) -> None:
-    """A Python warning (e.g. a calendar year without holiday data) as one line, once."""
-    text = str(message)
+    """A Python warning (e.g. a calendar year without holiday data) as one line, once; in the
+    user's language when it carries a catalog message (`msg`)."""
+    lang = language()
+    found = getattr(message, "msg", None)
+    text = found.text(lang) if isinstance(found, Message) else str(message)
     if text in _warned:
         return
     _warned.add(text)
-    err.print(f"kefu: warning: {text}", markup=False, highlight=False)
+    err.print(f"kefu: {say('cli.warning', lang, text=text)}", markup=False, highlight=False)
 
 
 def now_utc() -> datetime:
@@ -134,27 +252,41 @@ def now_utc() -> datetime:
 
 
 @contextmanager
-def acting(ctx: typer.Context, *, write: bool) -> Iterator[tuple[Session, User]]:
-    """A session on the database and the kefu user acting (one transaction for writes)."""
-    settings = _settings(ctx)
-    engine = kdb.open_database(settings.db)
+def desk_session(ctx: typer.Context, engine: Engine, *, write: bool) -> Iterator[tuple[Session, User]]:
+    """A session on the desk and the kefu user acting (one transaction for writes); from here
+    on the command speaks the desk's language (unless --lang says otherwise)."""
     opener = kdb.write_session if write else kdb.read_session
     with opener(engine) as session:
-        actor = services.resolve_actor(session, os_login(), settings.as_user)
+        _note_desk_language(ctx, session)
+        actor = services.resolve_actor(session, os_login(), _settings(ctx).as_user)
+        yield session, actor
+
+
+def desk_user(ctx: typer.Context, engine: Engine) -> User:
+    """The kefu user acting, read in a session of its own (detached), for commands whose core
+    call opens its own sessions."""
+    with desk_session(ctx, engine, write=False) as (session, actor):
+        session.expunge(actor)
+    return actor
+
+
+@contextmanager
+def acting(ctx: typer.Context, *, write: bool) -> Iterator[tuple[Session, User]]:
+    """A session on the database and the kefu user acting (one transaction for writes)."""
+    with desk_session(ctx, engine_for(ctx), write=write) as (session, actor):
         yield session, actor
 
 
 def parse_when(text: str, timezone: str, option: str) -> datetime:
     """services.parse_when, with a date too far out for the time zone refused in one sentence."""
-    from .core.errors import InvalidInput
-
     try:
         return services.parse_when(text, timezone, option)
     except (OverflowError, ValueError):
-        raise InvalidInput(f"{option} {text!r} is out of range") from None
+        raise InvalidInput(Message("cli.out_of_range", option=option, text=text), field=option) from None
 
 
 def engine_for(ctx: typer.Context) -> Engine:
+    """The desk's database, migrated to this kefu's schema (sessions: `desk_session`)."""
     return kdb.open_database(_settings(ctx).db)
 
 
@@ -201,11 +333,13 @@ def init(
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         raise
-    err.print(
-        f"Created {settings.db} with the {parsed.name} profile; {login} is its admin"
-        + (f"; {count} sample cases." if sample else "."),
-        markup=False,
-    )
+    settings.desk_lang = normal_lang(parsed.profile.language)
+    params = {"db": settings.db, "profile": parsed.name, "login": login}
+    if sample:
+        note = say("cli.created_sample", language(ctx), count=count, **params)
+    else:
+        note = say("cli.created", language(ctx), **params)
+    err.print(note, markup=False)
 
 
 # -- users -----------------------------------------------------------------------------
@@ -235,7 +369,7 @@ def user_add(
             department=department,
             now=now_utc(),
         )
-        err.print(f"Added {user.name} as {user.role}.", markup=False)
+        err.print(say("cli.user_added", language(ctx), name=user.name, role=user.role), markup=False)
 
 
 @user_app.command("set")
@@ -259,12 +393,8 @@ def user_set(
 
     Example: kefu user set alice --role handler --department cs
     """
-    from .core.errors import InvalidInput
-
     if role is None and department is None and display_name is None and active is None:
-        raise InvalidInput(
-            "nothing to change: give --role, --department, --display-name, --active or --inactive"
-        )
+        raise InvalidInput(Message("cli.user_set_nothing"))
     with acting(ctx, write=True) as (session, actor):
         user = services.update_user(
             session=session,
@@ -276,11 +406,22 @@ def user_set(
             display_name=display_name,
             active=active,
         )
-        summary = (
-            f"{user.name}: {user.role}, department {user.department or '(none)'}, "
-            f"{'active' if user.active else 'inactive'}"
+        _, profile = policies.policy_in_force(session, now_utc())
+        summary = Message(
+            "cli.user_summary_active" if user.active else "cli.user_summary_inactive",
+            name=user.name,
+            role=user.role,
+            department=_label_param(profile, "departments", user.department),
         )
-    err.print(summary, markup=False, highlight=False)
+    err.print(summary.text(language(ctx)), markup=False, highlight=False)
+
+
+def _label_param(profile: Profile, kind: str, code: str | None) -> dict[str, str] | None:
+    """A policy code as a `{x:label}` message parameter: English shows the code, Chinese the
+    policy's label (None reads "(none)")."""
+    if not code:
+        return None
+    return {"code": code, "en": code, "zh": profile.label(kind, code, "zh")}
 
 
 @user_app.command("list")
@@ -294,6 +435,7 @@ def user_list(
     """
     with acting(ctx, write=False) as (session, _actor):
         users = services.list_users(session)
+        _, profile = policies.policy_in_force(session, now_utc())
         rows = [
             {
                 "name": u.name,
@@ -304,18 +446,26 @@ def user_list(
             }
             for u in users
         ]
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("name", "role", "display name", "department", "active")
-    for r in rows:
-        table.add_row(
-            r["name"],
-            r["role"],
-            r["display_name"],
-            r["department"] or "",
-            "yes" if r["active"] else "no",
+        if as_json:
+            print_json(rows)
+            return
+        lang = language(ctx)
+        table = _table(
+            lang,
+            "cli.col.name",
+            "cli.col.role",
+            "cli.col.display_name",
+            "cli.col.department",
+            "cli.col.active",
         )
+        for u in users:
+            table.add_row(
+                u.name,
+                _code("role", u.role, lang),
+                u.display_name,
+                _vocab(profile, "departments", u.department, lang),
+                _code("word", "yes" if u.active else "no", lang),
+            )
     out.print(table)
 
 
@@ -394,7 +544,7 @@ def case_new(
     else:
         typer.echo(code)
     if repeat_of:
-        err.print(f"note: repeat complaint, linked to {repeat_of}", markup=False)
+        err.print(say("cli.repeat_note", language(ctx), code=repeat_of), markup=False)
 
 
 @case_app.command("list")
@@ -432,14 +582,24 @@ def case_list(
         )
         cases, total = queues.list_cases(session, actor=actor, flt=flt, limit=limit)
         rows = [views.case_summary(c, policies.case_profile(session, c), actor, now) for c in cases]
-        _, profile = policies.policy_in_force(session, now)
+    lang = language(ctx)
     if total > len(rows):
-        err.print(f"showing {len(rows)} of {total}; use --limit", markup=False, highlight=False)
+        err.print(say("cli.showing", lang, shown=len(rows), total=total), markup=False, highlight=False)
     if as_json:
         print_json([r.as_json() for r in rows])
         return
-    lang = profile.profile.language
-    table = Table("code", "received", "channel", "category", "sev", "customer", "owner", "status", "SLA")
+    table = _table(
+        lang,
+        "cli.col.code",
+        "cli.col.received",
+        "cli.col.channel",
+        "cli.col.category",
+        "cli.col.sev",
+        "cli.col.customer",
+        "cli.col.owner",
+        "cli.col.status",
+        "cli.col.sla",
+    )
     table.columns[0].no_wrap = table.columns[1].no_wrap = True
     for r in rows:
         table.add_row(
@@ -451,11 +611,11 @@ def case_list(
             r.customer.name or r.customer.phone or "",
             r.owner or "",
             status_label(r.status, lang),
-            r.sla,
+            _code("state", r.sla, lang),
         )
     out.print(table)
     if not rows:
-        err.print("no cases match", markup=False)
+        err.print(say("cli.no_cases", lang), markup=False)
 
 
 @case_app.command("show")
@@ -475,44 +635,57 @@ def case_show(
     if as_json:
         print_json(detail.as_json())
         return
-    _print_case(detail)
+    _print_case(detail, language(ctx))
 
 
-def _print_case(d: views.CaseDetail) -> None:
-    lang = d.profile.profile.language
-    out.print(f"[bold]{d.code}[/bold]  {status_label(d.status, lang)}  ({d.status})  v{d.version}")
+def _print_case(d: views.CaseDetail, lang: str) -> None:
+    heading = Text(f"{d.code}  {status_label(d.status, lang)}  ({d.status})  v{d.version}")
+    heading.stylize("bold", 0, len(d.code))
+    out.print(heading)
     target = d.label("targets", d.target, lang)
     category = d.label("taxonomy", d.category, lang)
+    links = (f"{_code('link', link.kind, lang)} {link.code}" for link in d.links)
     rows = [
-        ("received", d.received_at.isoformat(timespec="seconds")),
-        ("channel", d.label("channels", d.channel, lang)),
-        ("customer", " ".join(x for x in (d.customer.name, d.customer.phone, d.customer.email) if x)),
-        ("order", d.order_no),
-        ("against", " ".join(x for x in (target, d.target_name) if x)),
-        ("category", " / ".join(x for x in (category, d.subcategory_label(lang)) if x)),
-        ("severity", f"{d.label('severities', d.severity, lang)} ({d.complexity})"),
-        ("party", d.label("parties", d.party, lang)),
-        ("department", d.label("departments", d.department, lang)),
-        ("owner", d.owner),
-        ("demand", d.demand),
-        ("resolution", d.label("resolutions", d.resolution, lang)),
-        ("repeat of", d.repeat_of),
-        ("links", ", ".join(f"{link.kind} {link.code}" for link in d.links)),
+        ("cli.field.received", d.received_at.isoformat(timespec="seconds")),
+        ("cli.field.channel", d.label("channels", d.channel, lang)),
+        (
+            "cli.field.customer",
+            " ".join(x for x in (d.customer.name, d.customer.phone, d.customer.email) if x),
+        ),
+        ("cli.field.order", d.order_no),
+        ("cli.field.against", " ".join(x for x in (target, d.target_name) if x)),
+        ("cli.field.category", " / ".join(x for x in (category, d.subcategory_label(lang)) if x)),
+        (
+            "cli.field.severity",
+            _parenthesized(d.label("severities", d.severity, lang), _code("word", d.complexity, lang), lang),
+        ),
+        ("cli.field.party", d.label("parties", d.party, lang)),
+        ("cli.field.department", d.label("departments", d.department, lang)),
+        ("cli.field.owner", d.owner),
+        ("cli.field.demand", d.demand),
+        ("cli.field.resolution", d.label("resolutions", d.resolution, lang)),
+        ("cli.field.repeat_of", d.repeat_of),
+        ("cli.field.links", (", " if lang == "en" else "、").join(links)),
     ]
     for key, value in rows:
         if value:
-            out.print(f"  {key:<11} {value}", markup=False)
-    out.print(f"  {'description':<11} {d.description}", markup=False)
+            out.print(f"  {_pad(say(key, lang), 11)} {value}", markup=False)
+    out.print(f"  {_pad(say('cli.field.description', lang), 11)} {d.description}", markup=False)
+    due_word = say("cli.field.due", lang)
     for clock, deadline in d.deadlines.items():
         due = deadline.due.isoformat(timespec="seconds") if deadline.due else ""
-        out.print(f"  due {clock:<16} {due}  {deadline.state}", markup=False)
-    out.print("history:")
+        clock_text = _pad(_code("clock", clock, lang), 16)
+        out.print(f"  {due_word} {clock_text} {due}  {_code('state', deadline.state, lang)}", markup=False)
+    out.print(say("cli.history", lang), markup=False)
     for e in d.history:
-        move = f" {e.from_status or ''}→{e.to_status}" if e.to_status and e.to_status != e.from_status else ""
-        note = f"  {e.note_text('en')}" if e.note else ""
-        out.print(f"  {e.at:%Y-%m-%d %H:%M}  {e.actor:<8} {e.action}{move}{note}", markup=False)
+        move = ""
+        if e.to_status and e.to_status != e.from_status:
+            move = f" {_code('status', e.from_status, lang)}→{_code('status', e.to_status, lang)}"
+        note = f"  {e.note_text(lang)}" if e.note or e.message else ""
+        what = _code("event", e.action, lang)
+        out.print(f"  {e.at:%Y-%m-%d %H:%M}  {_pad(e.actor, 8)} {what}{move}{note}", markup=False)
     if d.allowed_actions:
-        out.print("you may: " + ", ".join(d.allowed_actions), markup=False)
+        out.print(say("cli.you_may", lang, actions=[str(a) for a in d.allowed_actions]), markup=False)
 
 
 @case_app.command("move")
@@ -580,11 +753,16 @@ def case_move(
             **{k: v for k, v in given.items() if v is not None},
         )
         detail = views.case_detail(session, case, actor, now) if as_json else None
-        summary = f"{case.code}: {action} → {case.status}" + (f" (owner {case.owner})" if case.owner else "")
+        moved = {"code": case.code, "action": action, "status": case.status}
+        summary = (
+            Message("cli.moved_owner", owner=case.owner, **moved)
+            if case.owner
+            else Message("cli.moved", **moved)
+        )
     if detail is not None:
         print_json(detail.as_json())
     else:
-        typer.echo(summary)
+        typer.echo(summary.text(language(ctx)))
 
 
 @case_app.command("note")
@@ -612,7 +790,7 @@ def case_note(
             phrase=phrase,
         )
         what = event.action
-    typer.echo(f"{code.upper()}: {what} recorded")
+    typer.echo(say("cli.noted", language(ctx), code=code.upper(), what=what))
 
 
 @case_app.command("attach")
@@ -628,7 +806,7 @@ def case_attach(
     with acting(ctx, write=True) as (session, actor):
         attachment = services.attach_file(session=session, code=code, actor=actor, now=now_utc(), path=path)
         digest = attachment.sha256
-    typer.echo(f"{code.upper()}: attached {path} sha256 {digest}")
+    typer.echo(say("cli.attached", language(ctx), code=code.upper(), path=str(path), digest=digest))
 
 
 # -- policy ----------------------------------------------------------------------------
@@ -665,11 +843,24 @@ def policy_show(
     if as_json:
         print_json({"in_force": number, "revisions": revisions, "policy": profile.model_dump()})
         return
-    lang = profile.profile.language
-    out.print(f"[bold]{profile.profile.title.text(lang)}[/bold] ({profile.name}), revision {number}")
+    lang = language(ctx)
+    title = profile.profile.title.text(lang)
+    heading = say("cli.policy_heading", lang, title=title, name=profile.name, number=number)
+    shown = Text(heading)
+    shown.stylize("bold", 0, len(title))  # the title comes first in both languages
+    out.print(shown)
     cal = profile.calendar
-    out.print(f"calendar: {cal.kind}, {cal.timezone}, hours {', '.join(cal.business_hours)}", markup=False)
-    table = Table("severity", "first response", "resolution", "coordination", "complex")
+    kind = Message(_CALENDAR_KINDS[cal.kind]) if cal.kind in _CALENDAR_KINDS else cal.kind
+    hours = list(cal.business_hours)
+    out.print(say("cli.policy_calendar", lang, kind=kind, timezone=cal.timezone, hours=hours), markup=False)
+    table = _table(
+        lang,
+        "cli.col.severity",
+        "cli.col.first_response",
+        "cli.col.resolution",
+        "cli.col.coordination",
+        "cli.col.complex",
+    )
     for code, targets in profile.sla.items():
         cx = targets.complex
         table.add_row(
@@ -677,24 +868,54 @@ def policy_show(
             targets.first_response,
             targets.resolution,
             targets.coordination or "",
-            "" if cx is None else " ".join(f"{k}={v}" for k, v in cx.model_dump().items() if v),
+            ""
+            if cx is None
+            else " ".join(f"{_code('clock', k, lang)}={v}" for k, v in cx.model_dump().items() if v),
         )
     out.print(table)
-    for kind in ("channels", "taxonomy", "parties", "departments", "resolutions", "phrases"):
-        items = profile.vocabulary(kind)
-        out.print(f"{kind}: " + ", ".join(f"{c} ({v.text(lang)})" for c, v in items.items()), markup=False)
-    out.print(
-        f"approval above {profile.compensation.approval_threshold:g} {profile.compensation.currency}; "
-        f"confirmation window {profile.confirmation.window}; revisit after {profile.revisit.delay}, "
-        f"{profile.revisit.attempts} attempts; repeat window {profile.repeat.window_days} days",
-        markup=False,
+    for vocabulary, key in _VOCABULARIES.items():
+        items = [
+            say("cli.vocabulary_item", lang, code=c, label=v.text(lang))
+            for c, v in profile.vocabulary(vocabulary).items()
+        ]
+        out.print(say("cli.vocabulary", lang, kind=Message(key), items=items), markup=False)
+    terms = Message(
+        "cli.policy_terms",
+        threshold=profile.compensation.approval_threshold,
+        currency=profile.compensation.currency,
+        window=profile.confirmation.window,
+        delay=profile.revisit.delay,
+        attempts=profile.revisit.attempts,
+        days=profile.repeat.window_days,
     )
+    out.print(terms.text(lang), markup=False)
     for rev in revisions:
-        out.print(
-            f"  revision {rev['version']} effective {rev['effective_at']} "
-            f"by {rev['applied_by']} ({rev['origin']})",
-            markup=False,
+        line = Message(
+            "cli.policy_revision_line",
+            version=rev["version"],
+            at=rev["effective_at"],
+            who=rev["applied_by"],
+            origin=rev["origin"],
         )
+        out.print(f"  {line.text(lang)}", markup=False)
+
+
+_CALENDAR_KINDS = {
+    "cn": "cli.calendar.cn",
+    "weekdays": "cli.calendar.weekdays",
+    "everyday": "cli.calendar.everyday",
+}
+"""A policy calendar's kind as `policy show` names it (English: the code)."""
+
+_VOCABULARIES = {
+    "channels": "cli.vocab.channels",
+    "taxonomy": "cli.vocab.taxonomy",
+    "parties": "cli.vocab.parties",
+    "departments": "cli.vocab.departments",
+    "resolutions": "cli.vocab.resolutions",
+    "phrases": "cli.vocab.phrases",
+}
+"""The policy's vocabularies `policy show` lists, in its order, with their names."""
 
 
 def _severity_label(code: str, label: str) -> str:
@@ -712,10 +933,14 @@ def policy_check(
     """
     text, origin = resolve_profile_source(str(file))
     profile = load_profile_text(text, origin)
-    typer.echo(
-        f"{file}: ok ({profile.name}, {len(profile.taxonomy)} categories, "
-        f"{len(profile.severities)} severities)"
+    checked = Message(
+        "cli.policy_ok",
+        file=str(file),
+        name=profile.name,
+        categories=len(profile.taxonomy),
+        severities=len(profile.severities),
     )
+    typer.echo(checked.text(language()))
 
 
 @policy_app.command("apply")
@@ -730,10 +955,11 @@ def policy_apply(
 
     Example: kefu policy apply my-policy.toml --effective 2027-01-01
     """
-    text, origin = resolve_profile_source(str(file))
-    profile = load_profile_text(text, origin)
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
+        # Read once the desk is open, so a broken file is explained in the desk's language.
+        text, origin = resolve_profile_source(str(file))
+        profile = load_profile_text(text, origin)
         when = parse_when(effective, profile.calendar.timezone, "--effective") if effective else None
         version = services.apply_policy(
             session=session,
@@ -744,7 +970,7 @@ def policy_apply(
             effective_at=check_effective(when, now),
         )
         number = version.version
-    typer.echo(f"policy revision {number} applied ({profile.name})")
+    typer.echo(say("cli.policy_applied", language(ctx), number=number, name=profile.name))
 
 
 # -- maintenance -----------------------------------------------------------------------
@@ -762,9 +988,7 @@ def backup(
     Example: kefu backup --to /backups/kefu-$(date +%F).db
     """
     engine = engine_for(ctx)
-    with kdb.read_session(engine) as session:
-        user = services.resolve_actor(session, os_login(), _settings(ctx).as_user)
-        services.require_role(user, SUPERVISING, Message("do.backup"))
+    services.require_role(desk_user(ctx, engine), SUPERVISING, Message("do.backup"))
     target = to or Path(f"kefu-backup-{now_utc():%Y%m%dT%H%M%SZ}.db")
     kdb.backup_sqlite(engine, target)
     typer.echo(str(target))
@@ -783,15 +1007,54 @@ def doctor(
     """
     from .core import health
 
-    report = health.doctor(_settings(ctx).db, now_utc())
+    _peek_desk_language(ctx)
+    lang = language(ctx)
+    report = health.doctor(_settings(ctx).db, now_utc(), lang=lang)
     if as_json:
         print_json(report)
     else:
         for check in report["checks"]:
-            mark = "!! " if not check["ok"] else "?? " if check.get("warning") else "ok "
-            out.print(f"{mark} {check['name']}: {check['detail']}", markup=False)
+            if not check["ok"]:
+                mark = "cli.mark.failed"
+            elif check.get("warning"):
+                mark = "cli.mark.warning"  # ?? : a warning that does not fail
+            else:
+                mark = "cli.mark.ok"
+            name = str(check["name"])
+            shown = Message(_CHECKS[name]) if name in _CHECKS else name
+            line = Message("cli.doctor_line", mark=Message(mark), name=shown, detail=str(check["detail"]))
+            out.print(line.text(lang), markup=False)
     if not report["ok"]:
         raise typer.Exit(1)
+
+
+_CHECKS = {
+    "database": "cli.check.database",
+    "schema": "cli.check.schema",
+    "integrity": "cli.check.integrity",
+    "journal": "cli.check.journal",
+    "calendar": "cli.check.calendar",
+    "cases": "cli.check.cases",
+}
+"""Doctor's checks as its lines name them (English: the check's name, as in the JSON)."""
+
+
+def _peek_desk_language(ctx: typer.Context) -> None:
+    """The desk's language for a command that reads the file itself (doctor), when the desk
+    can be read as it is; otherwise the command keeps the locale's."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        engine = kdb.open_database(_settings(ctx).db, migrate=False)
+    except KefuError:
+        return
+    try:
+        with kdb.read_session(engine) as session:
+            _note_desk_language(ctx, session)
+    except (KefuError, SQLAlchemyError):
+        pass
+    finally:
+        engine.dispose()
 
 
 # -- SLA check and revisits (cron) ---------------------------------------------------------
@@ -802,15 +1065,15 @@ app.add_typer(sla_app, name="sla")
 app.add_typer(revisit_app, name="revisit")
 
 
-def _system_actor(ctx: typer.Context, as_of: str | None) -> tuple[Engine, User, datetime | None]:
-    """The engine, the acting user (detached) and --as-of read in the policy's time zone."""
+def _system_actor(ctx: typer.Context, as_of: str | None) -> tuple[Engine, User, Profile, datetime | None]:
+    """The engine, the acting user (detached), the policy in force and --as-of read in its
+    time zone."""
     engine = engine_for(ctx)
-    with kdb.read_session(engine) as session:
-        actor = services.resolve_actor(session, os_login(), _settings(ctx).as_user)
+    with desk_session(ctx, engine, write=False) as (session, actor):
         _, profile = policies.policy_in_force(session, now_utc())
         session.expunge(actor)
     when = parse_when(as_of, profile.calendar.timezone, "--as-of") if as_of else None
-    return engine, actor, when
+    return engine, actor, profile, when
 
 
 @sla_app.command("check")
@@ -828,58 +1091,83 @@ def sla_check(
     """
     from .core import slacheck
 
-    engine, actor, when = _system_actor(ctx, as_of)
+    engine, actor, profile, when = _system_actor(ctx, as_of)
     now = now_utc()
     report = slacheck.check_sla(engine=engine, actor=actor, now=now, as_of=when or now)
     if as_json:
         print_json(report.as_dict())
     else:
-        _print_sla_report(report)
+        _print_sla_report(report, profile, language(ctx))
     if report.any_breached:
         raise typer.Exit(1)
 
 
-def _print_sla_report(report: Any) -> None:
+def _print_sla_report(report: SlaReport, profile: Profile, lang: str) -> None:
     from .core.messages import duration
 
     def duration_text(minutes: float) -> str:
-        return duration(abs(minutes), "en")
+        return duration(abs(minutes), lang)
 
     if report.breached:
-        table = Table("code", "clock", "due", "overdue by", "owner", "department", "this run")
+        table = _table(
+            lang,
+            "cli.col.code",
+            "cli.col.clock",
+            "cli.col.due",
+            "cli.col.overdue_by",
+            "cli.col.owner",
+            "cli.col.department",
+            "cli.col.this_run",
+        )
         for row in report.breached:
-            mark = "escalated" if row.escalated else ("new" if row.new else "")
+            mark = (
+                say("cli.sla.escalated", lang)
+                if row.escalated
+                else say("cli.sla.new", lang)
+                if row.new
+                else ""
+            )
             table.add_row(
                 row.code,
-                row.clock,
+                _code("clock", row.clock, lang),
                 row.due_text(),
                 duration_text(row.minutes),
                 row.owner or "",
-                row.department or "",
+                _vocab(profile, "departments", row.department, lang),
                 mark,
             )
         out.print(table)
     if report.at_risk:
-        table = Table("code", "clock (at risk)", "due", "left", "owner", "department")
+        table = _table(
+            lang,
+            "cli.col.code",
+            "cli.col.clock_at_risk",
+            "cli.col.due",
+            "cli.col.left",
+            "cli.col.owner",
+            "cli.col.department",
+        )
         for row in report.at_risk:
             table.add_row(
                 row.code,
-                row.clock,
+                _code("clock", row.clock, lang),
                 row.due_text(),
                 duration_text(row.minutes),
                 row.owner or "",
-                row.department or "",
+                _vocab(profile, "departments", row.department, lang),
             )
         out.print(table)
     for closed in report.auto_closed:
-        out.print(f"{closed.code}: closed, no answer within the confirmation window", markup=False)
-    breached_cases = len({r.code for r in report.breached})
-    err.print(
-        f"{breached_cases} case(s) breached, {len(report.new_breaches)} new breach(es) recorded, "
-        f"{len(report.escalated)} escalated, {len(report.auto_closed)} auto-closed, "
-        f"{len({r.code for r in report.at_risk})} at risk",
-        markup=False,
+        out.print(say("cli.sla.auto_closed", lang, code=closed.code), markup=False)
+    summary = Message(
+        "cli.sla.summary",
+        breached=len({r.code for r in report.breached}),
+        new=len(report.new_breaches),
+        escalated=len(report.escalated),
+        closed=len(report.auto_closed),
+        at_risk=len({r.code for r in report.at_risk}),
     )
+    err.print(summary.text(lang), markup=False)
 
 
 @revisit_app.command("schedule")
@@ -898,12 +1186,11 @@ def revisit_schedule(
         _, profile = policies.policy_in_force(session, now)
         when = parse_when(as_of, profile.calendar.timezone, "--as-of") if as_of else None
         run = revisits.mark_due_revisits(session=session, actor=actor, now=now, as_of=when)
-    typer.echo(f"{len(run.became_due)} revisit(s) now due")
+    lang = language(ctx)
+    typer.echo(say("cli.revisits_now_due", lang, count=len(run.became_due)))
     if run.cancelled:
-        err.print(
-            f"{len(run.cancelled)} revisit(s) cancelled (case reopened): " + ", ".join(run.cancelled),
-            markup=False,
-        )
+        cancelled = Message("cli.revisits_cancelled", count=len(run.cancelled), codes=list(run.cancelled))
+        err.print(cancelled.text(lang), markup=False)
 
 
 @revisit_app.command("due")
@@ -922,19 +1209,50 @@ def revisit_due(
     if as_json:
         print_json(rows)
         return
-    table = Table("code", "customer", "phone", "due", "attempts", "owner")
+    lang = language(ctx)
+    table = _table(
+        lang,
+        "cli.col.code",
+        "cli.col.customer",
+        "cli.col.phone",
+        "cli.col.due",
+        "cli.col.attempts",
+        "cli.col.owner",
+    )
     for r in rows:
+        customer = _mapping(r.get("customer"))
         table.add_row(
-            r["code"],
-            r["customer"]["name"] or "",
-            r["customer"]["phone"] or "",
-            (r["due_at"] or "")[:16].replace("T", " "),
-            f"{r['attempts']}/{r['attempts_allowed']}",
-            r["owner"] or "",
+            _text(r.get("code")),
+            _text(customer.get("name")),
+            _text(customer.get("phone")),
+            _minute(r.get("due_at")),
+            f"{r.get('attempts')}/{r.get('attempts_allowed')}",
+            _text(r.get("owner")),
         )
     out.print(table)
     if not rows:
-        err.print("no revisits due", markup=False)
+        err.print(say("cli.no_revisits", lang), markup=False)
+
+
+# -- reading the core's JSON documents (audit, revisits) into table cells ------------------------
+
+
+def _text(value: object) -> str:
+    """A document's value as a cell: "" for none."""
+    return "" if value is None else str(value)
+
+
+def _minute(value: object) -> str:
+    """An ISO 8601 time of a document as a cell, to the minute (2026-11-24 09:30)."""
+    return _text(value)[:16].replace("T", " ")
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _items(value: object) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
 
 
 # -- import ----------------------------------------------------------------------------
@@ -1006,8 +1324,8 @@ def import_cases(
     from .core import importer
 
     engine = engine_for(ctx)
-    with kdb.read_session(engine) as session:
-        actor = services.resolve_actor(session, os_login(), _settings(ctx).as_user)
+    actor = desk_user(ctx, engine)
+    lang = language(ctx)
     options = importer.ImportOptions(
         path=file,
         format=fmt,
@@ -1017,9 +1335,10 @@ def import_cases(
         dry_run=dry_run,
         ignore_unknown=ignore_unknown,
         errors_path=errors,
+        lang=lang,
     )
     if err.is_terminal:
-        columns = (TextColumn(f"importing {file.name}"), BarColumn(), MofNCompleteColumn())
+        columns = (TextColumn(say("cli.importing", lang, file=file.name)), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=err, transient=True) as bar:
             task = bar.add_task("import", total=None)
 
@@ -1033,32 +1352,36 @@ def import_cases(
         report = importer.import_file(engine=engine, actor=actor, now=now_utc(), options=options)
     shown = report.errors[:20]
     for problem in shown:
-        err.print(f"{file.name} {problem}", markup=False, highlight=False)
+        err.print(f"{file.name} {problem.text(lang)}", markup=False, highlight=False)
     if report.rejected > len(shown):
         more = report.rejected - len(shown)
-        where = f" (all in {errors})" if errors else "; write them all with --errors OUT.csv"
-        err.print(f"... and {more} more rejected rows{where}", markup=False, highlight=False)
+        if errors:
+            rest = Message("cli.import_more", more=more, path=str(errors))
+        else:
+            rest = Message("cli.import_more_hint", more=more)
+        err.print(rest.text(lang), markup=False, highlight=False)
     if report.ignored_columns:
-        err.print("ignored columns: " + ", ".join(report.ignored_columns), markup=False, highlight=False)
+        ignored = Message("cli.ignored_columns", columns=list(report.ignored_columns))
+        err.print(ignored.text(lang), markup=False, highlight=False)
     if report.other_sheets:
-        err.print(
-            "only the first sheet was read; not read: " + ", ".join(report.other_sheets),
-            markup=False,
-            highlight=False,
-        )
+        sheets = Message("cli.other_sheets", sheets=list(report.other_sheets))
+        err.print(sheets.text(lang), markup=False, highlight=False)
     if as_json:
-        print_json(report.as_dict())
-    err.print(report.summary(), markup=False, highlight=False)
+        print_json(report.as_dict(lang))
+    err.print(report.summary(lang), markup=False, highlight=False)
     raise typer.Exit(report.exit_code)
 
 
 # -- the terminal UI -------------------------------------------------------------------
 
 
-def _ui_language(lang: str | None) -> str | None:
+def _ui_language(ctx: typer.Context, lang: str | None) -> str | None:
+    """The TUI's language: its own --lang, else kefu's --lang when typed on the command line
+    (not KEFU_LANG, which is the command line's), else None: the profile's."""
     if lang is not None and lang not in ("zh", "en"):
         raise typer.BadParameter(f"--lang is zh or en, not {lang!r}")
-    return lang
+    settings = _settings(ctx)
+    return lang or (settings.lang if settings.lang_given_here else None)
 
 
 @app.command()
@@ -1073,7 +1396,8 @@ def tui(
     from .tui.app import KefuApp
 
     settings = _settings(ctx)
-    KefuApp(settings.db, user=settings.as_user, lang=_ui_language(lang)).run()
+    _peek_desk_language(ctx)  # for a refusal before the TUI starts (not a kefu user, ...)
+    KefuApp(settings.db, user=settings.as_user, lang=_ui_language(ctx, lang)).run()
 
 
 def _terminal_state() -> list[Any] | None:
@@ -1144,17 +1468,15 @@ def demo(
             count = seed_sample_desk(session=session, admin=admin, profile_name=parsed.name, now=now)
             people = [u.name for u in services.list_users(session) if u.active]
         engine.dispose()
+        _settings(ctx).desk_lang = normal_lang(parsed.profile.language)
         who = as_user or _settings(ctx).as_user
         if who is not None and who not in people:
-            raise KefuError(
-                f"no sample user named {who!r}; the {parsed.name} demo desk has: {', '.join(people)}"
+            raise NotFound(
+                Message("cli.demo_no_user", who=who, profile=parsed.name, people=people), field="as"
             )
-        err.print(
-            f"kefu demo: {count} sample cases ({parsed.name}) in {folder}, removed when you quit",
-            markup=False,
-            highlight=False,
-        )
-        ui = KefuApp(db, user=who, lang=_ui_language(lang))
+        ready = Message("cli.demo_ready", count=count, profile=parsed.name, folder=str(folder))
+        err.print(ready.text(language(ctx)), markup=False, highlight=False)
+        ui = KefuApp(db, user=who, lang=_ui_language(ctx, lang))
         # A closed terminal or SSH session (SIGHUP) or a kill (SIGTERM, also from `timeout`)
         # still removes the desk. Quitting through Textual from a signal handler races its own
         # terminal handlers (SIGCONT, SIGTTOU), so: put the terminal back, remove, leave.
@@ -1183,8 +1505,18 @@ def demo(
 
 REPORT_FORMATS = ("table", "csv", "json")
 
+_BY = {
+    "category": "cli.by.category",
+    "channel": "cli.by.channel",
+    "department": "cli.by.department",
+    "party": "cli.by.party",
+    "agent": "cli.by.agent",
+    "day": "cli.by.day",
+}
+"""What a report is grouped by, as "wrote the category report" names it."""
 
-def _write_export(text: str, out_path: Path | None, what: str) -> None:
+
+def _write_export(text: str, out_path: Path | None) -> None:
     """An export to --out (UTF-8; CSV with its BOM) or to stdout."""
     from .core.exports import open_for_export
 
@@ -1195,11 +1527,45 @@ def _write_export(text: str, out_path: Path | None, what: str) -> None:
         with open_for_export(out_path) as handle:
             handle.write(text)
     except OSError as exc:
-        raise KefuError(f"{out_path}: cannot write: {exc.strerror}") from None
-    err.print(f"wrote {what} to {out_path}", markup=False)
+        raise KefuError(Message("cli.cannot_write", path=str(out_path), reason=exc.strerror)) from None
 
 
-def _export_cases(rows: Any, fmt: str, out_path: Path | None, period: dict[str, str], masked: bool) -> None:
+_CASE_TABLE = {
+    "code": "cli.col.code",
+    "received_at": "cli.col.received_at",
+    "status": "cli.col.status",
+    "category": "cli.col.category",
+    "owner": "cli.col.owner",
+    "customer_phone": "cli.col.customer_phone",
+    "on_time": "cli.col.on_time",
+    "handling_business_minutes": "cli.col.handling_business_minutes",
+}
+"""The columns `kefu report --by case` shows as a table, and their headings."""
+
+
+def _case_cell(column: str, value: Any, profile: Profile, lang: str) -> str:
+    """One cell of the case table: as the export writes it in English; Chinese shows the
+    labels of status, category and yes/no."""
+    if value is None:
+        return ""
+    if lang != "en" and column == "status":
+        return status_label(str(value), lang)
+    if lang != "en" and column == "category":
+        return profile.label("taxonomy", str(value), lang)
+    if lang != "en" and isinstance(value, bool):
+        return _code("word", "yes" if value else "no", lang)
+    return str(value)
+
+
+def _export_cases(
+    rows: Iterable[dict[str, Any]],
+    fmt: str,
+    out_path: Path | None,
+    period: dict[str, str],
+    masked: bool,
+    profile: Profile,
+    lang: str,
+) -> None:
     """`kefu report --by case`: written row by row (a year of cases never sits in memory)."""
     from contextlib import nullcontext
 
@@ -1208,15 +1574,14 @@ def _export_cases(rows: Any, fmt: str, out_path: Path | None, period: dict[str, 
 
     columns = reports.CASE_EXPORT_COLUMNS
     if fmt == "table":
-        shown = ("code", "received_at", "status", "category", "owner", "customer_phone",
-                 "on_time", "handling_business_minutes")  # fmt: skip
-        table = Table(*shown)
+        table = _table(lang, *_CASE_TABLE.values())
         count = 0
         for r in rows:
-            table.add_row(*("" if r[c] is None else str(r[c]) for c in shown))
+            table.add_row(*(_case_cell(c, r[c], profile, lang) for c in _CASE_TABLE))
             count += 1
         out.print(table)
-        err.print(f"{count} cases received {period['from']} .. {period['to']}", markup=False)
+        received = Message("cli.cases_received", count=count, first=period["from"], last=period["to"])
+        err.print(received.text(lang), markup=False)
         return
     try:
         target = open_for_export(out_path) if out_path is not None else nullcontext(sys.stdout)
@@ -1228,9 +1593,9 @@ def _export_cases(rows: Any, fmt: str, out_path: Path | None, period: dict[str, 
             else:
                 count = write_csv(stream, columns, ([r[c] for c in columns] for r in rows))
     except OSError as exc:
-        raise KefuError(f"{out_path}: cannot write: {exc.strerror}") from None
+        raise KefuError(Message("cli.cannot_write", path=str(out_path), reason=exc.strerror)) from None
     if out_path is not None:
-        err.print(f"wrote {count} cases to {out_path}", markup=False)
+        err.print(say("cli.wrote_cases", lang, count=count, path=str(out_path)), markup=False)
 
 
 @app.command("report")
@@ -1275,32 +1640,39 @@ def report_command(
     Example: kefu report --from 2026-11 --to 2026-11 --by department --format csv --out nov.csv
     """
     from .core import reports
-    from .core.errors import InvalidInput
     from .core.exports import csv_text, json_text
 
     fmt = "json" if as_json else fmt.strip().lower()
     if fmt not in REPORT_FORMATS:
-        raise InvalidInput(f"--format must be one of: {', '.join(REPORT_FORMATS)}")
+        raise InvalidInput(Message("cli.report_format", formats=list(REPORT_FORMATS)), field="format")
     by = by.strip().lower()
     if out_path is not None and fmt == "table":
-        raise InvalidInput("--out writes csv or json; add --format csv or --format json")
+        raise InvalidInput(Message("cli.out_needs_format"), field="out")
     if unmasked and by != "case":
-        raise InvalidInput("--unmasked goes with --by case (KPIs hold no personal data)")
+        raise InvalidInput(Message("cli.unmasked_needs_case"), field="unmasked")
     now = now_utc()
     with acting(ctx, write=False) as (session, actor):
+        lang = language(ctx)
         _, profile = policies.policy_in_force(session, now)
         period = reports.parse_period(profile, first=first, last=last, now=now)
         if by == "case":
             rows = reports.case_rows(session=session, actor=actor, period=period, now=now, unmasked=unmasked)
-            _export_cases(rows, fmt, out_path, period.as_dict(now), not unmasked)
+            _export_cases(rows, fmt, out_path, period.as_dict(now), not unmasked, profile, lang)
             return
-        report = reports.kpi_report(session=session, actor=actor, period=period, by=by, now=now)
-    if fmt == "json":
-        _write_export(json_text(report.as_dict()), out_path, f"the {by} report")
-    elif fmt == "csv":
-        _write_export(csv_text(report.csv_header(), report.csv_rows()), out_path, f"the {by} report")
+        # The table's group labels in the CLI's language; CSV and JSON as they always were.
+        report = reports.kpi_report(
+            session=session, actor=actor, period=period, by=by, now=now, lang=lang if fmt == "table" else None
+        )
+    if fmt in ("json", "csv"):
+        if fmt == "json":
+            _write_export(json_text(report.as_dict()), out_path)
+        else:
+            _write_export(csv_text(report.csv_header(), report.csv_rows()), out_path)
+        if out_path is not None:
+            grouping = Message(_BY[by]) if by in _BY else by
+            err.print(say("cli.wrote_report", lang, by=grouping, path=str(out_path)), markup=False)
     else:
-        cells = reports.report_table_rows(report)
+        cells = reports.report_table_rows(report, lang=lang)
         table = Table(*cells[0], title=f"{period.first} .. {period.last} ({period.timezone})")
         for row in cells[1:-1]:
             table.add_row(*row)
@@ -1344,10 +1716,9 @@ def audit_sample(
     Example: kefu audit sample --n 5 --by agent --from 2026-11 --to 2026-11 --seed 2026
     """
     from .core import audit, reports
-    from .core.errors import InvalidInput
 
     if by is not None and by.strip().lower() != "agent":
-        raise InvalidInput("--by takes only: agent")
+        raise InvalidInput(Message("cli.audit_by"), field="by")
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
         _, profile = policies.policy_in_force(session, now)
@@ -1361,6 +1732,16 @@ def audit_sample(
             by_agent=by is not None,
             seed=seed,
         )
+        cases = [
+            {
+                "position": d.position,
+                "code": d.code,
+                "agent": d.agent,
+                "category": d.category,
+                "closed_at": views.iso(d.closed_at, profile),
+            }
+            for d in drawn
+        ]
         document = {
             "batch": batch.id,
             "seed": batch.seed,
@@ -1368,35 +1749,28 @@ def audit_sample(
             "by": "agent" if batch.by_agent else None,
             "period": {"from": batch.period_from, "to": batch.period_to},
             "population": batch.population,
-            "cases": [
-                {
-                    "position": d.position,
-                    "code": d.code,
-                    "agent": d.agent,
-                    "category": d.category,
-                    "closed_at": views.iso(d.closed_at, profile),
-                }
-                for d in drawn
-            ],
+            "cases": cases,
         }
+        drawn_note = Message(
+            "cli.audit_drawn", batch=batch.id, drawn=len(drawn), population=batch.population, seed=batch.seed
+        )
     if as_json:
         print_json(document)
         return
-    table = Table("#", "code", "agent", "category", "closed")
-    for c in document["cases"]:
+    lang = language(ctx)
+    table = _table(
+        lang, "cli.col.number", "cli.col.code", "cli.col.agent", "cli.col.category", "cli.col.closed"
+    )
+    for d in drawn:
         table.add_row(
-            str(c["position"]),
-            c["code"],
-            c["agent"] or "",
-            c["category"] or "",
-            (c["closed_at"] or "")[:16].replace("T", " "),
+            str(d.position),
+            d.code,
+            d.agent or "",
+            _vocab(profile, "taxonomy", d.category, lang),
+            _minute(views.iso(d.closed_at, profile)),
         )
     out.print(table)
-    err.print(
-        f"batch {document['batch']}: {len(drawn)} of {document['population']} closed cases, "
-        f"seed {document['seed']}",
-        markup=False,
-    )
+    err.print(drawn_note.text(lang), markup=False)
 
 
 @audit_app.command("show")
@@ -1417,26 +1791,46 @@ def audit_show(
         _, profile = policies.policy_in_force(session, now)
         found = audit.get_batch(session, batch)
         cases = [_audit_case_json(r, profile) for r in audit.batch_cases(session, found)]
+        checklist = audit.checklist(profile)
         document = {
             "batch": found.id,
             "seed": found.seed,
             "drawn_by": found.drawn_by,
             "drawn_at": views.iso(found.drawn_at, profile),
             "period": {"from": found.period_from, "to": found.period_to},
-            "checklist": list(audit.checklist(profile)),
+            "checklist": list(checklist),
             "cases": cases,
         }
+        batch_id, batch_seed = found.id, found.seed
     if as_json:
         print_json(document)
         return
-    table = Table("#", "code", "agent", "scores", "scored by", "note")
+    lang = language(ctx)
+    table = _table(
+        lang,
+        "cli.col.number",
+        "cli.col.code",
+        "cli.col.agent",
+        "cli.col.scores",
+        "cli.col.scored_by",
+        "cli.col.note",
+    )
     for c in cases:
-        scores = " ".join(f"{k}={v}" for k, v in c["scores"].items())
+        scores = " ".join(f"{k}={v}" for k, v in _mapping(c.get("scores")).items())
         table.add_row(
-            str(c["position"]), c["code"], c["agent"] or "", scores, c["scored_by"] or "", c["note"] or ""
+            _text(c.get("position")),
+            _text(c.get("code")),
+            _text(c.get("agent")),
+            scores,
+            _text(c.get("scored_by")),
+            _text(c.get("note")),
         )
     out.print(table)
-    err.print(f"batch {found.id}, seed {found.seed}; items: {', '.join(document['checklist'])}", markup=False)
+    items = [
+        code if lang == "en" else say("cli.vocabulary_item", lang, code=code, label=label.text(lang))
+        for code, label in checklist.items()
+    ]
+    err.print(say("cli.audit_batch", lang, batch=batch_id, seed=batch_seed, items=items), markup=False)
 
 
 @audit_app.command("score")
@@ -1473,7 +1867,7 @@ def audit_score(
             batch_id=batch,
         )
         where = sample.batch_id
-    typer.echo(f"{code.upper()}: {len(items)} item(s) scored in batch {where}")
+    typer.echo(say("cli.audit_scored", language(ctx), code=code.upper(), count=len(items), batch=where))
 
 
 @audit_app.command("report")
@@ -1493,23 +1887,35 @@ def audit_report_command(
     if as_json:
         print_json(document)
         return
-    table = Table("agent", "drawn", "scored", "points", "score", *document["checklist"])
-    for row in [*document["agents"], {**document["total"], "agent": "total", "items": {}}]:
-        pct = row["percent"]
+    lang = language(ctx)
+    checklist = [str(code) for code in _mapping(document.get("checklist"))]  # item code -> label
+    headings = [
+        say(key, lang)
+        for key in ("cli.col.agent", "cli.col.drawn", "cli.col.scored", "cli.col.points", "cli.col.score")
+    ]
+    table = Table(*headings, *checklist)
+    total = {**_mapping(document.get("total")), "agent": None, "items": {}}
+    rows = [_mapping(row) for row in _items(document.get("agents"))]
+    for row in [*rows, total]:
+        pct = row.get("percent")
+        items = _mapping(row.get("items"))
+        agent = (
+            say("cli.audit_total", lang) if row is total else _text(row.get("agent")) or word("(none)", lang)
+        )
         table.add_row(
-            row["agent"] or "(none)",
-            str(row["drawn"]),
-            str(row["scored"]),
-            f"{row['points']}/{row['possible']}",
+            agent,
+            _text(row.get("drawn")),
+            _text(row.get("scored")),
+            f"{row.get('points')}/{row.get('possible')}",
             "—" if pct is None else f"{pct:.1f}%",
-            *(
-                ""
-                if (it := row["items"].get(code)) is None or it["percent"] is None
-                else f"{it['percent']:.0f}%"
-                for code in document["checklist"]
-            ),
+            *(_percent(_mapping(items.get(code)).get("percent")) for code in checklist),
         )
     out.print(table)
+
+
+def _percent(value: object) -> str:
+    """An audit item's share of points as a cell: 50%, or empty when nothing was scored."""
+    return f"{value:.0f}%" if isinstance(value, int | float) else ""
 
 
 def main() -> None:

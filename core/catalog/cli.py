@@ -1,4 +1,236 @@
-"""Catalog entries: cli (see kefu.core.catalog)."""
+"""Catalog entries: cli (see kefu.core.catalog).
 
-MESSAGES: dict[str, tuple[str, str]] = {}
+What the command line says itself: the notes it prints to stderr, the one-line results of
+its commands, the headings and fixed words of its tables. Keys are `cli.<what>`; table
+headings are `cli.col.*` (the English is the heading `kefu` has always printed), case fields
+`cli.field.*`. Stored codes in tables are not here: they are shown with the core's labels.
+"""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # -- the frame of every error and warning --------------------------------------------
+    "cli.warning": ("warning: {text}", "警告：{text}"),
+    "cli.out_of_range": ("{option} {text!r} is out of range", "{option}「{text}」超出范围"),
+    # -- init and demo ------------------------------------------------------------------
+    "cli.created": (
+        "Created {db} with the {profile} profile; {login} is its admin.",
+        "已创建 {db}（{profile} 方案），管理员是 {login}。",
+    ),
+    "cli.created_sample": (
+        "Created {db} with the {profile} profile; {login} is its admin; {count} sample cases.",
+        "已创建 {db}（{profile} 方案），管理员是 {login}；含 {count} 个示例工单。",
+    ),
+    "cli.demo_no_user": (
+        "no sample user named {who!r}; the {profile} demo desk has: {people}",
+        "示例中没有用户「{who}」；{profile} 演示工作台的用户有：{people}",
+    ),
+    "cli.demo_ready": (
+        "kefu demo: {count} sample cases ({profile}) in {folder}, removed when you quit",
+        "kefu 演示：{count} 个示例工单（{profile}），位于 {folder}，退出时删除",
+    ),
+    # -- users --------------------------------------------------------------------------
+    "cli.user_added": ("Added {name} as {role}.", "已添加 {name}，角色：{role:role}。"),
+    "cli.user_set_nothing": (
+        "nothing to change: give --role, --department, --display-name, --active or --inactive",
+        "没有要修改的内容：请给出 --role、--department、--display-name、--active 或 --inactive",
+    ),
+    "cli.user_summary_active": (
+        "{name}: {role}, department {department:label}, active",
+        "{name}：{role:role}，部门：{department:label}，已启用",
+    ),
+    "cli.user_summary_inactive": (
+        "{name}: {role}, department {department:label}, inactive",
+        "{name}：{role:role}，部门：{department:label}，已停用",
+    ),
+    # -- cases --------------------------------------------------------------------------
+    "cli.repeat_note": ("note: repeat complaint, linked to {code}", "提示：重复投诉，已关联 {code}"),
+    "cli.showing": (
+        "showing {shown} of {total}; use --limit",
+        "共 {total} 条，显示 {shown} 条；可用 --limit 调整",
+    ),
+    "cli.no_cases": ("no cases match", "没有符合条件的工单"),
+    "cli.history": ("history:", "处理记录："),
+    "cli.you_may": ("you may: {actions}", "可执行：{actions:action}"),
+    "cli.moved": ("{code}: {action} → {status}", "{code}：{action:action} → {status:status}"),
+    "cli.moved_owner": (
+        "{code}: {action} → {status} (owner {owner})",
+        "{code}：{action:action} → {status:status}（负责人 {owner}）",
+    ),
+    "cli.noted": ("{code}: {what} recorded", "{code}：已记录{what:event}"),
+    "cli.attached": ("{code}: attached {path} sha256 {digest}", "{code}：已添加附件 {path}，SHA256 {digest}"),
+    # -- policy -------------------------------------------------------------------------
+    "cli.policy_heading": ("{title} ({name}), revision {number}", "{title}（{name}），第 {number} 版"),
+    "cli.policy_calendar": (
+        "calendar: {kind}, {timezone}, hours {hours}",
+        "日历：{kind}，{timezone}，工作时间 {hours}",
+    ),
+    "cli.calendar.cn": ("cn", "中国法定节假日"),
+    "cli.calendar.weekdays": ("weekdays", "周一至周五"),
+    "cli.calendar.everyday": ("everyday", "每天"),
+    "cli.vocabulary": ("{kind}: {items}", "{kind}：{items}"),
+    "cli.vocabulary_item": ("{code} ({label})", "{code}（{label}）"),
+    "cli.vocab.channels": ("channels", "渠道"),
+    "cli.vocab.taxonomy": ("taxonomy", "类别"),
+    "cli.vocab.parties": ("parties", "责任方"),
+    "cli.vocab.departments": ("departments", "部门"),
+    "cli.vocab.resolutions": ("resolutions", "解决方案"),
+    "cli.vocab.phrases": ("phrases", "标准话术"),
+    "cli.policy_terms": (
+        "approval above {threshold:g} {currency}; confirmation window {window}; revisit after "
+        "{delay}, {attempts} attempts; repeat window {days} days",
+        "超过 {threshold:g} {currency} 需审批；确认期 {window}；结案 {delay} 后回访，"
+        "最多 {attempts} 次；重复投诉认定期 {days} 天",
+    ),
+    "cli.policy_revision_line": (
+        "revision {version} effective {at} by {who} ({origin})",
+        "第 {version} 版，{at} 生效，由 {who} 应用（{origin}）",
+    ),
+    "cli.policy_ok": (
+        "{file}: ok ({name}, {categories} categories, {severities} severities)",
+        "{file}：通过（{name}，{categories} 个类别，{severities} 个级别）",
+    ),
+    "cli.policy_applied": ("policy revision {number} applied ({name})", "已应用规则第 {number} 版（{name}）"),
+    # -- doctor -------------------------------------------------------------------------
+    "cli.doctor_line": ("{mark}  {name}: {detail}", "{mark} {name}：{detail}"),
+    "cli.mark.ok": ("ok", "正常"),
+    "cli.mark.failed": ("!!", "异常"),
+    "cli.mark.warning": ("??", "注意"),
+    "cli.check.database": ("database", "数据库"),
+    "cli.check.schema": ("schema", "结构版本"),
+    "cli.check.integrity": ("integrity", "完整性"),
+    "cli.check.journal": ("journal", "日志模式"),
+    "cli.check.calendar": ("calendar", "日历"),
+    "cli.check.cases": ("cases", "工单"),
+    # -- sla check and revisits ---------------------------------------------------------
+    "cli.sla.escalated": ("escalated", "已升级"),
+    "cli.sla.new": ("new", "新超时"),
+    "cli.sla.auto_closed": (
+        "{code}: closed, no answer within the confirmation window",
+        "{code}：确认期内客户未答复，已自动结案",
+    ),
+    "cli.sla.summary": (
+        "{breached} case(s) breached, {new} new breach(es) recorded, {escalated} escalated, "
+        "{closed} auto-closed, {at_risk} at risk",
+        "{breached} 个工单超时，新记录 {new} 次超时，升级 {escalated} 个，自动结案 {closed} 个，"
+        "即将超时 {at_risk} 个",
+    ),
+    "cli.revisits_now_due": ("{count} revisit(s) now due", "{count} 个回访已到期"),
+    "cli.revisits_cancelled": (
+        "{count} revisit(s) cancelled (case reopened): {codes}",
+        "{count} 个回访已取消（工单已重开）：{codes}",
+    ),
+    "cli.no_revisits": ("no revisits due", "没有到期的回访"),
+    # -- import -------------------------------------------------------------------------
+    "cli.importing": ("importing {file}", "正在导入 {file}"),
+    "cli.import_more": (
+        "... and {more} more rejected rows (all in {path})",
+        "……另有 {more} 行被拒（全部见 {path}）",
+    ),
+    "cli.import_more_hint": (
+        "... and {more} more rejected rows; write them all with --errors OUT.csv",
+        "……另有 {more} 行被拒；用 `--errors OUT.csv` 全部写出",
+    ),
+    "cli.ignored_columns": ("ignored columns: {columns}", "已忽略的列：{columns}"),
+    "cli.other_sheets": (
+        "only the first sheet was read; not read: {sheets}",
+        "只读取了第一个工作表；未读取：{sheets}",
+    ),
+    # -- reports and exports ------------------------------------------------------------
+    "cli.report_format": ("--format must be one of: {formats}", "--format 只能是：{formats}"),
+    "cli.out_needs_format": (
+        "--out writes csv or json; add --format csv or --format json",
+        "--out 只写出 CSV 或 JSON；请加上 `--format csv` 或 `--format json`",
+    ),
+    "cli.unmasked_needs_case": (
+        "--unmasked goes with --by case (KPIs hold no personal data)",
+        "--unmasked 只能与 `--by case` 同用（指标中没有个人信息）",
+    ),
+    "cli.cannot_write": ("{path}: cannot write: {reason}", "{path}：无法写入：{reason}"),
+    "cli.wrote_report": ("wrote the {by} report to {path}", "已将报表（按{by}）写入 {path}"),
+    "cli.wrote_cases": ("wrote {count} cases to {path}", "已将 {count} 个工单写入 {path}"),
+    "cli.cases_received": (
+        "{count} cases received {first} .. {last}",
+        "{first} 至 {last} 受理 {count} 个工单",
+    ),
+    "cli.by.category": ("category", "类别"),
+    "cli.by.channel": ("channel", "渠道"),
+    "cli.by.department": ("department", "部门"),
+    "cli.by.party": ("party", "责任方"),
+    "cli.by.agent": ("agent", "客服"),
+    "cli.by.day": ("day", "日期"),
+    # -- audits -------------------------------------------------------------------------
+    "cli.audit_by": ("--by takes only: agent", "--by 只接受 `agent`"),
+    "cli.audit_drawn": (
+        "batch {batch}: {drawn} of {population} closed cases, seed {seed}",
+        "第 {batch} 批：从 {population} 个已结案工单中抽取 {drawn} 个，种子 {seed}",
+    ),
+    "cli.audit_batch": (
+        "batch {batch}, seed {seed}; items: {items}",
+        "第 {batch} 批，种子 {seed}；评分项：{items}",
+    ),
+    "cli.audit_scored": (
+        "{code}: {count} item(s) scored in batch {batch}",
+        "{code}：第 {batch} 批中已评 {count} 项",
+    ),
+    "cli.audit_total": ("total", "合计"),
+    # -- table headings -----------------------------------------------------------------
+    "cli.col.code": ("code", "工单号"),
+    "cli.col.received": ("received", "受理时间"),
+    "cli.col.channel": ("channel", "渠道"),
+    "cli.col.category": ("category", "类别"),
+    "cli.col.sev": ("sev", "级别"),
+    "cli.col.customer": ("customer", "客户"),
+    "cli.col.owner": ("owner", "负责人"),
+    "cli.col.status": ("status", "状态"),
+    "cli.col.sla": ("SLA", "时限"),
+    "cli.col.name": ("name", "账号"),
+    "cli.col.role": ("role", "角色"),
+    "cli.col.display_name": ("display name", "显示名"),
+    "cli.col.department": ("department", "部门"),
+    "cli.col.active": ("active", "启用"),
+    "cli.col.phone": ("phone", "电话"),
+    "cli.col.due": ("due", "到期时间"),
+    "cli.col.attempts": ("attempts", "回访次数"),
+    "cli.col.clock": ("clock", "时限"),
+    "cli.col.clock_at_risk": ("clock (at risk)", "时限（即将超时）"),
+    "cli.col.overdue_by": ("overdue by", "已超时"),
+    "cli.col.left": ("left", "剩余"),
+    "cli.col.this_run": ("this run", "本次"),
+    "cli.col.number": ("#", "序号"),
+    "cli.col.agent": ("agent", "客服"),
+    "cli.col.closed": ("closed", "结案时间"),
+    "cli.col.scores": ("scores", "评分"),
+    "cli.col.scored_by": ("scored by", "评分人"),
+    "cli.col.note": ("note", "备注"),
+    "cli.col.drawn": ("drawn", "抽取"),
+    "cli.col.scored": ("scored", "已评"),
+    "cli.col.points": ("points", "得分"),
+    "cli.col.score": ("score", "得分率"),
+    "cli.col.severity": ("severity", "级别"),
+    "cli.col.first_response": ("first response", "首次响应"),
+    "cli.col.resolution": ("resolution", "解决"),
+    "cli.col.coordination": ("coordination", "协调"),
+    "cli.col.complex": ("complex", "复杂工单"),
+    # `kefu report --by case` as a table: the export's column names in English
+    "cli.col.received_at": ("received_at", "受理时间"),
+    "cli.col.customer_phone": ("customer_phone", "客户电话"),
+    "cli.col.on_time": ("on_time", "按时"),
+    "cli.col.handling_business_minutes": ("handling_business_minutes", "处理用时（工作分钟）"),
+    # -- `kefu case show`: the names of a case's fields ---------------------------------
+    "cli.field.received": ("received", "受理时间"),
+    "cli.field.channel": ("channel", "渠道"),
+    "cli.field.customer": ("customer", "客户"),
+    "cli.field.order": ("order", "订单号"),
+    "cli.field.against": ("against", "投诉对象"),
+    "cli.field.category": ("category", "类别"),
+    "cli.field.severity": ("severity", "级别"),
+    "cli.field.party": ("party", "责任方"),
+    "cli.field.department": ("department", "部门"),
+    "cli.field.owner": ("owner", "负责人"),
+    "cli.field.demand": ("demand", "客户诉求"),
+    "cli.field.resolution": ("resolution", "解决方案"),
+    "cli.field.repeat_of": ("repeat of", "重复投诉于"),
+    "cli.field.links": ("links", "关联"),
+    "cli.field.description": ("description", "投诉内容"),
+    "cli.field.due": ("due", "时限"),
+}
 WORDS: dict[str, str] = {}
