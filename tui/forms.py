@@ -2,8 +2,9 @@
 
 A transition names its required and optional fields (`core.workflow`); this module turns each
 field name into a `FieldSpec` (a Select filled from the profile in the UI language, or a text
-box) and adds the checks a form makes before it calls the core, so a user is told at once
-what is missing instead of after a round trip.
+box). Before saving, a form runs the core's own check of the input
+(`core.lifecycle.validate_fields`), so a user is told at once what will not do, on the field
+it is about, instead of after a round trip — and the form knows no rule the core does not.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from rich.cells import cell_len
 
+from kefu.core import intake, lifecycle
 from kefu.core.policy import Profile
 from kefu.core.workflow import (
     COMPLEXITIES,
@@ -167,8 +169,8 @@ def field_spec(
         return FieldSpec(name, label, "select", required, _word_options(REVISIT_OUTCOMES, lang))
     if name == "note":
         return FieldSpec(name, label, "longtext", required)
-    prefix = profile.profile.code_prefix
-    return FieldSpec(name, label, "text", required, placeholder=f"{prefix}-YYYYMMDD-0001")
+    example = intake.case_code(f"{profile.profile.code_prefix}-YYYYMMDD", 1)
+    return FieldSpec(name, label, "text", required, placeholder=example)
 
 
 def transition_fields(
@@ -207,30 +209,15 @@ def contact_fields(profile: Profile, lang: str) -> list[FieldSpec]:
     ]
 
 
-Checker = Callable[[dict[str, Any]], str | None]
+Checker = Callable[[dict[str, Any]], None]
+"""Checks a form's values before saving; raises `KefuError` (its `field` names the field)."""
 
 
-def transition_checker(action: str, profile: Profile, lang: str) -> Checker:
-    """Cross-field rules the form checks before calling the core (the core checks them too)."""
+def transition_checker(transition: Transition, profile: Profile, code: str) -> Checker:
+    """The core's check of a transition's input (`lifecycle.validate_fields`): the same
+    rules `move_case` applies, run while the form is still open."""
 
-    def check(values: dict[str, Any]) -> str | None:
-        amount = values.get("amount")
-        if amount not in (None, ""):
-            try:
-                number = float(str(amount))
-            except ValueError:
-                return tr("amount must be a number", lang)
-            if number < 0 or number != number:
-                return tr("amount must be a number", lang)
-        if action == "propose":
-            resolution = values.get("resolution")
-            if resolution and profile.resolutions[resolution].needs_amount and not amount:
-                label = profile.resolutions[resolution].text(lang)
-                return tr("a {resolution} resolution needs an amount", lang, resolution=label)
-        if action == "reject" and values.get("reason") == "duplicate" and not values.get("duplicate_of"):
-            return tr("rejecting as duplicate needs the original case code", lang)
-        if action == "revisit" and values.get("outcome") == "unsatisfied" and not values.get("note"):
-            return tr("an unsatisfied revisit needs the reason in the note", lang)
-        return None
+    def check(values: dict[str, Any]) -> None:
+        lifecycle.validate_fields(profile, transition, values, code)
 
     return check

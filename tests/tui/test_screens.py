@@ -84,6 +84,9 @@ def test_forms_check_before_calling_the_core(tui_desk) -> None:
             await settle(pilot)
             assert isinstance(app.screen, IntakeScreen)  # still open, input kept
             assert "customer_phone '12ab' is not a phone number" in screen_text(app)
+            # The core names the field: the cursor is on it and its row is marked.
+            assert app.focused is app.screen.query_one("#field-customer_phone")
+            assert app.screen.query_one("#row-customer_phone").has_class("-invalid")
             await pilot.press("escape")
             await settle(pilot)
             assert isinstance(app.screen, QueueScreen)
@@ -97,8 +100,10 @@ def test_forms_check_before_calling_the_core(tui_desk) -> None:
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert isinstance(app.screen, FormScreen)
-            assert "a Compensation resolution needs an amount" in screen_text(app)
-            await pilot.press("tab")
+            # The core's own check (lifecycle.validate_fields), shown on the field it names.
+            under_amount = str(app.screen.query_one("#error-amount").render())
+            assert under_amount == f"{code}: a compensation resolution needs an amount"
+            assert app.focused is app.screen.query_one("#field-amount")
             await type_text(pilot, "500")
             await pilot.press("ctrl+s")
             await settle(pilot)

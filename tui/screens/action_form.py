@@ -32,6 +32,6 @@ class ActionForm(FormScreen):
             f"{code} · {action_label(transition.action, lang)}",
             transition_fields(transition, profile=profile, lang=lang, users=users, current=current),
             lang=lang,
-            checker=transition_checker(transition.action, profile, lang),
+            checker=transition_checker(transition, profile, code),
             save_label=action_label(transition.action, "en"),
         )

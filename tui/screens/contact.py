@@ -6,6 +6,8 @@ language, which the agent may then edit; the phrase code is recorded with the co
 
 from __future__ import annotations
 
+from kefu.core.errors import InvalidInput
+from kefu.core.messages import Message
 from kefu.core.policy import Profile
 
 from ..forms import contact_fields
@@ -38,7 +40,8 @@ class ContactForm(FormScreen):
             self.set_value("text", text)
             self._filled = text
 
-    def _check(self, values: dict[str, object]) -> str | None:
+    def _check(self, values: dict[str, object]) -> None:
+        """A contact needs something said: the text, or a phrase (whose text the core records
+        when the text is left empty); refused with the core's own message."""
         if not values.get("text") and not values.get("phrase"):
-            return tr("{field} is required", self.lang, field=tr("Text", self.lang))
-        return None
+            raise InvalidInput(Message("note.empty"), field="text")

@@ -1,9 +1,10 @@
 """FormScreen: a modal form built from `FieldSpec`s; returns the values through `dismiss`.
 
-Selects for vocabularies, text boxes for free text; required fields and the form's own checks
-are validated before anything is returned, with the problem shown inline and the cursor put on
-the field. Subclasses decide what submitting means (`submit`), e.g. the intake form records
-the complaint itself so that a refusal keeps what the user typed.
+Selects for vocabularies, text boxes for free text; required fields and the core's checks (a
+`Checker`) are validated before anything is returned, with the problem shown in the UI
+language under the field it is about (its label marked, the cursor put on it). Subclasses
+decide what submitting means (`submit`), e.g. the intake form records the complaint itself so
+that a refusal keeps what the user typed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
+
+from kefu.core.errors import KefuError
 
 from ..forms import Checker, FieldSpec
 from ..i18n import tr
@@ -54,10 +57,11 @@ class FormScreen(ModalScreen[Any]):
             yield Static(Text(self.form_title, style="bold"), id="form-title")
             with VerticalScroll(id="form-fields"):
                 for spec in self.fields:
-                    with Horizontal(classes="form-row"):
+                    with Horizontal(classes="form-row", id=f"row-{spec.name}"):
                         mark = " *" if spec.required else ""
                         yield Label(Text(spec.label + mark), classes="form-label")
                         yield self._widget(spec)
+                    yield Static(id=f"error-{spec.name}", classes="field-error")
             yield Static(id="form-warning")
             yield Static(id="form-error")
             with Horizontal(id="form-buttons"):
@@ -146,12 +150,31 @@ class FormScreen(ModalScreen[Any]):
         return {spec.name: self.value_of(spec.name) for spec in self.fields}
 
     def show_error(self, message: str | None, field: str = "") -> None:
-        """Show (or with None clear) the form's error; `field` names the field it is about,
-        and a change to that field clears it ("": any change does)."""
+        """Show (or with None clear) the form's error: under the field it is about (`field`,
+        whose label is marked), or below the fields ("": the whole form). A change to that
+        field clears it ("": any change does)."""
+        names = {spec.name for spec in self.fields}
+        field = field if field in names else ""
         self._error_field = field if message else None
+        for spec in self.fields:
+            here = bool(message) and spec.name == field
+            self.query_one(f"#row-{spec.name}").set_class(here, "-invalid")
+            under = self.query_one(f"#error-{spec.name}", Static)
+            under.update(Text(message or "") if here else "")
+            under.set_class(here, "-shown")
+            if here:
+                under.scroll_visible(animate=False)
         error = self.query_one("#form-error", Static)
-        error.update(Text(message or ""))
-        error.set_class(bool(message), "-shown")
+        error.update(Text(message or "") if not field else "")
+        error.set_class(bool(message) and not field, "-shown")
+
+    def show_problem(self, problem: KefuError) -> None:
+        """A refusal from the core, in the UI language, on the field it names (the cursor
+        goes there) or on the whole form."""
+        field = problem.field if problem.field in {spec.name for spec in self.fields} else None
+        self.show_error(problem.text(self.lang), field or "")
+        if field:
+            self.query_one(f"#field-{field}").focus()
 
     def show_warning(self, message: str | None) -> None:
         warning = self.query_one("#form-warning", Static)
@@ -210,13 +233,15 @@ class FormScreen(ModalScreen[Any]):
                 self.show_error(tr("{field} is required", self.lang, field=spec.label), spec.name)
                 self.query_one(f"#field-{spec.name}").focus()
                 return
+        given = {k: v for k, v in values.items() if v not in (None, "")}
         if self.checker is not None:
-            problem = self.checker(values)
-            if problem:
-                self.show_error(problem)
+            try:
+                self.checker(given)
+            except KefuError as problem:
+                self.show_problem(problem)
                 return
         self.show_error(None)
-        self.submit({k: v for k, v in values.items() if v not in (None, "")})
+        self.submit(given)
 
     def submit(self, values: dict[str, Any]) -> None:
         """What saving does; by default hand the values back to whoever opened the form."""

@@ -3,7 +3,8 @@
 As soon as the phone number or order number matches a case received within the policy's
 repeat window, the form says so (the core links the new case to it on saving). Input is
 checked with the core's own `validate_intake` before saving; saving runs in a worker, and a
-refusal keeps the form open with the core's sentence and everything the agent typed.
+refusal keeps the form open with the core's sentence in the UI language, on the field it names,
+and everything the agent typed.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class IntakeScreen(FormScreen):
     @dataclass
     class Saved(Message):
         code: str | None
-        error: str | None = None
+        error: KefuError | None = None
 
     def __init__(self) -> None:
         app: Any = self.app
@@ -100,9 +101,7 @@ class IntakeScreen(FormScreen):
 
     def _repeat_key(self) -> tuple[str | None, str | None]:
         phone = self.value_of("customer_phone")
-        if phone:
-            phone = phone.replace(" ", "").replace("-", "")
-        return phone, self.value_of("order_no")
+        return (intake.normal_phone(phone) if phone else None), self.value_of("order_no")
 
     def _look_for_repeats(self) -> None:
         self._find_repeats(self._repeat_key())
@@ -157,7 +156,7 @@ class IntakeScreen(FormScreen):
                 )
             intake.validate_intake(app.profile, fields, app.now())
         except KefuError as exc:
-            self.show_error(exc.message)
+            self.show_problem(exc)
             return
         self._saving = True
         self._save(fields)
@@ -170,13 +169,14 @@ class IntakeScreen(FormScreen):
                 case = intake.create_case(session=session, actor=app.actor, now=app.now(), **fields)
                 code = case.code
         except KefuError as exc:
-            self.post_message(self.Saved(None, exc.message))
+            self.post_message(self.Saved(None, exc))
             return
         self.post_message(self.Saved(code))
 
     def on_intake_screen_saved(self, message: Saved) -> None:
         self._saving = False
         if message.code is None:
-            self.show_error(message.error)
+            if message.error is not None:
+                self.show_problem(message.error)
             return
         self.dismiss(message.code)
