@@ -21,12 +21,14 @@ from textual.screen import Screen
 
 from kefu.core import db as kdb
 from kefu.core import policies, services
+from kefu.core.catalog.ui import LANGUAGE_KEY
 from kefu.core.identity import os_login
+from kefu.core.messages import LANGS, Message, Text, render
 from kefu.core.models import User
 from kefu.core.policy import Profile
 from kefu.core.watch import ChangeWatcher
 
-from .i18n import tr
+from .i18n import word
 
 DASHBOARD_MODULE = "kefu.tui.screens.dashboard"
 NOTICE_SECONDS = 3.0
@@ -43,7 +45,7 @@ class KefuApp(App[None]):
     BINDINGS = [
         Binding("f1", "help", "Help", id="help"),
         Binding("question_mark", "help", "Help", show=False, id="help_question"),
-        Binding("f2", "toggle_language", "中/EN", id="language"),
+        Binding("f2", "toggle_language", LANGUAGE_KEY, id="language"),
         Binding("f3", "dashboard", "Dashboard", id="dashboard"),
     ]
 
@@ -77,7 +79,7 @@ class KefuApp(App[None]):
             self.actor: User = services.resolve_actor(session, os_login(), user)
             _, profile = policies.policy_in_force(session, self.now())
         self.profile: Profile = profile
-        self.set_reactive(KefuApp.lang, lang if lang in ("zh", "en") else profile.profile.language)
+        self.set_reactive(KefuApp.lang, lang if lang in LANGS else profile.profile.language)
         self.watch_interval = watch_interval
         self.tick_seconds = tick_seconds
         self.watcher = ChangeWatcher(db)
@@ -88,17 +90,23 @@ class KefuApp(App[None]):
         """The current time (frozen in tests and snapshots)."""
         return self._clock() if self._clock is not None else datetime.now(UTC)
 
-    def tr(self, text: str, **values: object) -> str:
-        """`text` in the UI language."""
-        return tr(text, self.lang, **values)
+    def word(self, text: str) -> str:
+        """An interface word (keyed by its English) in the UI language."""
+        return word(text, self.lang)
+
+    def text(self, key: str, **params: object) -> str:
+        """The catalog message `key` in the UI language."""
+        return Message(key, **params).text(self.lang)
 
     def both(self, text: str) -> str:
         """`text` for the command palette: in Chinese with the English after it (so either
         can be typed to find it), or just English."""
-        return text if self.lang == "en" else f"{self.tr(text)} {text}"
+        return text if self.lang == "en" else f"{self.word(text)} {text}"
 
-    def say(self, text: str, *, severity: SeverityLevel = "information") -> None:
-        """Tell the user something (a toast); never read as markup, remembered for tests."""
+    def say(self, message: Text, *, severity: SeverityLevel = "information") -> None:
+        """Tell the user something (a toast) in the UI language; never read as markup,
+        remembered for tests."""
+        text = render(message, self.lang)
         self.notices.append(text)
         del self.notices[:-20]
         timeout = NOTICE_SECONDS if severity == "information" else PROBLEM_SECONDS
@@ -127,7 +135,8 @@ class KefuApp(App[None]):
 
     def _update_title(self) -> None:
         self.title = f"kefu · {self.profile.profile.title.text(self.lang)}"
-        self.sub_title = f"{self.actor.display_name or self.actor.name} ({self.actor.role})"
+        name = self.actor.display_name or self.actor.name
+        self.sub_title = self.text("ui.signed_in", name=name, role=self.actor.role)
 
     def watch_lang(self) -> None:
         self._update_title()
@@ -137,7 +146,7 @@ class KefuApp(App[None]):
 
     def action_toggle_language(self) -> None:
         self.lang = "en" if self.lang == "zh" else "zh"
-        self.say(self.tr("Switched to Chinese" if self.lang == "zh" else "Switched to English"))
+        self.say(self.word("Switched to Chinese" if self.lang == "zh" else "Switched to English"))
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen
@@ -148,13 +157,13 @@ class KefuApp(App[None]):
     def action_dashboard(self) -> None:
         """Open the KPI dashboard (tui/screens/dashboard.py) when it is installed."""
         if importlib.util.find_spec(DASHBOARD_MODULE) is None:
-            self.say(self.tr("The dashboard is not available yet"), severity="warning")
+            self.say(self.word("The dashboard is not available yet"), severity="warning")
             return
         try:
             module = importlib.import_module(DASHBOARD_MODULE)
             screen_class: type[Screen[object]] = module.DashboardScreen
         except Exception as exc:  # another team's module: report it, keep the desk running
-            self.say(f"dashboard: {exc}", severity="error")
+            self.say(Message("ui.dashboard_failed", error=str(exc)), severity="error")
             return
         if not isinstance(self.screen, screen_class):
             self.push_screen(screen_class())
@@ -162,7 +171,7 @@ class KefuApp(App[None]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand(self.both("Dashboard"), "f3", self.action_dashboard)
-        yield SystemCommand(self.both("Language") + ": 中文 / English", "f2", self.action_toggle_language)
+        yield SystemCommand(f"{self.both('Language')}: {LANGUAGE_KEY}", "f2", self.action_toggle_language)
         yield SystemCommand(self.both("Help"), "f1 / ?", self.action_help)
         commands = getattr(screen, "palette_commands", None)
         if callable(commands):

@@ -16,6 +16,8 @@ from typing import Any
 from rich.cells import cell_len
 
 from kefu.core import intake, lifecycle
+from kefu.core.catalog.ui import phrase_name
+from kefu.core.messages import Message
 from kefu.core.policy import Profile
 from kefu.core.workflow import (
     COMPLEXITIES,
@@ -23,9 +25,10 @@ from kefu.core.workflow import (
     REJECT_REASONS,
     REVISIT_OUTCOMES,
     Transition,
+    word_label,
 )
 
-from .i18n import phrase_name, tr
+from .i18n import word
 
 Options = list[tuple[str, str]]
 """(label shown, value returned) pairs for a Select."""
@@ -68,8 +71,9 @@ def _clip(text: str, cells: int) -> str:
     return out + "…"
 
 
-def _word_options(words: tuple[str, ...], lang: str) -> Options:
-    return [(tr(word, lang), word) for word in words]
+def _word_options(codes: tuple[str, ...], lang: str) -> Options:
+    """Stored words (simple, call, spam, ...) with their labels in `lang`."""
+    return [(word_label(code, lang), code) for code in codes]
 
 
 VOCABULARIES = {
@@ -109,7 +113,6 @@ FIELD_LABELS = {
     "note": "Note",
     "owner": "Assign to",
     "resolution": "Resolution type",
-    "amount": "Amount",
     "compensation_kind": "Compensation kind",
     "satisfied": "Satisfied",
     "score": "Score",
@@ -129,7 +132,7 @@ def field_spec(
     current: Mapping[str, Any],
 ) -> FieldSpec:
     """The widget for one transition field; `current` pre-fills what the case already has."""
-    label = tr(FIELD_LABELS.get(name, name), lang)
+    label = word(FIELD_LABELS.get(name, name), lang)
     value = current.get(name)
     value = None if value in (None, "") else str(value)
     if name in VOCABULARIES:
@@ -149,7 +152,10 @@ def field_spec(
     if name == "complexity":
         return FieldSpec(name, label, "select", required, _word_options(COMPLEXITIES, lang), value)
     if name == "owner":
-        options = [(f"{display} ({login}, {role})", login) for login, display, role in users]
+        options = [
+            (Message("ui.user_option", name=display, login=login, role=role).text(lang), login)
+            for login, display, role in users
+        ]
         return FieldSpec(name, label, "select", required, options, None)
     if name == "resolution":
         return FieldSpec(name, label, "select", required, vocabulary_options(profile, "resolutions", lang))
@@ -157,8 +163,8 @@ def field_spec(
         options = [(lbl.text(lang), code) for code, lbl in profile.compensation.kinds.items()]
         return FieldSpec(name, label, "select", required, options)
     if name == "amount":
-        currency = profile.compensation.currency
-        return FieldSpec(name, f"{label} ({currency})", "number", required)
+        label = Message("ui.amount_in", currency=profile.compensation.currency).text(lang)
+        return FieldSpec(name, label, "number", required)
     if name == "satisfied":
         return FieldSpec(name, label, "select", required, _word_options(("yes", "no"), lang))
     if name == "score":
@@ -198,14 +204,14 @@ def contact_fields(profile: Profile, lang: str) -> list[FieldSpec]:
     return [
         FieldSpec(
             "contact",
-            tr("Contact by", lang),
+            word("Contact by", lang),
             "select",
             True,
             _word_options(CONTACT_KINDS, lang),
             "call",
         ),
-        FieldSpec("phrase", tr("Standard phrase", lang), "select", False, phrases),
-        FieldSpec("text", tr("Text", lang), "longtext", False),
+        FieldSpec("phrase", word("Standard phrase", lang), "select", False, phrases),
+        FieldSpec("text", word("Text", lang), "longtext", False),
     ]
 
 

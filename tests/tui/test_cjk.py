@@ -27,7 +27,7 @@ def test_chinese_desk_fits_80_columns(tui_desk) -> None:
             # Every column, the SLA countdown last, is on screen without scrolling sideways.
             table = app.screen.query_one(CaseTable)
             assert table.virtual_size.width <= table.size.width
-            assert "-23h00m" in text
+            assert "-23时00分" in text  # durations in Chinese units, the column wide enough
             await cursor_to(pilot, tui_desk.codes["late"])
             await pilot.press("enter")
             await settle(pilot)

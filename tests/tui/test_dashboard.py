@@ -117,6 +117,6 @@ def test_chinese_dashboard_translates_keys_and_labels_and_counts_overdue_now(tui
             with tui_desk.read() as session:
                 overdue = queues.overdue_count(session, now=NOW)
             assert overdue > 0
-            assert f"当前已超时未结工单: {overdue}" in text
+            assert f"当前已超时未结工单：{overdue}" in text
 
     asyncio.run(run())

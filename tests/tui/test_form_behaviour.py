@@ -32,17 +32,17 @@ def test_a_required_error_clears_when_the_field_is_chosen(tui_desk) -> None:
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert isinstance(app.screen, FormScreen)
-            assert "请填写类别" in screen_text(app)
+            assert "请选择类别" in screen_text(app)
             # Category is focused: choose one, and the error about it goes away.
             select = app.screen.query_one("#field-category")
             assert app.focused is select
             select.value = "delay"
             await settle(pilot)
-            assert "请填写类别" not in screen_text(app)
+            assert "请选择类别" not in screen_text(app)
             # Saving again names the next missing field.
             await pilot.press("ctrl+s")
             await settle(pilot)
-            assert "请填写责任方" in screen_text(app)
+            assert "请选择责任方" in screen_text(app)
 
     asyncio.run(scenario())
 

@@ -8,19 +8,30 @@ import pytest
 from conftest import NOW
 
 from kefu.core import intake
-from kefu.tui.i18n import link_kind, system_note, word
+from kefu.core.messages import Message
+from kefu.core.views import HistoryEntry
+from kefu.core.workflow import link_label, word_label
+from kefu.tui.i18n import word
 from kefu.tui.screens.case import CaseScreen
 
 from .conftest import PHONE, make_app, screen_text, settle, type_text
 
 
-def test_words_links_and_system_notes() -> None:
-    assert word("simple", "en") == "Simple" and word("complex", "zh") == "复杂"
-    assert link_kind("repeat_of_this", "en") == "repeated by"
-    assert link_kind("repeat", "zh") == "重复投诉于"
-    assert system_note("repeat complaint: KD-1, KD-2", "zh") == "重复投诉：KD-1, KD-2"
-    assert system_note("repeat complaint: KD-1", "en") == "repeat complaint: KD-1"
-    assert system_note("called the customer", "zh") == "called the customer"
+def test_words_links_and_system_notes_come_from_the_core() -> None:
+    assert word_label("simple", "en") == "Simple" and word_label("complex", "zh") == "复杂"
+    assert link_label("repeat_of_this", "en") == "repeated by"
+    assert link_label("repeat", "zh") == "重复投诉于"
+    # An action named by its English label is the transition table's; other words the catalog's.
+    assert word("Claim", "zh") == "认领" and word("Propose resolution", "zh") == "提出解决方案"
+    assert word("New complaint", "zh") == "新投诉" and word("New complaint", "en") == "New complaint"
+
+    def entry(note: str | None, message: Message | None) -> HistoryEntry:
+        return HistoryEntry(NOW, "kefu", "create", None, "new", {}, note, message)
+
+    system = entry("repeat complaint: KD-1, KD-2", Message("note.repeat_complaint", codes=["KD-1", "KD-2"]))
+    assert system.note_text("zh") == "重复投诉：KD-1、KD-2"
+    assert system.note_text("en") == "repeat complaint: KD-1, KD-2"
+    assert entry("called the customer", None).note_text("zh") == "called the customer"
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -24,11 +24,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from kefu.core import db as kdb
 from kefu.core import lifecycle, queues, services, views
+from kefu.core.catalog.ui import phrase_name
 from kefu.core.errors import KefuError
 from kefu.core.messages import Message as Say
 from kefu.core.policy import Profile
@@ -51,10 +52,11 @@ from kefu.core.workflow import (
 )
 
 from ..formatting import countdown, minute, severity_text, state_style
-from ..i18n import phrase_name, tr
+from ..i18n import word
 from ..widgets.action_bar import ActionBar
 from ..widgets.field_list import FieldList
 from ..widgets.footer import KefuFooter
+from ..widgets.header import KefuHeader
 from ..widgets.timeline import Timeline, TimelineEntry
 
 if TYPE_CHECKING:
@@ -120,7 +122,7 @@ class CaseScreen(Screen[None]):
 
     @dataclass
     class WriteDone(Message):
-        text: str
+        done: Say | None
         error: KefuError | None = None
 
     def __init__(self, code: str) -> None:
@@ -141,7 +143,7 @@ class CaseScreen(Screen[None]):
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False, icon="客")
+        yield KefuHeader()
         yield Static(Text(self.code, style="bold"), id="case-title")
         with VerticalScroll(id="case-body"):
             with Horizontal(id="case-columns"):
@@ -206,13 +208,8 @@ class CaseScreen(Screen[None]):
         own_change, self._own_change = self._own_change, False
         if self._previous is not None and seen[0] != self._previous[0] and not own_change:
             if seen[1:] != self._previous[1:]:
-                self.kefu.say(
-                    self.kefu.tr(
-                        "{code} changed: now {status}",
-                        code=self.code,
-                        status=self._status_with_owner(detail),
-                    )
-                )
+                status = self._status_with_owner(detail)
+                self.kefu.say(Say("ui.case_changed", code=self.code, status=status))
         self._previous = seen
         self.detail = detail
         self.users = message.users
@@ -227,10 +224,10 @@ class CaseScreen(Screen[None]):
         return text
 
     def _draw_titles(self) -> None:
-        tr = self.kefu.tr
-        self.query_one("#deadlines-title", Static).update(Text(tr("Deadlines"), style="bold"))
-        self.query_one("#details-title", Static).update(Text(tr("Details"), style="bold"))
-        self.query_one("#history-title", Static).update(Text(tr("History"), style="bold"))
+        app = self.kefu
+        self.query_one("#deadlines-title", Static).update(Text(app.word("Deadlines"), style="bold"))
+        self.query_one("#details-title", Static).update(Text(app.word("Details"), style="bold"))
+        self.query_one("#history-title", Static).update(Text(app.word("History"), style="bold"))
 
     def _redraw(self) -> None:
         self._draw_titles()
@@ -245,8 +242,8 @@ class CaseScreen(Screen[None]):
         title.append(f" {status_label(detail.status, lang)} ", style="reverse")
         severity = severity_text(detail.severity, self._label("severity", detail.severity))
         title.append(f"  {severity}")
-        title.append("  " + tr("Owner", lang) + ": ")
-        title.append(detail.owner or tr("nobody", lang), style="" if detail.owner else "dim")
+        title.append("  " + Say("ui.labelled", label=word("Owner", lang), value="").text(lang))
+        title.append(detail.owner or word("nobody", lang), style="" if detail.owner else "dim")
         worst = detail.sla
         if worst in (DeadlineState.BREACHED, DeadlineState.AT_RISK):
             title.append("  ")
@@ -269,11 +266,11 @@ class CaseScreen(Screen[None]):
                 continue
             state = deadline.state
             text = minute(deadline.due)
-            word = state_label(state, lang)
+            standing = state_label(state, lang)
             if deadline.remaining_minutes is not None:
-                text += f"  {word} {countdown(deadline.remaining_minutes, lang)}"
+                text += f"  {standing} {countdown(deadline.remaining_minutes, lang)}"
             else:
-                text += f"  {word}"
+                text += f"  {standing}"
                 if deadline.met_at is not None:
                     text += f" {minute(deadline.met_at)[5:]}"
             items.append((clock_label(clock, lang), text, state_style(state, variables)))
@@ -289,44 +286,44 @@ class CaseScreen(Screen[None]):
         against = " ".join(v for v in (labels["target"], d.target_name) if v)
         incident = " ".join(v for v in (minute(d.incident_at), d.incident_place) if v)
         items: list[tuple[str, str, Style | str]] = [
-            (tr("Received", lang), minute(d.received_at), ""),
-            (tr("Channel", lang), labels["channel"], ""),
-            (tr("Customer", lang), d.customer.name or "", "bold"),
-            (tr("Phone", lang), d.customer.phone or "", ""),
-            (tr("E-mail", lang), d.customer.email or "", ""),
-            (tr("Order", lang), d.order_no or "", ""),
-            (tr("Against", lang), against, ""),
-            (tr("Incident", lang), incident, ""),
-            (tr("Description", lang), d.description, ""),
-            (tr("Demand", lang), d.demand or "", ""),
-            (tr("Category", lang), category, ""),
-            (tr("Complexity", lang), word_label(d.complexity, lang), ""),
-            (tr("Party", lang), labels["party"], ""),
-            (tr("Department", lang), labels["department"], ""),
-            (tr("Resolution type", lang), labels["resolution"], ""),
+            (word("Received", lang), minute(d.received_at), ""),
+            (word("Channel", lang), labels["channel"], ""),
+            (word("Customer", lang), d.customer.name or "", "bold"),
+            (word("Phone", lang), d.customer.phone or "", ""),
+            (word("E-mail", lang), d.customer.email or "", ""),
+            (word("Order", lang), d.order_no or "", ""),
+            (word("Against", lang), against, ""),
+            (word("Incident", lang), incident, ""),
+            (word("Description", lang), d.description, ""),
+            (word("Demand", lang), d.demand or "", ""),
+            (word("Category", lang), category, ""),
+            (word("Complexity", lang), word_label(d.complexity, lang), ""),
+            (word("Party", lang), labels["party"], ""),
+            (word("Department", lang), labels["department"], ""),
+            (word("Resolution type", lang), labels["resolution"], ""),
         ]
         if d.compensation_amount:
             currency = d.profile.compensation.currency
             money = f"{d.compensation_amount:g} {currency} {d.compensation_kind_label(lang)}".strip()
-            items.append((tr("Compensation", lang), money, ""))
+            items.append((word("Compensation", lang), money, ""))
         if d.satisfied is not None:
             score = d.satisfaction_score
             text = word_label("yes" if d.satisfied else "no", lang)
-            items.append((tr("Satisfied", lang), text + (f" ({score}/5)" if score else ""), ""))
+            items.append((word("Satisfied", lang), text + (f" ({score}/5)" if score else ""), ""))
         if d.reopen_count:
-            items.append((tr("Reopened", lang), str(d.reopen_count), ""))
+            items.append((word("Reopened", lang), str(d.reopen_count), ""))
         if d.repeat_of:
             style = Style(color=self.app.theme_variables.get("warning"), bold=True)
-            items.append((tr("Repeat of", lang), d.repeat_of, style))
+            items.append((word("Repeat of", lang), d.repeat_of, style))
         links = ", ".join(f"{link.code} ({link_label(link.kind, lang)})" for link in d.links)
-        items.append((tr("Links", lang), links, ""))
+        items.append((word("Links", lang), links, ""))
         revisits = ", ".join(f"{minute(r.due_at)} {word_label(r.status, lang)}" for r in d.revisits)
-        items.append((tr("Revisits", lang), revisits, ""))
+        items.append((word("Revisits", lang), revisits, ""))
         attachments = ", ".join(a.path for a in d.attachments)
-        items.append((tr("Attachments", lang), attachments, ""))
+        items.append((word("Attachments", lang), attachments, ""))
         source = " ".join(v for v in (d.source, d.external_id) if v)
-        items.append((tr("Source", lang), source, "dim"))
-        items.append((tr("Created by", lang), d.created_by, "dim"))
+        items.append((word("Source", lang), source, "dim"))
+        items.append((word("Created by", lang), d.created_by, "dim"))
         return items
 
     def _label(self, name: str, code: Any) -> str:
@@ -387,13 +384,10 @@ class CaseScreen(Screen[None]):
                 if name == "status":
                     continue
                 before, after = change if isinstance(change, list) else (None, change)
-                label = field_label(name, lang)
-                if before in (None, ""):
-                    details.append(f"{label}: {self._describe_value(name, after)}")
-                else:
-                    details.append(
-                        f"{label}: {self._describe_value(name, before)} → {self._describe_value(name, after)}"
-                    )
+                shown = self._describe_value(name, after)
+                if before not in (None, ""):
+                    shown = f"{self._describe_value(name, before)} → {shown}"
+                details.append(Say("ui.labelled", label=field_label(name, lang), value=shown).text(lang))
             entries.append(
                 TimelineEntry(
                     when=minute(event.at)[5:],
@@ -415,9 +409,9 @@ class CaseScreen(Screen[None]):
                 actions.append((ACTION_KEYS[action], action_label(action, lang), bool(state)))
         writable = self.check_action("note", ())
         if writable is not False:
-            actions.append((NOTE_KEY, tr("Note", lang), bool(writable)))
-            actions.append((CONTACT_KEY, tr("Log contact", lang), bool(writable)))
-        self.query_one(ActionBar).show(actions, tr("no actions for you here", lang))
+            actions.append((NOTE_KEY, word("Note", lang), bool(writable)))
+            actions.append((CONTACT_KEY, word("Log contact", lang), bool(writable)))
+        self.query_one(ActionBar).show(actions, word("no actions for you here", lang))
 
     def show_message(self, text: str, *, error: bool = True) -> None:
         """Say something below the case (a refusal, a conflict) and as a notification."""
@@ -564,11 +558,13 @@ class CaseScreen(Screen[None]):
                 )
                 status = case.status
         except KefuError as exc:
-            self.post_message(self.WriteDone("", error=exc))
+            self.post_message(self.WriteDone(None, error=exc))
             return
         lang = app.lang
-        text = f"{self.code}: {action_label(action, lang)} → {status_label(status, lang)}"
-        self.post_message(self.WriteDone(text))
+        done = Say(
+            "ui.moved", code=self.code, action=action_label(action, lang), status=status_label(status, lang)
+        )
+        self.post_message(self.WriteDone(done))
 
     @work(thread=True, exclusive=True, group="case-write")
     def _note(self, text: str | None, contact: str | None, phrase: str | None) -> None:
@@ -585,10 +581,10 @@ class CaseScreen(Screen[None]):
                     phrase=phrase,
                 )
         except KefuError as exc:
-            self.post_message(self.WriteDone("", error=exc))
+            self.post_message(self.WriteDone(None, error=exc))
             return
-        done = "Contact logged on {code}" if contact else "Note added to {code}"
-        self.post_message(self.WriteDone(app.tr(done, code=self.code)))
+        done = Say("ui.contact_logged" if contact else "ui.note_added", code=self.code)
+        self.post_message(self.WriteDone(done))
 
     def on_case_screen_write_done(self, message: WriteDone) -> None:
         if message.error is not None:
@@ -596,7 +592,8 @@ class CaseScreen(Screen[None]):
         else:
             self._own_change = True
             self.show_message("", error=False)
-            self.kefu.say(message.text)
+            if message.done is not None:
+                self.kefu.say(message.done)
         self.reload()
 
     def palette_commands(self) -> list[tuple[str, str, Any]]:

@@ -11,7 +11,7 @@ from kefu.core.messages import Message
 from kefu.core.policy import Profile
 
 from ..forms import contact_fields
-from ..i18n import tr
+from ..i18n import word
 from .form import FormScreen
 
 
@@ -24,7 +24,7 @@ class ContactForm(FormScreen):
         self.profile = profile
         self._filled: str | None = None
         super().__init__(
-            f"{code} · {tr('Log contact', lang)}",
+            f"{code} · {word('Log contact', lang)}",
             contact_fields(profile, lang),
             lang=lang,
             checker=self._check,

@@ -21,63 +21,40 @@ from textual.color import Color
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
 from kefu.core import db as kdb
 from kefu.core import policies, queues, reports
 from kefu.core.errors import KefuError
+from kefu.core.messages import Message as Say
 
+from ..i18n import word
 from ..widgets.footer import KefuFooter
+from ..widgets.header import KefuHeader
 
-ZH = {
-    "Volume": "投诉量",
-    "On-time": "处理及时率",
-    "Satisfaction": "客户满意度",
-    "Repeat": "投诉重复率",
-    "First response": "首次响应达标率",
-    "Reopen": "重开率",
-    "received": "受理",
-    "Volume per day": "每日投诉量",
-    "Rates by category (%)": "各类别比率（%）",
-    "Recorded breaches by dept. (sla check)": "各部门已记录超时（sla check）",
-    "none recorded": "无已记录超时",
-    "open cases overdue now": "当前已超时未结工单",
-    "on-time": "及时",
-    "satisfied": "满意",
-    "repeat": "重复",
-    "loading…": "加载中…",
-    "as of": "截至",
-    "this month": "本月",
-    "last 7 days": "近7天",
-    "last 30 days": "近30天",
-    "this year": "今年",
-    "Period": "周期",
-    "KPIs": "关键指标",
-    "avg": "平均处理",
-}
 PERIOD_NAMES = {
     "month": "this month",
     "7d": "last 7 days",
     "30d": "last 30 days",
     "year": "this year",
 }
+"""The dashboard's periods (`reports.DASHBOARD_PERIODS`) as words of the catalog."""
 TILES = ("volume", "on_time", "satisfaction", "repeat", "first_response", "reopen")
 TILE_TITLES = {
-    "volume": "Volume",
-    "on_time": "On-time",
-    "satisfaction": "Satisfaction",
-    "repeat": "Repeat",
-    "first_response": "First response",
-    "reopen": "Reopen",
+    "volume": "ui.kpi.volume",
+    "on_time": "ui.kpi.on_time",
+    "satisfaction": "ui.kpi.satisfaction",
+    "repeat": "ui.kpi.repeat",
+    "first_response": "ui.kpi.first_response",
+    "reopen": "ui.kpi.reopen",
 }
+"""Each tile's title (a message: a KPI is named differently from the word it is made of)."""
+SERIES = ("ui.kpi.series.on_time", "ui.kpi.series.satisfied", "ui.kpi.series.repeat")
+"""The rates chart's series, in the order of `_draw_charts`."""
 RELOAD_EVERY_S = 3.0
 """At most one reload per this many seconds while others keep committing."""
-
-
-def _t(text: str, lang: str) -> str:
-    return ZH.get(text, text) if lang == "zh" else text
 
 
 def axis_names(labels: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -121,7 +98,7 @@ class DashboardScreen(Screen[None]):
     class Loaded(Message):
         request: int
         data: reports.Dashboard | None
-        error: str | None = None
+        error: KefuError | None = None
         overdue: int | None = None
 
     def __init__(self) -> None:
@@ -140,7 +117,7 @@ class DashboardScreen(Screen[None]):
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False, icon="客")
+        yield KefuHeader()
         with VerticalScroll(id="dash-body"):
             yield Static(id="dash-title")
             with Grid(id="dash-tiles"):
@@ -205,7 +182,7 @@ class DashboardScreen(Screen[None]):
                 )
                 overdue = queues.overdue_count(session, now=now)
         except KefuError as exc:
-            self.post_message(self.Loaded(request, None, exc.message))
+            self.post_message(self.Loaded(request, None, exc))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(request, data, overdue=overdue))
@@ -214,8 +191,8 @@ class DashboardScreen(Screen[None]):
         if message.request != self.request:
             return
         self.loading = False
-        if message.error:
-            self.kefu.say(message.error, severity="error")
+        if message.error is not None:
+            self.kefu.say(message.error.text(self.kefu.lang), severity="error")
             self._draw_title()
             return
         self.data = message.data
@@ -232,15 +209,15 @@ class DashboardScreen(Screen[None]):
     def _draw_title(self) -> None:
         lang = self.kefu.lang
         text = Text()
-        text.append(_t("KPIs", lang), style="bold")
-        text.append(f" · {_t(PERIOD_NAMES[self.period_key], lang)}")
+        text.append(word("KPIs", lang), style="bold")
+        text.append(f" · {word(PERIOD_NAMES[self.period_key], lang)}")
         if self.data is not None:
             period = self.data.report.period
             as_of = self.kefu.profile.work_calendar.local(self.data.report.as_of)
             text.append(f" · {period.first} – {period.last}")
-            text.append(f" · {_t('as of', lang)} {as_of:%Y-%m-%d %H:%M}", style="dim")
+            text.append(f" · {Say('ui.as_of', when=f'{as_of:%Y-%m-%d %H:%M}').text(lang)}", style="dim")
         if self.loading:
-            text.append(f"  {_t('loading…', lang)}", style="dim italic")
+            text.append(f"  {word('loading…', lang)}", style="dim italic")
         self.query_one("#dash-title", Static).update(text)
 
     def _draw_tiles(self) -> None:
@@ -248,13 +225,13 @@ class DashboardScreen(Screen[None]):
         total = self.data.report.total if self.data is not None else None
         for key in TILES:
             tile = self.query_one(f"#tile-{key}", Static)
-            text = Text(_t(TILE_TITLES[key], lang) + "\n", style="bold")
+            text = Text(Say(TILE_TITLES[key]).text(lang) + "\n", style="bold")
             if total is None:
                 text.append("…")
             elif key == "volume":
                 text.append(str(total.volume), style="bold")
-                average = reports.business_time_text(total.handling_average)
-                text.append(f"\n{_t('avg', lang)} {average}", style="dim")
+                average = reports.business_time_text(total.handling_average, lang)
+                text.append("\n" + Say("ui.kpi.average", time=average).text(lang), style="dim")
             else:
                 rate: reports.Rate = getattr(total, key)
                 shown = "—" if rate.percent is None else f"{rate.percent:.1f}%"
@@ -268,7 +245,7 @@ class DashboardScreen(Screen[None]):
         if self.overdue is None:
             return text
         error = self.app.theme_variables.get("error") if self.overdue else None
-        text.append(f"{_t('open cases overdue now', lang)}: ")
+        text.append(Say("ui.overdue_now").text(lang))
         text.append(str(self.overdue), style=f"bold {error}" if error else "bold")
         return text
 
@@ -287,20 +264,20 @@ class DashboardScreen(Screen[None]):
 
     def _draw_charts(self) -> None:
         lang = self.kefu.lang
-        self.query_one("#chart-volume-title", Static).update(Text(_t("Volume per day", lang), style="bold"))
+        self.query_one("#chart-volume-title", Static).update(Text(word("Volume per day", lang), style="bold"))
         colours = self._colours()
         # The legend is drawn by Textual, which measures Chinese correctly; plotext does not.
-        rates_title = Text(_t("Rates by category (%)", lang), style="bold")
-        for i, series in enumerate(("on-time", "satisfied", "repeat")):
+        rates_title = Text(word("Rates by category (%)", lang), style="bold")
+        for i, series in enumerate(SERIES):
             r, g, b = colours[i % len(colours)]
             rates_title.append("  ■ ", style=f"rgb({r},{g},{b})")
-            rates_title.append(_t(series, lang))
+            rates_title.append(Say(series).text(lang))
         self.query_one("#chart-rates-title", Static).update(rates_title)
         # Breaches are recorded by `kefu sla check`; the cases overdue right now are counted
         # beside them, so "none recorded" never reads as "nothing is late".
-        breaches_title = Text(_t("Recorded breaches by dept. (sla check)", lang), style="bold")
+        breaches_title = Text(word("Recorded breaches by dept. (sla check)", lang), style="bold")
         if self.data is not None and not self.data.breaches_by_department:
-            breaches_title.append(f"  {_t('none recorded', lang)}", style="dim")
+            breaches_title.append(f"  {word('none recorded', lang)}", style="dim")
         self.query_one("#chart-breaches-title", Static).update(breaches_title)
         rates_key = self.query_one("#chart-rates-key", Static)
         breaches_key = self.query_one("#chart-breaches-key", Static)
@@ -317,11 +294,11 @@ class DashboardScreen(Screen[None]):
             return
         days = self.data.volume_by_day
         if days:
-            xs = list(range(1, len(days) + 1))
+            xs: list[float] = list(range(1, len(days) + 1))
             volume.plt.plot(xs, [n for _, n in days], marker="braille", color=colours[0])
             step = max(1, len(days) // 6)
             ticks = xs[::step]
-            volume.plt.xticks(ticks, [days[i - 1][0][5:] for i in ticks])
+            volume.plt.xticks(ticks, [days[int(i) - 1][0][5:] for i in ticks])
             top = max(1, max(n for _, n in days))
             volume.plt.ylim(0, top)
             volume.plt.yticks(list(range(0, top + 1, max(1, -(-top // 4)))))
@@ -329,16 +306,14 @@ class DashboardScreen(Screen[None]):
         if groups:
             names, key = axis_names([g.label for g in groups])
             rates_key.update(_key_text(key))
-            series = [
+            values = [
                 [g.metrics.on_time.percent or 0 for g in groups],
                 [g.metrics.satisfaction.percent or 0 for g in groups],
                 [g.metrics.repeat.percent or 0 for g in groups],
             ]
-            rates.plt.multiple_bar(
-                names,
-                series,
-                color=[colours[i % len(colours)] for i in range(3)],
-            )
+            # plotext takes one colour per series; its stubs only know a single colour.
+            series_colours: Any = [colours[i % len(colours)] for i in range(len(values))]
+            rates.plt.multiple_bar(names, values, color=series_colours)
             rates.plt.ylim(0, 100)
         rows = self.data.breaches_by_department
         if rows:

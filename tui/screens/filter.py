@@ -8,7 +8,7 @@ from kefu.core.policy import Profile
 from kefu.core.queues import QueueFilter
 
 from ..forms import FieldSpec, vocabulary_options
-from ..i18n import tr
+from ..i18n import word
 from .form import FormScreen
 
 
@@ -20,11 +20,11 @@ class FilterScreen(FormScreen):
     def __init__(self, current: QueueFilter, *, profile: Profile, lang: str) -> None:
         def spec(name: str, label: str, kind: str, value: str | None) -> FieldSpec:
             return FieldSpec(
-                name, tr(label, lang), "select", False, vocabulary_options(profile, kind, lang), value
+                name, word(label, lang), "select", False, vocabulary_options(profile, kind, lang), value
             )
 
         super().__init__(
-            tr("Filter queue", lang),
+            word("Filter queue", lang),
             [
                 spec("severity", "Severity", "severities", current.severity),
                 spec("channel", "Channel", "channels", current.channel),

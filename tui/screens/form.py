@@ -22,9 +22,10 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
 
 from kefu.core.errors import KefuError
+from kefu.core.messages import Message
 
 from ..forms import Checker, FieldSpec
-from ..i18n import tr
+from ..i18n import word
 
 
 class FormScreen(ModalScreen[Any]):
@@ -65,9 +66,9 @@ class FormScreen(ModalScreen[Any]):
             yield Static(id="form-warning")
             yield Static(id="form-error")
             with Horizontal(id="form-buttons"):
-                yield Button(tr(self.save_label, self.lang), variant="primary", id="form-save")
-                yield Button(tr("Cancel", self.lang), id="form-cancel")
-                yield Static(Text(tr("ctrl+s save · esc cancel", self.lang), style="dim"))
+                yield Button(word(self.save_label, self.lang), variant="primary", id="form-save")
+                yield Button(word("Cancel", self.lang), id="form-cancel")
+                yield Static(Text(word("ctrl+s save · esc cancel", self.lang), style="dim"))
 
     def _widget(self, spec: FieldSpec) -> Widget:
         wid = f"field-{spec.name}"
@@ -79,7 +80,7 @@ class FormScreen(ModalScreen[Any]):
             values = {value for _, value in options}
             return Select(
                 options,
-                prompt=tr("(choose)" if spec.required else "(none)", self.lang),
+                prompt=word("(choose)" if spec.required else "(none)", self.lang),
                 allow_blank=True,
                 value=spec.value if spec.value in values else Select.NULL,
                 id=wid,
@@ -230,7 +231,9 @@ class FormScreen(ModalScreen[Any]):
         values = self.values()
         for spec in self.fields:
             if spec.required and values.get(spec.name) in (None, ""):
-                self.show_error(tr("{field} is required", self.lang, field=spec.label), spec.name)
+                key = "ui.field_to_choose" if spec.kind == "select" else "ui.field_required"
+                required = Message(key, field=spec.label)
+                self.show_error(required.text(self.lang), spec.name)
                 self.query_one(f"#field-{spec.name}").focus()
                 return
         given = {k: v for k, v in values.items() if v not in (None, "")}

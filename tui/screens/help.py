@@ -12,7 +12,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from ..i18n import tr
+from ..i18n import word
 
 EXTRA_KEYS: dict[str, list[tuple[str, str]]] = {
     "QueueScreen": [("enter", "Open")],
@@ -43,24 +43,24 @@ class HelpScreen(ModalScreen[None]):
         app: Any = self.app
         lang = app.lang
         with Vertical(id="help-dialog"):
-            yield Static(Text(tr("Help", lang) + " · kefu", style="bold"), id="help-title")
+            yield Static(Text(word("Help", lang) + " · kefu", style="bold"), id="help-title")
             with VerticalScroll(id="help-body"):
                 yield Static(self._body(lang))
-            yield Static(Text("esc " + tr("Close", lang), style="dim"), id="help-hint")
+            yield Static(Text("esc " + word("Close", lang), style="dim"), id="help-hint")
 
     def _body(self, lang: str) -> Text:
         text = Text()
-        text.append(tr("Queues are tabs; Enter opens a case; the footer lists the keys.", lang))
+        text.append(word("Queues are tabs; Enter opens a case; the footer lists the keys.", lang))
         text.append("\n")
         text.append(
-            tr("Dimmed actions exist in this state but not for you; press one to hear why.", lang),
+            word("Dimmed actions exist in this state but not for you; press one to hear why.", lang),
             style="dim",
         )
         everywhere = self._keys(type(self.app).BINDINGS)
         everywhere += [("ctrl+p", "Command palette"), ("ctrl+q", "Quit")]
         sections = [
-            (tr("Keys on this screen", lang), self._keys(type(self.underneath).BINDINGS)),
-            (tr("Everywhere", lang), everywhere),
+            (word("Keys on this screen", lang), self._keys(type(self.underneath).BINDINGS)),
+            (word("Everywhere", lang), everywhere),
         ]
         extra = queue_keys(self.underneath, lang)
         extra += EXTRA_KEYS.get(type(self.underneath).__name__, [])
@@ -70,7 +70,7 @@ class HelpScreen(ModalScreen[None]):
             width = max((cell_len(k) for k, _ in keys), default=0)
             for key, description in keys:
                 text.append(f"  {key}" + " " * (width - cell_len(key)) + "  ", style="bold")
-                text.append(tr(description, lang) + "\n")
+                text.append(word(description, lang) + "\n")
         return text
 
     @staticmethod

@@ -20,27 +20,31 @@ from textual.worker import get_current_worker
 from kefu.core import db as kdb
 from kefu.core import intake, policies, services
 from kefu.core.errors import KefuError
+from kefu.core.messages import Message as Say
 from kefu.core.policy import Profile
 from kefu.core.workflow import status_label
 
 from ..forms import FieldSpec, subcategory_options, vocabulary_options
-from ..i18n import tr
+from ..i18n import word
 from .form import FormScreen
+
+REPEATS_SHOWN = 3
+"""Earlier cases named in the repeat warning (the rest are counted)."""
 
 
 def intake_fields(profile: Profile, lang: str) -> list[FieldSpec]:
     def select(name: str, label: str, kind: str, required: bool = False) -> FieldSpec:
-        return FieldSpec(name, tr(label, lang), "select", required, vocabulary_options(profile, kind, lang))
+        return FieldSpec(name, word(label, lang), "select", required, vocabulary_options(profile, kind, lang))
 
     def text(name: str, label: str, required: bool = False, placeholder: str = "") -> FieldSpec:
-        return FieldSpec(name, tr(label, lang), "text", required, placeholder=placeholder)
+        return FieldSpec(name, word(label, lang), "text", required, placeholder=placeholder)
 
     return [
         select("channel", "Channel", "channels", required=True),
         text("customer_name", "Customer name"),
         text("customer_phone", "Phone"),
         text("order_no", "Order"),
-        FieldSpec("description", tr("Description", lang), "longtext", True),
+        FieldSpec("description", word("Description", lang), "longtext", True),
         text("demand", "Demand"),
         select("target", "Target", "targets"),
         text("target_name", "Target name"),
@@ -50,7 +54,7 @@ def intake_fields(profile: Profile, lang: str) -> list[FieldSpec]:
         select("category", "Category", "taxonomy"),
         FieldSpec(
             "subcategory",
-            tr("Subcategory", lang),
+            word("Subcategory", lang),
             "select",
             False,
             depends_on="category",
@@ -70,7 +74,7 @@ class IntakeScreen(FormScreen):
     @dataclass
     class RepeatsFound(Message):
         key: tuple[str | None, str | None]
-        text: str | None
+        warning: Say | None
 
     @dataclass
     class Saved(Message):
@@ -82,7 +86,7 @@ class IntakeScreen(FormScreen):
         self.kefu = app
         profile = app.profile
         super().__init__(
-            tr("New complaint", app.lang),
+            word("New complaint", app.lang),
             intake_fields(profile, app.lang),
             lang=app.lang,
             save_label="Record",
@@ -126,21 +130,18 @@ class IntakeScreen(FormScreen):
             self.post_message(self.RepeatsFound(key, None))
             return
         lang = app.lang
-        codes = ", ".join(f"{code} ({status_label(status, lang)})" for code, status in found[:3])
-        if len(found) > 3:
-            codes += " …"
-        text = tr("Repeat complaint: {codes}", lang, codes=codes)
-        text += " — " + tr(
-            "{count} earlier case(s) from this customer in the last {days} days",
-            lang,
-            count=len(found),
-            days=profile.repeat.window_days,
-        )
-        self.post_message(self.RepeatsFound(key, text))
+        cases: list[Say | str] = [
+            Say("ui.case_status", code=code, status=status_label(status, lang))
+            for code, status in found[:REPEATS_SHOWN]
+        ]
+        if len(found) > REPEATS_SHOWN:
+            cases.append("…")
+        warning = Say("ui.repeat_warning", cases=cases, count=len(found), days=profile.repeat.window_days)
+        self.post_message(self.RepeatsFound(key, warning))
 
     def on_intake_screen_repeats_found(self, message: RepeatsFound) -> None:
         if message.key == self._repeat_key():
-            self.show_warning(message.text)
+            self.show_warning(message.warning.text(self.lang) if message.warning else None)
 
     # -- saving -------------------------------------------------------------------------------
 

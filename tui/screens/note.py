@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..forms import FieldSpec
-from ..i18n import tr
+from ..i18n import word
 from .form import FormScreen
 
 
@@ -14,7 +14,7 @@ class NoteForm(FormScreen):
 
     def __init__(self, *, code: str, lang: str) -> None:
         super().__init__(
-            f"{code} · {tr('Note', lang)}",
-            [FieldSpec("text", tr("Text", lang), "longtext", True)],
+            f"{code} · {word('Note', lang)}",
+            [FieldSpec("text", word("Text", lang), "longtext", True)],
             lang=lang,
         )

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Static, Tab, Tabs
+from textual.widgets import Static, Tab, Tabs
 from textual.worker import get_current_worker
 
 from kefu.core import db as kdb
@@ -29,6 +29,7 @@ from kefu.core.workflow import Action, refusal
 
 from ..widgets.case_table import CaseTable
 from ..widgets.footer import KefuFooter
+from ..widgets.header import KefuHeader
 
 if TYPE_CHECKING:
     from ..app import KefuApp
@@ -77,8 +78,8 @@ class QueueScreen(Screen[None]):
 
     @dataclass
     class WriteDone(Message):
-        text: str
-        error: bool = False
+        done: Say | None
+        error: KefuError | None = None
         reload: bool = True
 
     def __init__(self) -> None:
@@ -97,7 +98,7 @@ class QueueScreen(Screen[None]):
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False, icon="客")
+        yield KefuHeader()
         tabs = Tabs(*(Tab(self._tab_label(q.key), id=f"tab-{q.key}") for q in self.queue_list))
         tabs.can_focus = False
         yield tabs
@@ -162,7 +163,7 @@ class QueueScreen(Screen[None]):
                     flt=flt,
                 )
         except KefuError as exc:
-            self.post_message(self.WriteDone(exc.message, error=True, reload=False))
+            self.post_message(self.WriteDone(None, error=exc, reload=False))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.PageLoaded(key, request, page))
@@ -221,33 +222,43 @@ class QueueScreen(Screen[None]):
         return self.kefu.profile.work_calendar.local(self.kefu.now())
 
     def _show_status(self) -> None:
-        tr = self.kefu.tr
+        app = self.kefu
         status = self.query_one("#queue-status", Static)
         if not self.active:
-            status.update(Text(tr("no cases here"), style="dim"))
+            status.update(Text(app.word("no cases here"), style="dim"))
             return
         state = self.states[self.active]
         page = len(state.cursors)
-        parts = [queues.queue(self.active).text(self.kefu.lang)]
+        parts = [queues.queue(self.active).text(app.lang)]
         if not state.loaded:
-            parts.append(tr("loading…"))
+            parts.append(app.word("loading…"))
         elif not state.rows:
-            parts.append(tr("no cases here") if page == 1 else tr("page {page}", page=page))
+            parts.append(app.word("no cases here") if page == 1 else app.text("ui.page", page=page))
         else:
             first = (page - 1) * queues.PAGE_SIZE + 1
-            rows = tr("rows {first}–{last}", first=first, last=first + len(state.rows) - 1)
+            last = first + len(state.rows) - 1
             total = self.counts.get(self.active)
             if total is not None and not state.flt.active:
-                rows += f" / {total}"
-            parts.append(rows)
+                parts.append(app.text("ui.rows_of", first=first, last=last, total=total))
+            else:
+                parts.append(app.text("ui.rows", first=first, last=last))
         if self.active != "revisits":
-            parts.append(tr("sorted by due" if state.sort == "due" else "sorted by received"))
+            parts.append(app.word("sorted by due" if state.sort == "due" else "sorted by received"))
         if state.flt.active:
-            chosen = [v for v in (state.flt.severity, state.flt.channel, state.flt.category) if v]
-            parts.append(f"{tr('filter')}: {', '.join(chosen)}")
+            parts.append(app.text("ui.filtered", values=self._filter_values(state.flt)))
         if state.next_after is not None:
-            parts.append(tr("more: ]"))
+            parts.append(app.word("more: ]"))
         status.update(Text(" · ".join(parts)))
+
+    def _filter_values(self, flt: QueueFilter) -> list[dict[str, str]]:
+        """What the filter keeps, as policy vocabulary entries (English shows codes)."""
+        profile = self.kefu.profile
+        chosen = (("severities", flt.severity), ("channels", flt.channel), ("taxonomy", flt.category))
+        return [
+            {"code": code, "en": profile.label(kind, code, "en"), "zh": profile.label(kind, code, "zh")}
+            for kind, code in chosen
+            if code
+        ]
 
     def _on_lang_changed(self) -> None:
         for item in self.queue_list:
@@ -290,7 +301,7 @@ class QueueScreen(Screen[None]):
             return
         state = self.states[self.active]
         if state.next_after is None:
-            self.kefu.say(self.kefu.tr("Last page"))
+            self.kefu.say(self.kefu.word("Last page"))
             return
         state.cursors.append(state.next_after)
         self._reload_active()
@@ -300,7 +311,7 @@ class QueueScreen(Screen[None]):
             return
         state = self.states[self.active]
         if len(state.cursors) == 1:
-            self.kefu.say(self.kefu.tr("First page"))
+            self.kefu.say(self.kefu.word("First page"))
             return
         state.cursors.pop()
         self._reload_active()
@@ -312,7 +323,7 @@ class QueueScreen(Screen[None]):
         state.sort = "received" if state.sort == "due" else "due"
         state.cursors = [None]
         self.kefu.say(
-            self.kefu.tr("Sorted by deadline" if state.sort == "due" else "Sorted by receipt, newest first")
+            self.kefu.word("Sorted by deadline" if state.sort == "due" else "Sorted by receipt, newest first")
         )
         self._reload_active()
 
@@ -350,7 +361,7 @@ class QueueScreen(Screen[None]):
 
         def recorded(code: str | None) -> None:
             if code:
-                self.kefu.say(self.kefu.tr("Recorded {code}", code=code))
+                self.kefu.say(Say("ui.recorded", code=code))
                 self.app.push_screen(CaseScreen(code))
 
         self.app.push_screen(IntakeScreen(), recorded)
@@ -365,7 +376,7 @@ class QueueScreen(Screen[None]):
     def _claim_refusal(self) -> str | None:
         row = self.query_one(CaseTable).selected()
         if row is None:
-            return self.kefu.tr("No case selected")
+            return self.kefu.word("No case selected")
         actor = self.kefu.actor
         reason = refusal(
             Action.CLAIM, row.status, actor.role, is_owner=row.owner == actor.name, owner=row.owner
@@ -412,12 +423,15 @@ class QueueScreen(Screen[None]):
                     expected_version=version,
                 )
         except KefuError as exc:
-            self.post_message(self.WriteDone(exc.message, error=True))
+            self.post_message(self.WriteDone(None, error=exc))
             return
-        self.post_message(self.WriteDone(app.tr("Claimed {code}", code=code)))
+        self.post_message(self.WriteDone(Say("ui.claimed", code=code)))
 
     def on_queue_screen_write_done(self, message: WriteDone) -> None:
-        self.kefu.say(message.text, severity="error" if message.error else "information")
+        if message.error is not None:
+            self.kefu.say(message.error.text(self.kefu.lang), severity="error")
+        elif message.done is not None:
+            self.kefu.say(message.done)
         if message.reload:
             self._on_data_changed()
 

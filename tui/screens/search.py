@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from kefu.core import db as kdb
@@ -25,6 +25,7 @@ from kefu.core.queues import QueuePage
 
 from ..widgets.case_table import CaseTable
 from ..widgets.footer import KefuFooter
+from ..widgets.header import KefuHeader
 
 if TYPE_CHECKING:
     from ..app import KefuApp
@@ -57,11 +58,10 @@ class SearchScreen(Screen[None]):
         return cast("KefuApp", self.app)
 
     def compose(self) -> ComposeResult:
-        tr = self.kefu.tr
-        yield Header(show_clock=False, icon="客")
+        yield KefuHeader()
         yield Input(
             self.text,
-            placeholder=tr("Search by code, phone, order number or words"),
+            placeholder=self.kefu.word("Search by code, phone, order number or words"),
             id="search-input",
         )
         yield CaseTable(id="search-table")
@@ -99,7 +99,7 @@ class SearchScreen(Screen[None]):
             with kdb.read_session(app.engine) as session:
                 page = queues.search_cases(session, actor=app.actor, now=app.now(), text=text, after=after)
         except KefuError as exc:
-            app.call_from_thread(app.say, exc.message, severity="error")
+            app.call_from_thread(app.say, exc.text(app.lang), severity="error")
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Found(request, page))
@@ -111,8 +111,8 @@ class SearchScreen(Screen[None]):
         self._draw()
 
     def _draw(self) -> None:
-        tr = self.kefu.tr
-        self.query_one(Input).placeholder = tr("Search by code, phone, order number or words")
+        app = self.kefu
+        self.query_one(Input).placeholder = app.word("Search by code, phone, order number or words")
         status = self.query_one("#search-status", Static)
         if self.page is None:
             status.update("")
@@ -120,15 +120,15 @@ class SearchScreen(Screen[None]):
         today = self.kefu.profile.work_calendar.local(self.kefu.now())
         self.query_one(CaseTable).show(self.page.rows, lang=self.kefu.lang, today=today)
         if not self.page.rows:
-            status.update(Text(tr("nothing found"), style="dim"))
+            status.update(Text(app.word("nothing found"), style="dim"))
             return
         parts = [
-            tr("{count} found", count=len(self.page.rows) + (1 if self.page.next_after else 0)),
-            tr("page {page}", page=len(self.cursors)),
+            app.text("ui.found", count=len(self.page.rows)),
+            app.text("ui.page", page=len(self.cursors)),
         ]
         if self.page.next_after is not None:
-            parts[0] = tr("{count} found", count=f"{len(self.page.rows)}+")
-            parts.append(tr("more: ]"))
+            parts[0] = app.text("ui.found_more", count=len(self.page.rows))
+            parts.append(app.word("more: ]"))
         status.update(Text(" · ".join(parts)))
 
     # -- navigation ---------------------------------------------------------------------------
@@ -147,14 +147,14 @@ class SearchScreen(Screen[None]):
 
     def action_next_page(self) -> None:
         if self.page is None or self.page.next_after is None:
-            self.kefu.say(self.kefu.tr("Last page"))
+            self.kefu.say(self.kefu.word("Last page"))
             return
         self.cursors.append(self.page.next_after)
         self._search()
 
     def action_prev_page(self) -> None:
         if len(self.cursors) == 1:
-            self.kefu.say(self.kefu.tr("First page"))
+            self.kefu.say(self.kefu.word("First page"))
             return
         self.cursors.pop()
         self._search()

@@ -15,10 +15,10 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from kefu.core.queues import QueueRow
-from kefu.core.workflow import status_label
+from kefu.core.workflow import status_label, status_short_label
 
 from ..formatting import cell, countdown, severity_text, short_time, state_style
-from ..i18n import short_status, tr
+from ..i18n import word
 
 WIDE_FROM = 110
 """Terminal width from which the table shows full labels instead of the compact layout."""
@@ -35,6 +35,8 @@ COLUMNS: tuple[tuple[str, str, int, int], ...] = (
     ("status", "Status", 12, 6),
     ("sla", "SLA", 7, 7),
 )
+SLA_WIDTH_ZH = 9
+"""The countdown column in Chinese, where units take two cells (`-23时00分`)."""
 
 
 class CaseTable(DataTable[Text]):
@@ -100,15 +102,18 @@ class CaseTable(DataTable[Text]):
                 header = "Severity"
             if key == "received" and not wide:
                 header = "Time"
-            width = wide_width if wide else narrow_width
-            self.add_column(cell(tr(header, self._lang), width), width=width, key=key)
+            width = self._width(key, wide_width if wide else narrow_width)
+            self.add_column(cell(word(header, self._lang), width), width=width, key=key)
         self._column_layout = layout
+
+    def _width(self, key: str, width: int) -> int:
+        return max(width, SLA_WIDTH_ZH) if key == "sla" and self._lang == "zh" else width
 
     def _render_rows(self, *, keep_code: str | None = None, old_index: int = 0) -> None:
         self._ensure_columns()
         self.clear()
         wide = self._wide()
-        widths = {key: (w if wide else n) for key, _, w, n in COLUMNS}
+        widths = {key: self._width(key, w if wide else n) for key, _, w, n in COLUMNS}
         variables = self.app.theme_variables
         lang = self._lang
         for row in self.case_rows:
@@ -129,11 +134,11 @@ class CaseTable(DataTable[Text]):
                 "customer": cell(row.customer_name or row.customer_phone, widths["customer"]),
                 "owner": cell(row.owner or "—", widths["owner"], "" if row.owner else "dim"),
                 "status": cell(
-                    status_label(row.status, lang) if wide else short_status(row.status, lang),
+                    status_label(row.status, lang) if wide else status_short_label(row.status, lang),
                     widths["status"],
                     crop=not wide,
                 ),
-                "sla": cell(countdown(row.countdown_minutes), widths["sla"], sla_style),
+                "sla": cell(countdown(row.countdown_minutes, lang), widths["sla"], sla_style),
             }
             self.add_row(*(values[key] for key, *_ in COLUMNS), key=row.code)
         if not self.case_rows:

@@ -6,7 +6,10 @@ from textual.app import ComposeResult
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from ..i18n import tr
+from ..i18n import word
+
+TEXTUAL_KEYS = ("palette",)
+"""Descriptions Textual gives its own footer keys (ctrl+p), translated like kefu's."""
 
 
 class KefuFooter(Footer):
@@ -16,5 +19,5 @@ class KefuFooter(Footer):
         lang = getattr(self.app, "lang", "en")
         for widget in super().compose():
             if isinstance(widget, FooterKey):
-                widget.description = tr(widget.description, lang)
+                widget.description = word(widget.description, lang)
             yield widget
