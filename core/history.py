@@ -23,6 +23,7 @@ Changes = dict[str, tuple[Any, Any]]
 """Field name → (before, after), as a change records it."""
 
 EVENT_COLUMNS = (
+    "case_id",
     "at",
     "actor",
     "action",
@@ -34,10 +35,13 @@ EVENT_COLUMNS = (
 )
 
 _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+_PLAIN = (str, int, float, bool)
 
 
 def jsonable(value: Any) -> Any:
     """A change's value as stored: instants in UTC ISO 8601, enums as their values."""
+    if value is None or type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     if isinstance(value, Enum):
@@ -46,7 +50,15 @@ def jsonable(value: Any) -> Any:
 
 
 def changes_json(changes: Mapping[str, tuple[Any, Any]] | None) -> str:
-    return _encode({k: [jsonable(a), jsonable(b)] for k, (a, b) in (changes or {}).items()})
+    payload = {}
+    for name, (before, after) in (changes or {}).items():
+        # The common values (None, text, numbers) as they are, without a call each: an import
+        # writes this for every row.
+        payload[name] = [
+            before if before is None or type(before) in _PLAIN else jsonable(before),
+            after if after is None or type(after) in _PLAIN else jsonable(after),
+        ]
+    return _encode(payload)
 
 
 def event_row(
@@ -59,14 +71,15 @@ def event_row(
     changes: Mapping[str, tuple[Any, Any]] | None = None,
     note: Text | None = None,
 ) -> dict[str, Any]:
-    """One event's columns (all but `id` and `case_id`)."""
+    """One event's columns but `id` (`case_id` is None until the case is stored)."""
     message = note if isinstance(note, Message) else None
     return {
+        "case_id": None,
         "at": at,
         "actor": actor,
-        "action": jsonable(action),
-        "from_status": jsonable(from_status),
-        "to_status": jsonable(to_status),
+        "action": str(action),
+        "from_status": None if from_status is None else str(from_status),
+        "to_status": None if to_status is None else str(to_status),
         "changes_json": changes_json(changes),
         "note": message.text("en") if message is not None else note,
         "message_json": _encode(message.as_dict()) if message is not None else None,
@@ -75,7 +88,7 @@ def event_row(
 
 def add_event(session: Session, case_id: int, row: Mapping[str, Any]) -> Event:
     """Append a row made by `event_row` to a case's history (in the caller's transaction)."""
-    event = Event(case_id=case_id, **row)
+    event = Event(**{**row, "case_id": case_id})
     session.add(event)
     return event
 

@@ -1119,7 +1119,7 @@ def _case_insert(dialect: Any) -> _BulkInsert:
 
 
 def _event_insert(dialect: Any) -> _BulkInsert:
-    return _BulkInsert.cached(dialect, _table("events"), (*EVENT_COLUMNS, "case_id"))
+    return _BulkInsert.cached(dialect, _table("events"), EVENT_COLUMNS)
 
 
 @dataclass(slots=True)
@@ -1223,9 +1223,9 @@ class _Preparer:
             actor=self.actor,
             now=self.now,
             note=Message("note.imported", file=self.origin, line=ready.line),
+            into=dict(self.template),
         )
-        values = dict(self.template)
-        values.update(plan.values)
+        values = plan.values
         intake = ready.intake
         return _Prepared(
             line=ready.line,
@@ -1235,7 +1235,7 @@ class _Preparer:
             order_no=intake.order_no,
             day_key=plan.day_key,
             case=self.cases.row(values),
-            events=[self.events.row({**event, "case_id": None}) for event in plan.events(None)],
+            events=[self.events.row(event) for event in plan.events(None)],
         )
 
 
@@ -1292,14 +1292,15 @@ def store_batch(
             for earlier in by_phone.get(row.phone or "", []) + by_order.get(row.order_no or "", []):
                 if window[0] <= earlier.received_at <= window[1]:
                     found[earlier.order] = earlier
-            by_code = {e.code: e for e in found.values()}
-            picked = newest_first((e.received_at, e.order, e.code) for e in found.values())
-            repeats = [by_code[c] for c in picked]
+            if found:
+                by_code = {e.code: e for e in found.values()}
+                picked = newest_first((e.received_at, e.order, e.code) for e in found.values())
+                repeats = [by_code[c] for c in picked]
         case_insert.set(row.case, "code", code)
         case_insert.set(row.case, "repeat_of", repeats[0].code if repeats else None)
         row_links.append(repeats)
         link = link_event([e.code for e in repeats], now)
-        link_events.append(event_insert.row({**link, "case_id": None}) if link is not None else None)
+        link_events.append(event_insert.row(link) if link is not None else None)
         me = _Earlier(row.received_at, first_new_order + index, code, None, index)
         if row.phone:
             by_phone.setdefault(row.phone, []).append(me)

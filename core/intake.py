@@ -247,9 +247,12 @@ def plan_intake(
     actor: str,
     now: datetime,
     note: Text | None = None,
+    into: dict[str, Any] | None = None,
 ) -> IntakePlan:
-    """What a validated complaint becomes (see the module docstring); pure."""
-    values: dict[str, Any] = {name: getattr(intake, name) for name in INTAKE_ATTRIBUTES}
+    """What a validated complaint becomes (see the module docstring); pure. The case's columns
+    are written into `into` when given (the importer's row of column defaults)."""
+    values: dict[str, Any] = {} if into is None else into
+    values.update(intake.__dict__)  # every intake field (a plain dataclass)
     triaged = bool(intake.category and intake.party and intake.department)
     status = Status.TRIAGED if triaged else Status.NEW
     deadlines = sla.compute_deadlines(

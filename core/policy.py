@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -257,16 +258,16 @@ class Profile(_Strict):
         return list(self.severities)
 
     @cached_property
-    def _parsed_targets(self) -> dict[tuple[str, str], dict[str, Duration]]:
+    def _parsed_targets(self) -> dict[tuple[str, str], Mapping[str, Duration]]:
         return {
-            (severity, complexity): targets.for_complexity(complexity)
+            (severity, complexity): MappingProxyType(targets.for_complexity(complexity))
             for severity, targets in self.sla.items()
             for complexity in ("simple", "complex")
         }
 
-    def sla_targets(self, severity: str, complexity: str | None) -> dict[str, Duration]:
-        """The parsed targets for a severity and complexity (parsed once per profile)."""
-        return dict(self._parsed_targets[(severity, "complex" if complexity == "complex" else "simple")])
+    def sla_targets(self, severity: str, complexity: str | None) -> Mapping[str, Duration]:
+        """The parsed targets for a severity and complexity (parsed once per profile; read-only)."""
+        return self._parsed_targets[(severity, "complex" if complexity == "complex" else "simple")]
 
     def vocabulary(self, kind: str) -> dict[str, Label]:
         """The code → label table for a kind: channels, parties, departments, targets, ..."""

@@ -407,7 +407,6 @@ def _record_batch(
         insert(Event),
         params=[
             {
-                "case_id": case_id,
                 **event_row(
                     actor=SYSTEM_ACTOR,
                     action=EventKind.BREACH,
@@ -415,6 +414,7 @@ def _record_batch(
                     changes={"breach": (None, row.clock), "due": (None, row.due)},
                     note=Message("note.deadline_passed", clock=row.clock, due=_iso(row.due, row.timezone)),
                 ),
+                "case_id": case_id,
             }
             for case_id, _version_id, row in found
         ],
