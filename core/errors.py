@@ -16,18 +16,20 @@ class KefuError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: Message | str, *, field: str | None = None) -> None:
-        super().__init__(str(message))
+    def __init__(self, message: Message, *, field: str | None = None) -> None:
+        if not isinstance(message, Message):
+            raise TypeError(f"{type(self).__name__} takes a catalog Message, not {message!r}")
+        super().__init__(message.text("en"))
         self.msg = message
         self.field = field
 
     @property
     def message(self) -> str:
         """The message in English (logs, tests); show `text(lang)` to people."""
-        return str(self.msg)
+        return self.msg.text("en")
 
     def text(self, lang: str) -> str:
-        return self.msg.text(lang) if isinstance(self.msg, Message) else self.msg
+        return self.msg.text(lang)
 
     def __str__(self) -> str:
         return self.message
