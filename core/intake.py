@@ -50,6 +50,7 @@ from .workflow import (
     INTAKE_ROLES,
     SYSTEM_ACTOR,
     Action,
+    Clock,
     EventKind,
     LinkKind,
     Status,
@@ -272,8 +273,8 @@ def plan_intake(
         created_by=actor,
         updated_at=now,
         escalated_at=None,
-        due_first_response=deadlines["first_response"],
-        due_resolution=deadlines["resolution"],
+        due_first_response=deadlines[Clock.FIRST_RESPONSE],
+        due_resolution=deadlines[Clock.RESOLUTION],
         due_coordination=None,
     )
     create = event_row(

@@ -151,7 +151,7 @@ def _label(profile: Profile, kind: str, code: str | None) -> tuple[str, str]:
     return (item.en, item.zh) if item else (code, code)
 
 
-def _countdown(states: dict[str, Any]) -> tuple[str | None, str | None, float | None]:
+def _countdown(states: dict[Clock, sla.ClockState]) -> tuple[str | None, str | None, float | None]:
     """The most urgent running clock: (clock, state, minutes left; negative when passed)."""
     best: tuple[str | None, str | None, float | None] = (None, None, None)
     for clock, state in states.items():

@@ -171,7 +171,7 @@ def _iso(value: datetime, timezone: str) -> str:
 # -- the searches (each one an indexed range over the cases table) --------------------------
 
 
-def _clock_conditions(clock: str) -> list[Any]:
+def _clock_conditions(clock: Clock) -> list[Any]:
     """Which cases a clock runs for: running statuses, and unmet where met is a column."""
     if clock == Clock.COORDINATION:
         # Coordination is met once an escalated case is claimed or assigned again.
@@ -182,14 +182,14 @@ def _clock_conditions(clock: str) -> list[Any]:
     return conditions
 
 
-def _not_recorded(clock: str) -> Any:
+def _not_recorded(clock: Clock) -> Any:
     due = _DUE[clock]
     return ~exists().where(
         col(Breach.case_id) == col(Case.id), col(Breach.kind) == clock, col(Breach.due_at) == due
     )
 
 
-def overdue_query(clock: str, as_of: datetime, *, new_only: bool = False) -> Any:
+def overdue_query(clock: Clock, as_of: datetime, *, new_only: bool = False) -> Any:
     """Cases whose `clock` deadline has come by `as_of` and is unmet (optionally only those
     whose breach is not recorded yet), soonest deadline first."""
     due = _DUE[clock]
@@ -213,7 +213,7 @@ RiskGroup = tuple[int, str, str, datetime]
 complexity whose deadline lies before `horizon` may be at risk."""
 
 
-def at_risk_query(clock: str, as_of: datetime, groups: Sequence[RiskGroup]) -> Any:
+def at_risk_query(clock: Clock, as_of: datetime, groups: Sequence[RiskGroup]) -> Any:
     """Cases whose `clock` deadline lies after `as_of` and before their group's horizon
     (candidates: whether 80 % is used is then decided per case on its own calendar). The
     index range runs to the latest horizon; SQLite drops the rest of each group's rows."""
@@ -390,7 +390,7 @@ def _record_batch(
     as_of: datetime,
 ) -> dict[str, Escalation]:
     """Breach rows and events for one batch, then the escalations they call for."""
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         insert(Breach),
         params=[
             {
@@ -403,7 +403,7 @@ def _record_batch(
             for case_id, _version_id, row in found
         ],
     )
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         insert(Event),
         params=[
             {
