@@ -124,6 +124,8 @@ class Duration:
 
 
 def _utc(at: datetime) -> datetime:
+    if at.tzinfo is UTC:
+        return at
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"naive datetime {at.isoformat()}: kefu needs timezone-aware datetimes")
     return at.astimezone(UTC)

@@ -231,8 +231,8 @@ CREATE_EVENT_FIELDS = ("status", "channel", "severity", "category", "received_at
 
 def day_key(profile: Profile, received_at: datetime) -> str:
     """The code counter a case belongs to: PREFIX-YYYYMMDD of its local date of receipt."""
-    local_day = profile.work_calendar.local(received_at).strftime("%Y%m%d")
-    return f"{profile.profile.code_prefix}-{local_day}"
+    day = profile.work_calendar.local(received_at)
+    return f"{profile.profile.code_prefix}-{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 def case_code(key: str, number: int) -> str:

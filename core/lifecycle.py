@@ -85,11 +85,11 @@ SYSTEM = SystemActor()
 
 def clean_text(value: Any, field: str, *, required: bool = False) -> str | None:
     """Free text, stripped; None when empty; refused when longer than `MAX_TEXT`."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    text = "" if value is None else value.strip() if type(value) is str else str(value).strip()
+    if not text:
         if required:
             raise InvalidInput(Message("field.required", field=field), field=field)
         return None
-    text = str(value).strip()
     if len(text) > MAX_TEXT:
         raise InvalidInput(
             Message("field.too_long", field=field, length=len(text), limit=MAX_TEXT), field=field

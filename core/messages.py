@@ -62,28 +62,42 @@ class Message:
     message can be stored with a system note and rendered again later in another language.
     """
 
-    __slots__ = ("key", "params")
+    __slots__ = ("key", "params", "_scalar")
 
     def __init__(self, key: str, /, **params: Any) -> None:
         if key not in MESSAGES:
             raise KeyError(f"message {key!r} is not in the catalog (kefu.core.catalog)")
         self.key = key
         self.params = params
+        self._scalar: bool | None = None
+
+    def _scalars(self) -> bool:
+        """Whether every parameter is a plain string, number or None (the fast paths)."""
+        if self._scalar is None:
+            self._scalar = all(type(v) in _SCALARS for v in self.params.values())
+        return self._scalar
 
     def text(self, lang: str = DEFAULT_LANG) -> str:
         """The sentence in `lang` (en or zh)."""
         lang = normal_lang(lang)
         en, zh = MESSAGES[self.key]
         template = zh if lang == "zh" else en
-        if _plain(template) and all(type(v) in _SCALARS for v in self.params.values()):
+        if self._scalars() and _plain(template):
             return template.format_map(self.params)
         return _Formatter(lang).vformat(template, (), self.params)
 
     def as_dict(self) -> dict[str, Any]:
         """What a history event stores to render the note again in any language."""
-        if all(type(v) in _SCALARS for v in self.params.values()):
-            return {"key": self.key, "params": dict(self.params)}
+        if self._scalars():
+            return {"key": self.key, "params": self.params}
         return {"key": self.key, "params": {k: _json_value(v) for k, v in self.params.items()}}
+
+    def __getstate__(self) -> tuple[str, dict[str, Any]]:
+        return self.key, self.params
+
+    def __setstate__(self, state: tuple[str, dict[str, Any]]) -> None:
+        self.key, self.params = state
+        self._scalar = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Message:

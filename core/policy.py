@@ -269,16 +269,43 @@ class Profile(_Strict):
         """The parsed targets for a severity and complexity (parsed once per profile; read-only)."""
         return self._parsed_targets[(severity, "complex" if complexity == "complex" else "simple")]
 
-    def vocabulary(self, kind: str) -> dict[str, Label]:
-        """The code → label table for a kind: channels, parties, departments, targets, ..."""
+    def vocabulary(self, kind: str) -> Mapping[str, Label]:
+        """The code → label table for a kind: channels, parties, departments, targets, ...
+        (read-only)."""
         if kind == "subcategories":
-            return {
+            return self._subcategories
+        return MappingProxyType(getattr(self, kind))
+
+    @cached_property
+    def _subcategories(self) -> Mapping[str, Label]:
+        return MappingProxyType(
+            {
                 f"{code}.{sub}" if "." not in sub else sub: label
                 for code, cat in self.taxonomy.items()
                 for sub, label in cat.sub.items()
             }
-        table = getattr(self, kind)
-        return dict(table)
+        )
+
+    @cached_property
+    def _lookup(self) -> dict[str, dict[str, str]]:
+        """Per kind, every code and label casefolded → its code (the first entry that has it
+        wins, as a search in file order would find it)."""
+        found: dict[str, dict[str, str]] = {}
+        for kind in (
+            "channels",
+            "taxonomy",
+            "severities",
+            "parties",
+            "departments",
+            "targets",
+            "resolutions",
+        ):
+            index: dict[str, str] = {}
+            for code, label in getattr(self, kind).items():
+                for name in (code, label.en, label.zh):
+                    index.setdefault(name.casefold(), code)
+            found[kind] = index
+        return found
 
     def label(self, kind: str, code: str | None, lang: str) -> str:
         if not code:
@@ -289,6 +316,8 @@ class Profile(_Strict):
     def resolve(self, kind: str, value: str) -> str | None:
         """A code of `kind` given its code or its English or Chinese label (case-insensitive)."""
         wanted = value.strip().casefold()
+        if kind in self._lookup:
+            return self._lookup[kind].get(wanted)
         table = self.vocabulary(kind)
         for code, label in table.items():
             if wanted in (code.casefold(), label.en.casefold(), label.zh.casefold()):
