@@ -30,9 +30,6 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Engine
 from sqlmodel import Session
-from typer import _click
-from typer._click.core import ParameterSource
-from typer._click.globals import get_current_context
 from typer.core import TyperGroup
 
 from . import __version__
@@ -63,7 +60,7 @@ class KefuGroup(TyperGroup):
     """Turns expected failures (KefuError) into one line on stderr, in the user's language,
     and the contract's exit code."""
 
-    def invoke(self, ctx: _click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
         try:
             return super().invoke(ctx)
         except KefuError as exc:
@@ -117,13 +114,15 @@ def locale_language(environ: Mapping[str, str] = os.environ) -> str:
     return "en"
 
 
-def language(ctx: _click.Context | None = None) -> str:
+_running: Settings | None = None
+"""The settings of the command running now (for what has no context: warnings)."""
+
+
+def language(ctx: typer.Context | None = None) -> str:
     """The one place the CLI decides its language: `--lang` / `KEFU_LANG`; else the desk's
     (the profile language of its policy in force) once the command has opened the desk;
     else the locale's; else English. Without `ctx`, the command running now."""
-    if ctx is None:
-        ctx = get_current_context(silent=True)
-    settings = ctx.find_root().obj if ctx is not None else None
+    settings = ctx.find_root().obj if ctx is not None else _running
     if isinstance(settings, Settings):
         if settings.lang is not None:
             return settings.lang
@@ -219,8 +218,10 @@ def main_callback(
 
     Example: kefu init --profile express --sample && kefu case list
     """
-    given_here = ctx.get_parameter_source("lang") == ParameterSource.COMMANDLINE
-    ctx.obj = Settings(db=db, as_user=as_user, lang=lang, lang_given_here=given_here)
+    global _running
+    source = ctx.get_parameter_source("lang")
+    given_here = source is not None and source.name == "COMMANDLINE"
+    ctx.obj = _running = Settings(db=db, as_user=as_user, lang=lang, lang_given_here=given_here)
     _warned.clear()
     warnings.showwarning = _show_warning
 

@@ -14,6 +14,7 @@ from rich.style import Style
 from rich.text import Text
 
 from kefu.core.messages import duration
+from kefu.core.workflow import DeadlineState
 
 
 def countdown(minutes: float | None, lang: str = "en") -> str:
@@ -23,15 +24,15 @@ def countdown(minutes: float | None, lang: str = "en") -> str:
 
 def state_style(state: str | None, variables: Mapping[str, str]) -> Style:
     """The style of an SLA state: breached in $error, at risk in $warning, paused dim."""
-    if state == "breached":
+    if state == DeadlineState.BREACHED:
         return Style(color=variables.get("error"), bold=True)
-    if state == "at_risk":
+    if state == DeadlineState.AT_RISK:
         return Style(color=variables.get("warning"), bold=True)
-    if state == "paused":
+    if state == DeadlineState.PAUSED:
         return Style(dim=True)
-    if state in ("met", "ok"):
+    if state in (DeadlineState.MET, DeadlineState.OK):
         return Style(color=variables.get("success"))
-    if state == "met_late":
+    if state == DeadlineState.MET_LATE:
         return Style(color=variables.get("warning"))
     return Style()
 
