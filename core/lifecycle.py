@@ -403,9 +403,18 @@ class Applied:
 
 
 def system_move(
-    session: Session, case: Case, action: Action, now: datetime, *, profile: Profile, **fields: Any
+    session: Session,
+    case: Case,
+    action: Action,
+    now: datetime,
+    *,
+    profile: Profile,
+    flush: bool = True,
+    **fields: Any,
 ) -> Applied:
-    """The system takes `action` on `case` (already loaded in this transaction)."""
+    """The system takes `action` on `case` (already loaded in this transaction). A batch of
+    them (the SLA check) passes `flush=False` and flushes once, turning a stale row into its
+    own Conflict."""
     transition = find_transition(action, case.status, system=True)
     if transition is None:
         raise AssertionError(f"no system transition {action} from {case.status}")
@@ -413,7 +422,7 @@ def system_move(
     unknown = set(fields) - set(transition.required) - set(transition.optional)
     if missing or unknown:
         raise AssertionError(f"system {action}: missing {missing}, unknown {sorted(unknown)}")
-    return _apply(session, case, transition, SYSTEM, now, profile, dict(fields), note=None)
+    return _apply(session, case, transition, SYSTEM, now, profile, dict(fields), note=None, flush=flush)
 
 
 def escalate_for_severity(session: Session, case: Case, profile: Profile, now: datetime) -> None:
@@ -434,8 +443,13 @@ def _apply(
     fields: dict[str, Any],
     *,
     note: Text | None,
+    flush: bool = True,
 ) -> Applied:
     before = case.status
+    # Only a move that computes deadlines again reads the history they depend on.
+    reads_history = bool(transition.recomputes) or (
+        before in RESOLUTION_GIVEN and Status.IN_PROGRESS in transition.targets
+    )
     move = Move(
         case=case,
         transition=transition,
@@ -443,7 +457,7 @@ def _apply(
         now=now,
         profile=profile,
         fields=fields,
-        history=status_history(session, case.id),
+        history=status_history(session, case.id) if reads_history else [],
         session=session,
         note=note,
     )
@@ -454,7 +468,8 @@ def _apply(
         with session.no_autoflush:
             to = take(move)
         session.add(case)
-        session.flush()
+        if flush:
+            session.flush()
     except StaleDataError:
         raise Conflict(Message("case.concurrent", code=case_code)) from None
     assert case.id is not None

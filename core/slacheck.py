@@ -440,7 +440,14 @@ def _record_batch(
             profile = cache.get(session, case.policy_version_id)
             before = case.status
             system_move(
-                session, case, Action.ESCALATE, as_of, profile=profile, reason="breach", clock=row.clock
+                session,
+                case,
+                Action.ESCALATE,
+                as_of,
+                profile=profile,
+                flush=False,
+                reason="breach",
+                clock=row.clock,
             )
             escalations[case.code] = Escalation(case.code, row.clock, before)
     try:
@@ -482,7 +489,7 @@ def _close_unanswered(
                         continue
                     profile = cache.get(session, case.policy_version_id)
                     done = system_move(
-                        session, case, Action.CLOSE, as_of, profile=profile, window_ended=ended
+                        session, case, Action.CLOSE, as_of, profile=profile, flush=False, window_ended=ended
                     )
                     assert done.revisit is not None
                     closed.append(
