@@ -1,4 +1,4 @@
-"""Spot checks (SPEC §8): auditors draw a reproducible sample of closed cases and score them.
+"""Spot checks: auditors draw a reproducible sample of closed cases and score them.
 
 A sample is drawn from the cases closed in a period (local dates, like reports) after
 handling: cases rejected as spam or duplicate are not drawn. Each case gets

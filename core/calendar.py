@@ -1,4 +1,4 @@
-"""Working-day calendars and SLA time arithmetic (SPEC §5).
+"""Working-day calendars and SLA time arithmetic.
 
 A `WorkCalendar` knows which dates are working days (mainland China public holidays and
 make-up working days 调休 from `chinese_calendar`, plain Monday–Friday, or every day, plus a

@@ -1,4 +1,4 @@
-"""Batch intake (SPEC §11): complaints from CSV, JSON Lines and XLSX files, fast and idempotent.
+"""Batch intake: complaints from CSV, JSON Lines and XLSX files, fast and idempotent.
 
 `import_file` streams the file row by row, checks each row with the same rules as a complaint
 typed in (`intake.validate_intake`), and stores the good rows in batches of `BATCH_SIZE`, one

@@ -1,6 +1,6 @@
 """Policy profiles: the TOML schema a shop edits, its validation, and look-ups by code or label.
 
-A profile is a complete policy (SPEC §4): calendar, severities and SLA targets, channels,
+A profile is a complete policy: calendar, severities and SLA targets, channels,
 taxonomy, parties, departments, resolutions, thresholds, revisit, retention. It is validated
 on load; a bad file is refused with the file name, the line and the reason.
 

@@ -1,4 +1,4 @@
-"""KPIs and reports (SPEC §7): rates with their numerators and denominators, by group and period.
+"""KPIs and reports: rates with their numerators and denominators, by group and period.
 
 A period is a range of local dates in the policy's time zone (`--from`/`--to`, both inclusive),
 turned into UTC bounds [start, end) at local midnight. Each KPI counts the cases whose own
@@ -1000,7 +1000,7 @@ def case_rows(
 ) -> Iterator[dict[str, Any]]:
     """Cases received in the period, oldest first, as export rows read as they are consumed.
     Names, phones and e-mails are masked unless `unmasked` is asked for by a role that may see
-    them (SPEC §8); that is checked at once, before any row is read."""
+    them (the roles that handle cases); that is checked at once, before any row is read."""
     if unmasked:
         require_unmasked_allowed(actor)
     return _case_rows(session, period, now, unmasked)

@@ -1,4 +1,4 @@
-"""Revisits (回访, SPEC §6): which follow-up calls are due, for cron and for the agents' queue.
+"""Revisits (回访): which follow-up calls are due, for cron and for the agents' queue.
 
 Closing a case (confirmed, or unanswered past the confirmation window) schedules a revisit at
 the policy's delay (`lifecycle.schedule_revisit`). `mark_due_revisits` — `kefu revisit schedule`

@@ -1,4 +1,4 @@
-"""SLA deadlines (SPEC §5): computed from the policy a case was opened under and its history.
+"""SLA deadlines: computed from the policy a case was opened under and its history.
 
 Three clocks per case: first response and resolution start at receipt, coordination when the
 case is escalated; the resolution clock starts again when a resolved or closed case goes back

@@ -1,4 +1,4 @@
-"""`kefu sla check`: the cron job that watches every open case's clocks (SPEC §5).
+"""`kefu sla check`: the cron job that watches every open case's clocks.
 
 One run, at an instant `as_of`:
 
@@ -465,7 +465,7 @@ def _close_unanswered(
     profiles: dict[int, Profile],
     batch_size: int,
 ) -> None:
-    """Close resolved cases whose confirmation window ended with no answer (SPEC §3)."""
+    """Close resolved cases whose confirmation window ended with no answer."""
     cutoff = _confirmation_cutoff(profiles.values(), as_of)
     due: list[tuple[int, datetime, datetime]] = []
     with kdb.read_session(engine) as session:

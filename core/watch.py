@@ -1,4 +1,4 @@
-"""Noticing other people's changes: open TUIs refresh within about a second (SPEC §9).
+"""Noticing other people's changes: open TUIs refresh within about a second.
 
 SQLite's `PRAGMA data_version` changes whenever another connection commits to the file. A
 `ChangeWatcher` keeps one dedicated connection for asking it (cheap: no table is read and no

@@ -1,4 +1,4 @@
-"""Spot checks (SPEC §8): reproducible samples of closed cases, scoring against the checklist,
+"""Spot checks: reproducible samples of closed cases, scoring against the checklist,
 the per-agent report, roles, and the `kefu audit` commands."""
 
 from __future__ import annotations

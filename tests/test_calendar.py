@@ -1,4 +1,4 @@
-"""Working-day calendars and SLA time arithmetic (kefu.core.calendar, SPEC §5).
+"""Working-day calendars and SLA time arithmetic (kefu.core.calendar).
 
 Expected values are worked out by hand from the official 2026 mainland China schedule as
 shipped in chinesecalendar 1.11:
@@ -134,7 +134,7 @@ def test_duration_constructor_validates(amount: object, unit: str) -> None:
 @pytest.mark.parametrize(
     ("start", "target", "due_local"),
     [
-        # SPEC §5: Wed 30 Sep → Thu 8 Oct, Fri 9 Oct, Sat 10 Oct (make-up) → 10 Oct 18:00
+        # The working-day example: Wed 30 Sep → Thu 8 Oct, Fri 9 Oct, Sat 10 Oct (make-up) → 10 Oct 18:00
         (sh(2026, 9, 30, 10), "3wd", sh(2026, 10, 10, 18)),
         (sh(2026, 9, 30, 10), "1wd", sh(2026, 10, 8, 18)),
         (sh(2026, 9, 30, 10), "4wd", sh(2026, 10, 12, 18)),  # Sun 11 Oct is a rest day

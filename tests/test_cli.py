@@ -1,4 +1,4 @@
-"""The CLI contract (SPEC §10) through Typer's CliRunner: exit codes, one-line errors on stderr,
+"""The CLI contract through Typer's CliRunner: exit codes, one-line errors on stderr,
 JSON shapes on stdout, identity and `--as`, and help texts with examples.
 
 The desk is created the way a shop creates it, `kefu init --profile tests/data/mini.toml`, so

@@ -1,4 +1,4 @@
-"""Batch import (issue 4, SPEC §11): every format and encoding, header aliases, every rejection
+"""Batch import (README: "Importing exports"): every format and encoding, header aliases, every rejection
 reason with its line, re-imports that add nothing, the errors file round trip, limits, and a
 kill -9 in the middle of an import that a rerun completes.
 

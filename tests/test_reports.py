@@ -1,4 +1,4 @@
-"""KPI reports (SPEC §7): each KPI on a hand-built dataset whose answers are worked out here,
+"""KPI reports: each KPI on a hand-built dataset whose answers are worked out here,
 empty periods, time-zone day boundaries, handling time in business minutes, CSV safety and
 masking in exports, and the `kefu report` command."""
 

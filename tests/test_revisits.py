@@ -1,4 +1,4 @@
-"""Revisits after closure (SPEC §6): scheduled at the policy's delay, made due by
+"""Revisits after closure: scheduled at the policy's delay, made due by
 `kefu revisit schedule`, listed by `kefu revisit due`, outcomes recorded with
 `kefu case move CODE revisit --outcome ...` (satisfied / unsatisfied reopens / unreachable
 retried up to the policy's attempts).

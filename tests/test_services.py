@@ -1,4 +1,4 @@
-"""The case lifecycle end to end through the service functions, on the mini profile (SPEC §2-§8).
+"""The case lifecycle end to end through the service functions, on the mini profile.
 
 Every expected deadline is worked out by hand from the mini profile (tests/data/mini.toml):
 business hours 09:00-12:00 and 13:00-18:00 Asia/Shanghai, the cn calendar (no holiday in late

@@ -1,4 +1,4 @@
-"""SLA clocks on cases and `kefu sla check` (SPEC §5): deadlines at chosen instants, pauses,
+"""SLA clocks on cases and `kefu sla check`: deadlines at chosen instants, pauses,
 at risk at 80 %, breaches recorded once, escalation per each case's own policy, auto-close
 after the confirmation window, repeat-complaint linking, the query plans, and the CLI.
 
@@ -117,7 +117,7 @@ def assert_recomputable(desk: Desk, code: str, at: datetime) -> None:
         (sh(2026, 2, 13, 17), P2_TRIAGED, sh(2026, 2, 13, 17, 30), sh(2026, 2, 14, 17)),
         # Received on the make-up Saturday late: half an hour, then the holiday, then Tue 24 Feb.
         (sh(2026, 2, 14, 17, 30), P2_TRIAGED, sh(2026, 2, 14, 18), sh(2026, 2, 24, 17, 30)),
-        # SPEC §5: received Wed 30 Sep, 3wd → Thu 8, Fri 9, Sat 10 Oct (make-up) at close.
+        # The working-day example: received Wed 30 Sep, 3wd → Thu 8, Fri 9, Sat 10 Oct (make-up) at close.
         (sh(2026, 9, 30, 10), {"severity": "P3"}, sh(2026, 9, 30, 12), sh(2026, 10, 10, 18)),
         # 3wd from the make-up Saturday: Tue 24, Wed 25, Thu 26 Feb.
         (sh(2026, 2, 14, 10), {"severity": "P3"}, sh(2026, 2, 14, 12), sh(2026, 2, 26, 18)),

@@ -1,4 +1,4 @@
-"""The SQLite store under many users (SPEC §9): pragmas, refusing foreign files, stale updates,
+"""The SQLite store under many users: pragmas, refusing foreign files, stale updates,
 real processes racing for the same case, bursts of writers, and online backups.
 
 Multi-user behaviour is tested with real processes (tests/helpers/kefu_race.py imports kefu,

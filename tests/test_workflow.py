@@ -1,4 +1,4 @@
-"""The lifecycle table (kefu.core.workflow) and `lifecycle.move_case` on real cases (SPEC §3, §8).
+"""The lifecycle table (kefu.core.workflow) and `lifecycle.move_case` on real cases.
 
 First the table on its own: every action × every status × every role is allowed exactly when a
 row of TRANSITIONS says so, and a refusal names its reason. Then the same through the service on

@@ -1,4 +1,4 @@
-"""KefuApp: the Textual application agents keep open all day (SPEC §12).
+"""KefuApp: the Textual application agents keep open all day.
 
 The app owns what every screen shares: the engine, the acting kefu user, the UI language, the
 clock, and a `ChangeWatcher` that notices other people's commits. Screens watch two counters

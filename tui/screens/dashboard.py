@@ -1,4 +1,4 @@
-"""DashboardScreen: the KPIs of a period as tiles, and three charts (SPEC §7, §12).
+"""DashboardScreen: the KPIs of a period as tiles, and three charts.
 
 Tiles: volume, on-time, satisfaction, repeat, first response, reopen — each rate with its
 numerator and denominator. Charts (textual-plotext): volume per day, rates per category,
