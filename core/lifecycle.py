@@ -46,13 +46,16 @@ from .workflow import (
     Action,
     Clock,
     CloseReason,
+    Complexity,
     LinkKind,
     RevisitOutcome,
     RevisitStatus,
     Status,
     Transition,
+    action_code,
     find_transition,
     refusal,
+    word_code,
 )
 
 MAX_TEXT = 20_000
@@ -134,27 +137,33 @@ def subcategory_code(profile: Profile, category: str | None, value: Any) -> str 
     )
 
 
+def _as_given(value: Any) -> str | int | float:
+    """A value as the user gave it, for a message quoting it (`{value!r}`): numbers stay
+    numbers (`-5.0`, not `'-5.0'`), anything else is its text."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+
+
 def complexity_code(value: Any) -> str:
-    text = (clean_text(value, "complexity") or "simple").casefold()
-    text = {"简单": "simple", "复杂": "complex"}.get(text, text)
-    if text not in COMPLEXITIES:
-        raise InvalidInput(Message("complexity.invalid", value=str(value)), field="complexity")
-    return text
+    code = word_code(clean_text(value, "complexity") or Complexity.SIMPLE, COMPLEXITIES)
+    if code is None:
+        raise InvalidInput(Message("complexity.invalid", value=_as_given(value)), field="complexity")
+    return code
 
 
-_YES = ("yes", "y", "true", "1", "satisfied", "是", "满意")
-_NO = ("no", "n", "false", "0", "unsatisfied", "否", "不满意")
+_YES = ("y", "true", "1", RevisitOutcome.SATISFIED)
+_NO = ("n", "false", "0", RevisitOutcome.UNSATISFIED)
+"""Besides yes / no in either language: what a spreadsheet or a form says for them."""
 
 
 def yes_no(value: Any, field: str) -> bool:
     if isinstance(value, bool):
         return value
-    text = str(value).strip().casefold()
-    if text in _YES:
+    text = str(value).strip()
+    if word_code(text, ("yes", *_YES)) is not None:
         return True
-    if text in _NO:
+    if word_code(text, ("no", *_NO)) is not None:
         return False
-    raise InvalidInput(Message("field.yes_no", field=field, value=str(value)), field=field)
+    raise InvalidInput(Message("field.yes_no", field=field, value=_as_given(value)), field=field)
 
 
 def amount_value(value: Any, field: str) -> float | None:
@@ -163,9 +172,9 @@ def amount_value(value: Any, field: str) -> float | None:
     try:
         amount = round(float(value), 2)
     except (TypeError, ValueError):
-        raise InvalidInput(Message("amount.not_number", field=field, value=str(value)), field=field) from None
+        raise InvalidInput(Message("amount.not_number", field=field, value=_as_given(value)), field=field) from None
     if amount < 0 or amount != amount or amount > 1e9:
-        raise InvalidInput(Message("amount.negative", field=field, value=str(value)), field=field)
+        raise InvalidInput(Message("amount.negative", field=field, value=_as_given(value)), field=field)
     return amount
 
 
@@ -175,7 +184,7 @@ def score_value(value: Any) -> int | None:
     try:
         score = int(value)
     except (TypeError, ValueError):
-        raise InvalidInput(Message("score.not_whole", value=str(value)), field="score") from None
+        raise InvalidInput(Message("score.not_whole", value=_as_given(value)), field="score") from None
     if not 1 <= score <= 5:
         raise InvalidInput(Message("score.range", score=score), field="score")
     return score
@@ -218,8 +227,8 @@ def validate_fields(
     elif action == Action.CONFIRM:
         out.update(satisfied=yes_no(fields["satisfied"], "satisfied"), score=score_value(fields.get("score")))
     elif action == Action.REJECT:
-        reason = str(fields["reason"]).strip().casefold()
-        if reason not in REJECT_REASONS:
+        reason = word_code(str(fields["reason"]), REJECT_REASONS)
+        if reason is None:
             raise InvalidInput(Message("reject.reason", reasons=list(REJECT_REASONS)), field="reason")
         duplicate_of = clean_text(fields.get("duplicate_of"), "duplicate_of")
         if reason == CloseReason.DUPLICATE and not duplicate_of:
@@ -228,8 +237,8 @@ def validate_fields(
             raise InvalidInput(Message("reject.duplicate_of_without"), field="duplicate_of")
         out.update(reason=reason, duplicate_of=duplicate_of)
     elif action == Action.REVISIT:
-        outcome = str(fields["outcome"]).strip().casefold()
-        if outcome not in REVISIT_OUTCOMES:
+        outcome = word_code(str(fields["outcome"]), REVISIT_OUTCOMES)
+        if outcome is None:
             raise InvalidInput(Message("revisit.outcome", outcomes=list(REVISIT_OUTCOMES)), field="outcome")
         score = score_value(fields.get("score"))
         if outcome == RevisitOutcome.UNSATISFIED and not out["note"]:
@@ -376,6 +385,7 @@ def move_case(
     **fields: Any,
 ) -> Case:
     """Take one lifecycle action on a case; refused with a reason and no change if not allowed."""
+    action = action_code(action) or action  # a code or a label in either language
     case = get_case(session, code)
     if expected_version is not None and case.version != expected_version:
         key = "case.changed_since_owned" if case.owner else "case.changed_since"
@@ -685,8 +695,14 @@ HANDLERS: dict[tuple[Action, bool], Handler] = {
 
 
 def mark_first_response(move: Move) -> None:
-    if move.case.first_response_at is None:
-        move.set(first_response_at=move.now)
+    meet_first_response(move.case, move.now, move.changes)
+
+
+def meet_first_response(case: Case, now: datetime, changes: Changes) -> None:
+    """The first contact with the customer (or a proposal) meets the first-response clock."""
+    if case.first_response_at is None:
+        changes["first_response_at"] = (None, now)
+        case.first_response_at = now
 
 
 def _mark_resolved(move: Move) -> None:

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from .history import Changes, add_event, event_row
-from .lifecycle import clean_text, get_case
+from .lifecycle import clean_text, get_case, meet_first_response
 from .messages import Message
 from .models import Attachment, Event, PolicyVersion, User
 from .policies import case_profile, policy_in_force
@@ -32,6 +32,7 @@ from .workflow import (
     EventKind,
     Role,
     role_refusal,
+    word_code,
 )
 
 # -- roles -----------------------------------------------------------------------------
@@ -47,6 +48,11 @@ def require_role(actor: User, roles: frozenset[Role], what: Message) -> None:
 
 def may_see_personal_data(role: str) -> bool:
     return role in PERSONAL_DATA_ROLES
+
+
+def writing_refusal(role: str) -> Message | None:
+    """Why `role` may not write on cases (notes, contacts), or None when it may."""
+    return role_refusal(role, INTAKE_ROLES, Message("do.write_on_cases"))
 
 
 # -- policy ----------------------------------------------------------------------------
@@ -258,7 +264,9 @@ def add_note(
     phrase: str | None = None,
 ) -> Event:
     """An internal note, or a logged customer contact (which meets the first-response clock)."""
-    require_role(actor, INTAKE_ROLES, Message("do.write_on_cases"))
+    reason = writing_refusal(actor.role)
+    if reason is not None:
+        raise PermissionDenied(reason)
     case = get_case(session, code)
     profile = case_profile(session, case)
     body = clean_text(text, "note")
@@ -271,20 +279,20 @@ def add_note(
             )
         changes["phrase"] = (None, phrase)
         body = body or profile.phrases[phrase].text(profile.profile.language)
+    kind = None
     if contact is not None:
-        contact = contact.strip().casefold()
-        if contact not in CONTACT_KINDS:
+        kind = word_code(contact, CONTACT_KINDS)
+        if kind is None:
             raise InvalidInput(Message("note.contact_kind", kinds=list(CONTACT_KINDS)), field="contact")
-        if case.first_response_at is None:
-            changes["first_response_at"] = (None, now)
-            case.first_response_at = now
-        changes["contact"] = (None, contact)
     if not body:
         raise InvalidInput(Message("note.empty"), field="text")
+    if kind is not None:
+        meet_first_response(case, now, changes)
+        changes["contact"] = (None, kind)
     assert case.id is not None
     row = event_row(
         actor=actor.name,
-        action=EventKind.CONTACT if contact else EventKind.NOTE,
+        action=EventKind.CONTACT if kind else EventKind.NOTE,
         at=now,
         changes=changes,
         note=body,

@@ -682,6 +682,25 @@ def state_label(state: str, lang: str) -> str:
         return state
 
 
+def word_code(value: str, choices: tuple[str, ...]) -> str | None:
+    """The stored word among `choices` that `value` names by its code or its English or
+    Chinese label (so a Chinese refusal's list can be typed back), or None."""
+    wanted = value.strip().casefold()
+    for code in choices:
+        if wanted == code.casefold() or wanted in (w.casefold() for w in WORD_LABELS.get(code, ())):
+            return code
+    return None
+
+
+def action_code(value: str) -> str | None:
+    """The people's action `value` names by its code or its English or Chinese label."""
+    wanted = value.strip().casefold()
+    for transition in PEOPLE_TRANSITIONS:
+        if wanted in (transition.action.value, *(label.casefold() for label in transition.label)):
+            return transition.action
+    return None
+
+
 def link_label(kind: str, lang: str) -> str:
     pair = LINK_LABELS.get(kind)
     return _pick(pair, lang) if pair else kind.replace("_", " ")

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import NOW, Desk, make_desk
 
-from kefu.core import importer, intake, lifecycle, slacheck
+from kefu.core import importer, intake, lifecycle, services, slacheck
+from kefu.core.errors import InvalidInput, KefuError
 from kefu.core.lifecycle import HANDLERS, SYSTEM, Move, take
 from kefu.core.models import Case
 from kefu.core.policies import case_profile
@@ -267,3 +268,43 @@ def test_every_people_row_has_a_reachable_source() -> None:
     for transition in TRANSITIONS:
         assert transition.sources, transition.action
         assert transition.to in transition.targets
+
+
+# -- what a Chinese refusal lists can be typed back ---------------------------------------------
+
+
+def test_words_and_actions_are_taken_by_their_chinese_labels(desk: Desk) -> None:
+    """A Chinese desk lists reasons, outcomes, contact kinds and actions by their labels; what
+    it lists is accepted."""
+    with desk.write() as session:
+        code = intake.create_case(
+            session=session, actor=desk.user("alice"), now=NOW, channel="hotline", description="x"
+        ).code
+    with desk.write() as session:
+        note = services.add_note(
+            session=session, code=code, actor=desk.user("alice"), now=NOW, text="已致电", contact="电话"
+        )
+        assert note.changes["contact"] == [None, "call"]
+    with desk.write() as session:
+        case = lifecycle.move_case(
+            session=session, code=code, action="驳回无效投诉", actor=desk.user("carol"), now=NOW,
+            reason="无效/骚扰",
+        )  # fmt: skip
+        assert (case.status, case.close_reason) == (Status.CLOSED, "spam")
+    with desk.write() as session, pytest.raises(KefuError) as refused:
+        lifecycle.move_case(session=session, code=code, action="分类", actor=desk.user("carol"), now=NOW)
+    assert "cannot triage a case that is closed" in refused.value.message
+    reason = refused.value.text("zh")
+    assert "无法分类" in reason and "已结案" in reason
+
+
+def test_a_bad_amount_is_quoted_as_given(desk: Desk) -> None:
+    from kefu.core.lifecycle import amount_value
+
+    with pytest.raises(InvalidInput) as bad:
+        amount_value(-5.0, "amount")
+    assert bad.value.message == "amount must be a non-negative amount, not -5.0"
+    with pytest.raises(InvalidInput) as bad:
+        amount_value("五十", "amount")
+    assert bad.value.message == "amount must be a number, not '五十'"
+    assert bad.value.text("zh") == "金额必须是数字，不能是「五十」"

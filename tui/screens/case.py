@@ -36,7 +36,6 @@ from kefu.core.policy import Profile
 from kefu.core.workflow import (
     ACTIONS,
     CLOCKS,
-    INTAKE_ROLES,
     DeadlineState,
     action_label,
     clock_label,
@@ -45,7 +44,6 @@ from kefu.core.workflow import (
     find_transition,
     link_label,
     refusal,
-    role_refusal,
     state_label,
     status_label,
     word_label,
@@ -434,7 +432,7 @@ class CaseScreen(Screen[None]):
             return None
         actor, lang = self.kefu.actor, self.kefu.lang
         if action in ("note", "contact"):
-            writing = role_refusal(actor.role, INTAKE_ROLES, Say("do.write_on_cases"))
+            writing = services.writing_refusal(actor.role)
             return writing.text(lang) if writing else None
         owner = self.detail.owner
         reason = refusal(action, self.detail.status, actor.role, is_owner=owner == actor.name, owner=owner)
