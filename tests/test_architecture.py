@@ -164,3 +164,17 @@ def test_the_status_check_can_fail(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("def close(case):\n    case.status = 'closed'\n")
     assert _status_writes(probe, tmp_path) == ["probe.py:2"]
+
+
+def test_every_package_is_installed() -> None:
+    """A plain `pip install .` ships every package of the source tree (the editable install the
+    suite runs on would not notice one missing from pyproject.toml)."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {"kefu"} | {
+        "kefu." + ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("core", "tui")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert found == listed
