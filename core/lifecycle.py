@@ -58,6 +58,8 @@ from .workflow import (
     word_code,
 )
 
+MAX_AMOUNT = 1_000_000_000
+"""The largest amount kefu takes (a typo beyond it is refused, not stored)."""
 MAX_TEXT = 20_000
 """Longest free text kept in one field; longer input is refused, not silently cut."""
 
@@ -127,13 +129,12 @@ def subcategory_code(profile: Profile, category: str | None, value: Any) -> str 
     for code, label in subs.items():
         if wanted in (code.casefold(), label.en.casefold(), label.zh.casefold()):
             return code
+    parent = _label_param(profile, "taxonomy", category)
     if not subs:
-        raise InvalidInput(
-            Message("subcategory.none_defined", value=text, category=category), field="subcategory"
-        )
+        raise InvalidInput(Message("subcategory.none_defined", value=text, category=parent), field="subcategory")
+    choices = [{"code": c, "en": lbl.en, "zh": lbl.zh} for c, lbl in subs.items()]
     raise InvalidInput(
-        Message("subcategory.not_under", value=text, category=category, choices=list(subs)),
-        field="subcategory",
+        Message("subcategory.not_under", value=text, category=parent, choices=choices), field="subcategory"
     )
 
 
@@ -170,11 +171,19 @@ def amount_value(value: Any, field: str) -> float | None:
     if value is None or value == "":
         return None
     try:
-        amount = round(float(value), 2)
+        amount = round(float(value), 2)  # in yuan; more decimals than fen are refused below
     except (TypeError, ValueError):
         raise InvalidInput(Message("amount.not_number", field=field, value=_as_given(value)), field=field) from None
-    if amount < 0 or amount != amount or amount > 1e9:
+    if amount != amount or amount in (float("inf"), float("-inf")):
+        raise InvalidInput(Message("amount.not_number", field=field, value=_as_given(value)), field=field)
+    if amount < 0:
         raise InvalidInput(Message("amount.negative", field=field, value=_as_given(value)), field=field)
+    if amount > MAX_AMOUNT:
+        raise InvalidInput(
+            Message("amount.too_large", field=field, value=_as_given(value), limit=MAX_AMOUNT), field=field
+        )
+    if abs(float(value) * 100 - round(float(value) * 100)) > 1e-6:
+        raise InvalidInput(Message("amount.cents", field=field, value=_as_given(value)), field=field)
     return amount
 
 
@@ -262,6 +271,7 @@ def _proposal(profile: Profile, fields: Mapping[str, Any], code: str) -> dict[st
     if not rule.needs_amount and amount:
         raise InvalidInput(Message("propose.takes_no_amount", code=code, resolution=label), field="amount")
     kinds = profile.compensation.kinds
+    named = [{"code": c, "en": lbl.en, "zh": lbl.zh} for c, lbl in kinds.items()]
     kind = None
     if fields.get("compensation_kind"):
         wanted = str(fields["compensation_kind"]).strip().casefold()
@@ -269,11 +279,10 @@ def _proposal(profile: Profile, fields: Mapping[str, Any], code: str) -> dict[st
             (c for c, lbl in kinds.items() if wanted in (c, lbl.en.casefold(), lbl.zh.casefold())), None
         )
         if kind is None:
-            raise InvalidInput(Message("propose.unknown_kind", kinds=list(kinds)), field="compensation_kind")
+            raise InvalidInput(Message("propose.unknown_kind", kinds=named), field="compensation_kind")
     if kind is None and rule.needs_kind and kinds:
         raise InvalidInput(
-            Message("propose.needs_kind", code=code, resolution=label, kinds=list(kinds)),
-            field="compensation_kind",
+            Message("propose.needs_kind", code=code, resolution=label, kinds=named), field="compensation_kind"
         )
     return {"resolution": resolution, "amount": amount, "compensation_kind": kind}
 

@@ -79,7 +79,8 @@ def test_terms_render_codes_in_english_and_labels_in_chinese() -> None:
         message.text("en") == "an agent may not claim an escalated case (roles allowed: handler, supervisor)"
     )
     assert (
-        message.text("zh") == "售后客服专员无权认领「升级处理」的工单（可认领的角色：处理跟进小组、上级主管）"
+        message.text("zh")
+        == "售后客服专员无权对「升级处理」的工单执行「认领」（可执行的角色：处理跟进小组、上级主管）"
     )
     assert message.text("zh_CN.UTF-8") == message.text("zh")
 
@@ -88,7 +89,7 @@ def test_nested_messages_survive_storage() -> None:
     inner = Message("refusal.owner_only", owner="bob", action="wait")
     outer = Message("case.refused", code="T-1", reason=inner)
     again = Message.from_dict(outer.as_dict())
-    assert again.text("zh") == outer.text("zh") == "T-1：只有负责人（bob）或主管可以等待客户此工单"
+    assert again.text("zh") == outer.text("zh") == "T-1：只有负责人（bob）或主管可以对此工单执行「等待客户」"
 
 
 def test_durations_in_both_languages() -> None:

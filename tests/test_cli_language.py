@@ -31,7 +31,7 @@ runner = CliRunner(env={"COLUMNS": "200", "KEFU_DB": None})
 TRIAGE = ["triage", "--category", "delay", "--severity", "P3", "--complexity", "simple", "--party", "courier",
           "--department", "cs"]  # fmt: skip
 ANALYST_MAY_NOT_ZH = (
-    "数据分析小组无权分类「已受理」的工单（可分类的角色：管理员、售后客服专员、问题分类小组、"
+    "数据分析小组无权对「已受理」的工单执行「分类」（可执行的角色：管理员、售后客服专员、问题分类小组、"
     "处理跟进小组、上级主管）"
 )
 ANALYST_MAY_NOT_EN = (

@@ -295,7 +295,7 @@ def test_words_and_actions_are_taken_by_their_chinese_labels(desk: Desk) -> None
         lifecycle.move_case(session=session, code=code, action="分类", actor=desk.user("carol"), now=NOW)
     assert "cannot triage a case that is closed" in refused.value.message
     reason = refused.value.text("zh")
-    assert "无法分类" in reason and "已结案" in reason
+    assert reason == f"{code}：工单当前为「已结案」，不能执行「分类」（仅限已受理的工单）"
 
 
 def test_a_bad_amount_is_quoted_as_given(desk: Desk) -> None:
@@ -308,3 +308,20 @@ def test_a_bad_amount_is_quoted_as_given(desk: Desk) -> None:
         amount_value("五十", "amount")
     assert bad.value.message == "amount must be a number, not '五十'"
     assert bad.value.text("zh") == "金额必须是数字，不能是「五十」"
+
+
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        (1e10, "amount must be at most 1,000,000,000, not 10000000000.0"),
+        (float("nan"), "amount must be a number, not nan"),
+        ("12.345", "amount has at most two decimals (fen), not '12.345'"),
+    ],
+)
+def test_an_amount_out_of_bounds_says_which_bound(value: object, message: str) -> None:
+    from kefu.core.lifecycle import amount_value
+
+    with pytest.raises(InvalidInput) as bad:
+        amount_value(value, "amount")
+    assert bad.value.message == message
+    assert amount_value("12.35", "amount") == 12.35

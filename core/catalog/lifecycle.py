@@ -12,20 +12,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "refusal.wrong_state": (
         "cannot {action} a case that is {status} (only from {sources})",
-        "无法{action:action}：工单当前为「{status:status}」（仅可从 {sources:status} {action:action}）",
+        "工单当前为「{status:status}」，不能执行「{action:action}」（仅限{sources:status}的工单）",
     ),
     "refusal.wrong_state_owned": (
         "cannot {action} a case that is {status} and owned by {owner} (only from {sources})",
-        "无法{action:action}：工单当前为「{status:status}」（负责人 {owner}）"
-        "（仅可从 {sources:status} {action:action}）",
+        "工单当前为「{status:status}」（负责人 {owner}），不能执行「{action:action}」"
+        "（仅限{sources:status}的工单）",
     ),
     "refusal.role": (
         "{role:a_role} may not {action} {status:a_status} case (roles allowed: {roles})",
-        "{role:role}无权{action:action}「{status:status}」的工单（可{action:action}的角色：{roles:role}）",
+        "{role:role}无权对「{status:status}」的工单执行「{action:action}」（可执行的角色：{roles:role}）",
     ),
     "refusal.owner_only": (
         "only the owner ({owner}) or a supervisor may {action} this case",
-        "只有负责人（{owner}）或主管可以{action:action}此工单",
+        "只有负责人（{owner}）或主管可以对此工单执行「{action:action}」",
     ),
     "refusal.role_may_not": (
         "{role:a_role} may not {what} (roles allowed: {roles})",
@@ -80,12 +80,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "subcategory.needs_category": ("subcategory needs a category", "选择子类前请先选择类别"),
     "subcategory.not_under": (
-        "subcategory: {value!r} is not under {category}; choose one of: {choices}",
-        "子类「{value}」不属于类别 {category}；可选：{choices}",
+        "subcategory: {value!r} is not under {category:label}; choose one of: {choices:label}",
+        "子类「{value}」不属于类别「{category:label}」；可选：{choices:label}",
     ),
     "subcategory.none_defined": (
-        "subcategory: {value!r} is not under {category}; choose one of: (none defined)",
-        "子类「{value}」不属于类别 {category}；该类别没有子类",
+        "subcategory: {value!r} is not under {category:label}; choose one of: (none defined)",
+        "子类「{value}」不属于类别「{category:label}」；该类别没有子类",
     ),
     "complexity.invalid": (
         "complexity must be simple or complex, not {value!r}",
@@ -97,7 +97,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "amount.negative": (
         "{field} must be a non-negative amount, not {value!r}",
-        "{field:field}必须是不小于 0 的金额，不能是「{value}」",
+        "{field:field}不能为负数，不能是「{value}」",
+    ),
+    "amount.too_large": (
+        "{field} must be at most {limit:,}, not {value!r}",
+        "{field:field}最多为 {limit:,}，不能是「{value}」",
+    ),
+    "amount.cents": (
+        "{field} has at most two decimals (fen), not {value!r}",
+        "{field:field}最多保留两位小数（分），不能是「{value}」",
     ),
     "score.not_whole": (
         "score must be a whole number from 1 to 5, not {value!r}",
@@ -113,12 +121,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{code}：「{resolution:label}」不涉及金额；如需支付，请选择涉及金额的解决方案",
     ),
     "propose.unknown_kind": (
-        "compensation_kind must be one of: {kinds}",
-        "补偿方式须为以下之一：{kinds}",
+        "compensation_kind must be one of: {kinds:label}",
+        "补偿方式须为以下之一：{kinds:label}",
     ),
     "propose.needs_kind": (
-        "{code}: {resolution:a_label} resolution needs the kind of compensation ({kinds})",
-        "{code}：「{resolution:label}」需注明补偿方式（{kinds}）",
+        "{code}: {resolution:a_label} resolution needs the kind of compensation ({kinds:label})",
+        "{code}：「{resolution:label}」需注明补偿方式（{kinds:label}）",
     ),
     "reject.reason": ("reason must be one of: {reasons}", "原因须为以下之一：{reasons:word}"),
     "reject.needs_original": (

@@ -18,11 +18,11 @@ def test_refusal_sentences() -> None:
     assert refusal("claim", "triaged", "agent", is_owner=False, owner=None) is None
     assert says("claim", "escalated", "admin", "en").startswith("an admin may not claim")
     zh = says("claim", "escalated", "admin", "zh")
-    assert zh.startswith("管理员无权认领「升级处理」的工单") and "上级主管" in zh
+    assert zh.startswith("管理员无权对「升级处理」的工单执行「认领」") and "上级主管" in zh
     assert "admin" not in zh and "escalated" not in zh
-    assert "无法驳回无效投诉" in says("reject", "escalated", "agent", "zh")
+    assert "不能执行「驳回无效投诉」" in says("reject", "escalated", "agent", "zh")
     owned = says("wait", "in_progress", "agent", "zh", owner="bob")
-    assert owned == "只有负责人（bob）或主管可以等待客户此工单"
+    assert owned == "只有负责人（bob）或主管可以对此工单执行「等待客户」"
 
 
 def test_claim_refused_in_chinese_on_the_queue(tui_desk) -> None:
@@ -33,7 +33,7 @@ def test_claim_refused_in_chinese_on_the_queue(tui_desk) -> None:
             await cursor_to(pilot, tui_desk.codes["triaged"])
             await pilot.press("c")
             await settle(pilot)
-            assert any("管理员无权认领" in n for n in app.notices), app.notices
+            assert any("管理员无权对" in n and "「认领」" in n for n in app.notices), app.notices
             assert "may not" not in screen_text(app)
 
     asyncio.run(scenario())
