@@ -46,7 +46,7 @@ from .core.policy import (
     load_profile_text,
     resolve_profile_source,
 )
-from .core.workflow import ACTIONS, AUDIT_READERS, SUPERVISING, status_label
+from .core.workflow import ACTIONS, AUDIT_READERS, SUPERVISING, link_label, status_label
 
 if TYPE_CHECKING:
     from .core.slacheck import SlaReport
@@ -142,12 +142,17 @@ def _note_desk_language(ctx: typer.Context, session: Session) -> None:
 
 
 def _lang_option(ctx: typer.Context, param: Any, value: str | None) -> str | None:
-    """--lang / KEFU_LANG: en or zh, or a locale name such as zh_CN.UTF-8 or en_US.UTF-8."""
+    """--lang / KEFU_LANG: en or zh, or a locale name such as zh_CN.UTF-8 or en_US.UTF-8. A
+    value kefu cannot speak is a usage error when typed; from KEFU_LANG it is left aside (the
+    desk's or the locale's language decides), so a cron job does not fail on it."""
     if value is None or not value.strip():
         return None
     text = value.strip().lower()
     if text.startswith(("zh", "en")) or text in ("c", "posix") or text.startswith(("c.", "posix.")):
         return normal_lang(text)
+    source = ctx.get_parameter_source(param.name) if param is not None else None
+    if source is not None and source.name == "ENVIRONMENT":
+        return None
     raise typer.BadParameter(f"use en or zh (or a locale such as zh_CN.UTF-8), not {value!r}")
 
 
@@ -640,12 +645,13 @@ def case_show(
 
 
 def _print_case(d: views.CaseDetail, lang: str) -> None:
-    heading = Text(f"{d.code}  {status_label(d.status, lang)}  ({d.status})  v{d.version}")
+    status = f"{status_label(d.status, lang)}  ({d.status})" if lang == "en" else status_label(d.status, lang)
+    heading = Text(f"{d.code}  {status}  v{d.version}")
     heading.stylize("bold", 0, len(d.code))
     out.print(heading)
     target = d.label("targets", d.target, lang)
     category = d.label("taxonomy", d.category, lang)
-    links = (f"{_code('link', link.kind, lang)} {link.code}" for link in d.links)
+    links = (f"{link_label(link.kind, lang)} {link.code}" for link in d.links)
     rows = [
         ("cli.field.received", d.received_at.isoformat(timespec="seconds")),
         ("cli.field.channel", d.label("channels", d.channel, lang)),
@@ -1106,8 +1112,11 @@ def sla_check(
 def _print_sla_report(report: SlaReport, profile: Profile, lang: str) -> None:
     from .core.messages import duration
 
-    def duration_text(minutes: float) -> str:
-        return duration(abs(minutes), lang)
+    def overdue_text(minutes: float) -> str:
+        return duration(-minutes, lang).removeprefix("-")  # time overdue rounds up
+
+    def left_text(minutes: float) -> str:
+        return duration(minutes, lang)  # time left rounds down
 
     if report.breached:
         table = _table(
@@ -1132,7 +1141,7 @@ def _print_sla_report(report: SlaReport, profile: Profile, lang: str) -> None:
                 row.code,
                 _code("clock", row.clock, lang),
                 row.due_text(),
-                duration_text(row.minutes),
+                overdue_text(row.minutes),
                 row.owner or "",
                 _vocab(profile, "departments", row.department, lang),
                 mark,
@@ -1153,7 +1162,7 @@ def _print_sla_report(report: SlaReport, profile: Profile, lang: str) -> None:
                 row.code,
                 _code("clock", row.clock, lang),
                 row.due_text(),
-                duration_text(row.minutes),
+                left_text(row.minutes),
                 row.owner or "",
                 _vocab(profile, "departments", row.department, lang),
             )
@@ -1379,8 +1388,10 @@ def import_cases(
 def _ui_language(ctx: typer.Context, lang: str | None) -> str | None:
     """The TUI's language: its own --lang, else kefu's --lang when typed on the command line
     (not KEFU_LANG, which is the command line's), else None: the profile's."""
-    if lang is not None and lang not in ("zh", "en"):
-        raise typer.BadParameter(f"--lang is zh or en, not {lang!r}")
+    if lang is not None:
+        if not lang.strip().lower().startswith(("zh", "en")):
+            raise typer.BadParameter(f"--lang is zh or en, not {lang!r}")
+        lang = normal_lang(lang)
     settings = _settings(ctx)
     return lang or (settings.lang if settings.lang_given_here else None)
 
@@ -1455,6 +1466,7 @@ def demo(
     from .core.samples import seed_sample_desk
     from .tui.app import KefuApp
 
+    ui_lang = _ui_language(ctx, lang)  # a bad --lang is refused before a desk is built
     text, origin = resolve_profile_source(profile)
     parsed = load_profile_text(text, origin)
     folder = Path(tempfile.mkdtemp(prefix="kefu-demo-"))
@@ -1476,8 +1488,8 @@ def demo(
                 Message("cli.demo_no_user", who=who, profile=parsed.name, people=people), field="as"
             )
         ready = Message("cli.demo_ready", count=count, profile=parsed.name, folder=str(folder))
-        err.print(ready.text(language(ctx)), markup=False, highlight=False)
-        ui = KefuApp(db, user=who, lang=_ui_language(ctx, lang))
+        err.print(ready.text(ui_lang or language(ctx)), markup=False, highlight=False)
+        ui = KefuApp(db, user=who, lang=ui_lang)
         # A closed terminal or SSH session (SIGHUP) or a kill (SIGTERM, also from `timeout`)
         # still removes the desk. Quitting through Textual from a signal handler races its own
         # terminal handlers (SIGCONT, SIGTTOU), so: put the terminal back, remove, leave.

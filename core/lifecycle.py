@@ -131,7 +131,9 @@ def subcategory_code(profile: Profile, category: str | None, value: Any) -> str 
             return code
     parent = _label_param(profile, "taxonomy", category)
     if not subs:
-        raise InvalidInput(Message("subcategory.none_defined", value=text, category=parent), field="subcategory")
+        raise InvalidInput(
+            Message("subcategory.none_defined", value=text, category=parent), field="subcategory"
+        )
     choices = [{"code": c, "en": lbl.en, "zh": lbl.zh} for c, lbl in subs.items()]
     raise InvalidInput(
         Message("subcategory.not_under", value=text, category=parent, choices=choices), field="subcategory"
@@ -173,7 +175,9 @@ def amount_value(value: Any, field: str) -> float | None:
     try:
         amount = round(float(value), 2)  # in yuan; more decimals than fen are refused below
     except (TypeError, ValueError):
-        raise InvalidInput(Message("amount.not_number", field=field, value=_as_given(value)), field=field) from None
+        raise InvalidInput(
+            Message("amount.not_number", field=field, value=_as_given(value)), field=field
+        ) from None
     if amount != amount or amount in (float("inf"), float("-inf")):
         raise InvalidInput(Message("amount.not_number", field=field, value=_as_given(value)), field=field)
     if amount < 0:

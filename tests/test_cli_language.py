@@ -171,9 +171,12 @@ def test_lang_and_kefu_lang_override_the_desk(express: Path, how: str) -> None:
     assert refused(kefu(mini, "--lang", "zh", "user", "add", "x", "--role", "wizard")) == chinese
 
 
-def test_a_bad_lang_is_a_usage_error(tmp_path: Path) -> None:
-    result = kefu(tmp_path / "k.db", "case", "list", KEFU_LANG="fr")
+def test_a_bad_lang_is_a_usage_error_when_typed_and_left_aside_from_the_environment(tmp_path: Path) -> None:
+    result = kefu(tmp_path / "k.db", "--lang", "fr", "case", "list")
     assert result.exit_code == 2 and "--lang" in result.stderr
+    # A cron job's environment with KEFU_LANG=fr still runs: the locale (here none) decides.
+    missing = kefu(tmp_path / "missing.db", "case", "list", KEFU_LANG="fr")
+    assert missing.exit_code == 3 and "no kefu database here" in missing.stderr
 
 
 # -- before a desk is open: the locale ----------------------------------------------------------
