@@ -42,11 +42,12 @@ from .core.models import User
 from .core.policy import (
     Profile,
     bundled_profile_names,
+    calendar_kind_name,
     check_effective,
     load_profile_text,
     resolve_profile_source,
 )
-from .core.workflow import ACTIONS, AUDIT_READERS, SUPERVISING, link_label, status_label
+from .core.workflow import ACTIONS, AUDIT_READERS, SUPERVISING, field_label, link_label, status_label
 
 if TYPE_CHECKING:
     from .core.slacheck import SlaReport
@@ -653,31 +654,31 @@ def _print_case(d: views.CaseDetail, lang: str) -> None:
     category = d.label("taxonomy", d.category, lang)
     links = (f"{link_label(link.kind, lang)} {link.code}" for link in d.links)
     rows = [
-        ("cli.field.received", d.received_at.isoformat(timespec="seconds")),
-        ("cli.field.channel", d.label("channels", d.channel, lang)),
+        (field_label("received_at", lang), d.received_at.isoformat(timespec="seconds")),
+        (field_label("channel", lang), d.label("channels", d.channel, lang)),
         (
-            "cli.field.customer",
+            say("cli.field.customer", lang),
             " ".join(x for x in (d.customer.name, d.customer.phone, d.customer.email) if x),
         ),
-        ("cli.field.order", d.order_no),
-        ("cli.field.against", " ".join(x for x in (target, d.target_name) if x)),
-        ("cli.field.category", " / ".join(x for x in (category, d.subcategory_label(lang)) if x)),
+        (field_label("order_no", lang), d.order_no),
+        (say("cli.field.against", lang), " ".join(x for x in (target, d.target_name) if x)),
+        (field_label("category", lang), " / ".join(x for x in (category, d.subcategory_label(lang)) if x)),
         (
-            "cli.field.severity",
+            field_label("severity", lang),
             _parenthesized(d.label("severities", d.severity, lang), _code("word", d.complexity, lang), lang),
         ),
-        ("cli.field.party", d.label("parties", d.party, lang)),
-        ("cli.field.department", d.label("departments", d.department, lang)),
-        ("cli.field.owner", d.owner),
-        ("cli.field.demand", d.demand),
-        ("cli.field.resolution", d.label("resolutions", d.resolution, lang)),
-        ("cli.field.repeat_of", d.repeat_of),
-        ("cli.field.links", (", " if lang == "en" else "、").join(links)),
+        (field_label("party", lang), d.label("parties", d.party, lang)),
+        (field_label("department", lang), d.label("departments", d.department, lang)),
+        (field_label("owner", lang), d.owner),
+        (field_label("demand", lang), d.demand),
+        (field_label("resolution", lang), d.label("resolutions", d.resolution, lang)),
+        (field_label("repeat_of", lang), d.repeat_of),
+        (say("cli.field.links", lang), (", " if lang == "en" else "、").join(links)),
     ]
-    for key, value in rows:
+    for name, value in rows:
         if value:
-            out.print(f"  {_pad(say(key, lang), 11)} {value}", markup=False)
-    out.print(f"  {_pad(say('cli.field.description', lang), 11)} {d.description}", markup=False)
+            out.print(f"  {_pad(name, 11)} {value}", markup=False)
+    out.print(f"  {_pad(field_label('description', lang), 11)} {d.description}", markup=False)
     due_word = say("cli.field.due", lang)
     for clock, deadline in d.deadlines.items():
         due = deadline.due.isoformat(timespec="seconds") if deadline.due else ""
@@ -857,7 +858,7 @@ def policy_show(
     shown.stylize("bold", 0, len(title))  # the title comes first in both languages
     out.print(shown)
     cal = profile.calendar
-    kind = Message(_CALENDAR_KINDS[cal.kind]) if cal.kind in _CALENDAR_KINDS else cal.kind
+    kind = calendar_kind_name(cal.kind)
     hours = list(cal.business_hours)
     out.print(say("cli.policy_calendar", lang, kind=kind, timezone=cal.timezone, hours=hours), markup=False)
     table = _table(
@@ -906,13 +907,6 @@ def policy_show(
         )
         out.print(f"  {line.text(lang)}", markup=False)
 
-
-_CALENDAR_KINDS = {
-    "cn": "cli.calendar.cn",
-    "weekdays": "cli.calendar.weekdays",
-    "everyday": "cli.calendar.everyday",
-}
-"""A policy calendar's kind as `policy show` names it (English: the code)."""
 
 _VOCABULARIES = {
     "channels": "cli.vocab.channels",
@@ -1518,16 +1512,6 @@ def demo(
 
 REPORT_FORMATS = ("table", "csv", "json")
 
-_BY = {
-    "category": "cli.by.category",
-    "channel": "cli.by.channel",
-    "department": "cli.by.department",
-    "party": "cli.by.party",
-    "agent": "cli.by.agent",
-    "day": "cli.by.day",
-}
-"""What a report is grouped by, as "wrote the category report" names it."""
-
 
 def _write_export(text: str, out_path: Path | None) -> None:
     """An export to --out (UTF-8; CSV with its BOM) or to stdout."""
@@ -1682,7 +1666,7 @@ def report_command(
         else:
             _write_export(csv_text(report.csv_header(), report.csv_rows()), out_path)
         if out_path is not None:
-            grouping = Message(_BY[by]) if by in _BY else by
+            grouping = reports.grouping_name(by)
             err.print(say("cli.wrote_report", lang, by=grouping, path=str(out_path)), markup=False)
     else:
         cells = reports.report_table_rows(report, lang=lang)

@@ -17,12 +17,7 @@ from .calendar import WorkCalendar
 from .errors import KefuError
 from .messages import Message, Text, normal_lang, render
 from .models import Case
-
-_CALENDARS = {
-    "cn": "doctor.calendar_cn",
-    "weekdays": "doctor.calendar_weekdays",
-    "everyday": "doctor.calendar_everyday",
-}
+from .policy import calendar_kind_name
 
 
 def doctor(database: str, now: datetime, *, lang: str = "en") -> dict[str, Any]:
@@ -73,7 +68,7 @@ def doctor(database: str, now: datetime, *, lang: str = "en") -> dict[str, Any]:
         uncovered = calendar.uncovered_years(needed)
         not_yet = calendar.uncovered_years(ahead)
         covered = calendar.covered_years()
-        name = Message(_CALENDARS[calendar.kind])
+        name = Message("doctor.calendar_name", kind=calendar_kind_name(calendar.kind))
         which: Text = "" if len(calendars) == 1 else Message("doctor.calendar_revisions", revisions=revisions)
         detail: list[Text] = [
             Message(

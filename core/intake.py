@@ -163,8 +163,8 @@ def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> I
             raise InvalidInput(
                 Message("intake.too_early", field=name, day=day, year=EARLIEST_YEAR), field=name
             )
-    category = vocabulary_code(profile, "taxonomy", given.get("category"), "category")
-    severity = vocabulary_code(profile, "severities", given.get("severity"), "severity")
+    category = vocabulary_code(profile, "category", given.get("category"))
+    severity = vocabulary_code(profile, "severity", given.get("severity"))
     phone = clean_text(given.get("customer_phone"), "customer_phone")
     if phone is not None:
         phone = normal_phone(phone)
@@ -174,7 +174,7 @@ def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> I
     if email is not None and ("@" not in email or " " in email):
         raise InvalidInput(Message("intake.bad_email", email=email), field="customer_email")
     intake = Intake(
-        channel=vocabulary_code(profile, "channels", given.get("channel"), "channel", required=True) or "",
+        channel=vocabulary_code(profile, "channel", given.get("channel"), required=True) or "",
         description=clean_text(given.get("description"), "description", required=True) or "",
         received_at=received_at,
         severity=severity or default_severity(profile),
@@ -183,15 +183,15 @@ def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> I
         customer_phone=phone,
         customer_email=email,
         order_no=clean_text(given.get("order_no"), "order_no"),
-        target=vocabulary_code(profile, "targets", given.get("target"), "target"),
+        target=vocabulary_code(profile, "target", given.get("target")),
         target_name=clean_text(given.get("target_name"), "target_name"),
         incident_at=incident_at,
         incident_place=clean_text(given.get("incident_place"), "incident_place"),
         demand=clean_text(given.get("demand"), "demand"),
         category=category,
         subcategory=subcategory_code(profile, category, given.get("subcategory")),
-        party=vocabulary_code(profile, "parties", given.get("party"), "party"),
-        department=vocabulary_code(profile, "departments", given.get("department"), "department"),
+        party=vocabulary_code(profile, "party", given.get("party")),
+        department=vocabulary_code(profile, "department", given.get("department")),
         source=clean_text(given.get("source"), "source"),
         external_id=clean_text(given.get("external_id"), "external_id"),
     )

@@ -31,7 +31,7 @@ from .history import Changes, StatusChange, add_event, event_row, status_history
 from .messages import Message, Text
 from .models import Case, CaseLink, Event, Revisit, User
 from .policies import case_profile
-from .policy import Profile
+from .policy import FIELD_VOCABULARIES, Profile
 from .workflow import (
     CASE_OWNERS,
     COMPLEXITIES,
@@ -102,13 +102,13 @@ def clean_text(value: Any, field: str, *, required: bool = False) -> str | None:
     return text
 
 
-def vocabulary_code(
-    profile: Profile, kind: str, value: Any, field: str, *, required: bool = False
-) -> str | None:
-    """A policy code given its code or its English or Chinese label."""
+def vocabulary_code(profile: Profile, field: str, value: Any, *, required: bool = False) -> str | None:
+    """The code of a case field chosen from a policy vocabulary (`policy.FIELD_VOCABULARIES`),
+    given its code or its English or Chinese label."""
     text = clean_text(value, field, required=required)
     if text is None:
         return None
+    kind = FIELD_VOCABULARIES[field]
     code = profile.resolve(kind, text)
     if code is None:
         choices = list(profile.vocabulary(kind))
@@ -224,16 +224,14 @@ def validate_fields(
     out = dict(fields)
     out["note"] = clean_text(fields.get("note"), "note")
     if action == Action.TRIAGE:
-        category = vocabulary_code(profile, "taxonomy", fields["category"], "category", required=True)
+        category = vocabulary_code(profile, "category", fields["category"], required=True)
         out.update(
             category=category,
             subcategory=subcategory_code(profile, category, fields.get("subcategory")),
-            severity=vocabulary_code(profile, "severities", fields["severity"], "severity", required=True),
+            severity=vocabulary_code(profile, "severity", fields["severity"], required=True),
             complexity=complexity_code(fields["complexity"]),
-            party=vocabulary_code(profile, "parties", fields["party"], "party", required=True),
-            department=vocabulary_code(
-                profile, "departments", fields["department"], "department", required=True
-            ),
+            party=vocabulary_code(profile, "party", fields["party"], required=True),
+            department=vocabulary_code(profile, "department", fields["department"], required=True),
         )
     elif action == Action.PROPOSE:
         out.update(_proposal(profile, fields, code))
@@ -265,7 +263,7 @@ def validate_fields(
 
 
 def _proposal(profile: Profile, fields: Mapping[str, Any], code: str) -> dict[str, Any]:
-    resolution = vocabulary_code(profile, "resolutions", fields["resolution"], "resolution", required=True)
+    resolution = vocabulary_code(profile, "resolution", fields["resolution"], required=True)
     assert resolution is not None
     rule = profile.resolutions[resolution]
     label = _label_param(profile, "resolutions", resolution)

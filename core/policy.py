@@ -32,6 +32,30 @@ from .messages import Message
 BREACH_KINDS = ("first_response", "resolution", "coordination")
 
 
+FIELD_VOCABULARIES: dict[str, str] = {
+    "channel": "channels",
+    "category": "taxonomy",
+    "severity": "severities",
+    "target": "targets",
+    "party": "parties",
+    "department": "departments",
+    "resolution": "resolutions",
+}
+"""Case fields whose values are codes of a policy vocabulary, and which vocabulary."""
+
+
+CALENDAR_KIND_NAMES: dict[str, str] = {
+    "cn": "calendar.kind.cn",
+    "weekdays": "calendar.kind.weekdays",
+    "everyday": "calendar.kind.everyday",
+}
+"""A calendar kind's name, as a catalog key (English: the code)."""
+
+
+def calendar_kind_name(kind: str) -> Message | str:
+    return Message(CALENDAR_KIND_NAMES[kind]) if kind in CALENDAR_KIND_NAMES else kind
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -306,6 +330,10 @@ class Profile(_Strict):
                     index.setdefault(name.casefold(), code)
             found[kind] = index
         return found
+
+    def field_label(self, field: str, code: str | None, lang: str) -> str:
+        """A case field's code (channel, category, ...) as its label in `lang`."""
+        return self.label(FIELD_VOCABULARIES[field], code, lang)
 
     def label(self, kind: str, code: str | None, lang: str) -> str:
         if not code:

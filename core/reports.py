@@ -917,6 +917,11 @@ _TABLE_HEADINGS = (
 )
 
 
+def grouping_name(by: str) -> Message | str:
+    """What a report is grouped by, named (a catalog message; the word itself if unknown)."""
+    return Message(_BY_HEADINGS[by]) if by in _BY_HEADINGS else by
+
+
 def report_table_rows(report: Report, lang: str = "en") -> list[list[str]]:
     """The report as text cells for a terminal table (header first; the total last), headings
     and the "(none)" / total labels in `lang`. Group labels are the report's own (they were

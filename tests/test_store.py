@@ -237,7 +237,7 @@ def test_doctor_details_in_english_and_chinese(desk: Desk) -> None:
     assert (en["integrity"], zh["integrity"]) == ("ok", "正常")
     assert (en["cases"], zh["cases"]) == ("0 cases", "0 个工单")
     assert en["calendar"].startswith("cn calendar has official data for 2004–")
-    assert zh["calendar"].startswith("法定节假日日历有 2004–")
+    assert zh["calendar"].startswith("中国法定节假日日历有 2004–")
     assert "；还没有 2027 年的数据" in zh["calendar"]
     refused = health.doctor(str(desk.path.with_name("none.db")), NOW, lang="zh")
     assert refused["ok"] is False and "这里没有 kefu 数据库" in refused["checks"][0]["detail"]

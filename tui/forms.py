@@ -18,7 +18,7 @@ from rich.cells import cell_len
 from kefu.core import intake, lifecycle
 from kefu.core.catalog.ui import phrase_name
 from kefu.core.messages import Message
-from kefu.core.policy import Profile
+from kefu.core.policy import FIELD_VOCABULARIES, Profile
 from kefu.core.workflow import (
     COMPLEXITIES,
     CONTACT_KINDS,
@@ -76,14 +76,6 @@ def _word_options(codes: tuple[str, ...], lang: str) -> Options:
     return [(word_label(code, lang), code) for code in codes]
 
 
-VOCABULARIES = {
-    "category": "taxonomy",
-    "severity": "severities",
-    "party": "parties",
-    "department": "departments",
-}
-"""Transition fields chosen from a policy vocabulary, and which one."""
-
 FIELD_ORDER = [
     "category",
     "subcategory",
@@ -135,8 +127,8 @@ def field_spec(
     label = word(FIELD_LABELS.get(name, name), lang)
     value = current.get(name)
     value = None if value in (None, "") else str(value)
-    if name in VOCABULARIES:
-        options = vocabulary_options(profile, VOCABULARIES[name], lang)
+    if name in FIELD_VOCABULARIES and name != "resolution":
+        options = vocabulary_options(profile, FIELD_VOCABULARIES[name], lang)
         return FieldSpec(name, label, "select", required, options, value)
     if name == "subcategory":
         return FieldSpec(

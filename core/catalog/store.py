@@ -163,9 +163,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "doctor.integrity_ok": ("ok", "正常"),
     "doctor.journal": ("journal_mode={mode}", "日志模式 {mode}"),
-    "doctor.calendar_cn": ("cn calendar", "法定节假日日历"),
-    "doctor.calendar_weekdays": ("weekdays calendar", "周一至周五工作日历"),
-    "doctor.calendar_everyday": ("everyday calendar", "每日工作日历"),
+    "calendar.kind.cn": ("cn", "中国法定节假日"),
+    "calendar.kind.weekdays": ("weekdays", "周一至周五"),
+    "calendar.kind.everyday": ("everyday", "每天"),
+    "doctor.calendar_name": ("{kind} calendar", "{kind}日历"),
     "doctor.calendar_revisions": (" (policy revision {revisions})", "（政策版本 {revisions}）"),
     "doctor.calendar_years": (
         "{calendar}{which} has official data for {first}–{last}",

@@ -32,7 +32,7 @@ from kefu.core import lifecycle, queues, services, views
 from kefu.core.catalog.ui import phrase_name
 from kefu.core.errors import KefuError
 from kefu.core.messages import Message as Say
-from kefu.core.policy import Profile
+from kefu.core.policy import FIELD_VOCABULARIES, Profile
 from kefu.core.workflow import (
     ACTIONS,
     CLOCKS,
@@ -80,15 +80,6 @@ NOTE_KEY = "n"
 CONTACT_KEY = "l"
 WIDE_FROM = 110
 
-VOCABULARY_FIELDS = {
-    "channel": "channels",
-    "category": "taxonomy",
-    "severity": "severities",
-    "party": "parties",
-    "department": "departments",
-    "target": "targets",
-    "resolution": "resolutions",
-}
 WORD_FIELDS = {"complexity", "contact", "close_reason", "revisit_outcome", "reason", "outcome"}
 """History fields whose values are plain words with a translation (simple, call, spam, ...)."""
 
@@ -278,7 +269,7 @@ class CaseScreen(Screen[None]):
         assert self.detail is not None and self.profile is not None
         lang = self.kefu.lang
         d = self.detail
-        labels = {name: self._label(name, getattr(d, name)) for name in VOCABULARY_FIELDS}
+        labels = {name: self._label(name, getattr(d, name)) for name in FIELD_VOCABULARIES}
         sub = d.subcategory_label(lang)
         category = labels["category"] + (f" / {sub}" if sub else "")
         against = " ".join(v for v in (labels["target"], d.target_name) if v)
@@ -328,14 +319,14 @@ class CaseScreen(Screen[None]):
         """A vocabulary code in the UI language (the code itself when the policy lacks it)."""
         if self.profile is None or not code:
             return ""
-        return self.profile.label(VOCABULARY_FIELDS[name], str(code), self.kefu.lang)
+        return self.profile.label(FIELD_VOCABULARIES[name], str(code), self.kefu.lang)
 
     def _describe_value(self, name: str, value: Any) -> str:
         lang = self.kefu.lang
         if value is None or value == "":
             return "—"
-        if name in VOCABULARY_FIELDS and self.profile is not None:
-            return self.profile.label(VOCABULARY_FIELDS[name], str(value), lang)
+        if name in FIELD_VOCABULARIES and self.profile is not None:
+            return self.profile.label(FIELD_VOCABULARIES[name], str(value), lang)
         if name == "status":
             return status_label(str(value), lang)
         if name in WORD_FIELDS:
