@@ -47,7 +47,7 @@ from .core.policy import (
     load_profile_text,
     resolve_profile_source,
 )
-from .core.workflow import ACTIONS, AUDIT_READERS, SUPERVISING, field_label, link_label, status_label
+from .core.workflow import ACTIONS, field_label, link_label, status_label
 
 if TYPE_CHECKING:
     from .core.slacheck import SlaReport
@@ -989,9 +989,8 @@ def backup(
     Example: kefu backup --to /backups/kefu-$(date +%F).db
     """
     engine = engine_for(ctx)
-    services.require_role(desk_user(ctx, engine), SUPERVISING, Message("do.backup"))
     target = to or Path(f"kefu-backup-{now_utc():%Y%m%dT%H%M%SZ}.db")
-    kdb.backup_sqlite(engine, target)
+    services.take_backup(engine=engine, actor=desk_user(ctx, engine), target=target)
     typer.echo(str(target))
 
 
@@ -1784,9 +1783,8 @@ def audit_show(
 
     now = now_utc()
     with acting(ctx, write=False) as (session, actor):
-        services.require_role(actor, AUDIT_READERS, Message("do.read_audits"))
         _, profile = policies.policy_in_force(session, now)
-        found = audit.get_batch(session, batch)
+        found = audit.get_batch(session, actor, batch)
         cases = [_audit_case_json(r, profile) for r in audit.batch_cases(session, found)]
         checklist = audit.checklist(profile)
         document = {

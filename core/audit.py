@@ -122,8 +122,9 @@ def draw_sample(
     return batch, drawn
 
 
-def get_batch(session: Session, batch_id: int | None) -> AuditBatch:
-    """A batch by number, or the latest one."""
+def get_batch(session: Session, actor: User, batch_id: int | None) -> AuditBatch:
+    """A batch by number, or the latest one (auditors, supervisors and admins)."""
+    services.require_role(actor, AUDIT_READERS, Message("do.read_audits"))
     if batch_id is None:
         batch = session.exec(select(AuditBatch).order_by(col(AuditBatch.id).desc())).first()
         if batch is None:
@@ -247,7 +248,7 @@ def audit_report(
     lang = profile.profile.language
     items_known = checklist(profile)
     if batch_id is not None:
-        get_batch(session, batch_id)
+        get_batch(session, actor, batch_id)
     drawn_q = select(AuditSample.agent, sa.func.count()).group_by(AuditSample.agent)
     scored_q = (
         sa.select(

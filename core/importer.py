@@ -79,6 +79,7 @@ from .history import EVENT_COLUMNS, jsonable
 from .intake import (
     INTAKE_ATTRIBUTES,
     INTAKE_FIELDS,
+    PLAN_COLUMNS,
     Intake,
     case_code,
     column_widths,
@@ -1012,11 +1013,8 @@ class _ErrorSink:
 # -- storing a batch -------------------------------------------------------------------------
 
 
-_SET_ON_INTAKE = (
-    "code", "policy_version_id", "status", "created_by", "updated_at", "repeat_of",
-    "escalated_at", "due_first_response", "due_resolution", "due_coordination",
-)  # fmt: skip
-"""Columns an intake plan sets besides the intake fields (`intake.plan_intake`)."""
+_SET_ON_INTAKE = (*PLAN_COLUMNS, "code", "repeat_of")
+"""Columns a new case gets besides the intake fields: the plan's, and what the store adds."""
 
 
 @functools.cache

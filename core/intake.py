@@ -45,12 +45,13 @@ from .messages import Message, Text
 from .models import Case, CaseLink, CodeCounter, PolicyVersion, User
 from .policies import policy_in_force
 from .policy import Profile
-from .services import require_role
+from .services import CLOCK_SKEW, require_role
 from .workflow import (
     INTAKE_ROLES,
     SYSTEM_ACTOR,
     Action,
     Clock,
+    Complexity,
     EventKind,
     LinkKind,
     Status,
@@ -82,8 +83,6 @@ INTAKE_FIELDS = (
 
 EARLIEST_YEAR = 2000
 """Complaint and incident times before this year are typing or export mistakes, not history."""
-FUTURE_SLACK = timedelta(minutes=5)
-"""How far ahead of the clock a receipt time may lie (clock skew between hosts)."""
 REPEAT_LINK_LIMIT = 20
 """A repeat complaint is linked to at most this many earlier cases, newest first."""
 
@@ -96,7 +95,7 @@ class Intake:
     description: str
     received_at: datetime
     severity: str
-    complexity: str = "simple"
+    complexity: str = Complexity.SIMPLE.value
     customer_name: str | None = None
     customer_phone: str | None = None
     customer_email: str | None = None
@@ -154,7 +153,7 @@ def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> I
         raise InvalidInput(Message("intake.unknown_fields", fields=sorted(unknown)))
     received_at = _aware(given.get("received_at") or now, "received_at")
     assert received_at is not None
-    if received_at > now + FUTURE_SLACK:
+    if received_at > now + CLOCK_SKEW:
         raise InvalidInput(Message("intake.future"), field="received_at")
     incident_at = _aware(given.get("incident_at"), "incident_at")
     for name, value in (("received_at", received_at), ("incident_at", incident_at)):
@@ -225,6 +224,17 @@ class IntakePlan:
         return [e for e in (self.create, link, self.escalation) if e is not None]
 
 
+PLAN_COLUMNS = (
+    "policy_version_id",
+    "status",
+    "created_by",
+    "updated_at",
+    "escalated_at",
+    "due_first_response",
+    "due_resolution",
+    "due_coordination",
+)
+"""The case columns a plan sets besides the intake fields (a store adds code and repeat_of)."""
 CREATE_EVENT_FIELDS = ("status", "channel", "severity", "category", "received_at")
 """What the create event records (the rest of the intake is on the case row)."""
 

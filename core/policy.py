@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .calendar import CalendarValueError, Duration, WorkCalendar
 from .errors import InvalidInput, PolicyError
 from .messages import Message
+from .workflow import COMPLEXITIES, Complexity
 
 BREACH_KINDS = ("first_response", "resolution", "coordination")
 
@@ -126,7 +127,7 @@ class SlaTargets(_Strict):
     def for_complexity(self, complexity: str | None) -> dict[str, Duration]:
         """The targets that apply to a case of this complexity, parsed."""
         values = {k: getattr(self, k) for k in BREACH_KINDS}
-        if complexity == "complex" and self.complex is not None:
+        if complexity == Complexity.COMPLEX and self.complex is not None:
             values.update({k: v for k, v in self.complex.model_dump().items() if v is not None})
         return {k: Duration.parse(v) for k, v in values.items() if v is not None}
 
@@ -286,12 +287,13 @@ class Profile(_Strict):
         return {
             (severity, complexity): MappingProxyType(targets.for_complexity(complexity))
             for severity, targets in self.sla.items()
-            for complexity in ("simple", "complex")
+            for complexity in COMPLEXITIES
         }
 
     def sla_targets(self, severity: str, complexity: str | None) -> Mapping[str, Duration]:
         """The parsed targets for a severity and complexity (parsed once per profile; read-only)."""
-        return self._parsed_targets[(severity, "complex" if complexity == "complex" else "simple")]
+        simple_or_complex = Complexity.COMPLEX if complexity == Complexity.COMPLEX else Complexity.SIMPLE
+        return self._parsed_targets[(severity, simple_or_complex)]
 
     def vocabulary(self, kind: str) -> Mapping[str, Label]:
         """The code → label table for a kind: channels, parties, departments, targets, ...

@@ -36,6 +36,7 @@ from .workflow import (
     CASE_OWNERS,
     CASE_WORKERS,
     CLOCKS_RUN,
+    COMPLEXITIES,
     OPEN,
     REVISIT_WAITING,
     RUNNING_STATES,
@@ -228,7 +229,7 @@ def _risk_horizon(profiles: Iterable[Profile], now: datetime) -> dict[str, datet
     horizon: dict[str, datetime] = {}
     for profile in profiles:
         for severity in profile.severities:
-            for complexity in ("simple", "complex"):
+            for complexity in COMPLEXITIES:
                 for clock, target in profile.sla_targets(severity, complexity).items():
                     until = sla.risk_horizon(profile.work_calendar, target, now)
                     if clock not in horizon or until > horizon[clock]:

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func
+from sqlalchemy import Engine, func
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
+from .db import backup_sqlite
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from .history import Changes, add_event, event_row
 from .lifecycle import clean_text, get_case, meet_first_response
@@ -29,6 +30,7 @@ from .workflow import (
     CONTACT_KINDS,
     INTAKE_ROLES,
     PERSONAL_DATA_ROLES,
+    SUPERVISING,
     EventKind,
     Role,
     role_refusal,
@@ -219,10 +221,20 @@ def list_users(session: Session) -> Sequence[User]:
     return session.exec(select(User).order_by(col(User.name))).all()
 
 
+# -- the file ------------------------------------------------------------------------
+
+
+def take_backup(*, engine: Engine, actor: User, target: Path) -> None:
+    """A consistent online copy of the desk (supervisors and admins: a cron job's work)."""
+    require_role(actor, SUPERVISING, Message("do.backup"))
+    backup_sqlite(engine, target)
+
+
 # -- times given by people -----------------------------------------------------------------
 
-AS_OF_SLACK = timedelta(minutes=5)
-"""How far ahead of the clock an `--as-of` may lie (clock skew between hosts), no more."""
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of this host's clock a time may lie (a receipt time, an `--as-of`): the skew
+between hosts, no more."""
 
 
 def check_as_of(as_of: datetime | None, now: datetime, why: Message) -> datetime:
@@ -230,7 +242,7 @@ def check_as_of(as_of: datetime | None, now: datetime, why: Message) -> datetime
     as_of = now if as_of is None else as_of
     if as_of.tzinfo is None:
         raise InvalidInput(Message("as_of.needs_tz"), field="as_of")
-    if as_of > now + AS_OF_SLACK:
+    if as_of > now + CLOCK_SKEW:
         when = f"{as_of.astimezone(UTC):%Y-%m-%d %H:%M}"
         raise InvalidInput(Message("as_of.future", when=when, why=why), field="as_of")
     return as_of.astimezone(UTC)

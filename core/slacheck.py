@@ -44,12 +44,14 @@ from .policy import Profile
 from .services import check_as_of, require_role
 from .workflow import (
     CLOCKS_RUN,
+    COMPLEXITIES,
     ESCALATED_FROM,
     SUPERVISING,
     SYSTEM_ACTOR,
     Action,
     Clock,
     CloseReason,
+    Complexity,
     DeadlineState,
     EventKind,
     Status,
@@ -224,9 +226,9 @@ def at_risk_query(clock: Clock, as_of: datetime, groups: Sequence[RiskGroup]) ->
             and_(
                 col(Case.policy_version_id) == version_id,
                 col(Case.severity) == severity,
-                col(Case.complexity) == "complex"
-                if complexity == "complex"
-                else col(Case.complexity) != "complex",
+                col(Case.complexity) == Complexity.COMPLEX
+                if complexity == Complexity.COMPLEX
+                else col(Case.complexity) != Complexity.COMPLEX,
                 due < group_horizon,
             )
             for version_id, severity, complexity, group_horizon in groups
@@ -280,7 +282,7 @@ def _at_risk_groups(profiles: dict[int, Profile], as_of: datetime) -> dict[str, 
     groups: dict[str, list[RiskGroup]] = {clock: [] for clock in sla.CLOCKS}
     for version_id, profile in profiles.items():
         for severity in profile.sla:
-            for complexity in ("simple", "complex"):
+            for complexity in COMPLEXITIES:
                 for clock, target in profile.sla_targets(severity, complexity).items():
                     end = sla.risk_horizon(profile.work_calendar, target, as_of)
                     groups[clock].append((version_id, severity, complexity, end))

@@ -168,7 +168,7 @@ def test_scores_are_checked_against_the_checklist(desk: Desk) -> None:
     score(desk, drawn[0], recorded_complete=1, note="address missing")
     score(desk, drawn[0], recorded_complete=2)  # a second scoring replaces the first
     with desk.read() as session:
-        case = audit.batch_cases(session, audit.get_batch(session, None))[0]
+        case = audit.batch_cases(session, audit.get_batch(session, desk.user("aud"), None))[0]
     assert case["scores"] == {"recorded_complete": 2}
     assert case["note"] == "address missing" and case["scored_by"] == "aud"
     with pytest.raises(InvalidInput, match="ITEM=POINTS"):

@@ -325,3 +325,17 @@ def test_an_amount_out_of_bounds_says_which_bound(value: object, message: str) -
         amount_value(value, "amount")
     assert bad.value.message == message
     assert amount_value("12.35", "amount") == 12.35
+
+
+def test_a_plan_sets_exactly_the_columns_the_stores_expect(desk: Desk) -> None:
+    """The importer inserts plans through a row of columns named by intake.PLAN_COLUMNS."""
+    from kefu.core.intake import INTAKE_ATTRIBUTES, PLAN_COLUMNS, plan_intake, validate_intake
+
+    with desk.read() as session:
+        profile = case_profile(session, Case(policy_version_id=1))  # type: ignore[call-arg]
+    for severity in ("P1", "P3"):
+        intake_ = validate_intake(
+            profile, {"channel": "hotline", "description": "x", "severity": severity}, NOW
+        )
+        plan = plan_intake(profile, intake_, version_id=1, actor="alice", now=NOW)
+        assert set(plan.values) == set(INTAKE_ATTRIBUTES) | set(PLAN_COLUMNS)
