@@ -193,7 +193,7 @@ def test_audit_refusals_read_in_chinese(desk: Desk) -> None:
     with pytest.raises(InvalidInput) as bad_pair:
         audit.parse_items(["recorded_complete"])
     assert bad_pair.value.text("zh") == (
-        "--item「recorded_complete」：请写成 ITEM=POINTS，例如 `recorded_complete=2`"
+        "--item「recorded_complete」：请写成 ITEM=POINTS，例如 recorded_complete=2"
     )
 
 

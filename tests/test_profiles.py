@@ -347,7 +347,7 @@ def test_calendar_and_cross_reference_reasons_read_in_chinese(tmp_path: Path) ->
     path, _ = _drop_sla_table(tmp_path)
     with pytest.raises(PolicyError) as info:
         load_profile_file(path)
-    assert "级别 P4 没有对应的 `[sla.P4]` 表" in info.value.text("zh")
+    assert "级别 P4 没有对应的 [sla.P4] 表" in info.value.text("zh")
 
 
 def test_a_reason_only_pydantic_knows_stays_in_its_english(tmp_path: Path) -> None:

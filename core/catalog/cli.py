@@ -124,7 +124,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "cli.import_more_hint": (
         "... and {more} more rejected rows; write them all with --errors OUT.csv",
-        "……另有 {more} 行被拒；用 `--errors OUT.csv` 全部写出",
+        "……另有 {more} 行被拒；用 --errors OUT.csv 全部写出",
     ),
     "cli.ignored_columns": ("ignored columns: {columns}", "已忽略的列：{columns}"),
     "cli.other_sheets": (
@@ -135,11 +135,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.report_format": ("--format must be one of: {formats}", "--format 只能是：{formats}"),
     "cli.out_needs_format": (
         "--out writes csv or json; add --format csv or --format json",
-        "--out 只写出 CSV 或 JSON；请加上 `--format csv` 或 `--format json`",
+        "--out 只写出 CSV 或 JSON；请加上 --format csv 或 --format json",
     ),
     "cli.unmasked_needs_case": (
         "--unmasked goes with --by case (KPIs hold no personal data)",
-        "--unmasked 只能与 `--by case` 同用（指标中没有个人信息）",
+        "--unmasked 只能与 --by case 同用（指标中没有个人信息）",
     ),
     "cli.cannot_write": ("{path}: cannot write: {reason}", "{path}：无法写入：{reason}"),
     "cli.wrote_report": ("wrote the {by} report to {path}", "已将报表（按{by}）写入 {path}"),
@@ -149,7 +149,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{first} 至 {last} 受理 {count} 个工单",
     ),
     # -- audits -------------------------------------------------------------------------
-    "cli.audit_by": ("--by takes only: agent", "--by 只接受 `agent`"),
+    "cli.audit_by": ("--by takes only: agent", "--by 只接受 agent"),
     "cli.audit_drawn": (
         "batch {batch}: {drawn} of {population} closed cases, seed {seed}",
         "第 {batch} 批：从 {population} 个已结案工单中抽取 {drawn} 个，种子 {seed}",

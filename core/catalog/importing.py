@@ -21,7 +21,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "import.unknown_zone": (
         "unknown time zone {zone!r}; use an IANA name like Asia/Shanghai",
-        "没有「{zone}」这个时区；请用 IANA 时区名，例如 `Asia/Shanghai`",
+        "没有「{zone}」这个时区；请用 IANA 时区名，例如 Asia/Shanghai",
     ),
     "import.source_too_long": (
         "the source {source!r} is over {limit} characters; pass a shorter --source",
@@ -40,7 +40,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "import.xls": (
         "{path}: old .xls workbooks are not read; save it as .xlsx or CSV",
-        "{path}：不能读取旧版 `.xls` 工作簿；请另存为 `.xlsx` 或 CSV",
+        "{path}：不能读取旧版 .xls 工作簿；请另存为 .xlsx 或 CSV",
     ),
     "import.unknown_suffix": (
         "{path}: cannot tell the format from {suffix!r}; pass --format ({formats})",
@@ -52,7 +52,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "import.zip_not_csv": (
         "{path}: this is a zip file (an XLSX workbook?); name it .xlsx or pass --format xlsx",
-        "{path}：这是 ZIP 压缩文件（也许是 XLSX 工作簿？）；请把扩展名改为 `.xlsx`，或加 `--format xlsx`",
+        "{path}：这是 ZIP 压缩文件（也许是 XLSX 工作簿？）；请把扩展名改为 .xlsx，或加 --format xlsx",
     ),
     "import.not_in_encoding": (
         "{path}: line {line} is not valid {encoding}; check --encoding",
@@ -62,18 +62,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path}: neither UTF-8 (bad byte on line {utf8_line}) nor GB18030 (line {gb_line}); "
         "pass --encoding with the file's encoding, e.g. --encoding big5.{hint}",
         "{path}：既不是 UTF-8（第 {utf8_line} 行有无效字节），也不是 GB18030（第 {gb_line} 行）；"
-        "请用 --encoding 指定文件的编码，例如 `--encoding big5`。{hint}",
+        "请用 --encoding 指定文件的编码，例如 --encoding big5。{hint}",
     ),
     "import.utf16_hint": (
         ' It looks like UTF-16 (Excel\'s "Unicode text"): pass --encoding utf-16.',
-        "看起来是 UTF-16 编码（`Excel` 的「`Unicode 文本`」）：请加 `--encoding utf-16`。",
+        "看起来是 UTF-16 编码（Excel 的「Unicode 文本」）：请加 --encoding utf-16。",
     ),
     "import.empty_file": ("{path}: the file is empty (no header row)", "{path}：文件是空的（没有表头行）"),
     "import.csv_header_error": ("{path}: line {line}: {error}", "{path}：第 {line} 行：{error}"),
     "import.in_file": ("{path}: {reason}", "{path}：{reason}"),
     "import.needs_defusedxml": (
         "reading XLSX safely needs defusedxml, and OPENPYXL_DEFUSEDXML must not be False",
-        "安全读取 XLSX 需要安装 `defusedxml`，且 OPENPYXL_DEFUSEDXML 不能设为 `False`",
+        "安全读取 XLSX 需要安装 defusedxml，且 OPENPYXL_DEFUSEDXML 不能设为 False",
     ),
     "import.not_xlsx": (
         "{path}: not an XLSX workbook (not a zip file)",

@@ -67,7 +67,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.no_batch": ("no audit batch {batch}", "没有抽检批次 {batch}"),
     "audit.item_format": (
         "--item {pair!r}: write ITEM=POINTS, e.g. recorded_complete=2",
-        "--item「{pair}」：请写成 ITEM=POINTS，例如 `recorded_complete=2`",
+        "--item「{pair}」：请写成 ITEM=POINTS，例如 recorded_complete=2",
     ),
     "audit.item_not_whole": (
         "--item {pair!r}: points must be a whole number",

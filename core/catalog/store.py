@@ -27,9 +27,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "db.cannot_open": (
         "{path}: cannot open as SQLite: {reason}",
-        "{path}：无法作为 `SQLite` 数据库打开：{reason}",
+        "{path}：无法作为 SQLite 数据库打开：{reason}",
     ),
-    "db.not_sqlite": ("{path}: not a SQLite database ({reason})", "{path}：不是 `SQLite` 数据库（{reason}）"),
+    "db.not_sqlite": ("{path}: not a SQLite database ({reason})", "{path}：不是 SQLite 数据库（{reason}）"),
     "db.not_kefu": (
         "{path}: this SQLite file is not a kefu database",
         "{path}：这个数据库文件不是 kefu 的数据库",
@@ -44,7 +44,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "db.older_schema": (
         "the database schema ({revision}) is older than kefu's; run kefu doctor",
-        "数据库表结构（{revision}）比当前 kefu 旧；请运行 `kefu doctor`",
+        "数据库表结构（{revision}）比当前 kefu 旧；请运行 kefu doctor",
     ),
     "db.exists": (
         "{path} already exists; choose another --db or remove it first",
@@ -52,13 +52,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "db.postgres_exists": (
         "that PostgreSQL database already holds a kefu schema",
-        "该 `PostgreSQL` 数据库中已有 kefu 的表结构",
+        "该 PostgreSQL 数据库中已有 kefu 的表结构",
     ),
     "db.foreign_key": ("foreign key: {row}", "外键不一致：{row}"),
     # -- backups
     "backup.sqlite_only": (
         "kefu backup copies SQLite files; use pg_dump for PostgreSQL",
-        "`kefu backup` 只能复制 `SQLite` 数据库文件；`PostgreSQL` 请用 `pg_dump`",
+        "kefu backup 只能复制 SQLite 数据库文件；PostgreSQL 请用 pg_dump",
     ),
     "backup.exists": ("{path} already exists; choose another --to", "{path} 已存在；请换一个 --to"),
     "backup.not_a_directory": (
@@ -85,7 +85,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "policy.no_file": ("{path}: no such profile file", "{path}：没有这个政策文件"),
     "policy.unknown_profile": (
         "unknown profile {name!r}: use one of {names} or a .toml file",
-        "没有「{name}」这个政策模板：请从 {names} 中选择，或指定一个 `.toml` 文件",
+        "没有「{name}」这个政策模板：请从 {names} 中选择，或指定一个 .toml 文件",
     ),
     "policy.effective_past": (
         "an effective date in the past would rewrite history; use now or a future date",
@@ -104,11 +104,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "policy.severity_without_sla": (
         "severity {severity} has no [sla.{severity}] table",
-        "级别 {severity} 没有对应的 `[sla.{severity}]` 表",
+        "级别 {severity} 没有对应的 [sla.{severity}] 表",
     ),
     "policy.sla_without_severity": (
         "[sla.{severity}] names no severity in [severities]",
-        "`[sla.{severity}]` 对应的级别不在 `[severities]` 中",
+        "[sla.{severity}] 对应的级别不在 [severities] 中",
     ),
     "policy.unknown_category": ("unknown category {category!r}", "没有「{category}」这个类别"),
     # -- the working calendar (kefu.core.calendar): reasons inside a policy error
@@ -132,7 +132,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "calendar.unknown_zone": (
         "unknown time zone {zone!r}: use an IANA name such as Asia/Shanghai",
-        "没有「{zone}」这个时区：请用 IANA 时区名，如 `Asia/Shanghai`",
+        "没有「{zone}」这个时区：请用 IANA 时区名，如 Asia/Shanghai",
     ),
     "calendar.no_spans": (
         "business hours: give at least one span, e.g. 09:00-18:00",
@@ -151,8 +151,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the cn calendar has no official holiday data for {year} (chinesecalendar covers "
         "{first}-{last}), so Monday to Friday count as working days in {year} until chinesecalendar "
         "is updated or extra_holidays / extra_workdays list them",
-        "cn 日历没有 {year} 年的官方节假日数据（`chinesecalendar` 只覆盖 {first}-{last} 年），"
-        "在 `chinesecalendar` 更新或 `extra_holidays` / `extra_workdays` 列出之前，"
+        "cn 日历没有 {year} 年的官方节假日数据（chinesecalendar 只覆盖 {first}-{last} 年），"
+        "在 chinesecalendar 更新或 extra_holidays / extra_workdays 列出之前，"
         "{year} 年按周一至周五计算工作日",
     ),
     # -- kefu doctor (kefu.core.health): each check's detail
@@ -186,7 +186,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "doctor.calendar_fix": (
         "upgrade chinesecalendar or list the holidays in extra_holidays / extra_workdays",
-        "升级 `chinesecalendar`，或在 `extra_holidays` / `extra_workdays` 中列出节假日",
+        "升级 chinesecalendar，或在 extra_holidays / extra_workdays 中列出节假日",
     ),
     "doctor.cases": ("{cases} cases", "{cases} 个工单"),
     # -- the sample desks (kefu.core.samples)
