@@ -1,4 +1,4 @@
-"""Import benchmark (issue 4): 100,000 rows with validation at no less than half the speed of
+"""Import benchmark: 100,000 rows with validation at no less than half the speed of
 `sqlite-utils insert --csv` on the same file in the same run, and memory that does not grow
 with the file.
 

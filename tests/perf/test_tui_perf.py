@@ -1,6 +1,6 @@
 """TUI benchmark: 100,000 cases in the file; the first screen and page flips stay fast.
 
-Run with `pytest tests/perf -m perf -s`; prints the figures. Targets (issue 5): first screen
+Run with `pytest tests/perf -m perf -s`; prints the figures. Targets: first screen
 under 1 s, a page flip or key press under 50 ms.
 """
 
