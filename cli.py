@@ -1894,9 +1894,7 @@ def audit_report_command(
     for row in [*rows, total]:
         pct = row.get("percent")
         items = _mapping(row.get("items"))
-        agent = (
-            say("cli.audit_total", lang) if row is total else _text(row.get("agent")) or word("(none)", lang)
-        )
+        agent = say("report.total", lang) if row is total else _text(row.get("agent")) or word("(none)", lang)
         table.add_row(
             agent,
             _text(row.get("drawn")),

@@ -638,7 +638,7 @@ def detect_format(path: Path, given: str | None) -> str:
 
 def _open(path: Path, fmt: str, encoding: str | None) -> _Reader:
     if not path.is_file():
-        raise InvalidInput(Message("import.no_such_file", path=str(path)), field="path")
+        raise InvalidInput(Message("file.missing", path=str(path)), field="path")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         message = Message(

@@ -326,7 +326,7 @@ def attach_file(*, session: Session, code: str, actor: User, now: datetime, path
     require_role(actor, INTAKE_ROLES, Message("do.attach"))
     case = get_case(session, code)
     if not path.is_file():
-        raise NotFound(Message("attach.no_file", path=str(path)))
+        raise NotFound(Message("file.missing", path=str(path)))
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as handle:

@@ -982,7 +982,8 @@ def test_rejections_read_in_chinese(desk: Desk, tmp_path: Path) -> None:
     assert error.reason == "channel: unknown 'fax'; choose one of: hotline, online"
     assert error.text("zh") == "第 3 行：channel：渠道：没有「fax」这一项；可选：hotline、online"
     assert (
-        report.summary("zh") == f"zh.csv：共 2 行，导入 1 行，已存在 0 行，拒收 1 行（拒收的行已写入 {out}）"
+        report.summary("zh")
+        == f"zh.csv：共 2 行，导入 1 行，已存在 0 行，未通过检查 1 行（未通过的行已写入 {out}）"
     )
     assert report.summary() == f"zh.csv: 2 rows, 1 imported, 0 already present, 1 rejected (written to {out})"
     (reason,) = report.as_dict("zh")["errors"]

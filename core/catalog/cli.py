@@ -162,7 +162,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{code}: {count} item(s) scored in batch {batch}",
         "{code}：第 {batch} 批中已评 {count} 项",
     ),
-    "cli.audit_total": ("total", "合计"),
     # -- table headings -----------------------------------------------------------------
     "cli.col.code": ("code", "工单号"),
     "cli.col.received": ("received", "受理时间"),

@@ -33,7 +33,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "--errors {path}：无法写入（{error}）",
     ),
     # -- the file as a whole
-    "import.no_such_file": ("{path}: no such file", "{path}：文件不存在"),
     "import.file_too_big": (
         "{path} is {size:,.0f} MB; kefu imports files up to {limit:,.0f} MB at a time; split it",
         "{path} 有 {size:,.0f} MB，kefu 一次最多导入 {limit:,.0f} MB 的文件；请拆分后再导入",
@@ -186,14 +185,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # -- the summary
     "import.summary": (
         "{file}: {rows} rows, {imported} imported, {present} already present, {rejected} rejected",
-        "{file}：共 {rows} 行，导入 {imported} 行，已存在 {present} 行，拒收 {rejected} 行",
+        "{file}：共 {rows} 行，导入 {imported} 行，已存在 {present} 行，未通过检查 {rejected} 行",
     ),
     "import.summary_dry": (
         "{file}: {rows} rows, {imported} would import, {present} already present, {rejected} rejected",
-        "{file}：共 {rows} 行，可导入 {imported} 行，已存在 {present} 行，拒收 {rejected} 行"
+        "{file}：共 {rows} 行，可导入 {imported} 行，已存在 {present} 行，未通过检查 {rejected} 行"
         "（试运行，未保存）",
     ),
-    "import.summary_written": (" (written to {path})", "（拒收的行已写入 {path}）"),
+    "import.summary_written": (" (written to {path})", "（未通过的行已写入 {path}）"),
     "import.summary_stopped": ("; stopped: {reason}", "；导入中止：{reason}"),
 }
 WORDS: dict[str, str] = {}

@@ -173,7 +173,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "没有「{phrase}」这条话术；可用话术：{phrases}",
     ),
     "note.contact_kind": ("contact must be one of: {kinds}", "联系方式须为以下之一：{kinds:word}"),
-    "attach.no_file": ("{path}: no such file", "{path}：文件不存在"),
+    "file.missing": ("{path}: no such file", "{path}：文件不存在"),
     # -- people
     "user.not_kefu_user": (
         "OS user {login!r} is not a kefu user here; an admin can add you with "
