@@ -1210,7 +1210,7 @@ def revisit_due(
     with acting(ctx, write=False) as (session, actor):
         rows = revisits.due_revisits(session, actor)
     if as_json:
-        print_json(rows)
+        print_json([r.as_json() for r in rows])
         return
     lang = language(ctx)
     table = _table(
@@ -1223,14 +1223,13 @@ def revisit_due(
         "cli.col.owner",
     )
     for r in rows:
-        customer = _mapping(r.get("customer"))
         table.add_row(
-            _text(r.get("code")),
-            _text(customer.get("name")),
-            _text(customer.get("phone")),
-            _minute(r.get("due_at")),
-            f"{r.get('attempts')}/{r.get('attempts_allowed')}",
-            _text(r.get("owner")),
+            r.code,
+            r.customer.name or "",
+            r.customer.phone or "",
+            f"{r.due_at:%Y-%m-%d %H:%M}",
+            f"{r.attempts}/{r.attempts_allowed}",
+            r.owner or "",
         )
     out.print(table)
     if not rows:

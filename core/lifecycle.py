@@ -58,6 +58,8 @@ from .workflow import (
     word_code,
 )
 
+SCORES = range(1, 6)
+"""A satisfaction score: 1 (very unsatisfied) to 5 (very satisfied)."""
 MAX_AMOUNT = 1_000_000_000
 """The largest amount kefu takes (a typo beyond it is refused, not stored)."""
 MAX_TEXT = 20_000
@@ -198,7 +200,7 @@ def score_value(value: Any) -> int | None:
         score = int(value)
     except (TypeError, ValueError):
         raise InvalidInput(Message("score.not_whole", value=_as_given(value)), field="score") from None
-    if not 1 <= score <= 5:
+    if score not in SCORES:
         raise InvalidInput(Message("score.range", score=score), field="score")
     return score
 

@@ -74,7 +74,35 @@ def mark_due_revisits(
     return run
 
 
-def due_revisits(session: Session, viewer: User, *, limit: int = 1000) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class DueRevisit:
+    """One revisit call due (times in the case's zone), as the viewer may see the customer."""
+
+    code: str
+    customer: views.CustomerView
+    due_at: datetime
+    attempts: int
+    attempts_allowed: int
+    owner: str | None
+    department: str | None
+    close_reason: str | None
+    closed_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "customer": self.customer.as_json(),
+            "due_at": self.due_at.isoformat(timespec="seconds"),
+            "attempts": self.attempts,
+            "attempts_allowed": self.attempts_allowed,
+            "owner": self.owner,
+            "department": self.department,
+            "close_reason": self.close_reason,
+            "closed_at": None if self.closed_at is None else self.closed_at.isoformat(timespec="seconds"),
+        }
+
+
+def due_revisits(session: Session, viewer: User, *, limit: int = 1000) -> list[DueRevisit]:
     """The revisit queue: due calls, oldest first, customers masked as the viewer's role needs."""
     rows = session.exec(
         select(Revisit, Case)
@@ -86,17 +114,18 @@ def due_revisits(session: Session, viewer: User, *, limit: int = 1000) -> list[d
     queue = []
     for revisit, case in rows:
         profile = case_profile(session, case)
+        local = profile.work_calendar.local
         queue.append(
-            {
-                "code": case.code,
-                "customer": views.customer_view(case, viewer).as_json(),
-                "due_at": views.iso(revisit.due_at, profile),
-                "attempts": revisit.attempts,
-                "attempts_allowed": profile.revisit.attempts,
-                "owner": case.owner,
-                "department": case.department,
-                "close_reason": case.close_reason,
-                "closed_at": views.iso(case.closed_at, profile),
-            }
+            DueRevisit(
+                code=case.code,
+                customer=views.customer_view(case, viewer),
+                due_at=local(revisit.due_at),
+                attempts=revisit.attempts,
+                attempts_allowed=profile.revisit.attempts,
+                owner=case.owner,
+                department=case.department,
+                close_reason=case.close_reason,
+                closed_at=None if case.closed_at is None else local(case.closed_at),
+            )
         )
     return queue

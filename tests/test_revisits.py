@@ -71,7 +71,7 @@ def schedule(desk: Desk, at: datetime, who: str = "admin") -> revisits.ScheduleR
 
 def due_codes(desk: Desk, who: str = "alice") -> list[str]:
     with desk.read() as session:
-        return [r["code"] for r in revisits.due_revisits(session, desk.user(who))]
+        return [r.code for r in revisits.due_revisits(session, desk.user(who))]
 
 
 def load(desk: Desk, code: str) -> Case:
@@ -117,8 +117,8 @@ def test_due_queue_masks_the_customer_for_analysts(desk: Desk) -> None:
     closed_case(desk, sh(2026, 11, 24, 10), phone="13812345678")
     schedule(desk, sh(2026, 11, 27, 9))
     with desk.read() as session:
-        agent_view = revisits.due_revisits(session, desk.user("alice"))
-        analyst_view = revisits.due_revisits(session, desk.user("ana"))
+        agent_view = [r.as_json() for r in revisits.due_revisits(session, desk.user("alice"))]
+        analyst_view = [r.as_json() for r in revisits.due_revisits(session, desk.user("ana"))]
     assert agent_view[0]["customer"]["phone"] == "13812345678"
     assert agent_view[0]["customer"]["name"] == "张三"
     assert analyst_view[0]["customer"]["phone"] == "138****5678"

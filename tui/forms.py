@@ -17,6 +17,7 @@ from rich.cells import cell_len
 
 from kefu.core import intake, lifecycle
 from kefu.core.catalog.ui import phrase_name
+from kefu.core.lifecycle import SCORES
 from kefu.core.messages import Message
 from kefu.core.policy import FIELD_VOCABULARIES, Profile
 from kefu.core.workflow import (
@@ -160,7 +161,7 @@ def field_spec(
     if name == "satisfied":
         return FieldSpec(name, label, "select", required, _word_options(("yes", "no"), lang))
     if name == "score":
-        return FieldSpec(name, label, "select", required, [(str(n), str(n)) for n in range(5, 0, -1)])
+        return FieldSpec(name, label, "select", required, [(str(n), str(n)) for n in reversed(SCORES)])
     if name == "reason":
         return FieldSpec(name, label, "select", required, _word_options(REJECT_REASONS, lang))
     if name == "outcome":

@@ -31,6 +31,7 @@ from kefu.core import db as kdb
 from kefu.core import lifecycle, queues, services, views
 from kefu.core.catalog.ui import phrase_name
 from kefu.core.errors import KefuError
+from kefu.core.lifecycle import SCORES
 from kefu.core.messages import Message as Say
 from kefu.core.policy import FIELD_VOCABULARIES, Profile
 from kefu.core.workflow import (
@@ -298,7 +299,7 @@ class CaseScreen(Screen[None]):
         if d.satisfied is not None:
             score = d.satisfaction_score
             text = word_label("yes" if d.satisfied else "no", lang)
-            items.append((word("Satisfied", lang), text + (f" ({score}/5)" if score else ""), ""))
+            items.append((word("Satisfied", lang), text + (f" ({score}/{SCORES[-1]})" if score else ""), ""))
         if d.reopen_count:
             items.append((word("Reopened", lang), str(d.reopen_count), ""))
         if d.repeat_of:

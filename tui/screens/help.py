@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -18,6 +18,9 @@ EXTRA_KEYS: dict[str, list[tuple[str, str]]] = {
     "QueueScreen": [("enter", "Open")],
     "SearchScreen": [("enter", "Open")],
 }
+
+if TYPE_CHECKING:
+    from ..app import KefuApp
 
 
 def queue_keys(underneath: Screen[Any], lang: str) -> list[tuple[str, str]]:
@@ -40,7 +43,7 @@ class HelpScreen(ModalScreen[None]):
         self.underneath = underneath
 
     def compose(self) -> ComposeResult:
-        app: Any = self.app
+        app = cast("KefuApp", self.app)
         lang = app.lang
         with Vertical(id="help-dialog"):
             yield Static(Text(word("Help", lang) + " · kefu", style="bold"), id="help-title")

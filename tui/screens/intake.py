@@ -10,7 +10,7 @@ and everything the agent typed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
 from textual.message import Message
@@ -30,6 +30,9 @@ from .form import FormScreen
 
 REPEATS_SHOWN = 3
 """Earlier cases named in the repeat warning (the rest are counted)."""
+
+if TYPE_CHECKING:
+    from ..app import KefuApp
 
 
 def intake_fields(profile: Profile, lang: str) -> list[FieldSpec]:
@@ -82,7 +85,7 @@ class IntakeScreen(FormScreen):
         error: KefuError | None = None
 
     def __init__(self) -> None:
-        app: Any = self.app
+        app = cast("KefuApp", self.app)
         self.kefu = app
         profile = app.profile
         super().__init__(
