@@ -81,6 +81,7 @@ INTAKE_FIELDS = (
     "external_id",
 )
 
+_INTAKE_FIELD_SET = frozenset(INTAKE_FIELDS)
 EARLIEST_YEAR = 2000
 """Complaint and incident times before this year are typing or export mistakes, not history."""
 REPEAT_LINK_LIMIT = 20
@@ -148,7 +149,7 @@ def _aware(value: Any, name: str) -> datetime | None:
 
 def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> Intake:
     """Check and normalise intake fields (codes or labels in either language accepted)."""
-    unknown = set(given) - set(INTAKE_FIELDS)
+    unknown = given.keys() - _INTAKE_FIELD_SET
     if unknown:
         raise InvalidInput(Message("intake.unknown_fields", fields=sorted(unknown)))
     received_at = _aware(given.get("received_at") or now, "received_at")

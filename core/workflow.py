@@ -15,6 +15,7 @@ by the system actor through the same door as a person's (`kefu.core.lifecycle`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -685,11 +686,16 @@ def state_label(state: str, lang: str) -> str:
 def word_code(value: str, choices: tuple[str, ...]) -> str | None:
     """The stored word among `choices` that `value` names by its code or its English or
     Chinese label (so a Chinese refusal's list can be typed back), or None."""
-    wanted = value.strip().casefold()
+    return _word_index(choices).get(value.strip().casefold())
+
+
+@functools.cache
+def _word_index(choices: tuple[str, ...]) -> dict[str, str]:
+    index: dict[str, str] = {}
     for code in choices:
-        if wanted == code.casefold() or wanted in (w.casefold() for w in WORD_LABELS.get(code, ())):
-            return code
-    return None
+        for name in (code, *WORD_LABELS.get(code, ())):
+            index.setdefault(name.casefold(), code)
+    return index
 
 
 def action_code(value: str) -> str | None:
