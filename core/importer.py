@@ -67,7 +67,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic_core import PydanticUndefined
+from pydantic.fields import PydanticUndefined
 from sqlalchemy import Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
