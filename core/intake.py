@@ -88,9 +88,11 @@ REPEAT_LINK_LIMIT = 20
 """A repeat complaint is linked to at most this many earlier cases, newest first."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Intake:
-    """A complaint as received, validated against the policy: what a plan is made from."""
+    """A complaint as received, validated against the policy: what a plan is made from. (Not
+    frozen: an import builds one per row, and a frozen dataclass costs three times as much to
+    make; nothing changes one after `validate_intake`.)"""
 
     channel: str
     description: str
