@@ -37,7 +37,7 @@ from .core import db as kdb
 from .core import intake, lifecycle, policies, queues, services, views
 from .core.errors import InvalidInput, KefuError, NotFound
 from .core.identity import os_login
-from .core.messages import Message, normal_lang, term, word
+from .core.messages import Message, join, normal_lang, term, word
 from .core.models import User
 from .core.policy import (
     Profile,
@@ -673,7 +673,7 @@ def _print_case(d: views.CaseDetail, lang: str) -> None:
         (field_label("demand", lang), d.demand),
         (field_label("resolution", lang), d.label("resolutions", d.resolution, lang)),
         (field_label("repeat_of", lang), d.repeat_of),
-        (say("cli.field.links", lang), (", " if lang == "en" else "、").join(links)),
+        (say("cli.field.links", lang), join(list(links), lang)),
     ]
     for name, value in rows:
         if value:

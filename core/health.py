@@ -15,7 +15,7 @@ from . import db as kdb
 from . import policies
 from .calendar import WorkCalendar
 from .errors import KefuError
-from .messages import Message, Text, normal_lang, render
+from .messages import Message, Text, join, normal_lang, render
 from .models import Case
 from .policy import calendar_kind_name
 
@@ -44,7 +44,7 @@ def doctor(database: str, now: datetime, *, lang: str = "en") -> dict[str, Any]:
         add("schema", False, Message("doctor.schema_older", revision=revision, head=head))
     problems = kdb.integrity_check(engine)
     if problems:
-        add("integrity", False, ("；" if lang == "zh" else "; ").join(say(p) for p in problems[:5]))
+        add("integrity", False, join([say(p) for p in problems[:5]], lang, strong=True))
     else:
         add("integrity", True, Message("doctor.integrity_ok"))
     if kdb.is_sqlite(engine):

@@ -127,6 +127,13 @@ def render(value: Text | None, lang: str) -> str:
     return value.text(lang) if isinstance(value, Message) else value
 
 
+def join(items: list[str] | tuple[str, ...], lang: str, *, strong: bool = False) -> str:
+    """Items as a list in `lang`: ", " / "、" (`strong`: "; " / "；", for items that hold commas)."""
+    if normal_lang(lang) == "zh":
+        return ("；" if strong else "、").join(items)
+    return ("; " if strong else ", ").join(items)
+
+
 def word(text: str, lang: str) -> str:
     """A short interface word (a heading, a button) in `lang`: the English word is its key."""
     if normal_lang(lang) != "zh":
@@ -192,8 +199,7 @@ class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         kind = format_spec.removeprefix("a_")
         if isinstance(value, list | tuple):
-            joiner = "、" if self.lang == "zh" else ", "
-            return joiner.join(self.format_field(item, format_spec) for item in value)
+            return join([self.format_field(item, format_spec) for item in value], self.lang)
         if kind in TERM_KINDS:
             return term(format_spec, value, self.lang)
         if isinstance(value, Message):
