@@ -91,8 +91,7 @@ from .intake import (
 )
 from .messages import Message, Text, render
 from .models import Case
-from .policies import policy_in_force
-from .policy import Profile
+from .policies import Revisions
 from .workflow import SUPERVISING, role_refusal
 
 FORMATS = ("csv", "jsonl", "xlsx")
@@ -788,7 +787,7 @@ class _RowChecker:
     def __init__(
         self,
         *,
-        profile: Profile,
+        revisions: Revisions,
         zone: ZoneInfo,
         now: datetime,
         default_source: str,
@@ -798,7 +797,7 @@ class _RowChecker:
         path: Path,
         guessed_encoding: str | None = None,
     ) -> None:
-        self.profile = profile
+        self.revisions = revisions
         self.zone = zone
         self.now = now
         self.default_source = default_source
@@ -914,7 +913,9 @@ class _RowChecker:
                 raise _Reject(where, Message("import.received_at_required", field="received_at"))
             source = self.forced_source or fields.pop("source", None) or self.default_source
             fields["source"] = source
-            intake = validate_intake(self.profile, fields, self.now)
+            # A row is checked against the revision in force when it was received.
+            _version, profile = self.revisions.at(fields["received_at"])
+            intake = validate_intake(profile, fields, self.now)
             if intake.external_id is None:
                 intake = _with_content_id(intake)
         except _Reject as exc:
@@ -1146,7 +1147,7 @@ def _existing_keys(conn: Connection, keys: list[tuple[str, str]]) -> set[tuple[s
 
 
 def _stored_candidates(
-    conn: Connection, profile: Profile, rows: list[_Prepared]
+    conn: Connection, revisions: Revisions, rows: list[_Prepared]
 ) -> tuple[dict[str, list[_Earlier]], dict[str, list[_Earlier]]]:
     """Stored cases of the batch's phones and of its orders within the repeat window.
 
@@ -1155,11 +1156,10 @@ def _stored_candidates(
     found: dict[str, dict[str, list[_Earlier]]] = {"customer_phone": {}, "order_no": {}}
     if not rows:
         return found["customer_phone"], found["order_no"]
-    first = repeat_window(profile, min(r.received_at for r in rows))
-    last = repeat_window(profile, max(r.received_at for r in rows))
-    if first is None or last is None:
+    windows = [w for r in rows if (w := repeat_window(revisions.at(r.received_at)[1], r.received_at))]
+    if not windows:
         return found["customer_phone"], found["order_no"]
-    since, until = first[0], last[1]
+    since, until = min(w[0] for w in windows), max(w[1] for w in windows)
     cases = _table("cases")
     for name, index in found.items():
         wanted = {r.phone if name == "customer_phone" else r.order_no for r in rows} - {None}
@@ -1199,27 +1199,27 @@ class _Preparer:
     def __init__(
         self,
         *,
-        profile: Profile,
+        revisions: Revisions,
         dialect: Any,
         actor: str,
         now: datetime,
-        version_id: int,
         origin: str,
     ) -> None:
-        self.profile = profile
+        self.revisions = revisions
         self.actor = actor
         self.now = now
-        self.version_id = version_id
         self.origin = origin
         self.cases = _case_insert(dialect)
         self.events = _event_insert(dialect)
         self.template = _case_template()
 
     def __call__(self, ready: _Ready) -> _Prepared:
+        version, profile = self.revisions.at(ready.intake.received_at)  # in force at receipt
+        assert version.id is not None
         plan = plan_intake(
-            self.profile,
+            profile,
             ready.intake,
-            version_id=self.version_id,
+            version_id=version.id,
             actor=self.actor,
             now=self.now,
             note=Message("note.imported", file=self.origin, line=ready.line),
@@ -1242,7 +1242,7 @@ def store_batch(
     *,
     connection: Connection,
     now: datetime,
-    profile: Profile,
+    revisions: Revisions,
     rows: list[_Prepared],
 ) -> tuple[int, int]:
     """Store prepared rows inside the caller's write transaction: (imported, already present).
@@ -1279,13 +1279,13 @@ def store_batch(
         last[row.day_key] = last.get(row.day_key, 0) + 1
         codes.append(case_code(row.day_key, last[row.day_key]))
 
-    by_phone, by_order = _stored_candidates(conn, profile, fresh)
+    by_phone, by_order = _stored_candidates(conn, revisions, fresh)
     first_new_order = 1 << 62
     row_links: list[list[_Earlier]] = []
     link_events: list[dict[str, Any] | None] = []
     for index, (row, code) in enumerate(zip(fresh, codes, strict=True)):
         repeats: list[_Earlier] = []
-        window = repeat_window(profile, row.received_at)
+        window = repeat_window(revisions.at(row.received_at)[1], row.received_at)
         if window is not None and (row.phone or row.order_no):
             found: dict[int, _Earlier] = {}
             for earlier in by_phone.get(row.phone or "", []) + by_order.get(row.order_no or "", []):
@@ -1391,15 +1391,15 @@ def import_file(
     if options.batch_size < 1:
         raise InvalidInput(Message("import.batch_size"), field="batch_size")
     with kdb.read_session(engine) as session:
-        version, profile = policy_in_force(session, now)
-    assert version.id is not None
+        revisions = Revisions(session)  # each row takes the revision in force at its receipt
+    _, profile = revisions.at(now)
     zone = _zone(options.timezone or profile.calendar.timezone)
 
     with _csv_field_limit(MAX_CELL_CHARS):
         reader = _open(path, fmt, options.encoding)
         try:
             checker = _RowChecker(
-                profile=profile,
+                revisions=revisions,
                 zone=zone,
                 now=now,
                 default_source=source,
@@ -1420,11 +1420,10 @@ def import_file(
             )
             sink = _ErrorSink(options.errors_path, reader.header, options.lang)
             prepare = _Preparer(
-                profile=profile,
+                revisions=revisions,
                 dialect=engine.dialect,
                 actor=actor.name,
                 now=now,
-                version_id=version.id,
                 origin=path.name,
             )
             produced = _produce(reader, checker, prepare, options.batch_size)
@@ -1437,7 +1436,7 @@ def import_file(
                             report,
                             conn=conn,
                             now=now,
-                            profile=profile,
+                            revisions=revisions,
                             dry_run=options.dry_run,
                             total_lines=reader.total_lines,
                             progress=progress,
@@ -1566,7 +1565,7 @@ def _run(
     *,
     conn: Connection,
     now: datetime,
-    profile: Profile,
+    revisions: Revisions,
     dry_run: bool,
     total_lines: int | None,
     progress: Progress | None,
@@ -1587,7 +1586,7 @@ def _run(
     def store(batch: list[_Prepared]) -> None:
         try:
             with conn.begin():
-                imported, already = store_batch(connection=conn, now=now, profile=profile, rows=batch)
+                imported, already = store_batch(connection=conn, now=now, revisions=revisions, rows=batch)
         except DBAPIError as exc:  # busy past the timeout, disk full: earlier batches stay
             first = batch[0].line
             raise _Fatal(first, Message("import.batch_not_stored", line=first, error=str(exc.orig))) from exc

@@ -406,7 +406,9 @@ def next_number(session: Session, key: str) -> int:
 def create_case(*, session: Session, actor: User, now: datetime, **given: Any) -> Case:
     """Record a new complaint: code, deadlines, repeat links, escalation of P1."""
     require_role(actor, INTAKE_ROLES, Message("do.record_complaint"))
-    version, profile = policy_in_force(session, now)
+    received = given.get("received_at")
+    receipt = received if isinstance(received, datetime) and received.tzinfo is not None else now
+    version, profile = policy_in_force(session, receipt)  # the revision in force at receipt
     intake = validate_intake(profile, given, now)
     return store_intake(
         session=session, actor=actor, now=now, intake=intake, version=version, profile=profile

@@ -36,14 +36,29 @@ def policy_versions(session: Session) -> Sequence[PolicyVersion]:
 
 
 def policy_in_force(session: Session, now: datetime | None = None) -> tuple[PolicyVersion, Profile]:
-    """The newest revision whose effective date has come (the newest at all if none has)."""
-    versions = list(reversed(policy_versions(session)))
-    if not versions:
-        raise NotFound(Message("policy.none"))
-    chosen = versions[0]
-    if now is not None:
-        chosen = next((v for v in versions if v.effective_at <= now), chosen)
-    return chosen, profile_for_version(chosen)
+    """The newest revision whose effective date has come by `now` (the newest at all if none
+    has). A case is governed by the revision in force at its receipt: pass `received_at`."""
+    return Revisions(session).at(now)
+
+
+class Revisions:
+    """Every stored revision, read and parsed once, to find the one in force at any instant (an
+    import whose rows were received over months finds each row's own, per row)."""
+
+    def __init__(self, session: Session) -> None:
+        self.newest_first = [(v, profile_for_version(v)) for v in reversed(policy_versions(session))]
+        if not self.newest_first:
+            raise NotFound(Message("policy.none"))
+
+    def at(self, instant: datetime | None) -> tuple[PolicyVersion, Profile]:
+        if instant is not None:
+            for version, profile in self.newest_first:
+                if version.effective_at <= instant:
+                    return version, profile
+        return self.newest_first[0]
+
+    def profiles(self) -> list[Profile]:
+        return [profile for _, profile in self.newest_first]
 
 
 class Policies:

@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -204,7 +205,18 @@ class ProfileInfo(_Strict):
     language: Literal["zh", "en"] = "zh"
     code_prefix: str = Field(default="KF", pattern=r"^[A-Z][A-Z0-9]{0,5}$")
     effective: str | None = None
+    """The local date this policy takes effect on a new desk (`kefu init`); YYYY-MM-DD."""
     source: str = ""
+
+    @field_validator("effective")
+    @classmethod
+    def _a_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                date.fromisoformat(value.strip())
+            except ValueError:
+                raise _Invalid(Message("calendar.not_date", name="effective", value=value)) from None
+        return value
 
 
 class Profile(_Strict):
@@ -278,6 +290,13 @@ class Profile(_Strict):
     @property
     def name(self) -> str:
         return self.profile.name
+
+    def effective_at(self) -> datetime | None:
+        """The instant its `effective` date begins in the desk's time zone, if it names one."""
+        if self.profile.effective is None:
+            return None
+        day = date.fromisoformat(self.profile.effective.strip())
+        return datetime.combine(day, time(0), tzinfo=ZoneInfo(self.calendar.timezone)).astimezone(UTC)
 
     def severity_order(self) -> list[str]:
         return list(self.severities)

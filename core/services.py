@@ -90,14 +90,16 @@ def apply_policy(
 def initialize_desk(
     *, session: Session, admin_name: str, text: str, origin: str, now: datetime
 ) -> tuple[User, PolicyVersion]:
-    """The first policy revision and the first admin (whoever ran `kefu init`)."""
+    """The first policy revision and the first admin (whoever ran `kefu init`). The revision is
+    in force from the profile's `effective` date when it names one (complaints received since
+    then, imported later, are governed by it), else from now."""
     profile = load_profile_text(text, origin)
     admin = User(name=admin_name, role=Role.ADMIN, display_name=admin_name, created_at=now)
     session.add(admin)
     version = PolicyVersion(
         profile=profile.name,
         version=1,
-        effective_at=now,
+        effective_at=profile.effective_at() or now,
         applied_at=now,
         applied_by=admin_name,
         source_toml=text,
