@@ -313,6 +313,16 @@ class WorkCalendar:
         """End of the last business-hours span on date `d`, in UTC."""
         return self._day_spans(d)[-1][1]
 
+    def opening(self, d: date) -> datetime:
+        """Start of the first business-hours span on date `d`, in UTC."""
+        return self._day_spans(d)[0][0]
+
+    def add_opening(self, start: datetime, duration: Duration) -> datetime:
+        """When something `duration` after `start` becomes possible (a revisit call): the same
+        as `add`, but a number of working days lands at the opening of that day, not its close."""
+        due = self.add(start, duration)
+        return self.opening(self.local(due).date()) if duration.unit == "wd" else due
+
     # -- arithmetic ------------------------------------------------------------------------
 
     def add(self, start: datetime, duration: Duration) -> datetime:

@@ -663,7 +663,9 @@ def _revisit(move: Move) -> Status:
             move.set(revisit_outcome=outcome)
         else:
             revisit.status = RevisitStatus.SCHEDULED
-            revisit.due_at = profile.work_calendar.add(now, Duration.parse(profile.revisit.retry_after))
+            revisit.due_at = profile.work_calendar.add_opening(
+                now, Duration.parse(profile.revisit.retry_after)
+            )
             move.changes["revisit_retry_at"] = (None, revisit.due_at)
         return Status.CLOSED
     revisit.status = RevisitStatus.DONE
@@ -735,7 +737,9 @@ def schedule_revisit(session: Session, case: Case, profile: Profile, now: dateti
     ).all():
         earlier.status = RevisitStatus.CANCELLED
         earlier.updated_at = now
-    due = profile.work_calendar.add(now, Duration.parse(profile.revisit.delay))
+    # A revisit call can be made from the start of business on its day (a `2wd` delay is the
+    # second working day, callable from its opening, not only after its close).
+    due = profile.work_calendar.add_opening(now, Duration.parse(profile.revisit.delay))
     revisit = Revisit(case_id=case.id, due_at=due, created_at=now, updated_at=now)
     session.add(revisit)
     return revisit

@@ -85,14 +85,14 @@ def load(desk: Desk, code: str) -> Case:
 @pytest.mark.parametrize(
     ("received", "due"),
     [
-        # Closed Tue 24 Nov 10:50 → Wed 25, Thu 26 → 26 Nov 18:00.
-        (sh(2026, 11, 24, 10), sh(2026, 11, 26, 18)),
+        # Closed Tue 24 Nov 10:50 → Wed 25, Thu 26 → 26 Nov 09:00.
+        (sh(2026, 11, 24, 10), sh(2026, 11, 26, 9)),
         # Closed Wed 30 Sep → National Day → Thu 8, Fri 9 Oct.
-        (sh(2026, 9, 30, 10), sh(2026, 10, 9, 18)),
+        (sh(2026, 9, 30, 10), sh(2026, 10, 9, 9)),
         # Closed Fri 13 Feb → the make-up Saturday 14 Feb, then Tue 24 Feb after the festival.
-        (sh(2026, 2, 13, 10), sh(2026, 2, 24, 18)),
+        (sh(2026, 2, 13, 10), sh(2026, 2, 24, 9)),
         # Closed late on Thu 31 Dec 2025 local (UTC still the 31st) → Sun 4 Jan (make-up), Mon 5.
-        (sh(2025, 12, 31, 22), sh(2026, 1, 5, 18)),
+        (sh(2025, 12, 31, 22), sh(2026, 1, 5, 9)),
     ],
 )
 def test_closing_schedules_the_revisit_at_the_policy_delay(
@@ -104,13 +104,13 @@ def test_closing_schedules_the_revisit_at_the_policy_delay(
 
 def test_schedule_makes_revisits_due_only_when_their_time_has_come(desk: Desk) -> None:
     code = closed_case(desk, sh(2026, 11, 24, 10))
-    assert schedule(desk, sh(2026, 11, 26, 17, 59)).became_due == []
+    assert schedule(desk, sh(2026, 11, 26, 8, 59)).became_due == []
     assert due_codes(desk) == []
-    run = schedule(desk, sh(2026, 11, 26, 18))
+    run = schedule(desk, sh(2026, 11, 26, 9))
     assert run.became_due == [code]
     assert due_codes(desk) == [code]
     assert schedule(desk, sh(2026, 11, 27, 9)).became_due == []  # re-run: no-op
-    assert waiting(desk, code) == [("due", sh(2026, 11, 26, 18), 0)]
+    assert waiting(desk, code) == [("due", sh(2026, 11, 26, 9), 0)]
 
 
 def test_due_queue_masks_the_customer_for_analysts(desk: Desk) -> None:
@@ -123,7 +123,7 @@ def test_due_queue_masks_the_customer_for_analysts(desk: Desk) -> None:
     assert agent_view[0]["customer"]["name"] == "张三"
     assert analyst_view[0]["customer"]["phone"] == "138****5678"
     assert analyst_view[0]["customer"]["name"] == "张*"
-    assert agent_view[0]["due_at"] == "2026-11-26T18:00:00+08:00"
+    assert agent_view[0]["due_at"] == "2026-11-26T09:00:00+08:00"
     assert (agent_view[0]["attempts"], agent_view[0]["attempts_allowed"]) == (0, 2)
 
 
@@ -146,14 +146,24 @@ def test_schedule_refuses_a_future_as_of(desk: Desk) -> None:
 # -- outcomes --------------------------------------------------------------------------------
 
 
+def test_a_revisit_opens_at_the_start_of_business_on_its_day(desk: Desk) -> None:
+    """Due on Thu 26 Nov (2wd after Tuesday): callable from 09:00 that day, not only after 18:00."""
+    code = closed_case(desk, sh(2026, 11, 24, 10))
+    with pytest.raises(Refused, match=r"not due until 2026-11-26 09:00"):
+        move(desk, code, "revisit", "bob", sh(2026, 11, 26, 8, 55), outcome="satisfied")
+    assert schedule(desk, sh(2026, 11, 26, 9, 30)).became_due == [code]
+    case = move(desk, code, "revisit", "bob", sh(2026, 11, 26, 10), outcome="satisfied")
+    assert case.revisit_outcome == "satisfied"
+
+
 def test_satisfied_revisit_ends_it(desk: Desk) -> None:
     code = closed_case(desk, sh(2026, 11, 24, 10))
-    with pytest.raises(Refused, match=r"not due until 2026-11-26 18:00 \+0800"):
-        move(desk, code, "revisit", "bob", sh(2026, 11, 26, 17), outcome="satisfied")
+    with pytest.raises(Refused, match=r"not due until 2026-11-26 09:00 \+0800"):
+        move(desk, code, "revisit", "bob", sh(2026, 11, 26, 8, 30), outcome="satisfied")
     schedule(desk, sh(2026, 11, 27, 9))
     case = move(desk, code, "revisit", "bob", sh(2026, 11, 27, 10), outcome="satisfied", score=5)
     assert (case.status, case.revisit_outcome, case.satisfaction_score) == ("closed", "satisfied", 5)
-    assert waiting(desk, code) == [("done", sh(2026, 11, 26, 18), 1)]
+    assert waiting(desk, code) == [("done", sh(2026, 11, 26, 9), 1)]
     assert due_codes(desk) == []
     with pytest.raises(Refused, match="has no revisit waiting"):
         move(desk, code, "revisit", "bob", sh(2026, 11, 27, 11), outcome="satisfied")
@@ -164,7 +174,7 @@ def test_unsatisfied_revisit_reopens_the_case_with_the_reason(desk: Desk) -> Non
     schedule(desk, sh(2026, 11, 27, 9))
     with pytest.raises(InvalidInput, match="needs the reason"):
         move(desk, code, "revisit", "alice", sh(2026, 11, 27, 10), outcome="unsatisfied")
-    assert waiting(desk, code) == [("due", sh(2026, 11, 26, 18), 0)]  # nothing half-done
+    assert waiting(desk, code) == [("due", sh(2026, 11, 26, 9), 0)]  # nothing half-done
     case = move(
         desk,
         code,
@@ -184,30 +194,30 @@ def test_unsatisfied_revisit_reopens_the_case_with_the_reason(desk: Desk) -> Non
         "in_progress",
         "赔偿未到账",
     )
-    assert waiting(desk, code) == [("done", sh(2026, 11, 26, 18), 1)]
+    assert waiting(desk, code) == [("done", sh(2026, 11, 26, 9), 1)]
     # Resolved and confirmed again: a new revisit is scheduled from the new closing.
     move(desk, code, "propose", "alice", sh(2026, 11, 30, 10), resolution="apology")
     move(desk, code, "confirm", "alice", sh(2026, 11, 30, 11), satisfied="yes")
-    assert waiting(desk, code)[-1] == ("scheduled", sh(2026, 12, 2, 18), 0)
+    assert waiting(desk, code)[-1] == ("scheduled", sh(2026, 12, 2, 9), 0)
 
 
 def test_unreachable_is_retried_up_to_the_attempts_then_ends_unreachable(desk: Desk) -> None:
     code = closed_case(desk, sh(2026, 11, 24, 10))
     schedule(desk, sh(2026, 11, 27, 9))
-    # First call, Fri 27 Nov: nobody answers → retry after 1wd (Mon 30 Nov close of business).
+    # First call, Fri 27 Nov: nobody answers → retry after 1wd (Mon 30 Nov, from its opening).
     with pytest.raises(InvalidInput, match="no score"):
         move(desk, code, "revisit", "alice", sh(2026, 11, 27, 10), outcome="unreachable", score=3)
     case = move(desk, code, "revisit", "alice", sh(2026, 11, 27, 10), outcome="unreachable")
     assert (case.status, case.revisit_outcome) == ("closed", None)
-    assert waiting(desk, code) == [("scheduled", sh(2026, 11, 30, 18), 1)]
+    assert waiting(desk, code) == [("scheduled", sh(2026, 11, 30, 9), 1)]
     assert due_codes(desk) == []
-    with pytest.raises(Refused, match="not due until 2026-11-30 18:00"):
-        move(desk, code, "revisit", "alice", sh(2026, 11, 30, 9), outcome="unreachable")
+    with pytest.raises(Refused, match="not due until 2026-11-30 09:00"):
+        move(desk, code, "revisit", "alice", sh(2026, 11, 30, 8), outcome="unreachable")
     assert schedule(desk, sh(2026, 12, 1, 9)).became_due == [code]
     # Second and last attempt (the policy allows 2): the revisit ends as unreachable.
     case = move(desk, code, "revisit", "alice", sh(2026, 12, 1, 10), outcome="unreachable")
     assert (case.status, case.revisit_outcome) == ("closed", "unreachable")
-    assert waiting(desk, code) == [("unreachable", sh(2026, 11, 30, 18), 2)]
+    assert waiting(desk, code) == [("unreachable", sh(2026, 11, 30, 9), 2)]
     assert schedule(desk, sh(2026, 12, 10, 9)).became_due == []
     with pytest.raises(Refused, match="has no revisit waiting"):
         move(desk, code, "revisit", "alice", sh(2026, 12, 10, 10), outcome="unreachable")
@@ -218,7 +228,7 @@ def test_a_reopened_case_loses_its_waiting_revisit(desk: Desk) -> None:
     move(desk, code, "reopen", "alice", sh(2026, 11, 25, 10), note="客户来电说仍未收到")
     run = schedule(desk, sh(2026, 11, 27, 9))
     assert (run.became_due, run.cancelled) == ([], [code])
-    assert waiting(desk, code) == [("cancelled", sh(2026, 11, 26, 18), 0)]
+    assert waiting(desk, code) == [("cancelled", sh(2026, 11, 26, 9), 0)]
     assert due_codes(desk) == []
     with desk.read() as session:
         case = lifecycle.get_case(session, code)
@@ -253,7 +263,7 @@ def test_auto_closed_case_gets_a_revisit_too(desk: Desk) -> None:
     report = slacheck.check_sla(engine=desk.engine, actor=desk.user("admin"), now=sh(2026, 11, 30, 8))
     assert [a.code for a in report.auto_closed] == [code]
     # 2wd after the closing day (Mon 30 Nov): Tue 1, Wed 2 Dec.
-    assert waiting(desk, code) == [("scheduled", sh(2026, 12, 2, 18), 0)]
+    assert waiting(desk, code) == [("scheduled", sh(2026, 12, 2, 9), 0)]
     assert load(desk, code).close_reason == "no_answer"
 
 
@@ -262,12 +272,12 @@ def test_auto_closed_case_gets_a_revisit_too(desk: Desk) -> None:
 
 def test_cli_revisit_schedule_due_and_outcomes(cli_desk: Desk) -> None:
     code = closed_case(cli_desk, sh(2026, 11, 24, 10), phone="13812345678")
-    with freeze_time(sh(2026, 11, 26, 12)):
+    with freeze_time(sh(2026, 11, 26, 8)):
         result = run(cli_desk, "revisit", "schedule")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "0 revisit(s) now due"
     with freeze_time(sh(2026, 11, 27, 12)):
-        result = run(cli_desk, "revisit", "schedule", "--as-of", "2026-11-26T17:00")
+        result = run(cli_desk, "revisit", "schedule", "--as-of", "2026-11-26T08:59")
         assert result.stdout.strip() == "0 revisit(s) now due"
         result = run(cli_desk, "revisit", "schedule")
         assert result.stdout.strip() == "1 revisit(s) now due"
@@ -276,7 +286,7 @@ def test_cli_revisit_schedule_due_and_outcomes(cli_desk: Desk) -> None:
         [row] = json.loads(result.stdout)
         assert (row["code"], row["due_at"], row["attempts"]) == (
             code,
-            "2026-11-26T18:00:00+08:00",
+            "2026-11-26T09:00:00+08:00",
             0,
         )
         assert row["customer"]["phone"] == "13812345678"
@@ -289,7 +299,7 @@ def test_cli_revisit_schedule_due_and_outcomes(cli_desk: Desk) -> None:
         assert result.stdout.strip() == f"{code}: revisit → closed (owner alice)"
         result = run(cli_desk, "--as", "bob", "case", "move", code, "revisit", "--outcome", "unreachable")
         assert result.exit_code == 2
-        assert "not due until 2026-11-30 18:00 +0800" in result.stderr
+        assert "not due until 2026-11-30 09:00 +0800" in result.stderr
         assert "Traceback" not in result.output
         result = run(cli_desk, "--as", "alice", "revisit", "schedule")
         assert result.exit_code == 2

@@ -137,8 +137,8 @@ def test_lifecycle_end_to_end(desk: Desk) -> None:
 
     with desk.read() as session:
         revisits = session.exec(select(Revisit).where(Revisit.case_id == case.id)).all()
-        # 2wd after Tuesday: close of business on Thursday 26 Nov.
-        assert [(r.status, r.due_at) for r in revisits] == [("scheduled", sh(26, 18))]
+        # 2wd after Tuesday: Thursday 26 Nov, from the start of business.
+        assert [(r.status, r.due_at) for r in revisits] == [("scheduled", sh(26, 9))]
         detail = views.case_detail(session, load(desk, code), desk.user("alice"), sh(24, 17, 5)).as_json()
     assert detail["due"]["resolution"]["state"] == "met"
     assert detail["allowed_actions"] == ["reopen", "revisit"]

@@ -501,7 +501,7 @@ def test_resolved_case_closes_when_the_confirmation_window_passes(desk: Desk) ->
     closed = report.as_dict()["auto_closed"][0]
     assert closed["window_ended"] == "2026-10-10T18:00:00+08:00"
     # The revisit is scheduled like a confirmed close: 2wd → Mon 12, Tue 13 Oct.
-    assert closed["revisit_due"] == "2026-10-13T18:00:00+08:00"
+    assert closed["revisit_due"] == "2026-10-13T09:00:00+08:00"
     with desk.read() as session:
         revisits = session.exec(select(Revisit).where(Revisit.case_id == case.id)).all()
     assert [(r.status, local(r.due_at)) for r in revisits] == [("scheduled", sh(2026, 10, 13, 18))]
