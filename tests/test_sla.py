@@ -504,7 +504,7 @@ def test_resolved_case_closes_when_the_confirmation_window_passes(desk: Desk) ->
     assert closed["revisit_due"] == "2026-10-13T09:00:00+08:00"
     with desk.read() as session:
         revisits = session.exec(select(Revisit).where(Revisit.case_id == case.id)).all()
-    assert [(r.status, local(r.due_at)) for r in revisits] == [("scheduled", sh(2026, 10, 13, 18))]
+    assert [(r.status, local(r.due_at)) for r in revisits] == [("scheduled", sh(2026, 10, 13, 9))]
     assert check(desk, sh(2026, 10, 12, 9)).auto_closed == []  # re-run: no-op
     assert load(desk, confirmed).close_reason == "confirmed"
 
