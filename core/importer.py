@@ -74,6 +74,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from . import db as kdb
+from .deadlines import DEADLINE_COLUMNS
 from .errors import InvalidInput, PermissionDenied
 from .history import EVENT_COLUMNS, jsonable
 from .intake import (
@@ -1121,6 +1122,10 @@ def _event_insert(dialect: Any) -> _BulkInsert:
     return _BulkInsert.cached(dialect, _table("events"), EVENT_COLUMNS)
 
 
+def _deadline_insert(dialect: Any) -> _BulkInsert:
+    return _BulkInsert.cached(dialect, _table("deadlines"), DEADLINE_COLUMNS)
+
+
 @dataclass(slots=True)
 class _Earlier:
     """A case a new one may repeat: stored (`case_id`) or earlier in this batch (`index`)."""
@@ -1190,6 +1195,8 @@ class _Prepared(NamedTuple):
     events: list[dict[str, Any]]
     """The create event, then the escalation (the repeat link goes between them), bound
     where they are stored: that splits the work between the two processes about evenly."""
+    deadlines: list[list[Any]]
+    """Its first deadline records, bound (the case id set when stored)."""
 
 
 class _Preparer:
@@ -1211,6 +1218,7 @@ class _Preparer:
         self.origin = origin
         self.cases = _case_insert(dialect)
         self.events = _event_insert(dialect)
+        self.deadlines = _deadline_insert(dialect)
         self.template = _case_template()
 
     def __call__(self, ready: _Ready) -> _Prepared:
@@ -1235,6 +1243,7 @@ class _Preparer:
             day_key=plan.day_key,
             case=self.cases.row(plan.values),
             events=plan.events(None),
+            deadlines=[self.deadlines.row(d) for d in plan.deadlines],
         )
 
 
@@ -1254,6 +1263,7 @@ def store_batch(
     conn = connection
     cases, links, counters = _table("cases"), _table("case_links"), _table("code_counters")
     case_insert, event_insert = _case_insert(conn.dialect), _event_insert(conn.dialect)
+    deadline_insert = _deadline_insert(conn.dialect)
     present = _existing_keys(conn, [r.key for r in rows])
     fresh: list[_Prepared] = []
     seen: set[tuple[str, str]] = set()
@@ -1312,9 +1322,13 @@ def store_batch(
     query = select(cases.c.code, cases.c.id).where(cases.c.id > highest)
     ids: dict[str, int] = {code: case_id for code, case_id in conn.execute(query)}
     event_rows: list[list[Any]] = []
+    deadline_rows: list[list[Any]] = []
     link_rows: list[dict[str, Any]] = []
     for row, code, repeats, link_row in zip(fresh, codes, row_links, link_events, strict=True):
         case_id = ids[code]
+        for deadline in row.deadlines:
+            deadline_insert.set(deadline, "case_id", case_id)
+            deadline_rows.append(deadline)
         created, *later = row.events
         created["case_id"] = case_id
         event_rows.append(event_insert.row(created))
@@ -1328,6 +1342,7 @@ def store_batch(
                 other = ids[codes[earlier.index]]
             link_rows.append({"case_id": case_id, "other_id": other, "kind": "repeat"})
     event_insert.execute(conn, event_rows)
+    deadline_insert.execute(conn, deadline_rows)
     if link_rows:
         conn.execute(insert(links), link_rows)
     known = [{"k": k, "v": v} for k, v in last.items() if k in stored_keys]

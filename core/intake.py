@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from . import sla
+from . import deadlines, sla
 from .errors import InvalidInput
 from .history import StatusChange, add_event, event_row
 from .lifecycle import (
@@ -42,7 +42,7 @@ from .lifecycle import (
     vocabulary_code,
 )
 from .messages import Message, Text
-from .models import Case, CaseLink, CodeCounter, PolicyVersion, User
+from .models import Case, CaseLink, CodeCounter, Deadline, PolicyVersion, User
 from .policies import policy_in_force
 from .policy import Profile
 from .services import CLOCK_SKEW, require_role
@@ -221,6 +221,8 @@ class IntakePlan:
     """The create event (`history.event_row`)."""
     escalation: dict[str, Any] | None
     """The system's escalation event, for a severity that escalates on intake."""
+    deadlines: list[dict[str, Any]]
+    """The first instance of each clock the case runs (`deadlines.initial_rows`)."""
 
     def events(self, link: dict[str, Any] | None) -> list[dict[str, Any]]:
         """The new case's history in order: recorded, linked as a repeat, escalated."""
@@ -269,7 +271,7 @@ def plan_intake(
     values.update(intake.__dict__)  # every intake field (a plain dataclass)
     triaged = bool(intake.category and intake.party and intake.department)
     status = Status.TRIAGED if triaged else Status.NEW
-    deadlines = sla.compute_deadlines(
+    dues = sla.compute_deadlines(
         profile,
         sla.ClockInput(
             received_at=intake.received_at,
@@ -286,8 +288,8 @@ def plan_intake(
         created_by=actor,
         updated_at=now,
         escalated_at=None,
-        due_first_response=deadlines[Clock.FIRST_RESPONSE],
-        due_resolution=deadlines[Clock.RESOLUTION],
+        due_first_response=dues[Clock.FIRST_RESPONSE],
+        due_resolution=dues[Clock.RESOLUTION],
         due_coordination=None,
     )
     create = event_row(
@@ -301,7 +303,8 @@ def plan_intake(
     escalation = None
     if profile.severities[intake.severity].escalate_on_intake:
         escalation = _escalate_on_intake(profile, values, now)
-    return IntakePlan(values, day_key(profile, intake.received_at), create, escalation)
+    rows = deadlines.initial_rows(values, profile, version_id)
+    return IntakePlan(values, day_key(profile, intake.received_at), create, escalation, rows)
 
 
 def _escalate_on_intake(profile: Profile, values: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -446,6 +449,8 @@ def store_intake(
     assert case.id is not None
     for row in plan.events(link_event(repeats, now)):
         add_event(session, case.id, row)
+    for deadline in plan.deadlines:
+        session.add(Deadline(**{**deadline, "case_id": case.id}))
     for other in earlier:
         assert other.id is not None
         session.add(CaseLink(case_id=case.id, other_id=other.id, kind=LinkKind.REPEAT))

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from . import sla
+from . import deadlines, sla
 from .calendar import Duration
 from .errors import Conflict, InvalidInput, NotFound, Refused
 from .history import Changes, StatusChange, add_event, event_row, status_history
@@ -341,6 +341,8 @@ def take(move: Move) -> Status:
             f"{transition.action} from {before} returned {to}, not one of {transition.targets}"
         )
     clocks = set(transition.recomputes)
+    if case.first_response_at is not None:
+        clocks.discard(Clock.FIRST_RESPONSE)  # a met deadline is never computed again
     if before in RESOLUTION_GIVEN and to == Status.IN_PROGRESS:
         # Back to work after a resolution: counted as a reopen, the resolution clock restarts.
         move.set(reopen_count=case.reopen_count + 1, resolved_at=None, closed_at=None, close_reason=None)
@@ -506,6 +508,8 @@ def _apply(
         note=move.note,
     )
     add_event(session, case.id, row)
+    history = [*move.history, (before, to.value, now)] if reads_history else None
+    deadlines.sync(session, case, profile, now, history)
     for effect in move.effects:
         effect(session, case)
     revisit = None

@@ -222,6 +222,37 @@ class Revisit(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class Deadline(SQLModel, table=True):
+    """One instance of a clock a case ran: its start, target, due time and how it ended.
+
+    A case's `due_*` columns are the projection of its current instances (the ones with no
+    `ended_at`). A reopen or a change of severity ends an instance and starts another; a met or
+    ended instance is never rewritten (an open one's due moves later while the customer is
+    waited for). See kefu.core.deadlines."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        UniqueConstraint("case_id", "clock", "instance"),
+        Index("ix_deadlines_case", "case_id", "clock", "instance"),
+        Index("ix_deadlines_ended", "clock", "due_at", "ended_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    clock: str = Field(max_length=60)  # a workflow.Clock, or statutory.<code>
+    instance: int = 1
+    policy_version_id: int = Field(foreign_key="policy_versions.id")
+    target: str = Field(max_length=20)  # as the policy writes it: 8bh, 3wd, 7d
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    met_at: datetime | None = _ts()
+    ended_at: datetime | None = _ts()
+    """When it stopped being the case's current instance of its clock (replaced or cancelled)."""
+    end_reason: str | None = Field(default=None, max_length=20)  # replaced | cancelled
+    assumed_years: str | None = Field(default=None, max_length=40)
+    """Years its due time was computed in without official holiday data (weekdays assumed)."""
+
+
 class Breach(SQLModel, table=True):
     """A deadline found passed while unmet; recorded once per case, clock and due time."""
 

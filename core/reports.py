@@ -55,12 +55,12 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
-from . import policies, services
+from . import deadlines, policies, services
 from .errors import InvalidInput, PermissionDenied
 from .messages import Message, word
-from .models import Breach, Case, PolicyVersion, User, UTCDateTime
+from .models import Breach, Case, Deadline, PolicyVersion, User, UTCDateTime
 from .policy import BREACH_KINDS, Profile
-from .workflow import AGENT_REPORT_ROLES, REJECT_REASONS
+from .workflow import AGENT_REPORT_ROLES, REJECT_REASONS, Clock
 
 GROUPINGS = ("category", "channel", "department", "party", "agent", "day")
 """What `kefu report --by` accepts (besides `case`, the case-level export)."""
@@ -427,6 +427,7 @@ def business_time_text(minutes: float | None, lang: str = "en") -> str:
 
 _T = Case.__table__  # type: ignore[attr-defined]
 _B = Breach.__table__  # type: ignore[attr-defined]
+_D = Deadline.__table__  # type: ignore[attr-defined]
 _UTC = UTCDateTime()
 
 
@@ -680,6 +681,34 @@ def _unmeasured_rows(conn: Any, by: str, b: _Bounds) -> Sequence[Any]:
     return conn.execute(query).all()
 
 
+def _ended_rows(conn: Any, by: str, b: _Bounds) -> Sequence[Any]:
+    """Earlier instances of the resolution and first-response clocks (a reopen, a new
+    severity ended them) that count (`deadlines.counted_sql`), per group and clock: (group,
+    clock, fell due, met on time). The current instance of each is the case's own columns,
+    counted in the main pass."""
+    p = b.period
+    d, c = _D.c, _T.c
+    group = _local_day(d.due_at, p, b.dialect) if by == "day" else _dimension(by)
+    query = (
+        select(
+            group.label("g"),
+            d.clock,
+            sa.func.count(),
+            sa.func.sum(sa.case((deadlines.on_time_sql(_D), 1), else_=0)),
+        )
+        .select_from(_D.join(_T, _T.c.id == d.case_id))
+        .where(
+            d.ended_at.is_not(None),
+            d.clock.in_([Clock.RESOLUTION.value, Clock.FIRST_RESPONSE.value]),
+            _within(d.due_at, p.start, b.due_end),
+            deadlines.counted_sql(_D),
+            sa.or_(c.close_reason.is_(None), c.close_reason.not_in(REJECT_REASONS)),
+        )
+        .group_by(group, d.clock)
+    )
+    return conn.execute(query).all()
+
+
 def _breach_rows(conn: Any, by: str, b: _Bounds) -> Sequence[Any]:
     """Breaches whose deadline fell in the period, per group and clock. By department, a breach
     counts for the department the case was in when it was breached."""
@@ -828,6 +857,12 @@ def kpi_report(
         a.handling_sum += int(total or 0)
     if missing:
         _measure_unmeasured(session, by, bounds, acc)
+    for g, clock, count, met in _ended_rows(session, by, bounds):
+        a = acc(g)
+        if clock == Clock.RESOLUTION:
+            a.due, a.on_time = a.due + count, a.on_time + int(met or 0)
+        else:
+            a.fr_due, a.fr_met = a.fr_due + count, a.fr_met + int(met or 0)
     for g, kind, count in _breach_rows(session, by, bounds):
         acc(g).breaches[kind] += count
 
@@ -1023,6 +1058,7 @@ def _case_rows(session: Session, period: Period, now: datetime, unmasked: bool) 
         .order_by(Case.received_at, Case.id)  # type: ignore[arg-type]
         .execution_options(yield_per=2000)
     )
+    earlier = _earlier_resolutions(session, period, now)
     for case in session.exec(query):
         name, phone, email = case.customer_name, case.customer_phone, case.customer_email
         if not unmasked:
@@ -1037,6 +1073,8 @@ def _case_rows(session: Session, period: Period, now: datetime, unmasked: bool) 
                 on_time = met <= case.due_resolution
             elif now > case.due_resolution:
                 on_time = False
+        if not rejected and case.id in earlier:  # a resolution before a reopen counts too
+            on_time = earlier[case.id] and on_time is not False
         yield {
             "code": case.code,
             "received_at": local(case.received_at),
@@ -1069,6 +1107,25 @@ def _case_rows(session: Session, period: Period, now: datetime, unmasked: bool) 
             "compensation_amount": case.compensation_amount,
             "compensation_kind": case.compensation_kind,
         }
+
+
+def _earlier_resolutions(session: Session, period: Period, now: datetime) -> dict[int, bool]:
+    """Cases received in the period with an earlier resolution instance that counts (ended by
+    a reopen, fallen due by `now`): whether every one of them was met on time."""
+    d, c = _D.c, _T.c
+    query = (
+        select(d.case_id, sa.func.min(sa.case((deadlines.on_time_sql(_D), 1), else_=0)))
+        .select_from(_D.join(_T, c.id == d.case_id))
+        .where(
+            _within(c.received_at, period.start, period.end),
+            d.clock == Clock.RESOLUTION.value,
+            d.ended_at.is_not(None),
+            d.due_at <= _at(now),
+            deadlines.counted_sql(_D),
+        )
+        .group_by(d.case_id)
+    )
+    return {case_id: bool(all_met) for case_id, all_met in session.execute(query)}
 
 
 # -- dashboard --------------------------------------------------------------------------------

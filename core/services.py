@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
+from . import deadlines
 from .db import backup_sqlite
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from .history import Changes, add_event, event_row
@@ -303,6 +304,7 @@ def add_note(
     if kind is not None:
         meet_first_response(case, now, changes)
         changes["contact"] = (None, kind)
+        deadlines.sync(session, case, profile, now)
     assert case.id is not None
     row = event_row(
         actor=actor.name,

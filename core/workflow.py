@@ -221,6 +221,15 @@ RUNNING_STATES: tuple[DeadlineState, ...] = (
 """States of a deadline that is still to be met (a countdown is shown for them)."""
 
 
+class DeadlineEnd(StrEnum):
+    """Why a deadline instance stopped being the case's current one (`models.Deadline`)."""
+
+    REPLACED = "replaced"
+    """A new instance took over: a reopen restarted the clock, or the targets changed."""
+    CANCELLED = "cancelled"
+    """The clock stopped without being met: the case was rejected, or it no longer applies."""
+
+
 class Complexity(StrEnum):
     SIMPLE = "simple"
     COMPLEX = "complex"

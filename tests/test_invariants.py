@@ -1,10 +1,13 @@
 """What must hold after any sequence of moves, people's and the system's (hypothesis walks the
 transition table), and the pairs of code that must agree with each other.
 
-After every move through the door: the stored deadlines are exactly what the history gives
-(`lifecycle.recompute_deadlines`), the pause column is set exactly while waiting for the customer,
-the reopen count is the number of times the history went back to work after a resolution, the
-case row is the last event's status, and a refused move changes nothing. docs/ARCHITECTURE.md
+After every move through the door: each clock's current deadline record is the case's stored
+due time; an unmet one is exactly what the history gives (`lifecycle.recompute_deadlines`); a
+met or ended record never changes again, and a deadline once missed stays missed in the KPIs
+whatever follows (a reopen, a new severity, an unsatisfied revisit); the pause column is set
+exactly while waiting for the customer, the reopen count is the number of times the history
+went back to work after a resolution, the case row is the last event's status, and a refused
+move changes nothing. docs/ARCHITECTURE.md
 lists these invariants and names this file.
 """
 
@@ -22,7 +25,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from kefu.core import intake, lifecycle, queues, services, slacheck
+from kefu.core import deadlines, intake, lifecycle, queues, services, slacheck
 from kefu.core.errors import KefuError
 from kefu.core.models import Case, Event
 from kefu.core.policies import case_profile
@@ -87,17 +90,45 @@ def _state(desk: Desk, code: str) -> tuple[dict[str, Any], int]:
         return case.model_dump(), events
 
 
-def _check_invariants(desk: Desk, code: str, at: Any) -> None:
+Record = tuple[Any, ...]
+
+
+def _check_invariants(desk: Desk, code: str, at: Any, settled: dict[int, Record], missed: set[int]) -> None:
+    """`settled`: every met or ended deadline record seen so far; `missed`: every record seen
+    to have fallen due unmet (both carried from step to step of one walk)."""
     with desk.read() as session:
         case = lifecycle.get_case(session, code)
         events = lifecycle.case_events(session, case)
-        recomputed = lifecycle.recompute_deadlines(session, case, at)
+        walk = (code, [e.action for e in events])
+        recomputed = {str(k): v for k, v in lifecycle.recompute_deadlines(session, case, at).items()}
         stored = {
             "first_response": case.due_first_response,
             "resolution": case.due_resolution,
             "coordination": case.due_coordination,
         }
-        assert stored == {str(k): v for k, v in recomputed.items()}, (code, [e.action for e in events])
+        rows = deadlines.case_rows(session, case.id)
+        current = {r.clock: r for r in rows if r.ended_at is None}
+        assert len(current) == len({r.clock for r in rows if r.ended_at is None}), walk
+        for clock, due in stored.items():
+            row = current.get(clock)
+            if row is not None:
+                assert row.due_at == due, walk
+            if row is None or row.met_at is None:
+                assert due == recomputed[clock], walk
+        for clock in {r.clock for r in rows}:
+            assert [r.instance for r in rows if r.clock == clock] == list(
+                range(1, 1 + sum(r.clock == clock for r in rows))
+            ), walk
+        for row in rows:
+            assert row.id is not None
+            record = (row.clock, row.instance, row.started_at, row.target, row.due_at, row.met_at)
+            if row.id in settled:
+                assert settled[row.id][:6] == record, ("a settled deadline was rewritten", walk)
+            if row.met_at is not None or row.ended_at is not None:
+                settled.setdefault(row.id, (*record, row.ended_at))
+        late = {r.id for r in rows if deadlines.counts(r, at) and not deadlines.on_time(r)}
+        assert missed <= late, ("a missed deadline stopped counting as missed", walk)
+        missed |= late
         moves = [e for e in events if e.to_status is not None]
         assert case.status == moves[-1].to_status
         assert (case.paused_at is not None) == (case.status in PAUSED)
@@ -134,7 +165,9 @@ def test_any_walk_through_the_table_keeps_the_record_true(walk_desk: Desk, data:
             **extra,
         ).code
     at = NOW
-    _check_invariants(desk, code, at)
+    settled: dict[int, Record] = {}
+    missed: set[int] = set()
+    _check_invariants(desk, code, at, settled, missed)
     for _ in range(data.draw(st.integers(1, 14))):
         at += timedelta(minutes=data.draw(st.sampled_from([1, 17, 90, 600, 3 * 1440])))
         with desk.read() as session:
@@ -170,7 +203,7 @@ def test_any_walk_through_the_table_keeps_the_record_true(walk_desk: Desk, data:
         except KefuError:
             assert _state(desk, code) == before, "a refused move changed the case or its history"
             continue
-        _check_invariants(desk, code, at)
+        _check_invariants(desk, code, at, settled, missed)
 
 
 # -- pairs that must agree -------------------------------------------------------------------
