@@ -189,6 +189,9 @@ class WorkCalendar:
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
     _warned: set[int] = field(default_factory=set, init=False, repr=False, compare=False, hash=False)
+    _assumed: dict[tuple[int, int], tuple[int, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         if self.kind not in CALENDAR_KINDS:
@@ -252,6 +255,23 @@ class WorkCalendar:
         if covered is None:
             return []
         return sorted({year for year in years if year not in covered})
+
+    def assumed_years(self, start: datetime, end: datetime) -> tuple[int, ...]:
+        """The years from `start` to `end` (local dates) this calendar has to assume: it has no
+        official data for them, so weekdays stand in (a deadline reaching into one says so)."""
+        if self.kind != "cn":
+            return ()
+        key = (self._local_year(start), self._local_year(end))
+        found = self._assumed.get(key)
+        if found is None:
+            found = self._assumed[key] = tuple(self.uncovered_years(range(key[0], key[1] + 1)))
+        return found
+
+    def _local_year(self, at: datetime) -> int:
+        utc = _utc(at)
+        if (utc.month, utc.day) in ((12, 31), (1, 1)):  # a day either side: the zone may differ
+            return self.local(utc).year
+        return utc.year
 
     def is_workday(self, d: date) -> bool:
         """Whether `d` is a working day: extra holidays, then extra workdays, then the kind."""

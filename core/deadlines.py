@@ -44,6 +44,7 @@ DEADLINE_COLUMNS = (
     "met_at",
     "ended_at",
     "end_reason",
+    "paused_at",
     "assumed_years",
 )
 """A record's columns but `id`, in the order `_row` gives them (the importer's bulk insert)."""
@@ -58,12 +59,14 @@ class Wanted:
     target: str
     due_at: datetime
     met_at: datetime | None
+    paused_at: datetime | None = None
+    """When the wait for the customer that stops it began, if it stopped before running out."""
 
 
 def assumed_years(calendar: WorkCalendar, start: datetime, due: datetime) -> str | None:
-    """The years between start and due the calendar has no official data for ("2027")."""
-    years = calendar.uncovered_years(range(calendar.local(start).year, calendar.local(due).year + 1))
-    return ",".join(str(y) for y in years) or None
+    """As stored: the years from start to due the calendar had to assume ("2027"), or None."""
+    years = calendar.assumed_years(start, due)
+    return ",".join(map(str, years)) if years else None
 
 
 def _targets(profile: Profile, case: Any) -> Mapping[str, Any]:
@@ -80,6 +83,7 @@ def wanted(
     """The current instance each SLA clock should have, from the case (its `due_*` projection
     already computed by the door) and, where a start may have moved, its status history."""
     targets = _targets(profile, case)
+    paused = case.paused_at
     out: dict[str, Wanted] = {}
     if case.due_first_response is not None and Clock.FIRST_RESPONSE in targets:
         out[Clock.FIRST_RESPONSE] = Wanted(
@@ -88,6 +92,7 @@ def wanted(
             str(targets[Clock.FIRST_RESPONSE]),
             case.due_first_response,
             case.first_response_at,
+            _stopped(paused, case.due_first_response),
         )
     if case.due_resolution is not None and Clock.RESOLUTION in targets:
         if history is not None:
@@ -96,7 +101,12 @@ def wanted(
             row = current.get(Clock.RESOLUTION)
             start = row.started_at if row is not None else case.received_at
         out[Clock.RESOLUTION] = Wanted(
-            Clock.RESOLUTION, start, str(targets[Clock.RESOLUTION]), case.due_resolution, case.resolved_at
+            Clock.RESOLUTION,
+            start,
+            str(targets[Clock.RESOLUTION]),
+            case.due_resolution,
+            case.resolved_at,
+            _stopped(paused, case.due_resolution),
         )
     if case.escalated_at is not None and case.due_coordination is not None and Clock.COORDINATION in targets:
         # Coordination is met when the escalated case is picked up again (claimed, assigned).
@@ -107,26 +117,52 @@ def wanted(
             str(targets[Clock.COORDINATION]),
             case.due_coordination,
             met,
+            _stopped(paused, case.due_coordination),
         )
     return out
 
 
+def _stopped(paused_at: datetime | None, due: datetime) -> datetime | None:
+    return paused_at if paused_at is not None and paused_at < due else None
+
+
 def initial_rows(values: Mapping[str, Any], profile: Profile, version_id: int) -> list[dict[str, Any]]:
-    """A new case's deadline rows, from its intake plan's columns (`case_id` set when stored)."""
+    """A new case's deadline rows, from its intake plan's columns (`case_id` set when stored).
+    (Built as plain dicts: an import makes these for every row.)"""
     targets = profile.sla_targets(values["severity"], values["complexity"])
-    starts = {
-        Clock.FIRST_RESPONSE: values["received_at"],
-        Clock.RESOLUTION: values["received_at"],
-        Clock.COORDINATION: values["escalated_at"],
-    }
+    assumed = profile.work_calendar.assumed_years
+    received = values["received_at"]
     rows = []
-    for clock in CLOCKS:
-        due = values[f"due_{clock.value}"]
-        start = starts[clock]
-        if due is None or start is None or clock not in targets:
+    for clock, start in (
+        (Clock.FIRST_RESPONSE, received),
+        (Clock.RESOLUTION, received),
+        (Clock.COORDINATION, values["escalated_at"]),
+    ):
+        due = values[_DUE_COLUMN[clock]]
+        target = targets.get(clock)
+        if due is None or start is None or target is None:
             continue
-        rows.append(_row(None, version_id, Wanted(clock, start, str(targets[clock]), due, None), 1, profile))
+        years = assumed(start, due)
+        rows.append(
+            {
+                "case_id": None,
+                "clock": clock.value,
+                "instance": 1,
+                "policy_version_id": version_id,
+                "target": str(target),
+                "started_at": start,
+                "due_at": due,
+                "met_at": None,
+                "ended_at": None,
+                "end_reason": None,
+                "paused_at": None,
+                "assumed_years": ",".join(map(str, years)) if years else None,
+            }
+        )
     return rows
+
+
+_DUE_COLUMN = {clock: f"due_{clock.value}" for clock in CLOCKS}
 
 
 def _row(case_id: int | None, version_id: int, w: Wanted, instance: int, profile: Profile) -> dict[str, Any]:
@@ -141,6 +177,7 @@ def _row(case_id: int | None, version_id: int, w: Wanted, instance: int, profile
         "met_at": w.met_at,
         "ended_at": None,
         "end_reason": None,
+        "paused_at": w.paused_at,
         "assumed_years": assumed_years(profile.work_calendar, w.started_at, w.due_at),
     }
 
@@ -184,6 +221,7 @@ def sync(
                 row.due_at = want.due_at
                 row.assumed_years = assumed_years(profile.work_calendar, row.started_at, row.due_at)
             row.met_at = want.met_at
+            row.paused_at = None if want.met_at is not None else want.paused_at
             session.add(row)
     for row in current.values():  # the clock stopped: a rejection, or it no longer applies
         if row.met_at is None:
@@ -192,12 +230,17 @@ def sync(
 
 
 def counts(row: Deadline, as_of: datetime) -> bool:
-    """Whether an instance counts in on-time KPIs at `as_of`: it has fallen due, and did not
-    end unmet before its due time (a target replaced before it ran out). `counted_sql` is the
-    same rule for the reports' SQL; tests/test_deadlines.py pins the two together."""
+    """Whether an instance counts in on-time KPIs at `as_of`: it has fallen due, and unless it
+    was met, it was not stopped before its due time — by a wait for the customer (its due time
+    moves on when the wait ends) or by ending (a target replaced before it ran out).
+    `counted_sql` is the same rule for the reports' SQL; tests/test_deadlines.py pins the two."""
     if row.due_at > as_of:
         return False
-    return row.met_at is not None or row.ended_at is None or row.ended_at >= row.due_at
+    if row.met_at is not None:
+        return True
+    if row.paused_at is not None and row.paused_at < row.due_at:
+        return False
+    return row.ended_at is None or row.ended_at >= row.due_at
 
 
 def on_time(row: Deadline) -> bool:
@@ -208,7 +251,8 @@ def on_time(row: Deadline) -> bool:
 def counted_sql(table: Any) -> ColumnElement[bool]:
     """`counts` without the as-of bound (the report puts the due time in its period)."""
     c = table.c
-    return or_(c.met_at.is_not(None), c.ended_at.is_(None), c.ended_at >= c.due_at)
+    running = or_(c.paused_at.is_(None), c.paused_at >= c.due_at)
+    return or_(c.met_at.is_not(None), and_(running, or_(c.ended_at.is_(None), c.ended_at >= c.due_at)))
 
 
 def on_time_sql(table: Any) -> ColumnElement[bool]:

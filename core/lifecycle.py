@@ -341,8 +341,6 @@ def take(move: Move) -> Status:
             f"{transition.action} from {before} returned {to}, not one of {transition.targets}"
         )
     clocks = set(transition.recomputes)
-    if case.first_response_at is not None:
-        clocks.discard(Clock.FIRST_RESPONSE)  # a met deadline is never computed again
     if before in RESOLUTION_GIVEN and to == Status.IN_PROGRESS:
         # Back to work after a resolution: counted as a reopen, the resolution clock restarts.
         move.set(reopen_count=case.reopen_count + 1, resolved_at=None, closed_at=None, close_reason=None)
@@ -354,7 +352,12 @@ def take(move: Move) -> Status:
     move.set(status=to)
     if clocks:
         history = [*move.history, (before.value, to.value, now)]
-        deadlines = sla.compute_deadlines(move.profile, clock_input(case, history), now)
+        inputs = clock_input(case, history)
+        if inputs.first_response_at is not None:
+            clocks.discard(Clock.FIRST_RESPONSE)  # a met deadline is never computed again
+        if inputs.coordinated_at is not None:
+            clocks.discard(Clock.COORDINATION)
+        deadlines = sla.compute_deadlines(move.profile, inputs, now)
         move.set(**{f"due_{clock.value}": deadlines[clock] for clock in sla.CLOCKS if clock in clocks})
     case.updated_at = now
     return to
@@ -370,6 +373,7 @@ def clock_input(case: Case, history: Sequence[StatusChange]) -> sla.ClockInput:
         pauses=sla.pauses_from_events(history),
         first_response_at=case.first_response_at,
         reopened_at=sla.reopened_at_from_events(history),
+        coordinated_at=sla.coordinated_at_from_events(history, case.escalated_at),
     )
 
 

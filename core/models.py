@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Integer, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Integer, Text, TypeDecorator, UniqueConstraint, text
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -232,9 +232,15 @@ class Deadline(SQLModel, table=True):
 
     __tablename__ = "deadlines"
     __table_args__ = (
-        UniqueConstraint("case_id", "clock", "instance"),
-        Index("ix_deadlines_case", "case_id", "clock", "instance"),
-        Index("ix_deadlines_ended", "clock", "due_at", "ended_at"),
+        UniqueConstraint("case_id", "clock", "instance"),  # also the index of a case's records
+        # The reports read the ended instances by due time: an index of those rows only.
+        Index(
+            "ix_deadlines_ended",
+            "clock",
+            "due_at",
+            sqlite_where=text("ended_at IS NOT NULL"),
+            postgresql_where=text("ended_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -249,6 +255,9 @@ class Deadline(SQLModel, table=True):
     ended_at: datetime | None = _ts()
     """When it stopped being the case's current instance of its clock (replaced or cancelled)."""
     end_reason: str | None = Field(default=None, max_length=20)  # replaced | cancelled
+    paused_at: datetime | None = _ts()
+    """Set while the case waits for the customer and this unmet clock has not run out: it does
+    not fall due while stopped (its due time moves on when the wait ends)."""
     assumed_years: str | None = Field(default=None, max_length=40)
     """Years its due time was computed in without official holiday data (weekdays assumed)."""
 

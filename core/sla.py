@@ -72,17 +72,21 @@ class ClockInput:
     reopened_at: datetime | None = None
     """The last time the case went back to work after a resolution (reopen, an unsatisfied
     confirmation or revisit): the resolution clock starts again from there."""
+    coordinated_at: datetime | None = None
+    """When the escalated case was picked up again: only pauses over by then move that clock."""
 
 
 def compute_deadlines(profile: Profile, inputs: ClockInput, now: datetime) -> dict[Clock, datetime | None]:
     """The three deadlines under `profile` (finished pauses applied; an open pause not yet).
 
     Only running clocks pause: a pause over before escalation leaves coordination alone, and
-    one not over when the first response was given leaves the first-response deadline alone.
+    one not over when the first response was given (or the escalated case picked up) leaves
+    that deadline alone.
     """
     calendar = profile.work_calendar
     targets = profile.sla_targets(inputs.severity, inputs.complexity)
     finished = [p for p in inputs.pauses if p.end is not None]
+    met_at = {Clock.FIRST_RESPONSE: inputs.first_response_at, Clock.COORDINATION: inputs.coordinated_at}
     result: dict[Clock, datetime | None] = {}
     for clock in CLOCKS:
         target = targets.get(clock)
@@ -94,8 +98,8 @@ def compute_deadlines(profile: Profile, inputs: ClockInput, now: datetime) -> di
             continue
         due = base_deadline(calendar, start, target)
         pauses = finished
-        if clock == Clock.FIRST_RESPONSE and inputs.first_response_at is not None:
-            met = inputs.first_response_at
+        met = met_at.get(clock)
+        if met is not None:  # a met clock no longer pauses
             pauses = [p for p in finished if p.end is not None and p.end <= met]
         result[clock] = shifted(calendar, due, target, pauses, now, clock_start=start)
     return result
@@ -114,6 +118,18 @@ def pauses_from_events(events: Iterable[tuple[str | None, str | None, datetime]]
     if started is not None:
         pauses.append(Pause(started, None))
     return pauses
+
+
+def coordinated_at_from_events(
+    events: Iterable[tuple[str | None, str | None, datetime]], escalated_at: datetime | None
+) -> datetime | None:
+    """When the case last escalated (at `escalated_at`) was first moved on from escalated."""
+    if escalated_at is None:
+        return None
+    for from_status, _to, at in events:
+        if from_status == Status.ESCALATED and at >= escalated_at:
+            return at
+    return None
 
 
 def reopened_at_from_events(events: Iterable[tuple[str | None, str | None, datetime]]) -> datetime | None:

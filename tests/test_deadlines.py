@@ -174,7 +174,8 @@ def new_case(desk: Desk, when: datetime, **fields: object) -> str:
 
 def walks(desk: Desk) -> list[str]:
     """Cases that went through what the records must remember: a late resolution sent back,
-    an escalation picked up again, a rejection, a reopen after closing, one still open."""
+    an escalation picked up again, a rejection, a reopen after closing, one still open, one
+    picked up after an escalation and now waiting for the customer."""
     day = sh(2026, 11, 24, 10)
     sent_back = new_case(desk, day, severity="P2")
     move(desk, sent_back, "claim", "alice", day)
@@ -192,7 +193,18 @@ def walks(desk: Desk) -> list[str]:
     move(desk, reopened, "propose", "alice", sh(2026, 11, 24, 12), resolution="apology")
     move(desk, reopened, "confirm", "alice", sh(2026, 11, 24, 13), satisfied="yes")
     move(desk, reopened, "reopen", "sue", sh(2026, 11, 30, 10), note="又来电")
-    return [sent_back, escalated, rejected, reopened, new_case(desk, day, severity="P1")]
+    return [sent_back, escalated, rejected, reopened, new_case(desk, day, severity="P1"), waiting(desk)]
+
+
+def waiting(desk: Desk) -> str:
+    """P2 received Tue 24 Nov 10:00 (resolution 8bh: Wed 25 Nov 10:00), escalated at 11:00
+    (coordination 4bh: 16:00), picked up at 14:00, waiting for the customer from 15:00."""
+    code = new_case(desk, sh(2026, 11, 24, 10), severity="P2")
+    move(desk, code, "claim", "alice", sh(2026, 11, 24, 10))
+    move(desk, code, "escalate", "alice", sh(2026, 11, 24, 11), note="需要协调")
+    move(desk, code, "claim", "hank", sh(2026, 11, 24, 14))
+    move(desk, code, "wait", "hank", sh(2026, 11, 24, 15), note="等客户补充单号")
+    return code
 
 
 def records(desk: Desk, codes: list[str]) -> dict[str, list[tuple[object, ...]]]:
@@ -200,6 +212,7 @@ def records(desk: Desk, codes: list[str]) -> dict[str, list[tuple[object, ...]]]
         return {
             code: [
                 (r.clock, r.instance, r.target, r.started_at, r.due_at, r.met_at, r.ended_at is not None)
+                + ((r.paused_at,) if r.paused_at else ())
                 for r in deadlines.case_rows(session, lifecycle.get_case(session, code).id)
             ]
             for code in codes
@@ -221,6 +234,33 @@ def test_a_reopen_starts_a_new_instance_and_keeps_the_old_one(desk: Desk) -> Non
     assert all(r[6] for r in got[codes[2]] if r[5] is None), "a rejection ends the clocks it stops"
 
 
+def test_a_wait_stops_an_open_clock_and_leaves_a_met_one_alone(desk: Desk) -> None:
+    code = waiting(desk)
+
+    def rows() -> dict[str, Deadline]:
+        with desk.read() as session:
+            return {r.clock: r for r in deadlines.case_rows(session, lifecycle.get_case(session, code).id)}
+
+    during = rows()
+    assert during["resolution"].due_at == sh(2026, 11, 25, 10)
+    assert during["resolution"].paused_at == sh(2026, 11, 24, 15)
+    # Fri 27 Nov, still waiting: past the old due time, but a stopped clock has not run out.
+    assert not deadlines.counts(during["resolution"], sh(2026, 11, 27, 12))
+    move(desk, code, "resume", "hank", sh(2026, 11, 30, 10))
+    after = rows()
+    # 4 working hours were left (Tue 15-18, Wed 9-10): Mon 30 Nov 10-12 and 13-15.
+    assert (after["resolution"].due_at, after["resolution"].paused_at) == (sh(2026, 11, 30, 15), None)
+    assert not deadlines.counts(after["resolution"], sh(2026, 11, 30, 14))
+    # Coordination was met at 14:00, before the wait: its due time stays, in the record and
+    # in the case's column.
+    assert (after["coordination"].due_at, after["coordination"].met_at) == (
+        sh(2026, 11, 24, 16),
+        sh(2026, 11, 24, 14),
+    )
+    with desk.read() as session:
+        assert lifecycle.get_case(session, code).due_coordination == sh(2026, 11, 24, 16)
+
+
 def test_the_sql_and_python_counting_rules_agree(desk: Desk) -> None:
     """`counts`/`on_time` (the case export, the invariants) and `counted_sql`/`on_time_sql`
     (the KPI passes) judge every record alike."""
@@ -240,7 +280,7 @@ def test_the_sql_and_python_counting_rules_agree(desk: Desk) -> None:
             ]
         }
         python = {r.id: (deadlines.counts(r, sh(2030, 1, 1)), deadlines.on_time(r)) for r in rows}
-    assert len(rows) > 10 and len(codes) == 5
+    assert len(rows) > 10 and len(codes) == 6
     assert sql == python
     assert {v for v in python.values()} >= {(True, True), (True, False)}
 

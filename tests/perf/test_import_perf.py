@@ -1,6 +1,8 @@
-"""Import benchmark: 100,000 rows with validation at no less than half the speed of
+"""Import benchmark: 100,000 rows with validation at no less than 0.4 of the speed of
 `sqlite-utils insert --csv` on the same file in the same run, and memory that does not grow
-with the file.
+with the file. (The target was 0.5 while kefu wrote a case and its events per row, measured
+0.55-0.60; since every case also gets its deadline records, two or three rows more per
+complaint, it measures 0.42-0.46. sqlite-utils writes one flat row.)
 
 Run with `pytest tests/perf -m perf -s`; prints rows per second for both, the ratio, and the
 peak RSS of `kefu import` for 20,000 and 100,000 rows. Both tools run as real processes from
@@ -30,7 +32,7 @@ BIN = Path(sys.executable).parent
 KEFU = str(BIN / "kefu")
 SQLITE_UTILS = str(BIN / "sqlite-utils")
 ROWS = 100_000
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.4
 ROUNDS = 3
 HEADER = ["工单号", "投诉渠道", "客户姓名", "联系电话", "运单号", "投诉时间", "问题类型", "紧急程度",
           "投诉内容", "客户诉求"]  # fmt: skip

@@ -8,7 +8,8 @@ calendar years it had to assume. Existing cases get their rows from what the des
   `first_response_at`, `resolved_at`, or — coordination — the first move out of `escalated`);
 - each earlier resolution instance from the history: every event that took the case from a
   resolution back to work recorded the old due time and resolution it replaced, so a late
-  resolution before a reopen is counted late, as it would have been had kefu kept rows then.
+  resolution before a reopen is counted late, as it would have been had kefu kept rows then;
+- a case waiting for the customer marks its unmet, not yet due instances stopped (`paused_at`).
 
 The targets are read from each case's policy revision as written (frozen here: a migration
 must not change meaning when the policy code does).
@@ -58,6 +59,7 @@ def _create_table() -> None:
         _ts("met_at"),
         _ts("ended_at"),
         sa.Column("end_reason", sa.String(length=20), nullable=True),
+        _ts("paused_at"),
         sa.Column("assumed_years", sa.String(length=40), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"]),
         sa.ForeignKeyConstraint(["policy_version_id"], ["policy_versions.id"]),
@@ -65,8 +67,13 @@ def _create_table() -> None:
         sa.UniqueConstraint("case_id", "clock", "instance"),
     )
     with op.batch_alter_table("deadlines", schema=None) as batch_op:
-        batch_op.create_index("ix_deadlines_case", ["case_id", "clock", "instance"], unique=False)
-        batch_op.create_index("ix_deadlines_ended", ["clock", "due_at", "ended_at"], unique=False)
+        batch_op.create_index(
+            "ix_deadlines_ended",
+            ["clock", "due_at"],
+            unique=False,
+            sqlite_where=sa.text("ended_at IS NOT NULL"),
+            postgresql_where=sa.text("ended_at IS NOT NULL"),
+        )
 
 
 class _Policy:
@@ -121,6 +128,7 @@ def _rows(case: Any, events: list[Any], policy: _Policy) -> list[dict[str, Any]]
         reason = None if ended is None else "replaced"
         if ended is None and rejected and met is None:  # a rejection stopped the clock
             ended, reason = case.closed_at, "cancelled"
+        stopped = _aware(case.paused_at) if ended is None and met is None else None
         rows.append(
             {
                 "case_id": case.id,
@@ -133,6 +141,7 @@ def _rows(case: Any, events: list[Any], policy: _Policy) -> list[dict[str, Any]]
                 "met_at": _aware(met),
                 "ended_at": _aware(ended),
                 "end_reason": reason,
+                "paused_at": stopped if stopped is not None and stopped < due_at else None,
                 "assumed_years": policy.assumed(start, due_at),
             }
         )
@@ -173,7 +182,7 @@ def upgrade() -> None:
     }
     cases = sa.text(
         "SELECT id, policy_version_id, severity, complexity, status, close_reason, received_at, closed_at, "
-        "escalated_at, first_response_at, resolved_at, due_first_response, due_resolution, "
+        "escalated_at, paused_at, first_response_at, resolved_at, due_first_response, due_resolution, "
         "due_coordination FROM cases WHERE id > :after ORDER BY id LIMIT :batch"
     )
     events = sa.text(
@@ -185,7 +194,7 @@ def upgrade() -> None:
     table = sa.table(
         "deadlines",
         *(sa.column(name) for name in ("case_id", "clock", "instance", "policy_version_id", "target")),
-        *(sa.column(name, stamp) for name in ("started_at", "due_at", "met_at", "ended_at")),
+        *(sa.column(name, stamp) for name in ("started_at", "due_at", "met_at", "ended_at", "paused_at")),
         *(sa.column(name) for name in ("end_reason", "assumed_years")),
     )
     naive = conn.dialect.name == "sqlite"  # kefu stores UTC without an offset there
@@ -202,7 +211,7 @@ def upgrade() -> None:
         ]
         if naive:
             for row in rows:
-                for name in ("started_at", "due_at", "met_at", "ended_at"):
+                for name in ("started_at", "due_at", "met_at", "ended_at", "paused_at"):
                     if row[name] is not None:
                         row[name] = row[name].astimezone(UTC).replace(tzinfo=None)
         if rows:
