@@ -683,7 +683,15 @@ def _print_case(d: views.CaseDetail, lang: str) -> None:
     for clock, deadline in d.deadlines.items():
         due = deadline.due.isoformat(timespec="seconds") if deadline.due else ""
         clock_text = _pad(_code("clock", clock, lang), 16)
-        out.print(f"  {due_word} {clock_text} {due}  {_code('state', deadline.state, lang)}", markup=False)
+        assumed = (
+            say("cli.assumed_years", lang, years=deadline.assumed_years) if deadline.assumed_years else ""
+        )
+        state = _code("state", deadline.state, lang)
+        out.print(f"  {due_word} {clock_text} {due}  {state}  {assumed}".rstrip(), markup=False)
+    if any(r.instance > 1 or r.ended_at is not None for r in d.records):
+        out.print(say("cli.records", lang), markup=False)
+        for r in d.records:
+            out.print(f"  {_record_line(r, lang)}", markup=False)
     out.print(say("cli.history", lang), markup=False)
     for e in d.history:
         move = ""
@@ -694,6 +702,23 @@ def _print_case(d: views.CaseDetail, lang: str) -> None:
         out.print(f"  {e.at:%Y-%m-%d %H:%M}  {_pad(e.actor, 8)} {what}{move}{note}", markup=False)
     if d.allowed_actions:
         out.print(say("cli.you_may", lang, actions=[str(a) for a in d.allowed_actions]), markup=False)
+
+
+def _record_line(r: views.DeadlineRecordView, lang: str) -> str:
+    """One deadline instance: clock #n, target, start → due, how it stands, how it ended."""
+    parts = [
+        f"{_pad(_code('clock', r.clock, lang), 16)} #{r.instance}",
+        _pad(r.target, 5),
+        f"{r.started_at:%Y-%m-%d %H:%M} → {r.due_at:%Y-%m-%d %H:%M}",
+        _code("state", r.state, lang),
+    ]
+    if r.met_at is not None:
+        parts.append(say("cli.record_met", lang, at=f"{r.met_at:%m-%d %H:%M}"))
+    if r.end_reason:
+        parts.append(_code("word", r.end_reason, lang))
+    if r.assumed_years:
+        parts.append(say("cli.assumed_years", lang, years=r.assumed_years))
+    return "  ".join(parts)
 
 
 @case_app.command("move")

@@ -31,7 +31,7 @@ from .calendar import WorkCalendar
 from .history import StatusChange
 from .models import Case, Deadline
 from .policy import Profile
-from .workflow import CLOCKS, REJECT_REASONS, Clock, DeadlineEnd, Status
+from .workflow import CLOCKS, REJECT_REASONS, Clock, DeadlineEnd, DeadlineState, Status
 
 DEADLINE_COLUMNS = (
     "case_id",
@@ -258,3 +258,21 @@ def counted_sql(table: Any) -> ColumnElement[bool]:
 def on_time_sql(table: Any) -> ColumnElement[bool]:
     c = table.c
     return and_(c.met_at.is_not(None), c.met_at <= c.due_at)
+
+
+def record_state(row: Deadline, now: datetime) -> DeadlineState:
+    """How one instance stands at `now`, by the rule the KPIs count it with: met (on time or
+    late), breached (fell due unmet), paused, running (ok), or none (stopped before its due
+    time: replaced or cancelled)."""
+    if row.met_at is not None:
+        return DeadlineState.MET if on_time(row) else DeadlineState.MET_LATE
+    if counts(row, now):
+        return DeadlineState.BREACHED
+    if row.ended_at is not None:
+        return DeadlineState.NONE
+    return DeadlineState.PAUSED if row.paused_at is not None else DeadlineState.OK
+
+
+def years_of(stored: str | None) -> tuple[int, ...]:
+    """`assumed_years` as stored ("2027,2028") back to years."""
+    return tuple(int(y) for y in stored.split(",")) if stored else ()

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from . import deadlines as records
 from . import services, sla
 from .history import event_message
 from .lifecycle import case_events, case_links
@@ -149,6 +150,9 @@ class DeadlineView:
     met_at: datetime | None
     state: DeadlineState
     remaining_minutes: float | None
+    assumed_years: tuple[int, ...] = ()
+    """Years between its start and due time without official holiday data: weekdays were
+    assumed to be working days there, so the due time may move when the year is entered."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -156,6 +160,40 @@ class DeadlineView:
             "met_at": _iso(self.met_at),
             "state": self.state,
             "remaining_minutes": None if self.remaining_minutes is None else round(self.remaining_minutes, 1),
+            "assumed_years": list(self.assumed_years),
+        }
+
+
+@dataclass(frozen=True)
+class DeadlineRecordView:
+    """One instance of a clock the case ran (`models.Deadline`), times in the case's zone."""
+
+    clock: str
+    instance: int
+    target: str
+    started_at: datetime
+    due_at: datetime
+    met_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
+    state: DeadlineState
+    """How it stands by the KPIs' rule (`deadlines.record_state`)."""
+    policy_version_id: int
+    assumed_years: tuple[int, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "clock": self.clock,
+            "instance": self.instance,
+            "target": self.target,
+            "started_at": _iso(self.started_at),
+            "due_at": _iso(self.due_at),
+            "met_at": _iso(self.met_at),
+            "ended_at": _iso(self.ended_at),
+            "end_reason": self.end_reason,
+            "state": self.state,
+            "policy_version_id": self.policy_version_id,
+            "assumed_years": list(self.assumed_years),
         }
 
 
@@ -226,6 +264,7 @@ def case_summary(
 ) -> CaseSummary:
     """One row of a list, as `viewer` may see it at `now`."""
     states = deadline_states(case, profile, now, coordinated_at=coordinated_at)
+    assumed = profile.work_calendar.assumed_years
     return CaseSummary(
         profile=profile,
         code=case.code,
@@ -243,7 +282,12 @@ def case_summary(
         sla=worst_state(states),
         deadlines={
             clock: DeadlineView(
-                clock, _local(v.due, profile), _local(v.met_at, profile), v.state, v.remaining_minutes
+                clock,
+                _local(v.due, profile),
+                _local(v.met_at, profile),
+                v.state,
+                v.remaining_minutes,
+                assumed(case.received_at, v.due),
             )
             for clock, v in states.items()
             if v.due is not None
@@ -341,6 +385,8 @@ class CaseDetail(CaseSummary):
     revisits: list[RevisitView]
     allowed_actions: list[Action]
     history: list[HistoryEntry]
+    records: list[DeadlineRecordView]
+    """Every instance of every clock the case ran, oldest first per clock."""
 
     def subcategory_label(self, lang: str) -> str:
         if not self.category or not self.subcategory:
@@ -409,6 +455,7 @@ class CaseDetail(CaseSummary):
             ],
             "allowed_actions": list(self.allowed_actions),
             "history": [entry.as_json() for entry in self.history],
+            "deadline_records": [r.as_json() for r in self.records],
         }
 
 
@@ -468,6 +515,22 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
                 message=event_message(e),
             )
             for e in events
+        ],
+        records=[
+            DeadlineRecordView(
+                clock=r.clock,
+                instance=r.instance,
+                target=r.target,
+                started_at=local(r.started_at),
+                due_at=local(r.due_at),
+                met_at=_local(r.met_at, profile),
+                ended_at=_local(r.ended_at, profile),
+                end_reason=r.end_reason,
+                state=records.record_state(r, now),
+                policy_version_id=r.policy_version_id,
+                assumed_years=records.years_of(r.assumed_years),
+            )
+            for r in records.case_rows(session, case.id)
         ],
     )
 

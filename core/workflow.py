@@ -294,7 +294,8 @@ WORD_LABELS: dict[str, tuple[str, str]] = {
     RevisitStatus.SCHEDULED: ("scheduled", "已安排"),
     RevisitStatus.DUE: ("due", "待回访"),
     RevisitStatus.DONE: ("done", "已回访"),
-    RevisitStatus.CANCELLED: ("cancelled", "已取消"),
+    RevisitStatus.CANCELLED: ("cancelled", "已取消"),  # also DeadlineEnd.CANCELLED
+    DeadlineEnd.REPLACED: ("replaced", "已被新时限取代"),
     RevisitOutcome.SATISFIED: ("satisfied", "满意"),
     RevisitOutcome.UNSATISFIED: ("unsatisfied", "不满意"),
     RevisitOutcome.UNREACHABLE: ("unreachable", "联系不上"),

@@ -335,3 +335,45 @@ def test_existing_desks_are_migrated_to_records(desk: Desk) -> None:
             ("resolution", "replaced", sh(2026, 11, 30, 10), 1),
         ]
     )
+
+
+# -- what a deadline rests on ---------------------------------------------------------------
+
+
+def new_year_case(desk: Desk) -> str:
+    """P2 received Wed 30 Dec 2026 10:00: 2wd reaches into 2027, a year without official data."""
+    out = at(desk, sh(2026, 12, 30, 10), "--as", "alice", "case", "new", "--channel", "hotline",
+             "-d", "年底包裹丢了", "--category", "delay", "--party", "courier",
+             "--department", "cs", "--severity", "P2", "--json")  # fmt: skip
+    return str(json.loads(out)["code"])
+
+
+def test_a_deadline_on_an_assumed_year_says_so(express: Desk) -> None:
+    code = new_year_case(express)
+    shown = json.loads(at(express, sh(2026, 12, 30, 10, 30), "--as", "alice", "case", "show", code, "--json"))
+    # Weekdays stand in for 2027: Thu 31 Dec, Fri 1 Jan (元旦 not known yet) -> Fri 1 Jan 18:00.
+    assert shown["due"]["resolution"]["due"] == "2027-01-01T18:00:00+08:00"
+    assert shown["due"]["resolution"]["assumed_years"] == [2027]
+    assert shown["due"]["first_response"]["assumed_years"] == []
+    records = {r["clock"]: r for r in shown["deadline_records"]}
+    assert records["resolution"]["assumed_years"] == [2027]
+    assert (records["resolution"]["target"], records["resolution"]["instance"]) == ("2wd", 1)
+    assert records["first_response"]["state"] == "ok" and records["first_response"]["assumed_years"] == []
+    text = at(express, sh(2026, 12, 30, 11), "--as", "alice", "--lang", "zh", "case", "show", code)
+    line = next(x for x in text.splitlines() if "2027-01-01" in x)
+    assert "2027年：尚无官方节假日安排" in line
+
+
+def test_case_show_lists_the_instances_a_reopen_kept(express: Desk) -> None:
+    code = late_then_sent_back(express)
+    at(express, sh(2026, 11, 5, 11), "--as", "alice", "case", "move", code, "confirm", "--satisfied", "no")
+    shown = json.loads(at(express, sh(2026, 11, 5, 12), "--as", "alice", "case", "show", code, "--json"))
+    first, second = [r for r in shown["deadline_records"] if r["clock"] == "resolution"]
+    assert (first["state"], first["end_reason"], first["met_at"]) == (
+        "met_late",
+        "replaced",
+        "2026-11-05T10:00:00+08:00",
+    )
+    assert (second["instance"], second["state"], second["ended_at"]) == (2, "ok", None)
+    text = at(express, sh(2026, 11, 5, 12), "--as", "alice", "--lang", "zh", "case", "show", code)
+    assert "时限记录" in text and "逾期达成" in text and "已被新时限取代" in text

@@ -210,5 +210,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.field.against": ("against", "投诉对象"),
     "cli.field.links": ("links", "关联"),
     "cli.field.due": ("due", "时限"),
+    "cli.assumed_years": (
+        "({years}: weekdays assumed, no official holidays entered yet)",
+        "（{years}年：尚无官方节假日安排，暂按周一至周五计）",
+    ),
+    "cli.records": ("Deadline records:", "时限记录："),
+    "cli.record_met": ("met {at}", "{at}达成"),
 }
 WORDS: dict[str, str] = {}

@@ -40,6 +40,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # -- chrome
     "ui.signed_in": ("{name} ({role:role})", "{name}（{role:role}）"),
     "ui.labelled": ("{label}: {value}", "{label}：{value}"),
+    "ui.assumed_years": ("({years}: weekdays assumed)", "（{years}年暂按周一至周五计）"),
+    "ui.record_label": ("{clock} #{instance}", "{clock} 第{instance}次"),
     "ui.dashboard_failed": ("dashboard: {error}", "看板出错：{error}"),
     # -- queues and search
     "ui.page": ("page {page}", "第 {page} 页"),

@@ -263,7 +263,19 @@ class CaseScreen(Screen[None]):
                 text += f"  {standing}"
                 if deadline.met_at is not None:
                     text += f" {minute(deadline.met_at)[5:]}"
+            if deadline.assumed_years:
+                text += "  " + Say("ui.assumed_years", years=deadline.assumed_years).text(lang)
             items.append((clock_label(clock, lang), text, state_style(state, variables)))
+        for r in self.detail.records:  # earlier instances: what a reopen or a change replaced
+            if r.ended_at is None:
+                continue
+            label = Say("ui.record_label", clock=clock_label(r.clock, lang), instance=r.instance).text(lang)
+            text = f"{minute(r.due_at)}  {state_label(r.state, lang)}"
+            if r.met_at is not None:
+                text += f" {minute(r.met_at)[5:]}"
+            if r.end_reason:
+                text += f"  {word_label(r.end_reason, lang)}"
+            items.append((label, text, "dim"))
         return items
 
     def _field_items(self) -> list[tuple[str, str, Style | str]]:
