@@ -1127,6 +1127,123 @@ def sla_check(
         raise typer.Exit(1)
 
 
+@sla_app.command("rebase")
+def sla_rebase(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would move; change nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """Recompute open cases' unmet deadlines on the working calendar as it is now.
+
+    Run it after `kefu calendar add`: the time already used stays used; one event per deadline
+    moved.
+
+    Example: kefu calendar add 2027.toml && kefu sla rebase
+    """
+    from .core import rebase
+
+    engine, actor, profile, _ = _system_actor(ctx, None)
+    report = rebase.rebase(engine=engine, actor=actor, now=now_utc(), dry_run=dry_run)
+    if as_json:
+        print_json(report.as_dict())
+        return
+    lang = language(ctx)
+    zone = profile.work_calendar.local
+    for case in report.cases:
+        for m in case.moved:
+            out.print(
+                f"  {case.code}  {_pad(_code('clock', m.clock, lang), 16)} "
+                f"{zone(m.before):%Y-%m-%d %H:%M} → {zone(m.after):%Y-%m-%d %H:%M}",
+                markup=False,
+            )
+    key = "cli.rebase_would" if dry_run else "cli.rebase_done"
+    typer.echo(say(key, lang, moved=report.moved, cases=len(report.cases), scanned=report.scanned))
+
+
+calendar_app = typer.Typer(
+    help="The desk's working calendar: enter a year's official holidays (调休).", no_args_is_help=True
+)
+app.add_typer(calendar_app, name="calendar")
+
+
+@calendar_app.command("add")
+def calendar_add(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A TOML file: year, source, [[holidays]], [[workdays]].")],
+    replace: Annotated[bool, typer.Option("--replace", help="Replace the year if already entered.")] = False,
+) -> None:
+    """Enter a year's official holiday arrangement for the desk (admins).
+
+    Then run `kefu sla rebase` to move the open deadlines that assumed weekdays for that year.
+
+    Example: kefu calendar add 2027.toml
+    """
+    from .core import calendars
+
+    now = now_utc()
+    lang = language(ctx)
+    with acting(ctx, write=True) as (session, actor):
+        arrangement = calendars.read_year_file(file)
+        _, before = calendars.add_year(
+            session=session, actor=actor, arrangement=arrangement, origin=str(file), now=now, replace=replace
+        )
+        policies.forget_desk_years(session)
+    days_off, workdays = len(arrangement.days_off()), len(arrangement.workdays)
+    key = "cli.calendar_replaced" if before is not None else "cli.calendar_added"
+    typer.echo(say(key, lang, year=arrangement.year, days_off=days_off, workdays=workdays))
+
+
+@calendar_app.command("show")
+def calendar_show(
+    ctx: typer.Context,
+    year: Annotated[int | None, typer.Argument(help="One year (default: every year entered).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """The years entered for the desk, and which years the working calendar knows.
+
+    Example: kefu calendar show 2027 --json
+    """
+    from .core import calendars
+
+    with acting(ctx, write=False) as (session, _actor):
+        rows = [r for r in calendars.stored_years(session) if year is None or r.year == year]
+        _, profile = policies.policy_in_force(session, now_utc())
+        calendar = profile.work_calendar
+    entered = [(r, calendars.YearArrangement.from_json(json.loads(r.arrangement_json))) for r in rows]
+    covered = calendar.covered_years()
+    if as_json:
+        print_json(
+            {
+                "kind": calendar.kind,
+                "shipped_years": [covered.start, covered.stop - 1] if covered else None,
+                "entered": [
+                    {**a.as_json(), "entered_by": r.entered_by, "entered_at": r.entered_at.isoformat()}
+                    for r, a in entered
+                ],
+            }
+        )
+        return
+    lang = language(ctx)
+    if covered:
+        typer.echo(say("cli.calendar_shipped", lang, first=covered.start, last=covered.stop - 1))
+    if year is not None and not entered:
+        typer.echo(say("cli.calendar_not_entered", lang, year=year))
+    for r, a in entered:
+        local = f"{calendar.local(r.entered_at):%Y-%m-%d %H:%M}"
+        heading = say(
+            "cli.calendar_year", lang, year=a.year, source=a.source or "-", by=r.entered_by, at=local
+        )
+        out.print(heading, markup=False)
+        for name, first, last in a.holidays:
+            span = first.isoformat() if first == last else f"{first.isoformat()} – {last.isoformat()}"
+            days = say("cli.calendar_days", lang, days=(last - first).days + 1)
+            out.print(f"  {_pad(name, 10)} {span}  ({days})", markup=False)
+        for name, day in a.workdays:
+            out.print(
+                f"  {_pad(name, 10)} {day.isoformat()}  {say('cli.calendar_workday', lang)}", markup=False
+            )
+
+
 def _print_sla_report(report: SlaReport, profile: Profile, lang: str) -> None:
     from .core.messages import duration
 

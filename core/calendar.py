@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -180,6 +180,11 @@ class WorkCalendar:
     business_hours: tuple[tuple[time, time], ...] = ((time(9), time(12)), (time(13), time(18)))
     extra_holidays: frozenset[date] = frozenset()
     extra_workdays: frozenset[date] = frozenset()
+    entered_years: frozenset[int] = frozenset()
+    """Years whose official arrangement an admin entered for the desk (`kefu calendar add`):
+    for these the entered days off and make-up working days count instead of chinesecalendar."""
+    entered_holidays: frozenset[date] = frozenset()
+    entered_workdays: frozenset[date] = frozenset()
     # Per-instance caches; not part of equality or hashing.
     _zone: ZoneInfo = field(init=False, repr=False, compare=False, hash=False)
     _workdays: dict[date, bool] = field(
@@ -222,6 +227,8 @@ class WorkCalendar:
         object.__setattr__(self, "business_hours", hours)
         object.__setattr__(self, "extra_holidays", frozenset(self.extra_holidays))
         object.__setattr__(self, "extra_workdays", frozenset(self.extra_workdays))
+        for name in ("entered_years", "entered_holidays", "entered_workdays"):
+            object.__setattr__(self, name, frozenset(getattr(self, name)))
 
     @classmethod
     def from_strings(
@@ -246,15 +253,28 @@ class WorkCalendar:
     # -- working days ----------------------------------------------------------------------
 
     def covered_years(self) -> range | None:
-        """Years with official data (`cn` only); None when every year is fine."""
+        """Years chinesecalendar has official data for (`cn` only); None when every year is
+        fine. Years entered for the desk are `entered_years`."""
         return _CN_COVERED if self.kind == "cn" else None
 
     def uncovered_years(self, years: Iterable[int]) -> list[int]:
-        """The given years this calendar has no official data for, sorted, without repeats."""
+        """The given years this calendar has no official data for (from chinesecalendar or
+        entered for the desk), sorted, without repeats."""
         covered = self.covered_years()
         if covered is None:
             return []
-        return sorted({year for year in years if year not in covered})
+        return sorted({year for year in years if year not in covered and year not in self.entered_years})
+
+    def with_entered(
+        self, years: Iterable[int], holidays: Iterable[date], workdays: Iterable[date]
+    ) -> WorkCalendar:
+        """This calendar with a desk's entered years (a `cn` calendar only uses them)."""
+        return replace(
+            self,
+            entered_years=frozenset(years),
+            entered_holidays=frozenset(holidays),
+            entered_workdays=frozenset(workdays),
+        )
 
     def assumed_years(self, start: datetime, end: datetime) -> tuple[int, ...]:
         """The years from `start` to `end` (local dates) this calendar has to assume: it has no
@@ -290,6 +310,8 @@ class WorkCalendar:
         if self.kind == "everyday":
             return True
         if self.kind == "cn":
+            if d.year in self.entered_years:
+                return d in self.entered_workdays or (d.weekday() < 5 and d not in self.entered_holidays)
             if d.year in _CN_COVERED:
                 return bool(chinese_calendar.is_workday(d))
             if d.year not in self._warned:

@@ -55,7 +55,7 @@ def doctor(database: str, now: datetime, *, lang: str = "en") -> dict[str, Any]:
         # Every revision's calendar: open cases keep the revision they were opened under.
         calendars: dict[WorkCalendar, list[int]] = {}
         for version in policies.policy_versions(session):
-            calendar = policies.profile_for_version(version).work_calendar
+            calendar = policies.profile_for_version(version, policies.desk_years(session)).work_calendar
             calendars.setdefault(calendar, []).append(version.version)
         first, last = session.exec(select(func.min(Case.received_at), func.max(Case.received_at))).one()
         cases = session.exec(select(func.count()).select_from(Case)).one()
@@ -81,6 +81,8 @@ def doctor(database: str, now: datetime, *, lang: str = "en") -> dict[str, Any]:
             if covered
             else Message("doctor.calendar_all_years", calendar=name, which=which)
         ]
+        if calendar.entered_years and calendar.kind == "cn":
+            detail.append(Message("doctor.calendar_entered", years=sorted(calendar.entered_years)))
         if uncovered:
             detail.append(Message("doctor.calendar_uncovered", years=uncovered, fix=fix))
         if not_yet:

@@ -47,6 +47,7 @@ from .workflow import (
     Clock,
     CloseReason,
     Complexity,
+    EventKind,
     LinkKind,
     RevisitOutcome,
     RevisitStatus,
@@ -381,6 +382,58 @@ def recompute_deadlines(session: Session, case: Case, now: datetime) -> dict[Clo
     """The deadlines rebuilt from the policy revision and the event history alone."""
     history = status_history(session, case.id)
     return sla.compute_deadlines(case_profile(session, case), clock_input(case, history), now)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A deadline `rebase_deadlines` moved: the clock, its due time before and after."""
+
+    clock: Clock
+    before: datetime
+    after: datetime
+
+
+def rebase_deadlines(session: Session, case: Case, now: datetime, *, write: bool = True) -> list[Moved]:
+    """Recompute the case's unmet deadlines on the working calendar as it is now (after an
+    admin entered or corrected a year): the time already used stays used (the same start,
+    target and waits, counted on the new calendar); each deadline that moves gets its record
+    updated and one `rebase` event. Met and ended deadlines are never touched. With `write`
+    False, only says what would move."""
+    profile = case_profile(session, case)
+    history = status_history(session, case.id)
+    fresh = sla.compute_deadlines(profile, clock_input(case, history), now)
+    open_clocks = {
+        r.clock for r in deadlines.case_rows(session, case.id) if r.ended_at is None and r.met_at is None
+    }
+    moved: list[Moved] = []
+    for clock in sla.CLOCKS:
+        column = f"due_{clock.value}"
+        before, after = getattr(case, column), fresh[clock]
+        if clock in open_clocks and before is not None and after is not None and before != after:
+            moved.append(Moved(clock, before, after))
+    if not moved or not write:
+        return moved
+    for m in moved:
+        setattr(case, f"due_{m.clock.value}", m.after)
+    deadlines.sync(session, case, profile, now, history)
+    assert case.id is not None
+    local = profile.work_calendar.local
+    for m in moved:
+        was, now_due = (local(t).isoformat(timespec="minutes") for t in (m.before, m.after))
+        note = Message("note.rebased", clock=m.clock, before=was, after=now_due)
+        changes = {f"due_{m.clock.value}": (m.before, m.after)}
+        add_event(
+            session,
+            case.id,
+            event_row(actor=SYSTEM_ACTOR, action=EventKind.REBASE, at=now, changes=changes, note=note),
+        )
+    session.add(case)
+    code = case.code
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(Message("case.concurrent", code=code)) from None
+    return moved
 
 
 # -- the database half -----------------------------------------------------------------------

@@ -262,6 +262,23 @@ class Deadline(SQLModel, table=True):
     """Years its due time was computed in without official holiday data (weekdays assumed)."""
 
 
+class CalendarYear(SQLModel, table=True):
+    """One year's official holiday arrangement, entered for the desk (`kefu calendar add`):
+    the days off (the holidays with the weekends they span) and the make-up working days."""
+
+    __tablename__ = "calendar_years"
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(unique=True)
+    source: str = Field(default="", max_length=500)
+    """Where the arrangement comes from, e.g. the State Council notice."""
+    arrangement_json: str = Field(sa_column=Column(Text, nullable=False))
+    """{"holidays": [{"name", "from", "to"}], "workdays": [{"name", "date"}]}, ISO dates."""
+    entered_by: str = Field(max_length=64)
+    entered_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    origin: str = Field(default="", max_length=500)
+
+
 class Breach(SQLModel, table=True):
     """A deadline found passed while unmet; recorded once per case, clock and due time."""
 

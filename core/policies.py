@@ -14,20 +14,40 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from .calendars import NONE, DeskYears, load_desk_years
 from .errors import NotFound
 from .messages import Message
 from .models import Case, PolicyVersion
 from .policy import Profile, load_profile_text
 
-_PARSED: dict[tuple[int, str], Profile] = {}
+_PARSED: dict[tuple[int, str, str], Profile] = {}
+_YEARS_KEY = "kefu.desk_years"
 
 
-def profile_for_version(version: PolicyVersion) -> Profile:
-    """The parsed profile of a stored policy revision (parsed once per process)."""
+def desk_years(session: Session) -> DeskYears:
+    """The calendar years entered for the desk (read once per session)."""
+    found = session.info.get(_YEARS_KEY)
+    if found is None:
+        found = session.info[_YEARS_KEY] = load_desk_years(session)
+    return found
+
+
+def forget_desk_years(session: Session) -> None:
+    """After `kefu calendar add`: the next lookup in this session reads the years again."""
+    session.info.pop(_YEARS_KEY, None)
+
+
+def profile_for_version(version: PolicyVersion, years: DeskYears = NONE) -> Profile:
+    """The parsed profile of a stored policy revision on a desk with these entered calendar
+    years (parsed once per process)."""
     assert version.id is not None
-    key = (version.id, hashlib.sha1(version.source_toml.encode()).hexdigest())
+    key = (version.id, hashlib.sha1(version.source_toml.encode()).hexdigest(), years.digest)
     if key not in _PARSED:
-        _PARSED[key] = load_profile_text(version.source_toml, f"policy v{version.version}")
+        if years:
+            plain = profile_for_version(version)
+            _PARSED[key] = plain.with_entered_years(years.years, years.holidays, years.workdays)
+        else:
+            _PARSED[key] = load_profile_text(version.source_toml, f"policy v{version.version}")
     return _PARSED[key]
 
 
@@ -46,7 +66,8 @@ class Revisions:
     import whose rows were received over months finds each row's own, per row)."""
 
     def __init__(self, session: Session) -> None:
-        self.newest_first = [(v, profile_for_version(v)) for v in reversed(policy_versions(session))]
+        years = desk_years(session)
+        self.newest_first = [(v, profile_for_version(v, years)) for v in reversed(policy_versions(session))]
         if not self.newest_first:
             raise NotFound(Message("policy.none"))
 
@@ -66,22 +87,26 @@ class Policies:
     several sessions (the SLA check's batches) or one (a page of a queue)."""
 
     def __init__(self) -> None:
-        self._by_id: dict[int, Profile] = {}
+        self._by_id: dict[tuple[int, str], Profile] = {}
 
     def get(self, session: Session, version_id: int) -> Profile:
-        profile = self._by_id.get(version_id)
+        years = desk_years(session)
+        profile = self._by_id.get((version_id, years.digest))
         if profile is None:
             version = session.get(PolicyVersion, version_id)
             assert version is not None, f"policy revision {version_id} is missing"
-            profile = self._by_id[version_id] = profile_for_version(version)
+            profile = self._by_id[(version_id, years.digest)] = profile_for_version(version, years)
         return profile
 
     def all(self, session: Session) -> dict[int, Profile]:
         """Every stored revision by id (a handful: one per `kefu policy apply`)."""
+        years = desk_years(session)
+        found: dict[int, Profile] = {}
         for version in policy_versions(session):
             assert version.id is not None
-            self._by_id.setdefault(version.id, profile_for_version(version))
-        return dict(self._by_id)
+            key = (version.id, years.digest)
+            found[version.id] = self._by_id.setdefault(key, profile_for_version(version, years))
+        return found
 
 
 def case_profile(session: Session, case: Case) -> Profile:

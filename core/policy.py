@@ -287,6 +287,15 @@ class Profile(_Strict):
     def work_calendar(self) -> WorkCalendar:
         return self.calendar.build()
 
+    def with_entered_years(
+        self, years: Iterable[int], holidays: Iterable[date], workdays: Iterable[date]
+    ) -> Profile:
+        """This profile on a desk that entered official years (`kefu.core.calendars`): a copy
+        whose working calendar uses them."""
+        copy = self.model_copy()
+        copy.__dict__["work_calendar"] = self.work_calendar.with_entered(years, holidays, workdays)
+        return copy
+
     @property
     def name(self) -> str:
         return self.profile.name

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from . import services, sla, views
 from .intake import normal_phone
 from .models import Case, Revisit, User
-from .policies import Policies, policy_versions, profile_for_version
+from .policies import Policies, desk_years, policy_versions, profile_for_version
 from .policy import Profile
 from .workflow import (
     CASE_OWNERS,
@@ -259,7 +259,8 @@ def _risk_candidates(horizon: dict[str, datetime]) -> ColumnElement[bool]:
 
 
 def _all_profiles(session: Session) -> list[Profile]:
-    return [profile_for_version(v) for v in policy_versions(session)]
+    years = desk_years(session)
+    return [profile_for_version(v, years) for v in policy_versions(session)]
 
 
 def unassigned_statuses(role: str) -> tuple[Status, ...]:

@@ -892,7 +892,9 @@ def _measure_unmeasured(session: Session, by: str, bounds: _Bounds, acc: Any) ->
         if profile is None:
             version = session.get(PolicyVersion, version_id)
             assert version is not None
-            profile = profiles[version_id] = policies.profile_for_version(version)
+            profile = profiles[version_id] = policies.profile_for_version(
+                version, policies.desk_years(session)
+            )
         minutes = profile.work_calendar.business_minutes_between(received_at, resolved_at)
         a = acc(g)
         a.handling_hist[histogram_bucket(minutes)] += 1

@@ -153,6 +153,8 @@ class EventKind(StrEnum):
     LINK = "link"
     ATTACH = "attach"
     BREACH = "breach"
+    REBASE = "rebase"
+    """A deadline recomputed after the working calendar changed (`kefu sla rebase`)."""
 
 
 EVENT_LABELS: dict[EventKind, tuple[str, str]] = {
@@ -162,6 +164,7 @@ EVENT_LABELS: dict[EventKind, tuple[str, str]] = {
     EventKind.LINK: ("Linked", "关联"),
     EventKind.ATTACH: ("Evidence attached", "添加附件"),
     EventKind.BREACH: ("Deadline breached", "超时"),
+    EventKind.REBASE: ("Deadline recomputed", "时限重算"),
 }
 
 

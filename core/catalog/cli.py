@@ -215,6 +215,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（{years}年：尚无官方节假日安排，暂按周一至周五计）",
     ),
     "cli.records": ("Deadline records:", "时限记录："),
+    # -- kefu calendar / kefu sla rebase
+    "cli.calendar_added": (
+        "Entered {year}: {days_off} days off, {workdays} make-up working days. Run kefu sla rebase "
+        "to move the open deadlines that assumed weekdays.",
+        "已录入 {year} 年：放假 {days_off} 天，调休上班 {workdays} 天。请运行 kefu sla rebase "
+        "重算按周一至周五推算的未到期时限。",
+    ),
+    "cli.calendar_replaced": (
+        "Replaced {year}: {days_off} days off, {workdays} make-up working days. Run kefu sla rebase "
+        "to move the open deadlines.",
+        "已替换 {year} 年：放假 {days_off} 天，调休上班 {workdays} 天。"
+        "请运行 kefu sla rebase 重算未到期时限。",
+    ),
+    "cli.calendar_shipped": (
+        "Official holiday data shipped with kefu: {first}–{last}.",
+        "kefu 自带的官方节假日数据：{first}–{last} 年。",
+    ),
+    "cli.calendar_not_entered": ("{year} is not entered for this desk.", "本台没有录入 {year} 年。"),
+    "cli.calendar_year": (
+        "{year} (entered by {by} at {at}; source: {source})",
+        "{year} 年（{by} 于 {at} 录入；依据：{source}）",
+    ),
+    "cli.calendar_days": ("{days} days", "{days} 天"),
+    "cli.calendar_workday": ("make-up working day", "调休上班"),
+    "cli.rebase_done": (
+        "Moved {moved} deadlines of {cases} cases ({scanned} open cases checked).",
+        "已重算 {cases} 个工单的 {moved} 个时限（检查了 {scanned} 个未结工单）。",
+    ),
+    "cli.rebase_would": (
+        "Would move {moved} deadlines of {cases} cases ({scanned} open cases checked); nothing changed.",
+        "将重算 {cases} 个工单的 {moved} 个时限（检查了 {scanned} 个未结工单）；未做任何修改。",
+    ),
     "cli.record_met": ("met {at}", "{at}达成"),
 }
 WORDS: dict[str, str] = {}

@@ -33,6 +33,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # -- what a role may not do (the `what` of refusal.role_may_not)
     "do.apply_policy": ("apply a policy", "应用政策"),
+    "do.enter_calendar": ("enter a calendar year", "录入日历年份"),
+    "do.rebase": ("recompute deadlines", "重算时限"),
     "do.add_users": ("add users", "添加用户"),
     "do.change_users": ("change users", "修改用户"),
     "do.record_complaint": ("record a complaint", "受理投诉"),
@@ -237,6 +239,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "note.escalated_on_breach": (
         "{clock:clock} deadline passed; escalated per the policy",
         "{clock:clock}时限已过，按政策自动升级",
+    ),
+    "note.rebased": (
+        "{clock:clock} deadline recomputed on the working calendar as entered now: {before} → {after}",
+        "按现行工作日历重算{clock:clock}时限：{before} → {after}",
     ),
     "note.deadline_passed": (
         "{clock:clock} deadline {due} passed unmet",

@@ -149,11 +149,52 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "calendar.no_holiday_data": (
         "the cn calendar has no official holiday data for {year} (chinesecalendar covers "
-        "{first}-{last}), so Monday to Friday count as working days in {year} until chinesecalendar "
-        "is updated or extra_holidays / extra_workdays list them",
+        "{first}-{last}), so Monday to Friday count as working days in {year} until an admin "
+        "enters the year's arrangement (kefu calendar add FILE, then kefu sla rebase)",
         "cn 日历没有 {year} 年的官方节假日数据（chinesecalendar 只覆盖 {first}-{last} 年），"
-        "在 chinesecalendar 更新或 extra_holidays / extra_workdays 列出之前，"
+        "在管理员录入该年安排（kefu calendar add 文件，再运行 kefu sla rebase）之前，"
         "{year} 年按周一至周五计算工作日",
+    ),
+    # -- a year's holiday arrangement (kefu.core.calendars): `kefu calendar add FILE`
+    "calendar_file.no_file": ("{path}: no such file", "{path}：没有这个文件"),
+    "calendar_file.too_big": (
+        "{path}: larger than {limit} KB, not a year's holiday arrangement",
+        "{path}：超过 {limit} KB，不是一年的节假日安排",
+    ),
+    "calendar_file.need_year": (
+        "give the year as a number, e.g. year = 2027",
+        "请用数字写明年份，例如 `year = 2027`",
+    ),
+    "calendar_file.year_range": ("a year from {first} to {last}", "年份须在 {first} 到 {last} 之间"),
+    "calendar_file.need_text": ("text of at most {limit} characters", "最多 {limit} 个字的文字"),
+    "calendar_file.need_date": (
+        "{value!r} is not a date: write YYYY-MM-DD",
+        "「{value}」不是日期：请写成 YYYY-MM-DD",
+    ),
+    "calendar_file.other_year": ("{day} is not in {year}", "{day} 不在 {year} 年"),
+    "calendar_file.need_tables": (
+        "write each entry as a [[{table}]] table",
+        "每一项请写成一个 [[{table}]] 表",
+    ),
+    "calendar_file.need_name": (
+        "give the holiday a name of at most 50 characters (元旦, 春节...)",
+        "请写明节日名称（最多 50 字，如 元旦、春节）",
+    ),
+    "calendar_file.backwards": (
+        "the holiday ends ({last}) before it begins ({first})",
+        "假期结束（{last}）早于开始（{first}）",
+    ),
+    "calendar_file.no_holidays": (
+        "list the year's holidays as [[holidays]] tables with name, from and to",
+        "请用 [[holidays]] 表列出该年的假期（`name`、`from`、`to`）",
+    ),
+    "calendar_file.both": (
+        "{day} is listed as a make-up working day and inside a holiday",
+        "{day} 既列为调休上班日，又在假期之内",
+    ),
+    "calendar_file.already": (
+        "{year} is already entered for this desk: give --replace to replace it",
+        "本台已录入 {year} 年：如需替换请加 --replace",
     ),
     # -- kefu doctor (kefu.core.health): each check's detail
     "doctor.schema_current": ("revision {revision}", "表结构版本 {revision}"),
@@ -172,6 +213,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{calendar}{which} has official data for {first}–{last}",
         "{calendar}{which}有 {first}–{last} 年的官方数据",
     ),
+    "doctor.calendar_entered": (
+        "; entered for this desk: {years}",
+        "；本台已录入：{years} 年",
+    ),
     "doctor.calendar_all_years": (
         "{calendar}{which} has official data for all years",
         "{calendar}{which}适用于所有年份",
@@ -185,8 +230,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "；还没有 {years} 年的数据（在您{fix}之前，延续到该年的时限按周一至周五计算）",
     ),
     "doctor.calendar_fix": (
-        "upgrade chinesecalendar or list the holidays in extra_holidays / extra_workdays",
-        "升级 chinesecalendar，或在 extra_holidays / extra_workdays 中列出节假日",
+        "enter the year's official arrangement with kefu calendar add FILE, then run kefu sla rebase",
+        "用 kefu calendar add 文件 录入该年的官方安排，再运行 kefu sla rebase",
     ),
     "doctor.cases": ("{cases} cases", "{cases} 个工单"),
     # -- the sample desks (kefu.core.samples)
