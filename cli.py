@@ -498,6 +498,12 @@ def case_new(
     received_at: Annotated[
         str | None, typer.Option("--received-at", help="When it was received (default: now).")
     ] = None,
+    delivered_on: Annotated[
+        str | None, typer.Option("--delivered-on", help="When the goods were signed for / sold (YYYY-MM-DD).")
+    ] = None,
+    returned_on: Annotated[
+        str | None, typer.Option("--returned-on", help="When the returned goods came back (YYYY-MM-DD).")
+    ] = None,
     category: Annotated[str | None, typer.Option(help="Category code or label.")] = None,
     subcategory: Annotated[str | None, typer.Option(help="Subcategory code or label.")] = None,
     severity: Annotated[
@@ -538,6 +544,10 @@ def case_new(
             fields["incident_at"] = parse_when(incident_at, tz, "--incident-at")
         if received_at:
             fields["received_at"] = parse_when(received_at, tz, "--received-at")
+        if delivered_on:
+            fields["delivered_on"] = parse_when(delivered_on, tz, "--delivered-on")
+        if returned_on:
+            fields["returned_on"] = parse_when(returned_on, tz, "--returned-on")
         case = intake.create_case(
             session=session,
             actor=actor,
@@ -552,6 +562,39 @@ def case_new(
         typer.echo(code)
     if repeat_of:
         err.print(say("cli.repeat_note", language(ctx), code=repeat_of), markup=False)
+
+
+@case_app.command("set")
+def case_set(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The case code.")],
+    delivered_on: Annotated[
+        str | None, typer.Option("--delivered-on", help="When the goods were signed for / sold (YYYY-MM-DD).")
+    ] = None,
+    returned_on: Annotated[
+        str | None, typer.Option("--returned-on", help="When the returned goods came back (YYYY-MM-DD).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the case afterwards as JSON.")] = False,
+) -> None:
+    """Record the dates statutory periods count from, learnt after intake.
+
+    Example: kefu case set KF-20261124-0007 --returned-on 2026-11-28
+    """
+    now = now_utc()
+    with acting(ctx, write=True) as (session, actor):
+        case = lifecycle.get_case(session, code)
+        tz = policies.case_profile(session, case).calendar.timezone
+        given = {
+            "delivered_on": parse_when(delivered_on, tz, "--delivered-on") if delivered_on else None,
+            "returned_on": parse_when(returned_on, tz, "--returned-on") if returned_on else None,
+        }
+        case = services.set_goods_days(session=session, code=code, actor=actor, now=now, **given)
+        detail = views.case_detail(session, case, actor, now) if as_json else None
+        number = case.version
+    if detail is not None:
+        print_json(detail.as_json())
+    else:
+        typer.echo(say("cli.case_set", language(ctx), code=code.upper(), version=number))
 
 
 @case_app.command("list")
@@ -661,6 +704,8 @@ def _print_case(d: views.CaseDetail, lang: str) -> None:
             " ".join(x for x in (d.customer.name, d.customer.phone, d.customer.email) if x),
         ),
         (field_label("order_no", lang), d.order_no),
+        (field_label("delivered_on", lang), d.delivered_on),
+        (field_label("returned_on", lang), d.returned_on),
         (say("cli.field.against", lang), " ".join(x for x in (target, d.target_name) if x)),
         (field_label("category", lang), " / ".join(x for x in (category, d.subcategory_label(lang)) if x)),
         (
@@ -688,6 +733,17 @@ def _print_case(d: views.CaseDetail, lang: str) -> None:
         )
         state = _code("state", deadline.state, lang)
         out.print(f"  {due_word} {clock_text} {due}  {state}  {assumed}".rstrip(), markup=False)
+    legal_word = say("cli.statutory", lang)
+    for p in d.statutory_periods:
+        parts = [f"  {legal_word} {p.label}", say("cli.statutory_ends", lang, day=p.last_day)]
+        if p.kind == "duty":
+            parts.append(_code("state", p.state, lang))
+        elif p.received_within is not None:
+            parts.append(
+                say("cli.statutory_window_in" if p.received_within else "cli.statutory_window_out", lang)
+            )
+        parts.append(f"({p.source})")
+        out.print("  ".join(parts), markup=False)
     if any(r.instance > 1 or r.ended_at is not None for r in d.records):
         out.print(say("cli.records", lang), markup=False)
         for r in d.records:

@@ -355,6 +355,10 @@ class WorkCalendar:
         """End of the last business-hours span on date `d`, in UTC."""
         return self._day_spans(d)[-1][1]
 
+    def day_start(self, d: date) -> datetime:
+        """Local 00:00 of date `d`, in UTC."""
+        return self._instant(d, time(0))
+
     def opening(self, d: date) -> datetime:
         """Start of the first business-hours span on date `d`, in UTC."""
         return self._day_spans(d)[0][0]

@@ -26,7 +26,7 @@ from sqlalchemy import and_, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from . import sla
+from . import sla, statutory
 from .calendar import WorkCalendar
 from .history import StatusChange
 from .models import Case, Deadline
@@ -119,7 +119,46 @@ def wanted(
             met,
             _stopped(paused, case.due_coordination),
         )
+    for w in statutory_wanted(profile, case):
+        out[w.clock] = w
     return out
+
+
+def statutory_wanted(profile: Profile, case: Any) -> list[Wanted]:
+    """The statutory duties that apply to the case (a case or a new case's plan values): hard
+    clocks from their anchor, never paused, met when a resolution is first given."""
+
+    def get(name: str) -> Any:
+        return case.get(name) if isinstance(case, Mapping) else getattr(case, name)
+
+    met = get("resolved_at")
+    return [
+        Wanted(statutory.clock_name(p.code), p.start, p.rule.target, p.end, met)
+        for p in statutory.periods(
+            profile,
+            category=get("category"),
+            received_at=get("received_at"),
+            delivered_on=get("delivered_on"),
+            returned_on=get("returned_on"),
+            kind="duty",
+        )
+    ]
+
+
+def statutory_projection(rows: Sequence[Mapping[str, Any] | Deadline]) -> tuple[datetime | None, str | None]:
+    """The case's `due_statutory` and `statutory_clock`: its earliest unmet, unended duty."""
+    best: tuple[datetime, str] | None = None
+    for row in rows:
+        r = row if isinstance(row, Mapping) else row.__dict__
+        if (
+            not str(r["clock"]).startswith(statutory.PREFIX)
+            or r["met_at"] is not None
+            or r["ended_at"] is not None
+        ):
+            continue
+        if best is None or r["due_at"] < best[0]:
+            best = (r["due_at"], r["clock"])
+    return best if best is not None else (None, None)
 
 
 def _stopped(paused_at: datetime | None, due: datetime) -> datetime | None:
@@ -132,7 +171,7 @@ def initial_rows(values: Mapping[str, Any], profile: Profile, version_id: int) -
     targets = profile.sla_targets(values["severity"], values["complexity"])
     assumed = profile.work_calendar.assumed_years
     received = values["received_at"]
-    rows = []
+    rows = [_row(None, version_id, w, 1, profile) for w in statutory_wanted(profile, values)]
     for clock, start in (
         (Clock.FIRST_RESPONSE, received),
         (Clock.RESOLUTION, received),
@@ -178,7 +217,11 @@ def _row(case_id: int | None, version_id: int, w: Wanted, instance: int, profile
         "ended_at": None,
         "end_reason": None,
         "paused_at": w.paused_at,
-        "assumed_years": assumed_years(profile.work_calendar, w.started_at, w.due_at),
+        "assumed_years": assumed_years(
+            profile.legal_calendar if w.clock.startswith(statutory.PREFIX) else profile.work_calendar,
+            w.started_at,
+            w.due_at,
+        ),
     }
 
 
@@ -203,9 +246,10 @@ def sync(
     time, record a clock met, cancel what no longer applies."""
     assert case.id is not None
     rows = case_rows(session, case.id)
-    current = {r.clock: r for r in rows if r.ended_at is None and not r.clock.startswith("statutory.")}
+    current = {r.clock: r for r in rows if r.ended_at is None}
     last = {r.clock: r.instance for r in rows}
     rejected = case.status == Status.CLOSED and case.close_reason in REJECT_REASONS
+    added: list[Deadline] = []
     for clock, want in ({} if rejected else wanted(case, profile, now, history, current)).items():
         row = current.pop(clock, None)
         if row is not None and (row.started_at, row.target) != (want.started_at, want.target):
@@ -213,8 +257,9 @@ def sync(
             session.add(row)
             row = None
         if row is None:
-            new = _row(case.id, case.policy_version_id, want, last.get(clock, 0) + 1, profile)
-            session.add(Deadline(**new))
+            new = Deadline(**_row(case.id, case.policy_version_id, want, last.get(clock, 0) + 1, profile))
+            session.add(new)
+            added.append(new)
             continue
         if row.met_at is None:
             if row.due_at != want.due_at:
@@ -227,6 +272,7 @@ def sync(
         if row.met_at is None:
             row.ended_at, row.end_reason = now, DeadlineEnd.CANCELLED
             session.add(row)
+    case.due_statutory, case.statutory_clock = statutory_projection([*rows, *added])
 
 
 def counts(row: Deadline, as_of: datetime) -> bool:

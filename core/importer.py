@@ -150,13 +150,18 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "target_name": ("target_name", "对象名称", "被投诉方"),
     "incident_at": ("incident_at", "incident_time", "occurred_at", "发生时间", "事发时间"),
     "incident_place": ("incident_place", "place", "location", "发生地点", "事发地点", "地点"),
+    "delivered_on": ("delivered_on", "delivered", "delivery_date", "signed_on", "sold_on", "签收时间",
+                     "签收日期", "交付日期", "收货时间", "收货日期", "售出日期", "购买日期", "购买时间"),
+    "returned_on": ("returned_on", "return_received", "退货签收时间", "退货签收日期", "收到退货日期",
+                    "退货收货日期", "商家签收退货"),
     "party": ("party", "responsible_party", "responsibility", "责任方", "责任归属"),
     "department": ("department", "dept", "queue", "处理部门", "部门", "受理部门"),
     "source": ("source", "来源", "数据来源"),
 }
 # fmt: on
 REQUIRED_COLUMNS = ("channel", "description", "received_at")
-TIME_FIELDS = ("received_at", "incident_at")
+TIME_FIELDS = ("received_at", "incident_at", "delivered_on", "returned_on")
+"""Read as instants (a day alone is its start); the two dates keep the local day."""
 _IGNORED = "-"
 """Mapped name of a column that is read past on purpose (the errors file's own columns)."""
 

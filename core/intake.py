@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_
@@ -33,10 +33,13 @@ from . import deadlines, sla
 from .errors import InvalidInput
 from .history import StatusChange, add_event, event_row
 from .lifecycle import (
+    EARLIEST_YEAR,
     SYSTEM,
     Move,
+    check_goods_days,
     clean_text,
     complexity_code,
+    goods_day,
     subcategory_code,
     take,
     vocabulary_code,
@@ -69,6 +72,8 @@ INTAKE_FIELDS = (
     "description",
     "incident_at",
     "incident_place",
+    "delivered_on",
+    "returned_on",
     "demand",
     "received_at",
     "category",
@@ -82,8 +87,6 @@ INTAKE_FIELDS = (
 )
 
 _INTAKE_FIELD_SET = frozenset(INTAKE_FIELDS)
-EARLIEST_YEAR = 2000
-"""Complaint and incident times before this year are typing or export mistakes, not history."""
 REPEAT_LINK_LIMIT = 20
 """A repeat complaint is linked to at most this many earlier cases, newest first."""
 
@@ -107,6 +110,8 @@ class Intake:
     target_name: str | None = None
     incident_at: datetime | None = None
     incident_place: str | None = None
+    delivered_on: date | None = None
+    returned_on: date | None = None
     demand: str | None = None
     category: str | None = None
     subcategory: str | None = None
@@ -165,6 +170,9 @@ def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> I
             raise InvalidInput(
                 Message("intake.too_early", field=name, day=day, year=EARLIEST_YEAR), field=name
             )
+    delivered_on = goods_day(profile, given.get("delivered_on"), "delivered_on", now)
+    returned_on = goods_day(profile, given.get("returned_on"), "returned_on", now)
+    check_goods_days(delivered_on, returned_on)
     category = vocabulary_code(profile, "category", given.get("category"))
     severity = vocabulary_code(profile, "severity", given.get("severity"))
     phone = clean_text(given.get("customer_phone"), "customer_phone")
@@ -189,6 +197,8 @@ def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> I
         target_name=clean_text(given.get("target_name"), "target_name"),
         incident_at=incident_at,
         incident_place=clean_text(given.get("incident_place"), "incident_place"),
+        delivered_on=delivered_on,
+        returned_on=returned_on,
         demand=clean_text(given.get("demand"), "demand"),
         category=category,
         subcategory=subcategory_code(profile, category, given.get("subcategory")),
@@ -238,6 +248,8 @@ PLAN_COLUMNS = (
     "due_first_response",
     "due_resolution",
     "due_coordination",
+    "due_statutory",
+    "statutory_clock",
 )
 """The case columns a plan sets besides the intake fields (a store adds code and repeat_of)."""
 CREATE_EVENT_FIELDS = ("status", "channel", "severity", "category", "received_at")
@@ -304,6 +316,7 @@ def plan_intake(
     if profile.severities[intake.severity].escalate_on_intake:
         escalation = _escalate_on_intake(profile, values, now)
     rows = deadlines.initial_rows(values, profile, version_id)
+    values["due_statutory"], values["statutory_clock"] = deadlines.statutory_projection(rows)
     return IntakePlan(values, day_key(profile, intake.received_at), create, escalation, rows)
 
 

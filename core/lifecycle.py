@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy.orm.exc import StaleDataError
@@ -209,6 +209,43 @@ def score_value(value: Any) -> int | None:
 def _label_param(profile: Profile, kind: str, code: str) -> dict[str, str]:
     label = profile.vocabulary(kind)[code]
     return {"code": code, "en": label.en, "zh": label.zh}
+
+
+EARLIEST_YEAR = 2000
+"""Complaint, incident and goods dates before this year are typing or export mistakes."""
+
+
+def goods_day(profile: Profile, value: Any, name: str, now: datetime) -> date | None:
+    """A sign-off / delivery / sale date or a goods-returned date: a date (a time given with it
+    is read in the desk's zone and dropped), not in the future, not before EARLIEST_YEAR."""
+    if value is None or value == "":
+        return None
+    calendar = profile.work_calendar
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InvalidInput(Message("intake.needs_tz", field=name), field=name)
+        value = calendar.local(value).date()
+    if not isinstance(value, date):
+        raise InvalidInput(Message("intake.not_a_day", field=name, value=str(value)), field=name)
+    if value > calendar.local(now).date():
+        raise InvalidInput(Message("intake.day_in_future", field=name, day=value.isoformat()), field=name)
+    if value.year < EARLIEST_YEAR:
+        raise InvalidInput(
+            Message("intake.too_early", field=name, day=value.isoformat(), year=EARLIEST_YEAR), field=name
+        )
+    return value
+
+
+def check_goods_days(delivered_on: date | None, returned_on: date | None) -> None:
+    if delivered_on is not None and returned_on is not None and returned_on < delivered_on:
+        raise InvalidInput(
+            Message(
+                "intake.returned_before_delivered",
+                returned=returned_on.isoformat(),
+                delivered=delivered_on.isoformat(),
+            ),
+            field="returned_on",
+        )
 
 
 def validate_fields(

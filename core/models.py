@@ -7,7 +7,7 @@ datetime is refused at bind time so that no local time slips into the file.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Index, Integer, Text, TypeDecorator, UniqueConstraint, text
@@ -82,6 +82,7 @@ class Case(SQLModel, table=True):
         Index("ix_cases_received", "received_at"),
         Index("ix_cases_phone", "customer_phone"),
         Index("ix_cases_order", "order_no"),
+        Index("ix_cases_due_statutory", "due_statutory"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -101,6 +102,10 @@ class Case(SQLModel, table=True):
     description: str = Field(sa_column=Column(Text, nullable=False))
     incident_at: datetime | None = _ts()
     incident_place: str | None = Field(default=None, max_length=200)
+    delivered_on: date | None = None
+    """The goods' sign-off / delivery / sale date, which statutory windows count from."""
+    returned_on: date | None = None
+    """When the merchant received the returned goods (the refund period counts from it)."""
     demand: str | None = Field(default=None, sa_column=Column(Text))
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     source: str | None = Field(default=None, max_length=60)
@@ -140,6 +145,10 @@ class Case(SQLModel, table=True):
     due_first_response: datetime | None = _ts()
     due_resolution: datetime | None = _ts()
     due_coordination: datetime | None = _ts()
+    due_statutory: datetime | None = _ts()
+    """The earliest unmet statutory duty's end (kefu.core.statutory), for indexed queries."""
+    statutory_clock: str | None = Field(default=None, max_length=60)
+    """Which one (`statutory.<code>`)."""
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
     # UPDATE ... WHERE version = :seen, so a stale write fails instead of overwriting.
@@ -241,6 +250,14 @@ class Deadline(SQLModel, table=True):
             sqlite_where=text("ended_at IS NOT NULL"),
             postgresql_where=text("ended_at IS NOT NULL"),
         ),
+        # `sla check` finds the open statutory duties by due time: an index of the open rows.
+        Index(
+            "ix_deadlines_open",
+            "clock",
+            "due_at",
+            sqlite_where=text("met_at IS NULL AND ended_at IS NULL"),
+            postgresql_where=text("met_at IS NULL AND ended_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -287,7 +304,7 @@ class Breach(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
-    kind: str = Field(max_length=20)
+    kind: str = Field(max_length=60)  # a clock, or statutory.<code>
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     department: str | None = Field(default=None, max_length=50)

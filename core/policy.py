@@ -188,15 +188,43 @@ class Escalation(_Strict):
     on_breach: list[BreachKind] = Field(default_factory=_resolution_only)
 
 
+StatutoryAnchor = Literal["received", "delivered", "returned"]
+StatutoryKind = Literal["duty", "window"]
+
+
 class StatutoryDeadline(_Strict):
-    """A legal limit beside the shop's own targets, with its source named."""
+    """A legal limit beside the shop's own targets, with its source named (kefu.core.statutory).
+
+    `anchor` is the day the period counts from: the complaint's receipt, the goods' sign-off /
+    delivery / sale (`delivered_on`), or the returned goods' receipt (`returned_on`). A `duty`
+    is the desk's to meet (met when a resolution is given; a hard clock, never paused); a
+    `window` is the customer's right (shown beside the case, never breached)."""
 
     en: str
     zh: str
     target: str
     source: str
     categories: list[str] = Field(default_factory=list)  # empty: every case
+    anchor: StatutoryAnchor = "received"
+    kind: StatutoryKind = "duty"
     _durations = field_validator("target")(_check_duration)
+
+    @field_validator("target")
+    @classmethod
+    def _in_days(cls, value: str) -> str:
+        if Duration.parse(value).unit != "d":
+            raise _Invalid(Message("policy.statutory_days", value=value))
+        return value
+
+    @property
+    def days(self) -> int:
+        return Duration.parse(self.target).amount
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def applies_to(self, category: str | None) -> bool:
+        return not self.categories or category in self.categories
 
 
 class ProfileInfo(_Strict):
@@ -287,13 +315,20 @@ class Profile(_Strict):
     def work_calendar(self) -> WorkCalendar:
         return self.calendar.build()
 
+    @cached_property
+    def legal_calendar(self) -> WorkCalendar:
+        """The official mainland calendar in the desk's zone, whatever its own working days:
+        statutory periods end on a working day of it (民法典 第二百零三条)."""
+        return WorkCalendar(kind="cn", timezone=self.calendar.timezone)
+
     def with_entered_years(
         self, years: Iterable[int], holidays: Iterable[date], workdays: Iterable[date]
     ) -> Profile:
         """This profile on a desk that entered official years (`kefu.core.calendars`): a copy
-        whose working calendar uses them."""
+        whose working calendars use them."""
         copy = self.model_copy()
         copy.__dict__["work_calendar"] = self.work_calendar.with_entered(years, holidays, workdays)
+        copy.__dict__["legal_calendar"] = self.legal_calendar.with_entered(years, holidays, workdays)
         return copy
 
     @property

@@ -28,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from . import services, sla, views
+from .calendar import Duration
 from .intake import normal_phone
 from .models import Case, Revisit, User
 from .policies import Policies, desk_years, policy_versions, profile_for_version
@@ -152,7 +153,7 @@ def _label(profile: Profile, kind: str, code: str | None) -> tuple[str, str]:
     return (item.en, item.zh) if item else (code, code)
 
 
-def _countdown(states: dict[Clock, sla.ClockState]) -> tuple[str | None, str | None, float | None]:
+def _countdown(states: dict[str, sla.ClockState]) -> tuple[str | None, str | None, float | None]:
     """The most urgent running clock: (clock, state, minutes left; negative when passed)."""
     best: tuple[str | None, str | None, float | None] = (None, None, None)
     for clock, state in states.items():
@@ -174,7 +175,12 @@ def make_row(
     sort_key: tuple[Any, ...] = (),
     revisit: Revisit | None = None,
 ) -> QueueRow:
-    states = views.deadline_states(case, profile, now)
+    states: dict[str, sla.ClockState] = {
+        str(k): v for k, v in views.deadline_states(case, profile, now).items()
+    }
+    legal = views.statutory_state(case, profile, now)
+    if legal is not None:
+        states[legal.clock] = legal
     clock, state, minutes = _countdown(states)
     customer = views.customer_view(case, viewer)
     calendar = profile.work_calendar
@@ -197,7 +203,7 @@ def make_row(
             "severity": _label(profile, "severities", case.severity),
             "department": _label(profile, "departments", case.department),
         },
-        sla=views.worst_state(states),
+        sla=views.worst_state(states.values()),
         countdown_clock=clock,
         countdown_state=state,
         countdown_minutes=minutes,
@@ -213,13 +219,18 @@ def make_row(
 def _breached(now: datetime) -> ColumnElement[bool]:
     """Some unmet deadline has passed on a case whose clocks run (exact, in SQL)."""
     running = col(Case.status).in_(CLOCKS_RUN)
-    return and_(
-        running,
-        or_(
-            col(Case.due_resolution) <= now,
-            and_(col(Case.first_response_at).is_(None), col(Case.due_first_response) <= now),
-            and_(col(Case.status) == Status.ESCALATED, col(Case.due_coordination) <= now),
+    return or_(
+        and_(
+            running,
+            or_(
+                col(Case.due_resolution) <= now,
+                and_(col(Case.first_response_at).is_(None), col(Case.due_first_response) <= now),
+                and_(col(Case.status) == Status.ESCALATED, col(Case.due_coordination) <= now),
+            ),
         ),
+        # A statutory duty never pauses; cleared once met. (IS NOT NULL: the condition is
+        # also negated, and NOT of a NULL comparison would drop the row.)
+        and_(col(Case.due_statutory).is_not(None), col(Case.due_statutory) <= now),
     )
 
 
@@ -234,6 +245,10 @@ def _risk_horizon(profiles: Iterable[Profile], now: datetime) -> dict[str, datet
                     until = sla.risk_horizon(profile.work_calendar, target, now)
                     if clock not in horizon or until > horizon[clock]:
                         horizon[clock] = until
+        for rule in profile.statutory.values():
+            until = sla.risk_horizon(profile.legal_calendar, Duration.parse(rule.target), now)
+            if STATUTORY not in horizon or until > horizon[STATUTORY]:
+                horizon[STATUTORY] = until
     return horizon
 
 
@@ -255,7 +270,14 @@ def _risk_candidates(horizon: dict[str, datetime]) -> ColumnElement[bool]:
                 col(Case.due_coordination) <= horizon[Clock.COORDINATION],
             )
         )
-    return and_(col(Case.status).in_(CLOCKS_RUN), or_(*terms) if terms else false())
+    running = and_(col(Case.status).in_(CLOCKS_RUN), or_(*terms) if terms else false())
+    if STATUTORY in horizon:
+        return or_(running, col(Case.due_statutory) <= horizon[STATUTORY])
+    return running
+
+
+STATUTORY = "statutory"
+"""The risk horizon of every statutory duty (one: they never pause)."""
 
 
 def _all_profiles(session: Session) -> list[Profile]:
@@ -506,8 +528,15 @@ def _count_at_risk(session: Session, actor: User, now: datetime) -> int:
     profiles = Policies()
     at_risk = 0
     for case in candidates:
-        states = views.deadline_states(case, profiles.get(session, case.policy_version_id), now)
-        if views.worst_state(states) in (DeadlineState.BREACHED, DeadlineState.AT_RISK):
+        profile = profiles.get(session, case.policy_version_id)
+        states = [
+            *views.deadline_states(case, profile, now).values(),
+            views.statutory_state(case, profile, now),
+        ]
+        if views.worst_state(s for s in states if s is not None) in (
+            DeadlineState.BREACHED,
+            DeadlineState.AT_RISK,
+        ):
             at_risk += 1
     return int(breached) + at_risk
 

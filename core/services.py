@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, func
@@ -21,9 +21,9 @@ from . import deadlines
 from .db import backup_sqlite
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from .history import Changes, add_event, event_row
-from .lifecycle import clean_text, get_case, meet_first_response
+from .lifecycle import check_goods_days, clean_text, get_case, goods_day, meet_first_response
 from .messages import Message
-from .models import Attachment, Event, PolicyVersion, User
+from .models import Attachment, Case, Event, PolicyVersion, User
 from .policies import case_profile, policy_in_force
 from .policy import load_profile_text
 from .workflow import (
@@ -323,6 +323,49 @@ def add_note(
     except StaleDataError:
         raise Conflict(Message("case.concurrent", code=case_code)) from None
     return event
+
+
+def set_goods_days(
+    *,
+    session: Session,
+    code: str,
+    actor: User,
+    now: datetime,
+    delivered_on: date | datetime | None = None,
+    returned_on: date | datetime | None = None,
+) -> Case:
+    """Record the sign-off / delivery / sale date or the goods-returned date learnt after
+    intake (what statutory periods count from): one `update` event, the deadline records
+    brought in line (a changed anchor replaces the duty's instance)."""
+    reason = writing_refusal(actor.role)
+    if reason is not None:
+        raise PermissionDenied(reason)
+    case = get_case(session, code)
+    profile = case_profile(session, case)
+    wanted = {
+        "delivered_on": goods_day(profile, delivered_on, "delivered_on", now),
+        "returned_on": goods_day(profile, returned_on, "returned_on", now),
+    }
+    changes: Changes = {}
+    for name, day in wanted.items():
+        if day is not None and getattr(case, name) != day:
+            changes[name] = (getattr(case, name), day)
+    if not changes:
+        raise InvalidInput(Message("case.nothing_to_set", code=case.code))
+    check_goods_days(wanted["delivered_on"] or case.delivered_on, wanted["returned_on"] or case.returned_on)
+    for name, (_before, after) in changes.items():
+        setattr(case, name, after)
+    deadlines.sync(session, case, profile, now)
+    assert case.id is not None
+    add_event(session, case.id, event_row(actor=actor.name, action=EventKind.UPDATE, at=now, changes=changes))
+    case.updated_at = now
+    session.add(case)
+    case_code = case.code
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(Message("case.concurrent", code=case_code)) from None
+    return case
 
 
 def attach_file(*, session: Session, code: str, actor: User, now: datetime, path: Path) -> Attachment:

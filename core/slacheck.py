@@ -32,13 +32,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from . import db as kdb
-from . import sla
+from . import sla, statutory
 from .calendar import Duration
 from .errors import Conflict
 from .history import event_row
 from .lifecycle import system_move
 from .messages import Message
-from .models import Breach, Case, Event, User
+from .models import Breach, Case, Deadline, Event, User
 from .policies import Policies, policy_in_force
 from .policy import Profile
 from .services import check_as_of, require_role
@@ -210,6 +210,75 @@ def overdue_query(clock: Clock, as_of: datetime, *, new_only: bool = False) -> A
     return query.order_by(due, col(Case.id))
 
 
+def _open_statutory(as_of_bound: Any) -> list[Any]:
+    lo, hi = statutory.PREFIX, statutory.PREFIX[:-1] + "/"  # every "statutory.<code>"
+    return [
+        col(Deadline.clock) >= lo,
+        col(Deadline.clock) < hi,
+        col(Deadline.met_at).is_(None),
+        col(Deadline.ended_at).is_(None),
+        as_of_bound,
+    ]
+
+
+def statutory_overdue_query(as_of: datetime, *, new_only: bool = False) -> Any:
+    """Unmet statutory duties whose period has ended by `as_of` (from the deadline records:
+    a case may owe two), optionally only those whose breach is not recorded yet."""
+    query = (
+        columns_select(
+            col(Case.id),
+            col(Case.code),
+            col(Case.policy_version_id),
+            col(Case.status),
+            col(Case.severity),
+            col(Case.owner),
+            col(Case.department),
+            col(Deadline.due_at),
+            col(Deadline.clock),
+        )
+        .join(Case, col(Case.id) == col(Deadline.case_id))
+        .where(*_open_statutory(col(Deadline.due_at) <= as_of))
+    )
+    if new_only:
+        query = query.where(
+            ~exists().where(
+                col(Breach.case_id) == col(Deadline.case_id),
+                col(Breach.kind) == col(Deadline.clock),
+                col(Breach.due_at) == col(Deadline.due_at),
+            )
+        )
+    return query.order_by(col(Deadline.due_at), col(Case.id))
+
+
+def statutory_at_risk_query(as_of: datetime, horizon: datetime) -> Any:
+    return (
+        columns_select(
+            col(Case.id),
+            col(Case.code),
+            col(Case.policy_version_id),
+            col(Case.status),
+            col(Case.severity),
+            col(Case.owner),
+            col(Case.department),
+            col(Deadline.due_at),
+            col(Deadline.clock),
+        )
+        .join(Case, col(Case.id) == col(Deadline.case_id))
+        .where(*_open_statutory(and_(col(Deadline.due_at) > as_of, col(Deadline.due_at) < horizon)))
+        .order_by(col(Deadline.due_at), col(Case.id))
+    )
+
+
+def _statutory_horizon(profiles: Iterable[Profile], as_of: datetime) -> datetime | None:
+    ends = [
+        sla.risk_horizon(p.legal_calendar, Duration.parse(rule.target), as_of)
+        for p in profiles
+        for rule in p.statutory.values()
+        if rule.kind == "duty"
+    ]
+    return max(ends) if ends else None
+
+
 RiskGroup = tuple[int, str, str, datetime]
 """(policy_version_id, severity, complexity, horizon): cases of that revision, severity and
 complexity whose deadline lies before `horizon` may be at risk."""
@@ -272,6 +341,9 @@ def open_case_queries(as_of: datetime) -> dict[str, Any]:
         queries[f"overdue {clock}"] = overdue_query(clock, as_of)
         queries[f"new breaches {clock}"] = overdue_query(clock, as_of, new_only=True)
         queries[f"at risk {clock}"] = at_risk_query(clock, as_of, groups)
+    queries["overdue statutory"] = statutory_overdue_query(as_of)
+    queries["new breaches statutory"] = statutory_overdue_query(as_of, new_only=True)
+    queries["at risk statutory"] = statutory_at_risk_query(as_of, as_of + timedelta(days=3))
     queries["confirmation window"] = confirmation_candidates_query(as_of)
     return queries
 
@@ -337,7 +409,8 @@ def check_sla(
 
 
 def _row_from(session: Session, cache: Policies, clock: str, row: Sequence[Any], as_of: datetime) -> ClockRow:
-    _id, code, version_id, status, severity, owner, department, due = row
+    _id, code, version_id, status, severity, owner, department, due, *named = row
+    clock = named[0] if named else clock  # a statutory row names its own clock
     profile = cache.get(session, version_id)
     return ClockRow(
         code=code,
@@ -352,11 +425,15 @@ def _row_from(session: Session, cache: Policies, clock: str, row: Sequence[Any],
     )
 
 
+def _new_breach_queries(as_of: datetime) -> list[tuple[str, Any]]:
+    return [
+        *((str(clock), overdue_query(clock, as_of, new_only=True)) for clock in sla.CLOCKS),
+        ("statutory", statutory_overdue_query(as_of, new_only=True)),
+    ]
+
+
 def _any_new_breach(session: Session, as_of: datetime) -> bool:
-    return any(
-        session.exec(overdue_query(clock, as_of, new_only=True).limit(1)).first() is not None
-        for clock in sla.CLOCKS
-    )
+    return any(session.exec(query.limit(1)).first() is not None for _, query in _new_breach_queries(as_of))
 
 
 def _record_new_breaches(
@@ -368,9 +445,8 @@ def _record_new_breaches(
                 return
         with kdb.write_session(engine) as session:
             found: list[tuple[int, int, ClockRow]] = []
-            for clock in sla.CLOCKS:
-                query = overdue_query(clock, as_of, new_only=True).limit(batch_size)
-                for row in session.exec(query).all():
+            for clock, query in _new_breach_queries(as_of):
+                for row in session.exec(query.limit(batch_size)).all():
                     item = _row_from(session, cache, clock, row, as_of)
                     found.append((row[0], row[2], item))
             if not found:
@@ -511,8 +587,12 @@ def _breached_now(session: Session, cache: Policies, report: SlaReport, as_of: d
     escalated = {(e.code, e.clock) for e in report.escalated}
     rows: list[ClockRow] = []
     seen: set[tuple[str, str]] = set()
-    for clock in sla.CLOCKS:
-        for row in session.exec(overdue_query(clock, as_of)).all():
+    searches = [
+        *((str(c), overdue_query(c, as_of)) for c in sla.CLOCKS),
+        ("", statutory_overdue_query(as_of)),
+    ]
+    for clock, query in searches:
+        for row in session.exec(query).all():
             item = _row_from(session, cache, clock, row, as_of)
             key = (item.code, item.clock)
             seen.add(key)
@@ -575,5 +655,32 @@ def _at_risk_now(
                     timezone=profile.calendar.timezone,
                 )
             )
+    horizon = _statutory_horizon(profiles.values(), as_of)
+    if horizon is not None:
+        for row in session.exec(statutory_at_risk_query(as_of, horizon)).all():
+            _id, code, version_id, status, severity, owner, department, due, clock = row
+            profile = cache.get(session, version_id)
+            rule = profile.statutory.get(statutory.code_of(clock) or "")
+            if rule is None:
+                continue
+            # A period in days grants the same allowance from any start: the due time stands in.
+            target = Duration.parse(rule.target)
+            state = sla.clock_state(
+                profile.legal_calendar, clock, due, due, None, target, as_of, paused=False
+            )
+            if state.state == DeadlineState.AT_RISK:
+                rows.append(
+                    ClockRow(
+                        code=code,
+                        clock=clock,
+                        due=due,
+                        status=status,
+                        severity=severity,
+                        owner=owner,
+                        department=department,
+                        minutes=state.remaining_minutes or 0.0,
+                        timezone=profile.calendar.timezone,
+                    )
+                )
     rows.sort(key=lambda r: (r.due, r.code, r.clock))
     return rows

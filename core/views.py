@@ -8,15 +8,16 @@ risk. Times in a view are in the case's time zone.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from . import deadlines as records
-from . import services, sla
+from . import services, sla, statutory
+from .calendar import Duration
 from .history import event_message
 from .lifecycle import case_events, case_links
 from .messages import Message
@@ -114,9 +115,105 @@ def coordination_end(case: Case, events: Sequence[Event]) -> datetime | None:
     return None
 
 
-def worst_state(states: dict[Clock, sla.ClockState]) -> DeadlineState:
-    found = {s.state for s in states.values()}
+def statutory_state(case: Case, profile: Profile, now: datetime) -> sla.ClockState | None:
+    """How the case's earliest unmet statutory duty stands (`due_statutory`): never paused;
+    at risk once 80 % of its days are used."""
+    if case.due_statutory is None or case.statutory_clock is None:
+        return None
+    rule = profile.statutory.get(statutory.code_of(case.statutory_clock) or "")
+    target = Duration.parse(rule.target) if rule is not None else None
+    # A period in days grants the same allowance from any start: the due time stands in.
+    due = case.due_statutory
+    return sla.clock_state(profile.legal_calendar, case.statutory_clock, due, due, None, target, now, False)
+
+
+def all_states(case: Case, profile: Profile, now: datetime) -> dict[str, sla.ClockState]:
+    """Every running clock of the case at `now`: its SLA deadlines and its statutory duty."""
+    states: dict[str, sla.ClockState] = {str(k): v for k, v in deadline_states(case, profile, now).items()}
+    legal = statutory_state(case, profile, now)
+    if legal is not None:
+        states[legal.clock] = legal
+    return states
+
+
+def worst_state(states: Iterable[sla.ClockState]) -> DeadlineState:
+    found = {s.state for s in states}
     return next((state for state in WORST_FIRST if state in found), DeadlineState.NONE)
+
+
+@dataclass(frozen=True)
+class StatutoryView:
+    """One statutory period of the case: a duty (the desk's, a hard clock) or a window (the
+    customer's right), counted from its anchor day to 24:00 of its last day."""
+
+    code: str
+    kind: str
+    label: str
+    """The rule's wording in the desk's language."""
+    source: str
+    anchor: str
+    anchor_day: datetime | None
+    last_day: str
+    """ISO date of its last day (the period ends at 24:00 of it)."""
+    ends_at: datetime
+    state: DeadlineState
+    met_at: datetime | None
+    received_within: bool | None
+    """A window: whether the complaint came before it ended."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "kind": self.kind,
+            "label": self.label,
+            "source": self.source,
+            "anchor": self.anchor,
+            "last_day": self.last_day,
+            "ends_at": _iso(self.ends_at),
+            "state": self.state,
+            "met_at": _iso(self.met_at),
+            "received_within": self.received_within,
+        }
+
+
+def statutory_views(session: Session, case: Case, profile: Profile, now: datetime) -> list[StatutoryView]:
+    """The case's statutory duties (their current records) and windows, in policy order."""
+    lang = profile.profile.language
+    calendar = profile.legal_calendar
+    current = {
+        r.clock: r
+        for r in records.case_rows(session, case.id)
+        if r.clock.startswith(statutory.PREFIX) and r.ended_at is None
+    }
+    out: list[StatutoryView] = []
+    for period in statutory.case_periods(profile, case):
+        clock = statutory.clock_name(period.code)
+        last = (calendar.local(period.end) - timedelta(days=1)).date().isoformat()
+        if period.rule.kind == "duty":
+            row = current.get(clock)
+            if row is None:
+                continue
+            state, met, within = records.record_state(row, now), _local(row.met_at, profile), None
+            ends = row.due_at
+        else:
+            state = DeadlineState.OK if now < period.end else DeadlineState.NONE
+            met, within, ends = None, case.received_at < period.end, period.end
+        out.append(
+            StatutoryView(
+                code=period.code,
+                kind=period.rule.kind,
+                label=period.rule.label(lang),
+                source=period.rule.source,
+                anchor=period.rule.anchor,
+                anchor_day=_local(period.start, profile),
+                last_day=last,
+                ends_at=calendar.local(ends),
+                state=state,
+                met_at=met,
+                received_within=within,
+            )
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -145,7 +242,7 @@ def customer_view(case: Case, viewer: User) -> CustomerView:
 class DeadlineView:
     """One deadline: when it is due, when it was met, how it stands (times in the case's zone)."""
 
-    clock: Clock
+    clock: str  # a workflow.Clock, or statutory.<code>
     due: datetime | None
     met_at: datetime | None
     state: DeadlineState
@@ -222,6 +319,8 @@ class CaseSummary:
     sla: DeadlineState
     deadlines: dict[Clock, DeadlineView]
     """The clocks the case has a deadline for (coordination only once escalated)."""
+    statutory: DeadlineView | None
+    """Its earliest unmet statutory duty, if any (`clock` names it: statutory.<code>)."""
     version: int
 
     def label(self, kind: str, code: str | None, lang: str) -> str:
@@ -246,6 +345,9 @@ class CaseSummary:
             "order_no": self.order_no,
             "sla": self.sla,
             "due": {clock: d.as_json() for clock, d in self.deadlines.items()},
+            "statutory_due": None
+            if self.statutory is None
+            else {"clock": self.statutory.clock, **self.statutory.as_json()},
             "version": self.version,
         }
 
@@ -265,6 +367,7 @@ def case_summary(
     """One row of a list, as `viewer` may see it at `now`."""
     states = deadline_states(case, profile, now, coordinated_at=coordinated_at)
     assumed = profile.work_calendar.assumed_years
+    legal = statutory_state(case, profile, now)
     return CaseSummary(
         profile=profile,
         code=case.code,
@@ -279,7 +382,12 @@ def case_summary(
         owner=case.owner,
         customer=customer_view(case, viewer),
         order_no=case.order_no,
-        sla=worst_state(states),
+        sla=worst_state([*states.values(), *([legal] if legal else [])]),
+        statutory=None
+        if legal is None
+        else DeadlineView(
+            legal.clock, _local(legal.due, profile), None, legal.state, legal.remaining_minutes
+        ),
         deadlines={
             clock: DeadlineView(
                 clock,
@@ -387,6 +495,9 @@ class CaseDetail(CaseSummary):
     history: list[HistoryEntry]
     records: list[DeadlineRecordView]
     """Every instance of every clock the case ran, oldest first per clock."""
+    statutory_periods: list[StatutoryView]
+    delivered_on: str | None
+    returned_on: str | None
 
     def subcategory_label(self, lang: str) -> str:
         if not self.category or not self.subcategory:
@@ -456,6 +567,9 @@ class CaseDetail(CaseSummary):
             "allowed_actions": list(self.allowed_actions),
             "history": [entry.as_json() for entry in self.history],
             "deadline_records": [r.as_json() for r in self.records],
+            "delivered_on": self.delivered_on,
+            "returned_on": self.returned_on,
+            "statutory": [p.as_json() for p in self.statutory_periods],
         }
 
 
@@ -532,6 +646,9 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
             )
             for r in records.case_rows(session, case.id)
         ],
+        statutory_periods=statutory_views(session, case, profile, now),
+        delivered_on=case.delivered_on.isoformat() if case.delivered_on else None,
+        returned_on=case.returned_on.isoformat() if case.returned_on else None,
     )
 
 

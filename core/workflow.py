@@ -153,6 +153,8 @@ class EventKind(StrEnum):
     LINK = "link"
     ATTACH = "attach"
     BREACH = "breach"
+    UPDATE = "update"
+    """Case details recorded or corrected after intake."""
     REBASE = "rebase"
     """A deadline recomputed after the working calendar changed (`kefu sla rebase`)."""
 
@@ -164,6 +166,7 @@ EVENT_LABELS: dict[EventKind, tuple[str, str]] = {
     EventKind.LINK: ("Linked", "关联"),
     EventKind.ATTACH: ("Evidence attached", "添加附件"),
     EventKind.BREACH: ("Deadline breached", "超时"),
+    EventKind.UPDATE: ("Details recorded", "补录信息"),
     EventKind.REBASE: ("Deadline recomputed", "时限重算"),
 }
 
@@ -330,6 +333,8 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "description": ("description", "投诉内容"),
     "incident_at": ("incident", "发生时间"),
     "incident_place": ("incident place", "发生地点"),
+    "delivered_on": ("delivered on", "签收日期"),
+    "returned_on": ("returned goods received on", "退货签收日期"),
     "demand": ("demand", "客户诉求"),
     "category": ("category", "类别"),
     "subcategory": ("subcategory", "子类"),
@@ -672,7 +677,13 @@ def role_label(role: str, lang: str) -> str:
         return role
 
 
+STATUTORY_LABEL = ("Statutory", "法定时限")
+"""A statutory clock (`statutory.<code>`) in lists; the case screen names the rule itself."""
+
+
 def clock_label(clock: str, lang: str) -> str:
+    if clock.startswith("statutory."):
+        return _pick(STATUTORY_LABEL, lang)
     try:
         return _pick(CLOCK_LABELS[Clock(clock)], lang)
     except ValueError:

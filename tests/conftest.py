@@ -57,7 +57,9 @@ class Desk:
         return self.users[name]
 
 
-def make_desk(path: Path, profile: Path = MINI_PROFILE, now: datetime = NOW) -> Desk:
+def make_desk(
+    path: Path, profile: Path = MINI_PROFILE, now: datetime = NOW, department: str | None = "cs"
+) -> Desk:
     engine = kdb.create_database(str(path))
     desk = Desk(path=path, engine=engine)
     with desk.write() as session:
@@ -72,7 +74,7 @@ def make_desk(path: Path, profile: Path = MINI_PROFILE, now: datetime = NOW) -> 
         for name, role in ROLE_USERS.items():
             if name != "admin":
                 desk.users[name] = services.add_user(
-                    session=session, actor=admin, name=name, role=role, now=now, department="cs"
+                    session=session, actor=admin, name=name, role=role, now=now, department=department
                 )
     return desk
 

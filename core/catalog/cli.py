@@ -215,6 +215,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（{years}年：尚无官方节假日安排，暂按周一至周五计）",
     ),
     "cli.records": ("Deadline records:", "时限记录："),
+    "cli.case_set": ("{code} recorded (version {version}).", "{code} 已补录（版本 {version}）。"),
+    "cli.statutory": ("statutory", "法定"),
+    "cli.statutory_window_in": ("the complaint came inside it", "投诉在期内"),
+    "cli.statutory_window_out": ("the complaint came after it ended", "投诉时已过期"),
+    "cli.statutory_ends": ("ends {day} 24:00", "{day} 24:00 届满"),
     # -- kefu calendar / kefu sla rebase
     "cli.calendar_added": (
         "Entered {year}: {days_off} days off, {workdays} make-up working days. Run kefu sla rebase "

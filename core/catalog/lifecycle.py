@@ -162,6 +162,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field:field}须为带时区的日期和时间",
     ),
     "intake.future": ("received_at is in the future", "受理时间晚于现在"),
+    "case.nothing_to_set": (
+        "{code}: nothing to record (give --delivered-on or --returned-on with a new date)",
+        "{code}：没有要补录的内容（请用 --delivered-on 或 --returned-on 给出新的日期）",
+    ),
+    "intake.not_a_day": ("{field:field}: {value!r} is not a date", "{field:field}：「{value}」不是日期"),
+    "intake.day_in_future": ("{field:field}: {day} is in the future", "{field:field}：{day} 还没到"),
+    "intake.returned_before_delivered": (
+        "the goods cannot come back ({returned}) before they were delivered ({delivered})",
+        "退货签收日期（{returned}）不能早于签收日期（{delivered}）",
+    ),
     "intake.too_early": (
         "{field} {day} is before {year}; check the date",
         "{field:field} {day} 早于 {year} 年，请检查日期",

@@ -97,6 +97,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "未知的键（请对照文档中的格式检查拼写）",
     ),
     "policy.missing": ("required but missing", "必填，但没有填写"),
+    "policy.statutory_days": (
+        "{value!r}: a statutory period is counted in days, e.g. 7d",
+        "「{value}」：法定期间按日计算，例如 7d",
+    ),
     "policy.empty": ("must list at least one entry", "至少要列出一项"),
     "policy.zero_target": (
         "{value!r}: an SLA target must be longer than zero",

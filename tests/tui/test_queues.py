@@ -75,7 +75,7 @@ def test_at_risk_queue_is_exactly_the_cases_at_risk_or_breached(desk: Desk) -> N
         for code in codes:
             case = lifecycle.get_case(session, code)
             profile = policies.case_profile(session, case)
-            if views.worst_state(views.deadline_states(case, profile, NOW)) in (
+            if views.worst_state(views.all_states(case, profile, NOW).values()) in (
                 "at_risk",
                 "breached",
             ):
