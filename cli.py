@@ -1023,6 +1023,16 @@ def policy_check(
         severities=len(profile.severities),
     )
     typer.echo(checked.text(language()))
+    _warn_statutory_overruns(profile, language())
+
+
+def _warn_statutory_overruns(profile: Profile, lang: str) -> None:
+    """A shop target that can end after a statutory duty, named with the dates (stderr)."""
+    from .core import statutory
+
+    today = profile.work_calendar.local(now_utc()).date()
+    for overrun in statutory.overruns(profile, today):
+        err.print(statutory.overrun_message(overrun, profile).text(lang), markup=False)
 
 
 @policy_app.command("apply")
@@ -1053,6 +1063,7 @@ def policy_apply(
         )
         number = version.version
     typer.echo(say("cli.policy_applied", language(ctx), number=number, name=profile.name))
+    _warn_statutory_overruns(profile, language(ctx))
 
 
 # -- maintenance -----------------------------------------------------------------------

@@ -24,6 +24,7 @@ import functools
 import math
 import string
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from .catalog import MESSAGES, WORDS
@@ -174,6 +175,14 @@ def term(kind: str, code: Any, lang: str) -> str:
     kind = kind.removeprefix("a_")
     if code is None or code == "":
         return word("(none)", lang)
+    if kind == "day":  # "2026-02-14" or "2026-02-14 18:00" with its weekday
+        text = str(code)
+        try:
+            weekday = date.fromisoformat(text[:10]).weekday()
+        except ValueError:
+            return text
+        names = _WEEKDAYS_ZH if lang == "zh" else _WEEKDAYS_EN
+        return f"{text}（{names[weekday]}）" if lang == "zh" else f"{text} ({names[weekday]})"
     if kind == "label":
         if isinstance(code, Mapping):
             text = str(code.get("zh") if lang == "zh" else code.get("code", code.get("en")))
@@ -187,8 +196,10 @@ def term(kind: str, code: Any, lang: str) -> str:
 
 
 TERM_KINDS = frozenset(
-    {"status", "role", "action", "clock", "field", "word", "event", "link", "state", "label"}
+    {"status", "role", "action", "clock", "field", "word", "event", "link", "state", "label", "day"}
 )
+_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
 class _Formatter(string.Formatter):

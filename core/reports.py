@@ -55,7 +55,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
-from . import deadlines, policies, services
+from . import deadlines, policies, services, statutory
 from .errors import InvalidInput, PermissionDenied
 from .messages import Message, word
 from .models import Breach, Case, Deadline, PolicyVersion, User, UTCDateTime
@@ -220,6 +220,8 @@ class _Acc:
     on_time: int = 0
     fr_due: int = 0
     fr_met: int = 0
+    st_due: int = 0
+    st_met: int = 0
     resolved: int = 0
     handling_sum: int = 0
     handling_hist: Counter[int] = field(default_factory=Counter)
@@ -238,6 +240,8 @@ class _Acc:
             "on_time",
             "fr_due",
             "fr_met",
+            "st_due",
+            "st_met",
             "resolved",
             "handling_sum",
         ):
@@ -289,6 +293,8 @@ class Metrics:
     handling_p90: int | None  # business minutes
     compensation: dict[str, tuple[float, int]]  # kind ("" = unspecified) -> (amount, cases)
     breaches: dict[str, int]  # clock -> count
+    statutory: Rate = Rate(0, 0)
+    """Statutory duties that fell due in the period, met by their end (deadline records)."""
 
     @classmethod
     def from_acc(cls, acc: _Acc) -> Metrics:
@@ -309,6 +315,7 @@ class Metrics:
                 for kind, (amount, cases) in sorted(acc.compensation.items())
             },
             breaches={kind: acc.breaches.get(kind, 0) for kind in BREACH_KINDS},
+            statutory=Rate(acc.st_met, acc.st_due),
         )
 
     @property
@@ -331,6 +338,7 @@ class Metrics:
             "repeat": self.repeat.as_dict(),
             "first_response": self.first_response.as_dict(),
             "reopen": self.reopen.as_dict(),
+            "statutory": self.statutory.as_dict(),
             "handling": {
                 "resolved": self.resolved,
                 "measured": self.handling_measured,
@@ -709,6 +717,29 @@ def _ended_rows(conn: Any, by: str, b: _Bounds) -> Sequence[Any]:
     return conn.execute(query).all()
 
 
+def _statutory_rows(conn: Any, by: str, b: _Bounds) -> Sequence[Any]:
+    """Statutory duty records that fell due in the period and count (`deadlines.counted_sql`),
+    per group: (group, fell due, met on time)."""
+    p = b.period
+    d, c = _D.c, _T.c
+    group = _local_day(d.due_at, p, b.dialect) if by == "day" else _dimension(by)
+    query = (
+        select(
+            group.label("g"), sa.func.count(), sa.func.sum(sa.case((deadlines.on_time_sql(_D), 1), else_=0))
+        )
+        .select_from(_D.join(_T, _T.c.id == d.case_id))
+        .where(
+            d.clock >= statutory.PREFIX,
+            d.clock < statutory.PREFIX[:-1] + "/",
+            _within(d.due_at, p.start, b.due_end),
+            deadlines.counted_sql(_D),
+            sa.or_(c.close_reason.is_(None), c.close_reason.not_in(REJECT_REASONS)),
+        )
+        .group_by(group)
+    )
+    return conn.execute(query).all()
+
+
 def _breach_rows(conn: Any, by: str, b: _Bounds) -> Sequence[Any]:
     """Breaches whose deadline fell in the period, per group and clock. By department, a breach
     counts for the department the case was in when it was breached."""
@@ -863,6 +894,9 @@ def kpi_report(
             a.due, a.on_time = a.due + count, a.on_time + int(met or 0)
         else:
             a.fr_due, a.fr_met = a.fr_due + count, a.fr_met + int(met or 0)
+    for g, count, met in _statutory_rows(session, by, bounds):
+        a = acc(g)
+        a.st_due, a.st_met = a.st_due + count, a.st_met + int(met or 0)
     for g, kind, count in _breach_rows(session, by, bounds):
         acc(g).breaches[kind] += count
 

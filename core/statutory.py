@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from .calendar import WorkCalendar
+from .messages import Message
 from .models import Case
 from .policy import Profile, StatutoryDeadline
 
@@ -99,4 +100,106 @@ def case_periods(profile: Profile, case: Case, *, kind: str | None = None) -> li
         delivered_on=case.delivered_on,
         returned_on=case.returned_on,
         kind=kind,
+    )
+
+
+# -- the shop's targets against the law -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overrun:
+    """A shop resolution target that can end after a receipt-anchored statutory duty."""
+
+    severity: str
+    complexity: str
+    target: str
+    code: str
+    rule: StatutoryDeadline
+    received: date
+    """The receipt day (at 23:59) on which it runs furthest past."""
+    due: datetime
+    ends: datetime
+    days: int
+    """How many receipt days of the scanned years run past it."""
+    years: tuple[int, ...]
+
+
+def scanned_years(calendar: WorkCalendar, today: date) -> tuple[int, ...]:
+    """This year and the next, where the official calendar knows them (else the latest year
+    it knows): the real days a warning can name."""
+    years = tuple(y for y in (today.year, today.year + 1) if not calendar.uncovered_years([y]))
+    if years:
+        return years
+    covered = calendar.covered_years()
+    return (covered.stop - 1,) if covered else (today.year,)
+
+
+def overruns(profile: Profile, today: date) -> list[Overrun]:
+    """Every severity / complexity whose resolution target, for a complaint received on some
+    day of the scanned years, is due after a duty that counts from receipt ends (a `30d`
+    target against a 7-day duty: on every day). Receipt at 23:59 is the latest a day's
+    complaint can come, so its target ends latest against the same statutory end."""
+    legal = profile.legal_calendar
+    work = profile.work_calendar
+    years = scanned_years(legal, today)
+    days = [
+        d
+        for year in years
+        for d in (date(year, 1, 1) + timedelta(days=i) for i in range(366))
+        if d.year == year
+    ]
+    found: list[Overrun] = []
+    duties = [(c, r) for c, r in profile.statutory.items() if r.kind == "duty" and r.anchor == "received"]
+    if not duties:
+        return found
+    import warnings
+
+    from .calendar import CalendarCoverageWarning
+
+    with warnings.catch_warnings():  # a deadline reaching an assumed year: not this check's news
+        warnings.simplefilter("ignore", CalendarCoverageWarning)
+        for severity in profile.severities:
+            for complexity in ("simple", "complex"):
+                target = profile.sla_targets(severity, complexity).get("resolution")
+                if target is None or (
+                    complexity == "complex"
+                    and target == profile.sla_targets(severity, "simple").get("resolution")
+                ):
+                    continue
+                for code, rule in duties:
+                    worst: tuple[timedelta, date, datetime, datetime] | None = None
+                    count = 0
+                    for day in days:
+                        received = work.day_start(day) + timedelta(hours=23, minutes=59)
+                        due = work.add(received, target)
+                        ends = legal.day_start(last_day(legal, day, rule.days) + timedelta(days=1))
+                        if due > ends:
+                            count += 1
+                            if worst is None or due - ends > worst[0]:
+                                worst = (due - ends, day, due, ends)
+                    if worst is not None:
+                        _, day, due, ends = worst
+                        found.append(
+                            Overrun(
+                                severity, complexity, str(target), code, rule, day, due, ends, count, years
+                            )
+                        )
+    return found
+
+
+def overrun_message(o: Overrun, profile: Profile) -> Message:
+    local = profile.work_calendar.local
+    last = (profile.legal_calendar.local(o.ends) - timedelta(days=1)).date()
+    return Message(
+        "policy.statutory_overrun",
+        severity=o.severity,
+        complex=Message("policy.statutory_overrun_complex") if o.complexity == "complex" else "",
+        target=o.target,
+        rule={"en": o.rule.en, "zh": o.rule.zh},
+        source=o.rule.source,
+        day=o.received.isoformat(),
+        due=f"{local(o.due):%Y-%m-%d %H:%M}",
+        end=last.isoformat(),
+        days=o.days,
+        years=list(o.years),
     )

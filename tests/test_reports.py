@@ -325,7 +325,8 @@ def test_json_document_is_stable(desk: Desk) -> None:
     }
     first = document["groups"][0]
     assert list(first) == ["key", "label", "volume", "on_time", "satisfaction", "repeat",
-                           "first_response", "reopen", "handling", "compensation", "breaches"]  # fmt: skip
+                           "first_response", "reopen", "statutory", "handling", "compensation",
+                           "breaches"]  # fmt: skip
     assert first["label"] == "Delay"
     assert first["handling"] == {"resolved": 2, "measured": 2, "average_business_minutes": 180.0,
                                  "p90_business_minutes": 300}  # fmt: skip

@@ -169,6 +169,11 @@ def test_the_express_answer_is_due_after_national_day_and_is_breached_once(expre
     assert legal(show(express, met, sh(2026, 10, 9, 3)))["regulator_reply"]["state"] == "met"
     text = at(express, sh(2026, 10, 9, 3), "--as", "alice", "--lang", "zh", "case", "show", code)
     assert "法定 自接到投诉之日起7日内予以处理并告知用户  2026-10-08 24:00 届满  已超时" in text
+    # Reports count the duties that fell due: one met by its end, one not.
+    report = json.loads(at(express, sh(2026, 10, 31, 12), "--as", "ana", "report", "--from", "2026-10-01",
+                           "--to", "2026-10-31", "--json"))  # fmt: skip
+    assert report["total"]["statutory"]["numerator"] == 1
+    assert report["total"]["statutory"]["denominator"] == 2
 
 
 def test_a_rejection_cancels_a_statutory_duty(express: Desk) -> None:
@@ -325,3 +330,42 @@ def test_existing_desks_get_their_statutory_records(express: Desk) -> None:
     express.engine.dispose()
     express.engine = kdb.open_database(str(express.path))  # migrates forward
     assert kept() == before
+
+
+# -- policy check ------------------------------------------------------------------------------
+
+
+def test_policy_check_names_the_dates_a_shop_target_runs_past_the_law(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kefu.cli import app
+
+    def check(path: Path) -> tuple[int, str, str]:
+        with freeze_time(sh(2026, 12, 1, 10)):
+            result = CliRunner().invoke(
+                app, ["policy", "check", str(path)], env={"KEFU_LANG": "en", "COLUMNS": "400"}
+            )
+        return result.exit_code, result.stdout, result.stderr
+
+    code, out, err = check(bundled_profiles_dir() / "express.toml")
+    assert code == 0 and "ok (express" in out
+    # A complex P3 received Wed 30 Sep 2026: 4wd is Mon 12 Oct 18:00 (after National Day and
+    # Sat 10 Oct), the 7-day answer ends Thu 8 Oct 24:00.
+    assert (
+        "P3 (complex) resolution target 4wd can end after the statutory duty Handle the complaint and "
+        "tell the customer within 7 days (快递暂行条例 第二十八条): received 2026-09-30 (Wed), it is due "
+        "2026-10-12 18:00 (Mon), but the duty ends 2026-10-08 (Thu) 24:00"
+    ) in " ".join(err.split())
+    thirty = tmp_path / "thirty.toml"
+    text = (bundled_profiles_dir() / "express.toml").read_text(encoding="utf-8")
+    thirty.write_text(
+        text.replace(
+            '[sla.P3]\nfirst_response = "2bh"\nresolution = "1wd"',
+            '[sla.P3]\nfirst_response = "2bh"\nresolution = "30d"',
+        ),
+        encoding="utf-8",
+    )
+    code, _out, err = check(thirty)
+    assert code == 0
+    assert "P3 resolution target 30d can end after" in " ".join(err.split())
+    assert "365 receipt days in 2026 run past it" in " ".join(err.split())

@@ -97,6 +97,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "未知的键（请对照文档中的格式检查拼写）",
     ),
     "policy.missing": ("required but missing", "必填，但没有填写"),
+    "policy.statutory_overrun": (
+        "warning: {severity}{complex} resolution target {target} can end after the statutory "
+        "duty {rule:label} ({source}): received {day:day}, it is due {due:day}, but the duty ends "
+        "{end:day} 24:00; {days} receipt days in {years} run past it",
+        "警告：{severity}{complex}的解决时限 {target} 可能晚于法定时限「{rule:label}」（{source}）："
+        "{day:day}受理的工单{due:day}才到期，而法定时限{end:day} 24:00 届满；"
+        "{years} 年共有 {days} 个受理日会超出",
+    ),
+    "policy.statutory_overrun_complex": (" (complex)", "（复杂）"),
     "policy.statutory_days": (
         "{value!r}: a statutory period is counted in days, e.g. 7d",
         "「{value}」：法定期间按日计算，例如 7d",

@@ -266,6 +266,16 @@ class CaseScreen(Screen[None]):
             if deadline.assumed_years:
                 text += "  " + Say("ui.assumed_years", years=deadline.assumed_years).text(lang)
             items.append((clock_label(clock, lang), text, state_style(state, variables)))
+        for p in self.detail.statutory_periods:
+            text = Say("cli.statutory_ends", day=p.last_day).text(lang)
+            if p.kind == "duty":
+                text += f"  {state_label(p.state, lang)}"
+                style: Style | str = state_style(p.state, variables)
+            else:
+                key = "cli.statutory_window_in" if p.received_within else "cli.statutory_window_out"
+                text += f"  {Say(key).text(lang)}"
+                style = "dim"
+            items.append((clock_label(f"statutory.{p.code}", lang), f"{text}  {p.label}", style))
         for r in self.detail.records:  # earlier instances: what a reopen or a change replaced
             if r.ended_at is None:
                 continue
