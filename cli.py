@@ -733,6 +733,15 @@ def _print_case(d: views.CaseDetail, lang: str) -> None:
         )
         state = _code("state", deadline.state, lang)
         out.print(f"  {due_word} {clock_text} {due}  {state}  {assumed}".rstrip(), markup=False)
+    if d.waiting is not None:
+        w = d.waiting
+        parts = [say("cli.waiting_since", lang, since=f"{w.since:%Y-%m-%d %H:%M}")]
+        if w.remind_at is not None:
+            parts.append(say("cli.waiting_remind", lang, at=f"{w.remind_at:%Y-%m-%d %H:%M}"))
+        if w.give_up_at is not None:
+            key = "cli.waiting_close" if w.on_give_up == "close" else "cli.waiting_escalate"
+            parts.append(say(key, lang, at=f"{w.give_up_at:%Y-%m-%d %H:%M}"))
+        out.print("  " + "  ".join(parts), markup=False)
     legal_word = say("cli.statutory", lang)
     for p in d.statutory_periods:
         parts = [f"  {legal_word} {p.label}", say("cli.statutory_ends", lang, day=p.last_day)]

@@ -84,6 +84,9 @@ def wanted(
     already computed by the door) and, where a start may have moved, its status history."""
     targets = _targets(profile, case)
     paused = case.paused_at
+    # A case closed without the clock met (no response from the customer) meets it by
+    # closing, as the KPIs and views count it (coalesce(met, closed_at)).
+    closed = case.closed_at if case.status == Status.CLOSED else None
     out: dict[str, Wanted] = {}
     if case.due_first_response is not None and Clock.FIRST_RESPONSE in targets:
         out[Clock.FIRST_RESPONSE] = Wanted(
@@ -91,7 +94,7 @@ def wanted(
             case.received_at,
             str(targets[Clock.FIRST_RESPONSE]),
             case.due_first_response,
-            case.first_response_at,
+            case.first_response_at or closed,
             _stopped(paused, case.due_first_response),
         )
     if case.due_resolution is not None and Clock.RESOLUTION in targets:
@@ -105,7 +108,7 @@ def wanted(
             start,
             str(targets[Clock.RESOLUTION]),
             case.due_resolution,
-            case.resolved_at,
+            case.resolved_at or closed,
             _stopped(paused, case.due_resolution),
         )
     if case.escalated_at is not None and case.due_coordination is not None and Clock.COORDINATION in targets:
@@ -131,7 +134,7 @@ def statutory_wanted(profile: Profile, case: Any) -> list[Wanted]:
     def get(name: str) -> Any:
         return case.get(name) if isinstance(case, Mapping) else getattr(case, name)
 
-    met = get("resolved_at")
+    met = get("resolved_at") or (get("closed_at") if get("status") == Status.CLOSED else None)
     return [
         Wanted(statutory.clock_name(p.code), p.start, p.rule.target, p.end, met)
         for p in statutory.periods(

@@ -387,6 +387,7 @@ def take(move: Move) -> Status:
         move.set(paused_at=now)
     elif before in PAUSED and to not in PAUSED:
         move.set(paused_at=None)
+        clocks.update(Clock)  # the wait is over: every clock moves on by it
     move.set(status=to)
     if clocks:
         history = [*move.history, (before.value, to.value, now)]
@@ -566,8 +567,10 @@ def _apply(
 ) -> Applied:
     before = case.status
     # Only a move that computes deadlines again reads the history they depend on.
-    reads_history = bool(transition.recomputes) or (
-        before in RESOLUTION_GIVEN and Status.IN_PROGRESS in transition.targets
+    reads_history = (
+        bool(transition.recomputes)
+        or (before in RESOLUTION_GIVEN and Status.IN_PROGRESS in transition.targets)
+        or (before in PAUSED and any(t not in PAUSED for t in transition.targets))  # a wait ends
     )
     move = Move(
         case=case,
@@ -655,9 +658,16 @@ def _system_escalate(move: Move) -> Status:
     move.set(escalated_at=move.fields.get("escalated_at") or move.now)
     if reason == "breach":
         move.note = Message("note.escalated_on_breach", clock=move.fields["clock"])
+    elif reason == "waiting":
+        move.note = _waited_note(move, "note.escalated_waiting")
     else:
         move.note = Message("note.severity_escalates")
     return Status.ESCALATED
+
+
+def _waited_note(move: Move, key: str) -> Message:
+    since = move.profile.work_calendar.local(move.fields["waited_since"]).isoformat(timespec="minutes")
+    return Message(key, since=since, limit=move.profile.waiting.give_up_after)
 
 
 def _wait(move: Move) -> Status:
@@ -779,7 +789,11 @@ def _revisit(move: Move) -> Status:
 
 def _system_close(move: Move) -> Status:
     """Nobody answered within the confirmation window: closed, and revisited like a confirmed
-    close."""
+    close. Or the customer never came back while kefu waited for them: closed, no revisit."""
+    if "waited_since" in move.fields:
+        move.set(closed_at=move.now, close_reason=CloseReason.NO_RESPONSE.value)
+        move.note = _waited_note(move, "note.no_response")
+        return Status.CLOSED
     window_ended: datetime = move.fields["window_ended"]
     move.set(closed_at=move.now, close_reason=CloseReason.NO_ANSWER.value)
     local = move.profile.work_calendar.local(window_ended).isoformat(timespec="seconds")

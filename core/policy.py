@@ -188,6 +188,17 @@ class Escalation(_Strict):
     on_breach: list[BreachKind] = Field(default_factory=_resolution_only)
 
 
+class Waiting(_Strict):
+    """Limits on waiting for the customer (`pending_customer`), from when the wait began:
+    `sla check` records a reminder once `remind_after` has passed, and after `give_up_after`
+    closes the case (`no_response`) or escalates it. Unset: no limit."""
+
+    remind_after: str | None = None
+    give_up_after: str | None = None
+    on_give_up: Literal["close", "escalate"] = "close"
+    _durations = field_validator("remind_after", "give_up_after")(_check_target)
+
+
 StatutoryAnchor = Literal["received", "delivered", "returned"]
 StatutoryKind = Literal["duty", "window"]
 
@@ -266,6 +277,7 @@ class Profile(_Strict):
     repeat: RepeatPolicy = Field(default_factory=RepeatPolicy)
     retention: Retention = Field(default_factory=Retention)
     escalation: Escalation = Field(default_factory=Escalation)
+    waiting: Waiting = Field(default_factory=Waiting)
     statutory: dict[str, StatutoryDeadline] = Field(default_factory=dict)
     phrases: dict[str, Label] = Field(default_factory=dict)
     audit_checklist: dict[str, Label] = Field(default_factory=dict)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, tuple_
@@ -175,13 +175,13 @@ def make_row(
     sort_key: tuple[Any, ...] = (),
     revisit: Revisit | None = None,
 ) -> QueueRow:
-    states: dict[str, sla.ClockState] = {
-        str(k): v for k, v in views.deadline_states(case, profile, now).items()
-    }
-    legal = views.statutory_state(case, profile, now)
-    if legal is not None:
-        states[legal.clock] = legal
+    states = views.all_states(case, profile, now)
     clock, state, minutes = _countdown(states)
+    waiting = views.waiting_view(case, profile, now)
+    if clock is None and waiting is not None and waiting.give_up_at is not None:
+        # Waiting for the customer: the countdown to giving up, at risk once a reminder is due.
+        clock, minutes = "waiting", (waiting.give_up_at - now) / timedelta(minutes=1)
+        state = DeadlineState.PAUSED if waiting.stage == "waiting" else DeadlineState.AT_RISK
     customer = views.customer_view(case, viewer)
     calendar = profile.work_calendar
     return QueueRow(

@@ -238,3 +238,13 @@ def _remaining(calendar: WorkCalendar, due: datetime, target: Duration, at: date
     if at < due:
         return calendar.elapsed(at, due, target.clock)
     return -calendar.elapsed(due, at, "calendar")
+
+
+def waiting_limits(profile: Profile, since: datetime) -> tuple[datetime | None, datetime | None]:
+    """When a wait for the customer that began at `since` calls for a reminder, and when kefu
+    gives up on it (`[waiting]`; None: no such limit). `sla check` acts on them; the views
+    show them."""
+    w, calendar = profile.waiting, profile.work_calendar
+    remind = calendar.add(since, Duration.parse(w.remind_after)) if w.remind_after else None
+    give_up = calendar.add(since, Duration.parse(w.give_up_after)) if w.give_up_after else None
+    return remind, give_up

@@ -35,7 +35,7 @@ from . import db as kdb
 from . import sla, statutory
 from .calendar import Duration
 from .errors import Conflict
-from .history import event_row
+from .history import add_event, event_row
 from .lifecycle import system_move
 from .messages import Message
 from .models import Breach, Case, Deadline, Event, User
@@ -119,6 +119,17 @@ class AutoClose:
     timezone: str
 
 
+@dataclass(frozen=True)
+class WaitAction:
+    """What `sla check` did about a case waiting too long for the customer."""
+
+    code: str
+    since: datetime
+    did: str  # reminded | closed | escalated
+    owner: str | None
+    timezone: str
+
+
 @dataclass
 class SlaReport:
     """What one `sla check` found and did."""
@@ -130,6 +141,7 @@ class SlaReport:
     escalated: list[Escalation] = field(default_factory=list)
     auto_closed: list[AutoClose] = field(default_factory=list)
     at_risk: list[ClockRow] = field(default_factory=list)
+    waits: list[WaitAction] = field(default_factory=list)
 
     @property
     def any_breached(self) -> bool:
@@ -161,6 +173,10 @@ class SlaReport:
                 for a in self.auto_closed
             ],
             "at_risk": [r.as_dict("remaining_minutes") for r in self.at_risk],
+            "waiting": [
+                {"code": w.code, "waiting_since": _iso(w.since, w.timezone), "did": w.did, "owner": w.owner}
+                for w in self.waits
+            ],
         }
 
 
@@ -397,6 +413,7 @@ def check_sla(
 
     _record_new_breaches(engine, cache, report, as_of, batch_size)
     _close_unanswered(engine, cache, report, as_of, profiles, batch_size)
+    _act_on_waits(engine, cache, report, as_of, profiles, batch_size)
     with kdb.read_session(engine) as session:
         report.breached = _breached_now(session, cache, report, as_of)
         flagged = {(r.code, r.clock) for r in report.breached}
@@ -578,6 +595,103 @@ def _close_unanswered(
             except StaleDataError:
                 raise Conflict(Message("sla.case_changed")) from None
         report.auto_closed.extend(closed)
+
+
+def waiting_query(cutoff: datetime) -> Any:
+    """Cases waiting for the customer since no later than `cutoff`."""
+    return (
+        select(col(Case.id), col(Case.policy_version_id), col(Case.paused_at))
+        .where(col(Case.status) == Status.PENDING_CUSTOMER, col(Case.paused_at) <= cutoff)
+        .order_by(col(Case.paused_at), col(Case.id))
+    )
+
+
+def _act_on_waits(
+    engine: Engine,
+    cache: Policies,
+    report: SlaReport,
+    as_of: datetime,
+    profiles: dict[int, Profile],
+    batch_size: int,
+) -> None:
+    """Remind once, then close or escalate, the cases waiting for the customer past the
+    limits of their policy (`[waiting]`)."""
+    limits = [
+        Duration.parse(x)
+        for p in profiles.values()
+        for x in (p.waiting.remind_after, p.waiting.give_up_after)
+        if x is not None
+    ]
+    if not limits:
+        return
+    cutoff = as_of - timedelta(minutes=min(sla.minimum_wall_minutes(d) for d in limits))
+    due: list[tuple[int, datetime, str]] = []
+    with kdb.read_session(engine) as session:
+        for case_id, version_id, since in session.exec(waiting_query(cutoff)).all():
+            remind, give_up = sla.waiting_limits(cache.get(session, version_id), since)
+            if give_up is not None and give_up <= as_of:
+                due.append((case_id, since, "give_up"))
+            elif remind is not None and remind <= as_of:
+                due.append((case_id, since, "remind"))
+    for start in range(0, len(due), batch_size):
+        batch = {case_id: (since, what) for case_id, since, what in due[start:][:batch_size]}
+        done: list[WaitAction] = []
+        with kdb.write_session(engine) as session:
+            cases = session.exec(select(Case).where(col(Case.id).in_(list(batch)))).all()
+            with session.no_autoflush:
+                for case in cases:
+                    assert case.id is not None
+                    since, what = batch[case.id]
+                    if case.status != Status.PENDING_CUSTOMER or case.paused_at != since:
+                        continue  # someone resumed it since the search
+                    profile = cache.get(session, case.policy_version_id)
+                    zone = profile.calendar.timezone
+                    if what == "remind":
+                        if _reminded_since(session, case.id, since):
+                            continue  # once per wait
+                        note = Message(
+                            "note.waiting_reminder",
+                            since=profile.work_calendar.local(since).isoformat(timespec="minutes"),
+                            limit=profile.waiting.remind_after,
+                        )
+                        add_event(
+                            session,
+                            case.id,
+                            event_row(actor=SYSTEM_ACTOR, action=EventKind.REMINDER, at=as_of, note=note),
+                        )
+                        done.append(WaitAction(case.code, since, "reminded", case.owner, zone))
+                        continue
+                    if profile.waiting.on_give_up == "escalate":
+                        system_move(
+                            session, case, Action.ESCALATE, as_of, profile=profile, flush=False,
+                            reason="waiting", waited_since=since,
+                        )  # fmt: skip
+                        done.append(WaitAction(case.code, since, "escalated", case.owner, zone))
+                    else:
+                        system_move(
+                            session,
+                            case,
+                            Action.CLOSE,
+                            as_of,
+                            profile=profile,
+                            flush=False,
+                            waited_since=since,
+                        )
+                        done.append(WaitAction(case.code, since, "closed", case.owner, zone))
+            try:
+                session.flush()
+            except StaleDataError:
+                raise Conflict(Message("sla.case_changed")) from None
+        report.waits.extend(done)
+
+
+def _reminded_since(session: Session, case_id: int, since: datetime) -> bool:
+    found = session.exec(
+        select(Event.id).where(
+            col(Event.case_id) == case_id, col(Event.action) == EventKind.REMINDER, col(Event.at) >= since
+        )
+    ).first()
+    return found is not None
 
 
 def _breached_now(session: Session, cache: Policies, report: SlaReport, as_of: datetime) -> list[ClockRow]:

@@ -142,6 +142,41 @@ def worst_state(states: Iterable[sla.ClockState]) -> DeadlineState:
 
 
 @dataclass(frozen=True)
+class WaitingView:
+    """A case waiting for the customer: since when, when to remind them, when kefu gives up
+    (`[waiting]`), and which of those has come."""
+
+    since: datetime
+    remind_at: datetime | None
+    give_up_at: datetime | None
+    stage: str  # waiting | remind | give_up
+    on_give_up: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "since": _iso(self.since),
+            "remind_at": _iso(self.remind_at),
+            "give_up_at": _iso(self.give_up_at),
+            "stage": self.stage,
+            "on_give_up": self.on_give_up,
+        }
+
+
+def waiting_view(case: Case, profile: Profile, now: datetime) -> WaitingView | None:
+    if case.status not in PAUSED or case.paused_at is None:
+        return None
+    remind, give_up = sla.waiting_limits(profile, case.paused_at)
+    stage = "give_up" if give_up and give_up <= now else "remind" if remind and remind <= now else "waiting"
+    return WaitingView(
+        _local(case.paused_at, profile) or case.paused_at,
+        _local(remind, profile),
+        _local(give_up, profile),
+        stage,
+        profile.waiting.on_give_up,
+    )
+
+
+@dataclass(frozen=True)
 class StatutoryView:
     """One statutory period of the case: a duty (the desk's, a hard clock) or a window (the
     customer's right), counted from its anchor day to 24:00 of its last day."""
@@ -321,6 +356,7 @@ class CaseSummary:
     """The clocks the case has a deadline for (coordination only once escalated)."""
     statutory: DeadlineView | None
     """Its earliest unmet statutory duty, if any (`clock` names it: statutory.<code>)."""
+    waiting: WaitingView | None
     version: int
 
     def label(self, kind: str, code: str | None, lang: str) -> str:
@@ -348,6 +384,7 @@ class CaseSummary:
             "statutory_due": None
             if self.statutory is None
             else {"clock": self.statutory.clock, **self.statutory.as_json()},
+            "waiting": self.waiting.as_json() if self.waiting is not None else None,
             "version": self.version,
         }
 
@@ -383,6 +420,7 @@ def case_summary(
         customer=customer_view(case, viewer),
         order_no=case.order_no,
         sla=worst_state([*states.values(), *([legal] if legal else [])]),
+        waiting=waiting_view(case, profile, now),
         statutory=None
         if legal is None
         else DeadlineView(

@@ -153,6 +153,8 @@ class EventKind(StrEnum):
     LINK = "link"
     ATTACH = "attach"
     BREACH = "breach"
+    REMINDER = "reminder"
+    """Waited for the customer past the policy's `remind_after`: remind them."""
     UPDATE = "update"
     """Case details recorded or corrected after intake."""
     REBASE = "rebase"
@@ -167,6 +169,7 @@ EVENT_LABELS: dict[EventKind, tuple[str, str]] = {
     EventKind.ATTACH: ("Evidence attached", "添加附件"),
     EventKind.BREACH: ("Deadline breached", "超时"),
     EventKind.UPDATE: ("Details recorded", "补录信息"),
+    EventKind.REMINDER: ("Remind the customer", "提醒客户"),
     EventKind.REBASE: ("Deadline recomputed", "时限重算"),
 }
 
@@ -244,6 +247,8 @@ class Complexity(StrEnum):
 class CloseReason(StrEnum):
     CONFIRMED = "confirmed"
     NO_ANSWER = "no_answer"
+    NO_RESPONSE = "no_response"
+    """The customer never came back while kefu waited for them (`[waiting] give_up_after`)."""
     SPAM = "spam"
     DUPLICATE = "duplicate"
 
@@ -295,6 +300,7 @@ WORD_LABELS: dict[str, tuple[str, str]] = {
     Complexity.COMPLEX: ("Complex", "复杂"),
     CloseReason.CONFIRMED: ("confirmed", "客户确认"),
     CloseReason.NO_ANSWER: ("no answer", "未答复自动结案"),
+    CloseReason.NO_RESPONSE: ("no response", "客户未回复结案"),
     CloseReason.SPAM: ("spam", "无效/骚扰"),
     CloseReason.DUPLICATE: ("duplicate", "重复投诉"),
     RevisitStatus.SCHEDULED: ("scheduled", "已安排"),
@@ -562,12 +568,12 @@ TRANSITIONS: tuple[Transition, ...] = (
     # -- the system's own moves --
     _t(
         A.ESCALATE,
-        {S.NEW, S.TRIAGED, S.IN_PROGRESS},
+        {S.NEW, S.TRIAGED, S.IN_PROGRESS, S.PENDING_CUSTOMER},
         S.ESCALATED,
         frozenset(),
         ("Escalate", "升级"),
         required=("reason",),
-        optional=("clock", "escalated_at"),
+        optional=("clock", "escalated_at", "waited_since"),
         recomputes=(Clock.COORDINATION,),
         system=True,
     ),
@@ -578,6 +584,15 @@ TRANSITIONS: tuple[Transition, ...] = (
         frozenset(),
         ("Closed automatically", "自动结案"),
         required=("window_ended",),
+        system=True,
+    ),
+    _t(
+        A.CLOSE,
+        {S.PENDING_CUSTOMER},
+        S.CLOSED,
+        frozenset(),
+        ("Closed automatically", "自动结案"),
+        required=("waited_since",),
         system=True,
     ),
 )

@@ -627,7 +627,15 @@ def test_cli_national_day_example_end_to_end(cli_desk: Desk) -> None:
         result = run(cli_desk, "sla", "check", "--json")
     assert result.exit_code == 1, result.output
     document = json.loads(result.stdout)
-    assert set(document) == {"as_of", "breached", "new_breaches", "escalated", "auto_closed", "at_risk"}
+    assert set(document) == {
+        "as_of",
+        "breached",
+        "new_breaches",
+        "escalated",
+        "auto_closed",
+        "at_risk",
+        "waiting",
+    }
     assert document["as_of"] == "2026-10-11T09:00:00+08:00"
     [row] = document["breached"]
     assert (row["code"], row["clock"], row["due"], row["overdue_minutes"]) == (

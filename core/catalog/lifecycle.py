@@ -250,6 +250,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{clock:clock} deadline passed; escalated per the policy",
         "{clock:clock}时限已过，按政策自动升级",
     ),
+    "note.escalated_waiting": (
+        "no answer from the customer since {since} ({limit} waited): escalated per the policy",
+        "自 {since} 起等待客户回复已满 {limit}，仍无回音：按规定升级",
+    ),
+    "note.no_response": (
+        "no answer from the customer since {since} ({limit} waited): closed per the policy",
+        "自 {since} 起等待客户回复已满 {limit}，仍无回音：按规定结案",
+    ),
+    "note.waiting_reminder": (
+        "waiting for the customer since {since} ({limit}): remind them",
+        "自 {since} 起等待客户回复已满 {limit}：请提醒客户",
+    ),
     "note.rebased": (
         "{clock:clock} deadline recomputed on the working calendar as entered now: {before} → {after}",
         "按现行工作日历重算{clock:clock}时限：{before} → {after}",

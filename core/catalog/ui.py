@@ -117,6 +117,7 @@ WORDS: dict[str, str] = {
     "Prev queue": "上一队列",
     "Code": "工单号",
     "Received": "受理时间",
+    "Waiting": "等待客户",
     "Time": "时间",
     "Revisit due": "回访时间",
     "Channel": "渠道",

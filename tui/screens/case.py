@@ -266,6 +266,18 @@ class CaseScreen(Screen[None]):
             if deadline.assumed_years:
                 text += "  " + Say("ui.assumed_years", years=deadline.assumed_years).text(lang)
             items.append((clock_label(clock, lang), text, state_style(state, variables)))
+        w = self.detail.waiting
+        if w is not None:
+            text = Say("cli.waiting_since", since=minute(w.since)).text(lang)
+            if w.remind_at is not None:
+                text += "  " + Say("cli.waiting_remind", at=minute(w.remind_at)).text(lang)
+            if w.give_up_at is not None:
+                key = "cli.waiting_close" if w.on_give_up == "close" else "cli.waiting_escalate"
+                text += "  " + Say(key, at=minute(w.give_up_at)).text(lang)
+            style_w: Style | str = (
+                "dim" if w.stage == "waiting" else state_style(DeadlineState.AT_RISK, variables)
+            )
+            items.append((word("Waiting", lang), text, style_w))
         for p in self.detail.statutory_periods:
             text = Say("cli.statutory_ends", day=p.last_day).text(lang)
             if p.kind == "duty":
