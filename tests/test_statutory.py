@@ -369,3 +369,38 @@ def test_policy_check_names_the_dates_a_shop_target_runs_past_the_law(tmp_path: 
     assert code == 0
     assert "P3 resolution target 30d can end after" in " ".join(err.split())
     assert "365 receipt days in 2026 run past it" in " ".join(err.split())
+
+
+def _every_rule() -> list[tuple[str, str]]:
+    return [
+        (name, code)
+        for name in ("express", "ecommerce", "livestream", "mall")
+        for code in load_profile_file(bundled_profiles_dir() / f"{name}.toml").statutory
+    ]
+
+
+@pytest.mark.parametrize(("name", "code"), _every_rule())
+def test_every_shipped_rule_moves_off_national_day(name: str, code: str) -> None:
+    """Each rule of each shipped profile, anchored so that its period would end on Mon 5 Oct
+    2026 (National Day): it ends at 24:00 on Thu 8 Oct, the first working day after."""
+    from datetime import timedelta
+
+    profile = load_profile_file(bundled_profiles_dir() / f"{name}.toml")
+    rule = profile.statutory[code]
+    anchor = date(2026, 10, 5) - timedelta(days=rule.days)
+    received = (
+        sh(anchor.year, anchor.month, anchor.day, 15) if rule.anchor == "received" else sh(2026, 10, 9, 10)
+    )
+    [period] = [
+        p
+        for p in statutory.periods(
+            profile,
+            category=rule.categories[0] if rule.categories else None,
+            received_at=received,
+            delivered_on=anchor if rule.anchor == "delivered" else None,
+            returned_on=anchor if rule.anchor == "returned" else None,
+        )
+        if p.code == code
+    ]
+    assert period.anchor_day == anchor
+    assert period.end == sh(2026, 10, 9, 0)
