@@ -118,6 +118,8 @@ WORDS: dict[str, str] = {
     "Code": "工单号",
     "Received": "受理时间",
     "Waiting": "等待客户",
+    "Delivered on": "签收日期",
+    "Goods returned on": "退货签收日期",
     "Time": "时间",
     "Revisit due": "回访时间",
     "Channel": "渠道",

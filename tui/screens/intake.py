@@ -42,6 +42,15 @@ def intake_fields(profile: Profile, lang: str) -> list[FieldSpec]:
     def text(name: str, label: str, required: bool = False, placeholder: str = "") -> FieldSpec:
         return FieldSpec(name, word(label, lang), "text", required, placeholder=placeholder)
 
+    anchors = {rule.anchor for rule in profile.statutory.values()}
+    goods_days = [
+        text(name, label, placeholder="YYYY-MM-DD")
+        for name, label, anchor in (
+            ("delivered_on", "Delivered on", "delivered"),
+            ("returned_on", "Goods returned on", "returned"),
+        )
+        if anchor in anchors  # only where a statutory period counts from it
+    ]
     return [
         select("channel", "Channel", "channels", required=True),
         text("customer_name", "Customer name"),
@@ -53,6 +62,7 @@ def intake_fields(profile: Profile, lang: str) -> list[FieldSpec]:
         text("target_name", "Target name"),
         text("incident_at", "Incident", placeholder="YYYY-MM-DD HH:MM"),
         text("incident_place", "Incident place"),
+        *goods_days,
         text("customer_email", "E-mail"),
         select("category", "Category", "taxonomy"),
         FieldSpec(
@@ -154,10 +164,9 @@ class IntakeScreen(FormScreen):
         app = self.kefu
         fields = dict(values)
         try:
-            if fields.get("incident_at"):
-                fields["incident_at"] = services.parse_when(
-                    fields["incident_at"], app.profile.calendar.timezone, "incident_at"
-                )
+            for name in ("incident_at", "delivered_on", "returned_on"):
+                if fields.get(name):
+                    fields[name] = services.parse_when(fields[name], app.profile.calendar.timezone, name)
             intake.validate_intake(app.profile, fields, app.now())
         except KefuError as exc:
             self.show_problem(exc)
