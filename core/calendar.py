@@ -197,6 +197,11 @@ class WorkCalendar:
     _assumed: dict[tuple[int, int], tuple[int, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
+    memo: dict[object, object] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+    """Values other modules derive from this calendar alone, kept with it (statutory period
+    ends by anchor day)."""
 
     def __post_init__(self) -> None:
         if self.kind not in CALENDAR_KINDS:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, or_
 from sqlalchemy.sql.elements import ColumnElement
@@ -131,18 +131,22 @@ def statutory_wanted(profile: Profile, case: Any) -> list[Wanted]:
     """The statutory duties that apply to the case (a case or a new case's plan values): hard
     clocks from their anchor, never paused, met when a resolution is first given."""
 
-    def get(name: str) -> Any:
-        return case.get(name) if isinstance(case, Mapping) else getattr(case, name)
-
-    met = get("resolved_at") or (get("closed_at") if get("status") == Status.CLOSED else None)
+    if not profile.statutory:
+        return []
+    names = ("resolved_at", "closed_at", "status", "category", "received_at", "delivered_on", "returned_on")
+    if isinstance(case, Mapping):
+        resolved, closed, status, category, received, delivered, returned = map(case.get, names)
+    else:
+        resolved, closed, status, category, received, delivered, returned = (getattr(case, n) for n in names)
+    met = resolved or (closed if status == Status.CLOSED else None)
     return [
         Wanted(statutory.clock_name(p.code), p.start, p.rule.target, p.end, met)
         for p in statutory.periods(
             profile,
-            category=get("category"),
-            received_at=get("received_at"),
-            delivered_on=get("delivered_on"),
-            returned_on=get("returned_on"),
+            category=category,
+            received_at=cast(datetime, received),
+            delivered_on=delivered,
+            returned_on=returned,
             kind="duty",
         )
     ]

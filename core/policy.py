@@ -227,7 +227,7 @@ class StatutoryDeadline(_Strict):
             raise _Invalid(Message("policy.statutory_days", value=value))
         return value
 
-    @property
+    @cached_property
     def days(self) -> int:
         return Duration.parse(self.target).amount
 

@@ -87,9 +87,18 @@ def periods(
             if anchor is None:
                 continue
             day, start = anchor, calendar.day_start(anchor)
-        end = calendar.day_start(last_day(calendar, day, rule.days) + timedelta(days=1))
-        found.append(Period(code, rule, day, start, end))
+        found.append(Period(code, rule, day, start, period_end(calendar, day, rule.days)))
     return found
+
+
+def period_end(calendar: WorkCalendar, anchor: date, days: int) -> datetime:
+    """24:00 of the period's last day (the next day's start), in UTC; kept per calendar (an
+    import asks it for every row)."""
+    key = ("statutory", anchor, days)
+    end = calendar.memo.get(key)
+    if not isinstance(end, datetime):
+        end = calendar.memo[key] = calendar.day_start(last_day(calendar, anchor, days) + timedelta(days=1))
+    return end
 
 
 def case_periods(profile: Profile, case: Case, *, kind: str | None = None) -> list[Period]:
