@@ -76,7 +76,9 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-case_app = typer.Typer(help="Scriptable case work: new, list, show, move, note.", no_args_is_help=True)
+case_app = typer.Typer(
+    help="Scriptable case work: new, list, show, move, note, set, attach.", no_args_is_help=True
+)
 user_app = typer.Typer(help="People and their roles.", no_args_is_help=True)
 policy_app = typer.Typer(help="The policy in force, validation, new revisions.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
@@ -545,9 +547,9 @@ def case_new(
         if received_at:
             fields["received_at"] = parse_when(received_at, tz, "--received-at")
         if delivered_on:
-            fields["delivered_on"] = parse_when(delivered_on, tz, "--delivered-on")
+            fields["delivered_on"] = services.parse_day(delivered_on, "--delivered-on")
         if returned_on:
-            fields["returned_on"] = parse_when(returned_on, tz, "--returned-on")
+            fields["returned_on"] = services.parse_day(returned_on, "--returned-on")
         case = intake.create_case(
             session=session,
             actor=actor,
@@ -582,11 +584,9 @@ def case_set(
     """
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
-        case = lifecycle.get_case(session, code)
-        tz = policies.case_profile(session, case).calendar.timezone
         given = {
-            "delivered_on": parse_when(delivered_on, tz, "--delivered-on") if delivered_on else None,
-            "returned_on": parse_when(returned_on, tz, "--returned-on") if returned_on else None,
+            "delivered_on": services.parse_day(delivered_on, "--delivered-on") if delivered_on else None,
+            "returned_on": services.parse_day(returned_on, "--returned-on") if returned_on else None,
         }
         case = services.set_goods_days(session=session, code=code, actor=actor, now=now, **given)
         detail = views.case_detail(session, case, actor, now) if as_json else None
@@ -744,7 +744,7 @@ def _print_case(d: views.CaseDetail, lang: str) -> None:
         out.print("  " + "  ".join(parts), markup=False)
     legal_word = say("cli.statutory", lang)
     for p in d.statutory_periods:
-        parts = [f"  {legal_word} {p.label}", say("cli.statutory_ends", lang, day=p.last_day)]
+        parts = [f"  {legal_word} {p.label(lang)}", say("cli.statutory_ends", lang, day=p.last_day)]
         if p.kind == "duty":
             parts.append(_code("state", p.state, lang))
         elif p.received_within is not None:
@@ -1032,14 +1032,15 @@ def policy_check(
         severities=len(profile.severities),
     )
     typer.echo(checked.text(language()))
-    _warn_statutory_overruns(profile, language())
+    _warn_statutory_overruns(profile, language(), profile.effective_at())
 
 
-def _warn_statutory_overruns(profile: Profile, lang: str) -> None:
-    """A shop target that can end after a statutory duty, named with the dates (stderr)."""
+def _warn_statutory_overruns(profile: Profile, lang: str, effective: datetime | None) -> None:
+    """A shop target that can end after a statutory duty, named with the dates (stderr): on
+    the days the revision will govern (from its effective date or today, whichever is later)."""
     from .core import statutory
 
-    today = profile.work_calendar.local(now_utc()).date()
+    today = profile.work_calendar.local(max(now_utc(), effective or now_utc())).date()
     for overrun in statutory.overruns(profile, today):
         err.print(statutory.overrun_message(overrun, profile).text(lang), markup=False)
 
@@ -1070,9 +1071,10 @@ def policy_apply(
             now=now,
             effective_at=check_effective(when, now),
         )
-        number = version.version
+        number, in_force = version.version, version.effective_at
+        on_desk = policies.profile_for_version(version, policies.desk_years(session))  # its entered years
     typer.echo(say("cli.policy_applied", language(ctx), number=number, name=profile.name))
-    _warn_statutory_overruns(profile, language(ctx))
+    _warn_statutory_overruns(on_desk, language(ctx), in_force)
 
 
 # -- maintenance -----------------------------------------------------------------------
@@ -1269,6 +1271,22 @@ def calendar_add(
     typer.echo(say(key, lang, year=arrangement.year, days_off=days_off, workdays=workdays))
 
 
+@calendar_app.command("remove")
+def calendar_remove(
+    ctx: typer.Context,
+    year: Annotated[int, typer.Argument(help="The year to take back.")],
+) -> None:
+    """Take back a year entered for the desk (admins); then run `kefu sla rebase`.
+
+    Example: kefu calendar remove 2027
+    """
+    from .core import calendars
+
+    with acting(ctx, write=True) as (session, actor):
+        calendars.remove_year(session=session, actor=actor, year=year)
+    typer.echo(say("cli.calendar_removed", language(ctx), year=year))
+
+
 @calendar_app.command("show")
 def calendar_show(
     ctx: typer.Context,
@@ -1291,9 +1309,13 @@ def calendar_show(
         print_json(
             {
                 "kind": calendar.kind,
-                "shipped_years": [covered.start, covered.stop - 1] if covered else None,
+                "shipped_years": {"from": covered.start, "to": covered.stop - 1} if covered else None,
                 "entered": [
-                    {**a.as_json(), "entered_by": r.entered_by, "entered_at": r.entered_at.isoformat()}
+                    {
+                        **a.as_json(),
+                        "entered_by": r.entered_by,
+                        "entered_at": calendar.local(r.entered_at).isoformat(timespec="seconds"),
+                    }
                     for r, a in entered
                 ],
             }

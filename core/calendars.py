@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from .calendar import WorkCalendar
 from .errors import InvalidInput, PermissionDenied, Refused
 from .messages import Message
 from .models import CalendarYear, User
@@ -157,7 +158,7 @@ def read_year_file(path: Path) -> YearArrangement:
     return parse_year_text(text, str(path))
 
 
-_HEADER = re.compile(r"^\s*\[\[\s*(holidays|workdays)\s*\]\]")
+_HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z_]+)\s*\]\]?")
 _KEY = re.compile(r"^\s*([A-Za-z_]+)\s*=")
 
 
@@ -169,6 +170,9 @@ def _lines(text: str) -> dict[tuple[str, int, str], int]:
         header = _HEADER.match(line)
         if header:
             table = header.group(1)
+            if table not in counts:  # a table kefu does not know: its name is the key
+                found.setdefault(("", 0, table), number)
+                counts[table] = -1
             counts[table] += 1
             found.setdefault((table, counts[table], ""), number)
             continue
@@ -201,8 +205,10 @@ def parse_year_text(text: str, origin: str) -> YearArrangement:
         raise problem(Message("calendar_file.need_year"), key="year")
     if not EARLIEST <= year <= LATEST:
         raise problem(Message("calendar_file.year_range", first=EARLIEST, last=LATEST), key="year")
-    source = data.get("source", "")
-    if not isinstance(source, str) or len(source) > 500:
+    source = data.get("source")
+    if source is None:
+        raise problem(Message("calendar_file.need_source"), key="source")
+    if not isinstance(source, str) or not source.strip() or len(source) > 500:
         raise problem(Message("calendar_file.need_text", limit=500), key="source")
 
     def day(value: Any, table: str, index: int, key: str) -> date:
@@ -232,7 +238,8 @@ def parse_year_text(text: str, origin: str) -> YearArrangement:
                 raise problem(Message("policy.unknown_key"), table, index, extra[0])
             name = item.get("name")
             if not isinstance(name, str) or not name.strip() or len(name) > 50:
-                raise problem(Message("calendar_file.need_name"), table, index, "name")
+                key = "calendar_file.need_name" if table == "holidays" else "calendar_file.need_workday_name"
+                raise problem(Message(key), table, index, "name")
             out.append((index, item))
         return out
 
@@ -251,6 +258,12 @@ def parse_year_text(text: str, origin: str) -> YearArrangement:
                 "to",
             )
         holidays.append((item["name"].strip(), first, last))
+    for index, (name, first, last) in enumerate(holidays):
+        for other, first2, last2 in holidays[:index]:
+            if first <= last2 and first2 <= last:
+                raise problem(
+                    Message("calendar_file.overlap", name=name, other=other), "holidays", index, "from"
+                )
     workdays: list[tuple[str, date]] = []
     for index, item in entries("workdays", {"name", "date"}):
         if "date" not in item:
@@ -263,6 +276,10 @@ def parse_year_text(text: str, origin: str) -> YearArrangement:
     for index, (_name, when) in enumerate(workdays):
         if when in off:
             raise problem(Message("calendar_file.both", day=when.isoformat()), "workdays", index, "date")
+        if when.weekday() < 5:
+            raise problem(
+                Message("calendar_file.workday_weekday", day=when.isoformat()), "workdays", index, "date"
+            )
     return arrangement
 
 
@@ -289,6 +306,9 @@ def add_year(
         if not replace:
             raise Refused(Message("calendar_file.already", year=arrangement.year))
         before = YearArrangement.from_json(json.loads(row.arrangement_json))
+    elif not replace and arrangement.year in (WorkCalendar().covered_years() or ()):
+        # chinesecalendar ships this year's official data: replacing it must be meant.
+        raise Refused(Message("calendar_file.shipped", year=arrangement.year))
     else:
         row = CalendarYear(year=arrangement.year, arrangement_json="", entered_by=actor.name, entered_at=now)
     row.source = arrangement.source
@@ -297,3 +317,15 @@ def add_year(
     session.add(row)
     session.flush()
     return row, before
+
+
+def remove_year(*, session: Session, actor: User, year: int) -> None:
+    """Take an entered year back (the shipped data, or weekdays, count again)."""
+    reason = role_refusal(actor.role, ADMINS, Message("do.enter_calendar"))
+    if reason is not None:
+        raise PermissionDenied(reason)
+    row = session.exec(select(CalendarYear).where(CalendarYear.year == year)).first()
+    if row is None:
+        raise Refused(Message("calendar_file.not_entered", year=year))
+    session.delete(row)
+    session.flush()

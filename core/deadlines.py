@@ -27,7 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from . import sla, statutory
-from .calendar import WorkCalendar
+from .calendar import Duration, WorkCalendar
 from .history import StatusChange
 from .models import Case, Deadline
 from .policy import Profile
@@ -313,17 +313,27 @@ def on_time_sql(table: Any) -> ColumnElement[bool]:
     return and_(c.met_at.is_not(None), c.met_at <= c.due_at)
 
 
-def record_state(row: Deadline, now: datetime) -> DeadlineState:
+def record_state(row: Deadline, now: datetime, calendar: WorkCalendar | None = None) -> DeadlineState:
     """How one instance stands at `now`, by the rule the KPIs count it with: met (on time or
-    late), breached (fell due unmet), paused, running (ok), or none (stopped before its due
-    time: replaced or cancelled)."""
+    late), breached (fell due unmet), paused, running, or none (stopped before its due time:
+    replaced or cancelled). Running is at risk once 80 % of what its target grants is used,
+    on `calendar` (the clock's own: the shop's, or the legal one for a statutory period) —
+    `sla.clock_state`'s rule, so a record and the case's deadline agree."""
     if row.met_at is not None:
         return DeadlineState.MET if on_time(row) else DeadlineState.MET_LATE
     if counts(row, now):
         return DeadlineState.BREACHED
     if row.ended_at is not None:
         return DeadlineState.NONE
-    return DeadlineState.PAUSED if row.paused_at is not None else DeadlineState.OK
+    if row.paused_at is not None:
+        return DeadlineState.PAUSED
+    if calendar is not None:
+        target = Duration.parse(row.target)
+        remaining = calendar.elapsed(now, row.due_at, target.clock)
+        span = sla.allowance_minutes(calendar, row.started_at, target)
+        if span > 0 and remaining <= (1 - sla.AT_RISK_FRACTION) * span + 1e-6:
+            return DeadlineState.AT_RISK
+    return DeadlineState.OK
 
 
 def years_of(stored: str | None) -> tuple[int, ...]:

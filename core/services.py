@@ -9,6 +9,7 @@ changes in `kefu.core.lifecycle`, reading the policy in `kefu.core.policies`.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -265,6 +266,20 @@ def parse_when(text: str, timezone: str, field: str = "time") -> datetime:
     return parsed.astimezone(UTC)
 
 
+_DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+def parse_day(text: str, field: str = "date") -> date:
+    """A calendar day: 2026-11-03, 2026/11/3, 2026.11.3 or 2026年11月3日."""
+    match = _DAY.fullmatch(text.strip())
+    try:
+        if match is None:
+            raise ValueError(text)
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        raise InvalidInput(Message("when.not_day", field=field, text=text), field=field) from None
+
+
 # -- notes and evidence ----------------------------------------------------------------
 
 
@@ -353,13 +368,25 @@ def set_goods_days(
     if not changes:
         raise InvalidInput(Message("case.nothing_to_set", code=case.code))
     check_goods_days(wanted["delivered_on"] or case.delivered_on, wanted["returned_on"] or case.returned_on)
-    for name, (_before, after) in changes.items():
-        setattr(case, name, after)
-    deadlines.sync(session, case, profile, now)
-    assert case.id is not None
-    add_event(session, case.id, event_row(actor=actor.name, action=EventKind.UPDATE, at=now, changes=changes))
-    case.updated_at = now
-    session.add(case)
+    with session.no_autoflush:  # one UPDATE of the case (one version) with its event
+        for name, (_before, after) in changes.items():
+            setattr(case, name, after)
+        deadlines.sync(session, case, profile, now)
+        assert case.id is not None
+        items = [
+            Message("note.recorded_item", field=name, day=after.isoformat())
+            for name, (_b, after) in changes.items()
+        ]
+        row = event_row(
+            actor=actor.name,
+            action=EventKind.UPDATE,
+            at=now,
+            changes=changes,
+            note=Message("note.recorded", items=items),
+        )
+        add_event(session, case.id, row)
+        case.updated_at = now
+        session.add(case)
     case_code = case.code
     try:
         session.flush()

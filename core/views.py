@@ -183,8 +183,8 @@ class StatutoryView:
 
     code: str
     kind: str
-    label: str
-    """The rule's wording in the desk's language."""
+    label_en: str
+    label_zh: str
     source: str
     anchor: str
     anchor_day: datetime | None
@@ -196,11 +196,14 @@ class StatutoryView:
     received_within: bool | None
     """A window: whether the complaint came before it ended."""
 
+    def label(self, lang: str) -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
     def as_json(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "kind": self.kind,
-            "label": self.label,
+            "label": {"en": self.label_en, "zh": self.label_zh},
             "source": self.source,
             "anchor": self.anchor,
             "last_day": self.last_day,
@@ -213,7 +216,6 @@ class StatutoryView:
 
 def statutory_views(session: Session, case: Case, profile: Profile, now: datetime) -> list[StatutoryView]:
     """The case's statutory duties (their current records) and windows, in policy order."""
-    lang = profile.profile.language
     calendar = profile.legal_calendar
     current = {
         r.clock: r
@@ -228,7 +230,8 @@ def statutory_views(session: Session, case: Case, profile: Profile, now: datetim
             row = current.get(clock)
             if row is None:
                 continue
-            state, met, within = records.record_state(row, now), _local(row.met_at, profile), None
+            state = records.record_state(row, now, calendar)
+            met, within = _local(row.met_at, profile), None
             ends = row.due_at
         else:
             state = DeadlineState.OK if now < period.end else DeadlineState.NONE
@@ -237,7 +240,8 @@ def statutory_views(session: Session, case: Case, profile: Profile, now: datetim
             StatutoryView(
                 code=period.code,
                 kind=period.rule.kind,
-                label=period.rule.label(lang),
+                label_en=period.rule.en,
+                label_zh=period.rule.zh,
                 source=period.rule.source,
                 anchor=period.rule.anchor,
                 anchor_day=_local(period.start, profile),
@@ -678,7 +682,11 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
                 met_at=_local(r.met_at, profile),
                 ended_at=_local(r.ended_at, profile),
                 end_reason=r.end_reason,
-                state=records.record_state(r, now),
+                state=records.record_state(
+                    r,
+                    now,
+                    profile.legal_calendar if r.clock.startswith(statutory.PREFIX) else profile.work_calendar,
+                ),
                 policy_version_id=r.policy_version_id,
                 assumed_years=records.years_of(r.assumed_years),
             )

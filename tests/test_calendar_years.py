@@ -108,7 +108,7 @@ def test_a_rebase_after_entering_2027_moves_what_rested_on_the_guess(express: De
     assert before["due"]["resolution"]["due"] == "2027-01-01T18:00:00+08:00"  # type: ignore[index]
 
     out = enter_2027(express, tmp_path)
-    assert "Entered 2027: 12 days off, 1 make-up working days" in out
+    assert "Entered 2027 (days off: 12; make-up working days: 1)" in out
     # Nothing moved yet: entering a year changes the calendar, a rebase moves the deadlines.
     assert shown(express, code, sh(2026, 12, 30, 12))["due"]["resolution"]["assumed_years"] == []  # type: ignore[index]
 
@@ -122,7 +122,7 @@ def test_a_rebase_after_entering_2027_moves_what_rested_on_the_guess(express: De
 
     text = at(express, sh(2026, 12, 30, 13), "sla", "rebase")
     assert f"{code}  resolution" in text and "2027-01-01 18:00 → 2027-01-04 18:00" in text
-    assert "Moved 1 deadlines of 1 cases" in text
+    assert "Deadlines moved: 1, on 1 cases" in text
     after = shown(express, code, sh(2026, 12, 30, 14))
     assert after["due"]["resolution"] == {  # type: ignore[index]
         "due": "2027-01-04T18:00:00+08:00",
@@ -213,6 +213,22 @@ def test_entered_days_win_over_weekdays_and_make_up_days_work() -> None:
         (Y2027.replace("year = 2027\n", "year = 2027\nholiday = 1\n"), "line 2: holiday: unknown key"),
         (Y2027.replace("to = 2027-02-14", "to = 2027-02-01"), "line 12: holidays[2].to: the holiday ends"),
         ("year = 2027\n[[holidays]\n", "not valid TOML"),
+        (
+            Y2027.replace("date = 2027-02-20", "date = 2027-02-17"),
+            "line 16: workdays[1].date: 2027-02-17 is a weekday",
+        ),
+        (
+            Y2027.replace(
+                "to = 2027-02-14",
+                'to = 2027-02-14\n\n[[holidays]]\nname = "春节2"\nfrom = 2027-02-10\nto = 2027-02-11',
+            ),
+            "holidays[3].from: 春节2 overlaps 春节",
+        ),
+        (
+            Y2027.replace('source = "测试用（非官方）"\n', ""),
+            "2027.toml: source: name the notice",
+        ),  # the file's first line
+        (Y2027.replace("[[workdays]]", "[[workday]]"), "line 14: workday: unknown key"),
     ],
 )
 def test_a_bad_file_is_refused_naming_file_line_and_field(
@@ -238,7 +254,7 @@ def test_a_year_is_entered_once_unless_replaced_and_only_by_an_admin(express: De
     again = enter_2027(express, tmp_path, code=2)
     assert again == ""
     replaced = enter_2027(express, tmp_path, Y2027.replace("to = 2027-01-03", "to = 2027-01-01"), "--replace")
-    assert "Replaced 2027: 10 days off" in replaced
+    assert "Replaced 2027 (days off: 10" in replaced
     listing = json.loads(at(express, sh(2026, 12, 30, 13), "calendar", "show", "2027", "--json"))
     assert listing["entered"][0]["holidays"][0] == {
         "name": "元旦",
@@ -268,6 +284,23 @@ def test_a_rebase_keeps_the_records_the_door_would_write(express: Desk, tmp_path
             == lifecycle.recompute_deadlines(session, case, sh(2026, 12, 31, 12))["resolution"]
         )
         assert rows["resolution"].assumed_years is None
+
+
+def test_a_shipped_year_is_replaced_only_when_meant_and_an_entry_can_be_taken_back(
+    express: Desk, tmp_path: Path
+) -> None:
+    y2026 = Y2027.replace("2027", "2026").replace("2026-02-20", "2026-02-28")  # a Saturday in 2026
+    path = tmp_path / "2026.toml"
+    path.write_text(y2026, encoding="utf-8")
+    with freeze_time(sh(2026, 12, 30, 12)):
+        refused = run(express, "calendar", "add", str(path))
+    assert refused.exit_code == 2 and "2026 is in the official holiday data kefu ships" in refused.stderr
+    enter_2027(express, tmp_path)
+    assert "Took back 2027" in at(express, sh(2026, 12, 30, 13), "calendar", "remove", "2027")
+    assert json.loads(at(express, sh(2026, 12, 30, 13), "calendar", "show", "--json"))["entered"] == []
+    with freeze_time(sh(2026, 12, 30, 13)):
+        again = run(express, "calendar", "remove", "2027")
+    assert again.exit_code == 2 and "2027 is not entered" in again.stderr
 
 
 def test_the_shipped_example_file_reads() -> None:

@@ -219,21 +219,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.statutory": ("statutory", "法定"),
     "cli.waiting_since": ("waiting for the customer since {since}", "自 {since} 起等待客户"),
     "cli.waiting_remind": ("remind at {at}", "{at} 提醒"),
-    "cli.waiting_close": ("closed at {at} without an answer", "{at} 仍无回复则结案"),
-    "cli.waiting_escalate": ("escalated at {at} without an answer", "{at} 仍无回复则升级"),
+    "cli.waiting_close": ("closes at {at} if still no answer", "{at} 仍无回复则结案"),
+    "cli.waiting_escalate": ("escalates at {at} if still no answer", "{at} 仍无回复则升级"),
+    "cli.calendar_removed": (
+        "Took back {year}. Run kefu sla rebase to move the open deadlines.",
+        "已撤回 {year} 年。请运行 kefu sla rebase 重算未到期时限。",
+    ),
     "cli.statutory_window_in": ("the complaint came inside it", "投诉在期内"),
     "cli.statutory_window_out": ("the complaint came after it ended", "投诉时已过期"),
     "cli.statutory_ends": ("ends {day} 24:00", "{day} 24:00 届满"),
     # -- kefu calendar / kefu sla rebase
     "cli.calendar_added": (
-        "Entered {year}: {days_off} days off, {workdays} make-up working days. Run kefu sla rebase "
-        "to move the open deadlines that assumed weekdays.",
+        "Entered {year} (days off: {days_off}; make-up working days: {workdays}). Run kefu sla "
+        "rebase to move the open deadlines that assumed weekdays.",
         "已录入 {year} 年：放假 {days_off} 天，调休上班 {workdays} 天。请运行 kefu sla rebase "
         "重算按周一至周五推算的未到期时限。",
     ),
     "cli.calendar_replaced": (
-        "Replaced {year}: {days_off} days off, {workdays} make-up working days. Run kefu sla rebase "
-        "to move the open deadlines.",
+        "Replaced {year} (days off: {days_off}; make-up working days: {workdays}). Run kefu sla "
+        "rebase to move the open deadlines.",
         "已替换 {year} 年：放假 {days_off} 天，调休上班 {workdays} 天。"
         "请运行 kefu sla rebase 重算未到期时限。",
     ),
@@ -249,11 +253,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.calendar_days": ("{days} days", "{days} 天"),
     "cli.calendar_workday": ("make-up working day", "调休上班"),
     "cli.rebase_done": (
-        "Moved {moved} deadlines of {cases} cases ({scanned} open cases checked).",
+        "Deadlines moved: {moved}, on {cases} cases (open cases checked: {scanned}).",
         "已重算 {cases} 个工单的 {moved} 个时限（检查了 {scanned} 个未结工单）。",
     ),
     "cli.rebase_would": (
-        "Would move {moved} deadlines of {cases} cases ({scanned} open cases checked); nothing changed.",
+        "Deadlines that would move: {moved}, on {cases} cases (open cases checked: {scanned}); "
+        "nothing changed.",
         "将重算 {cases} 个工单的 {moved} 个时限（检查了 {scanned} 个未结工单）；未做任何修改。",
     ),
     "cli.record_met": ("met {at}", "{at}达成"),

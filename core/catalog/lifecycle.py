@@ -233,6 +233,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "revisits become due only when their time has come",
         "回访只有到了时间才会到期",
     ),
+    "when.not_day": (
+        "{field} {text!r} is not a date; write it as 2026-11-24 (or 2026/11/24, 2026年11月24日)",
+        "{field} 「{text}」不是日期；请写成 2026-11-24（或 2026/11/24、2026年11月24日）",
+    ),
     "when.not_datetime": (
         "{field} {text!r} is not a date-time; use ISO 8601 like 2026-11-24T09:30 (read in the "
         "profile's time zone) or 2026-11-24T01:30Z",
@@ -262,6 +266,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "waiting for the customer since {since} ({limit}): remind them",
         "自 {since} 起等待客户回复已满 {limit}：请提醒客户",
     ),
+    "note.recorded": ("recorded {items}", "补录：{items}"),
+    "note.recorded_item": ("{field:field} {day}", "{field:field} {day}"),
     "note.rebased": (
         "{clock:clock} deadline recomputed on the working calendar as entered now: {before} → {after}",
         "按现行工作日历重算{clock:clock}时限：{before} → {after}",

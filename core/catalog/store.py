@@ -101,11 +101,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "warning: {severity}{complex} resolution target {target} can end after the statutory "
         "duty {rule:label} ({source}): received {day:day}, it is due {due:day}, but the duty ends "
         "{end:day} 24:00; {days} receipt days in {years} run past it",
-        "警告：{severity}{complex}的解决时限 {target} 可能晚于法定时限「{rule:label}」（{source}）："
-        "{day:day}受理的工单{due:day}才到期，而法定时限{end:day} 24:00 届满；"
+        "警告：{severity} 级{complex}工单的解决时限 {target} 可能晚于法定时限「{rule:label}」（{source}）："
+        "{day:day}受理的工单到 {due:day}才到期，而法定时限在 {end:day}当天 24:00 届满；"
         "{years} 年共有 {days} 个受理日会超出",
     ),
-    "policy.statutory_overrun_complex": (" (complex)", "（复杂）"),
+    "policy.statutory_overrun_complex": (" (complex)", "复杂"),
     "policy.statutory_days": (
         "{value!r}: a statutory period is counted in days, e.g. 7d",
         "「{value}」：法定期间按日计算，例如 7d",
@@ -205,6 +205,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{day} is listed as a make-up working day and inside a holiday",
         "{day} 既列为调休上班日，又在假期之内",
     ),
+    "calendar_file.need_source": (
+        'name the notice the dates come from, e.g. source = "国办发明电〔2026〕X号"',
+        '请写明日期所依据的通知，例如 `source = "国办发明电〔2026〕X号"`',
+    ),
+    "calendar_file.need_workday_name": (
+        "give the make-up working day a name of at most 50 characters (春节调休...)",
+        "请写明调休上班日的名称（最多 50 字，如 春节调休）",
+    ),
+    "calendar_file.overlap": ("{name} overlaps {other}", "{name}与{other}的日期重叠"),
+    "calendar_file.workday_weekday": (
+        "{day} is a weekday: a make-up working day is a Saturday or Sunday worked",
+        "{day} 本来就是工作日：调休上班日应是周六或周日",
+    ),
+    "calendar_file.shipped": (
+        "{year} is in the official holiday data kefu ships: give --replace to override it for this desk",
+        "kefu 自带 {year} 年的官方节假日数据：如确需为本台替换，请加 --replace",
+    ),
+    "calendar_file.not_entered": ("{year} is not entered for this desk", "本台没有录入 {year} 年"),
     "calendar_file.already": (
         "{year} is already entered for this desk: give --replace to replace it",
         "本台已录入 {year} 年：如需替换请加 --replace",

@@ -287,7 +287,7 @@ class CaseScreen(Screen[None]):
                 key = "cli.statutory_window_in" if p.received_within else "cli.statutory_window_out"
                 text += f"  {Say(key).text(lang)}"
                 style = "dim"
-            items.append((clock_label(f"statutory.{p.code}", lang), f"{text}  {p.label}", style))
+            items.append((clock_label(f"statutory.{p.code}", lang), f"{text}  {p.label(lang)}", style))
         for r in self.detail.records:  # earlier instances: what a reopen or a change replaced
             if r.ended_at is None:
                 continue
@@ -318,6 +318,8 @@ class CaseScreen(Screen[None]):
             (word("Order", lang), d.order_no or "", ""),
             (word("Against", lang), against, ""),
             (word("Incident", lang), incident, ""),
+            (word("Delivered on", lang), d.delivered_on or "", ""),
+            (word("Goods returned on", lang), d.returned_on or "", ""),
             (word("Description", lang), d.description, ""),
             (word("Demand", lang), d.demand or "", ""),
             (word("Category", lang), category, ""),

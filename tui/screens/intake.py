@@ -164,9 +164,13 @@ class IntakeScreen(FormScreen):
         app = self.kefu
         fields = dict(values)
         try:
-            for name in ("incident_at", "delivered_on", "returned_on"):
+            if fields.get("incident_at"):
+                fields["incident_at"] = services.parse_when(
+                    fields["incident_at"], app.profile.calendar.timezone, "incident_at"
+                )
+            for name in ("delivered_on", "returned_on"):
                 if fields.get(name):
-                    fields[name] = services.parse_when(fields[name], app.profile.calendar.timezone, name)
+                    fields[name] = services.parse_day(fields[name], name)
             intake.validate_intake(app.profile, fields, app.now())
         except KefuError as exc:
             self.show_problem(exc)
