@@ -76,6 +76,10 @@ def _replay_case(
     incident_ago = given.pop("incident_at_ago_hours", None)
     if incident_ago is not None:
         given["incident_at"] = now - timedelta(hours=float(incident_ago))
+    for name in ("delivered_on", "returned_on"):  # the goods' dates, days before receipt
+        before = given.pop(f"{name}_days_before", None)
+        if before is not None:
+            given[name] = received - timedelta(days=float(before))
     given = {k: v for k, v in given.items() if v is not None}
     case = intake.create_case(session=session, actor=creator, now=received, received_at=received, **given)
     codes[spec["key"]] = case.code

@@ -44,6 +44,8 @@ INTAKE_KEYS = {
     "target_name",
     "description",
     "incident_at_ago_hours",
+    "delivered_on_days_before",
+    "returned_on_days_before",
     "incident_place",
     "demand",
     "severity",
