@@ -30,6 +30,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from . import deadlines, sla
+from .customers import order_key, phone_key
 from .errors import InvalidInput
 from .history import StatusChange, add_event, event_row
 from .lifecycle import (
@@ -141,17 +142,22 @@ def default_severity(profile: Profile) -> str:
     return profile.severity_order()[-1]
 
 
-def normal_phone(text: str) -> str:
-    """A phone number as stored and searched: without spaces and dashes."""
-    return text.replace(" ", "").replace("-", "")
-
-
 def _aware(value: Any, name: str) -> datetime | None:
     if value is None:
         return None
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise InvalidInput(Message("intake.needs_tz", field=name), field=name)
     return value
+
+
+def _order(text: str | None) -> str | None:
+    return (order_key(text) or None) if text is not None else None
+
+
+def repeat_key(phone: str | None, order_no: str | None) -> tuple[str | None, str | None]:
+    """The phone and order a new complaint is matched with earlier ones by, as typed so far
+    (the TUI's repeat warning while the form is filled): canonical, or None."""
+    return (phone_key(phone) if phone else None), _order(order_no)
 
 
 def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> Intake:
@@ -177,9 +183,9 @@ def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> I
     severity = vocabulary_code(profile, "severity", given.get("severity"))
     phone = clean_text(given.get("customer_phone"), "customer_phone")
     if phone is not None:
-        phone = normal_phone(phone)
-        if not phone.lstrip("+").isdigit() or not 5 <= len(phone) <= 20:
-            raise InvalidInput(Message("intake.bad_phone", phone=phone), field="customer_phone")
+        written, phone = phone, phone_key(phone)
+        if phone is None:
+            raise InvalidInput(Message("intake.bad_phone", phone=written), field="customer_phone")
     email = clean_text(given.get("customer_email"), "customer_email")
     if email is not None and ("@" not in email or " " in email):
         raise InvalidInput(Message("intake.bad_email", email=email), field="customer_email")
@@ -192,7 +198,7 @@ def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> I
         customer_name=clean_text(given.get("customer_name"), "customer_name"),
         customer_phone=phone,
         customer_email=email,
-        order_no=clean_text(given.get("order_no"), "order_no"),
+        order_no=_order(clean_text(given.get("order_no"), "order_no")),
         target=vocabulary_code(profile, "target", given.get("target")),
         target_name=clean_text(given.get("target_name"), "target_name"),
         incident_at=incident_at,

@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from . import services, sla, views
 from .calendar import Duration
-from .intake import normal_phone
+from .customers import order_key, search_phone
 from .models import Case, Revisit, User
 from .policies import Policies, desk_years, policy_versions, profile_for_version
 from .policy import Profile
@@ -557,9 +557,9 @@ def _code_match(needle: str) -> ColumnElement[bool]:
 def _exact_match(needle: str, personal: bool) -> ColumnElement[bool]:
     """The whole order number, or (for roles that see personal data) the whole phone number
     without spaces/dashes: both by their index."""
-    exact: list[ColumnElement[bool]] = [col(Case.order_no) == needle]
-    phone = normal_phone(needle)
-    if personal and phone.lstrip("+").isdigit():
+    exact: list[ColumnElement[bool]] = [col(Case.order_no) == order_key(needle)]
+    phone = search_phone(needle)
+    if personal and phone is not None:
         exact.append(col(Case.customer_phone) == phone)
     return or_(*exact)
 
@@ -580,12 +580,12 @@ def _any_match(needle: str, personal: bool) -> ColumnElement[bool]:
     ]
     if CODE_PIECE.fullmatch(needle):
         terms.append(col(Case.code).contains(needle.upper(), autoescape=True))
-    compact = normal_phone(needle)
+    compact = order_key(needle)
     if len(compact) >= MIN_NUMBER_DIGITS:
         terms.append(_without_separators(col(Case.order_no)).contains(compact, autoescape=True))
     if personal:
-        digits = compact.lstrip("+")
-        if digits.isdigit() and len(digits) >= MIN_NUMBER_DIGITS:
+        digits = search_phone(needle)
+        if digits is not None and len(digits.lstrip("+")) >= MIN_NUMBER_DIGITS:
             terms.append(col(Case.customer_phone).contains(digits, autoescape=True))
         terms.append(col(Case.customer_name).contains(needle, autoescape=True))
         terms.append(col(Case.customer_email).contains(needle, autoescape=True))

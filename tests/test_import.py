@@ -457,7 +457,7 @@ def test_jsonl_values_may_be_numbers_and_keys_any_alias(desk: Desk, tmp_path: Pa
     assert (report.imported, report.rejected, report.rows) == (2, 0, 2)
     assert query(desk, "SELECT external_id, customer_phone, received_at FROM cases ORDER BY id") == [
         ("17", "13800000017", "2026-11-20 09:30:00.000000"),
-        ("W-2", "+8613800000018", "2026-11-20 01:30:00.000000"),
+        ("W-2", "13800000018", "2026-11-20 01:30:00.000000"),
     ]
 
 

@@ -117,8 +117,7 @@ class IntakeScreen(FormScreen):
         self._repeat_timer = self.set_timer(0.3, self._look_for_repeats)
 
     def _repeat_key(self) -> tuple[str | None, str | None]:
-        phone = self.value_of("customer_phone")
-        return (intake.normal_phone(phone) if phone else None), self.value_of("order_no")
+        return intake.repeat_key(self.value_of("customer_phone"), self.value_of("order_no"))
 
     def _look_for_repeats(self) -> None:
         self._find_repeats(self._repeat_key())

@@ -1,0 +1,92 @@
+"""Who a complaint comes from: phone and order numbers in one canonical form.
+
+The same person writes their number many ways: `+86 138 1234 5678`, `0086 13812345678`,
+`138-1234-5678`, full-width `１３８１２３４５６７８`; a landline with its area code and an
+extension (`010-8888 6666 转 123`); a 400 / 800 service line. `phone_key` reads them with
+`phonenumbers` (the maintained port of Google's libphonenumber) in the desk's region and gives
+one canonical form, which is what kefu stores, links repeats by and searches:
+
+- a mainland number: its national digits, with the trunk 0 of a landline (`13812345678`,
+  `01088886666`, `4008208820`), an extension after a dash (`01088886666-123`);
+- a number of another country: E.164 (`+16502530000`);
+- a short service number (`95555`, `12315`): its digits.
+
+Order and waybill numbers are compared without case, spaces, dashes or full-width forms
+(`sf 100-2` and `SF1002` are one order): `order_key`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+
+REGION = "CN"
+"""Numbers written without a country code are read as mainland numbers."""
+
+_EXTENSION = re.compile(
+    r"^(?P<number>.*?\d)\s*(?:转|分机|ext\.?|x|#|-)\s*(?P<ext>\d{1,6})\s*$", re.IGNORECASE
+)
+_SHORT = re.compile(r"\d{3,6}")
+_ORDER_NOISE = re.compile(r"[\s\-_]+")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _narrow(text: str) -> str:
+    """Full-width digits, letters and signs as their ASCII selves (NFKC)."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def phone_key(text: str, region: str = REGION) -> str | None:
+    """The canonical form of a phone number as written, or None when it is not one."""
+    raw = _narrow(text)
+    if not raw:
+        return None
+    found = _parse(raw, region)
+    extension = None
+    if found is None:
+        match = _EXTENSION.match(raw)
+        if match is not None:
+            found, extension = _parse(match.group("number"), region), match.group("ext")
+    if found is None:
+        digits = re.sub(r"[\s\-()]", "", raw)
+        return digits if _SHORT.fullmatch(digits) else None
+    number, ext = found
+    extension = extension or ext
+    if number.country_code == phonenumbers.country_code_for_region(region):
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        canonical = re.sub(r"\D", "", national)
+    else:
+        canonical = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return f"{canonical}-{extension}" if extension else canonical
+
+
+def _parse(text: str, region: str) -> tuple[phonenumbers.PhoneNumber, str | None] | None:
+    if _LETTER.search(text):  # phonenumbers would read 143815O2490 as a keypad word
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    extension = number.extension or None
+    number.extension = None
+    return number, extension
+
+
+def order_key(text: str) -> str:
+    """An order or waybill number as compared: upper case, without spaces, dashes or
+    full-width forms."""
+    return _ORDER_NOISE.sub("", _narrow(text)).upper()
+
+
+def search_phone(text: str, region: str = REGION) -> str | None:
+    """What a search for `text` should look for among phone numbers: its canonical form when
+    it reads as a whole number, else its digits (a piece of one)."""
+    whole = phone_key(text, region)
+    if whole is not None and not _SHORT.fullmatch(whole):
+        return whole
+    digits = re.sub(r"\D", "", _narrow(text))
+    return digits or None

@@ -1,0 +1,131 @@
+"""One customer per person (kefu.core.customers): the spellings of one phone number, of one
+order or waybill number, are one on every path — typed in, imported, searched, migrated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from alembic import command
+from conftest import NOW, Desk, make_desk
+from conftest import cli_run as run
+from freezegun import freeze_time
+from sqlalchemy import text
+
+from kefu.core import db as kdb
+from kefu.core import intake, lifecycle, queues, services
+from kefu.core.customers import order_key, phone_key
+from kefu.core.errors import InvalidInput
+from kefu.core.identity import os_login
+
+SAME_MOBILE = [
+    "+86 138 1234 5678",
+    "0086 13812345678",
+    "１３８１２３４５６７８",
+    "138-1234-5678",
+    "13812345678",
+]
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        *((s, "13812345678") for s in SAME_MOBILE),
+        ("010-8888 6666", "01088886666"),
+        ("+86 10 8888 6666", "01088886666"),
+        ("010 8888 6666 转 123", "01088886666-123"),
+        ("(021)62345678 ext 45", "02162345678-45"),
+        ("400-820-8820", "4008208820"),
+        ("800 810 8888", "8008108888"),
+        ("95555", "95555"),
+        ("+1 650 253 0000", "+16502530000"),
+    ],
+)
+def test_a_number_has_one_canonical_form(written: str, stored: str) -> None:
+    assert phone_key(written) == stored
+
+
+@pytest.mark.parametrize("written", ["143815O2490", "hello", "12", "1381234567890123456"])
+def test_what_is_not_a_number_is_refused(written: str, desk: Desk) -> None:
+    assert phone_key(written) is None
+    with desk.write() as session, pytest.raises(InvalidInput) as refused:
+        intake.create_case(
+            session=session, actor=desk.user("alice"), now=NOW, channel="hotline", description="x",
+            customer_phone=written,
+        )  # fmt: skip
+    assert refused.value.field == "customer_phone"
+
+
+def test_orders_compare_without_case_spaces_or_dashes() -> None:
+    assert order_key("sf 100-2") == order_key("SF1002") == order_key("ＳＦ１００２") == "SF1002"
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Desk:
+    desk = make_desk(tmp_path / "kefu.db")
+    with desk.write() as session:  # the OS user runs the CLI as admin (and --as others)
+        services.add_user(session=session, actor=desk.user("admin"), name=os_login(), role="admin", now=NOW)
+    return desk
+
+
+def _new(desk: Desk, **fields: object) -> str:
+    with desk.write() as session:
+        return intake.create_case(
+            session=session, actor=desk.user("alice"), now=NOW, channel="hotline", description="又来了",
+            **fields,  # type: ignore[arg-type]
+        ).code  # fmt: skip
+
+
+def test_every_spelling_is_one_customer_linked_and_found(desk: Desk) -> None:
+    codes = [_new(desk, customer_phone=p) for p in SAME_MOBILE]
+    with desk.read() as session:
+        cases = [lifecycle.get_case(session, c) for c in codes]
+        assert {c.customer_phone for c in cases} == {"13812345678"}
+        # Each later one is a repeat of the one before: the person was recognised every time.
+        assert [c.repeat_of for c in cases[1:]] == codes[:-1]
+        for spelling in [*SAME_MOBILE, "1234 5678"]:
+            found = queues.search_cases(session, actor=desk.user("alice"), now=NOW, text=spelling, limit=50)
+            assert {r.code for r in found.rows} == set(codes), spelling
+    order_codes = [_new(desk, order_no=o) for o in ("sf100", "SF 100", "SF-100")]
+    with desk.read() as session:
+        assert lifecycle.get_case(session, order_codes[2]).repeat_of == order_codes[1]
+        assert lifecycle.get_case(session, order_codes[0]).order_no == "SF100"
+
+
+def test_an_import_stores_the_same_customer(desk: Desk, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "工单号,渠道,投诉时间,投诉内容,联系电话,运单号\n"
+        "1,hotline,2026-11-20 09:00,件没到,+86 138 1234 5678,sf 100\n"
+        "2,hotline,2026-11-21 09:00,还没到,0086-138-1234-5678,SF100\n",
+        encoding="utf-8",
+    )
+    with freeze_time(NOW):
+        result = run(desk, "import", str(source), "--json")
+    assert result.exit_code == 0, result.output
+    with desk.read() as session:
+        rows = session.execute(
+            text("SELECT customer_phone, order_no, repeat_of IS NOT NULL FROM cases ORDER BY id")
+        ).all()
+    assert [tuple(r) for r in rows] == [("13812345678", "SF100", 0), ("13812345678", "SF100", 1)]
+
+
+def test_an_existing_desk_is_renormalised(desk: Desk) -> None:
+    code = _new(desk, customer_phone="13812345678", order_no="SF100")
+    with desk.write() as session:  # as an earlier kefu stored them
+        session.execute(text("UPDATE cases SET customer_phone = '+8613812345678', order_no = 'sf 100'"))
+    command.downgrade(kdb._alembic_config(desk.engine.execution_options(kefu_migrate=True)), "0008")
+    desk.engine.dispose()
+    desk.engine = kdb.open_database(str(desk.path))
+    with desk.read() as session:
+        case = lifecycle.get_case(session, code)
+        assert (case.customer_phone, case.order_no) == ("13812345678", "SF100")
+
+
+def test_the_cli_shows_the_canonical_number(desk: Desk) -> None:
+    with freeze_time(NOW):
+        out = run(desk, "--as", "alice", "case", "new", "--channel", "hotline", "-d", "x",
+                  "--phone", "+86 138 1234 5678", "--json")  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["customer"]["phone"] == "13812345678"
