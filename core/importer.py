@@ -82,9 +82,11 @@ from .intake import (
     INTAKE_FIELDS,
     PLAN_COLUMNS,
     Intake,
+    NewCase,
     case_code,
     column_widths,
     link_event,
+    link_later_repeats,
     newest_first,
     plan_intake,
     repeat_window,
@@ -1295,7 +1297,14 @@ def store_batch(
         codes.append(case_code(row.day_key, last[row.day_key]))
 
     by_phone, by_order = _stored_candidates(conn, revisions, fresh)
+
+    def window_days(received_at: datetime) -> int:
+        return revisions.at(received_at)[1].repeat.window_days
+
     first_new_order = 1 << 62
+    # A row links to the complaints received before it that came before it (stored, or earlier
+    # in the file); those received before it but listed after it link it back, below
+    # (`link_later_repeats`), exactly as when typing the rows in one by one.
     row_links: list[list[_Earlier]] = []
     link_events: list[dict[str, Any] | None] = []
     for index, (row, code) in enumerate(zip(fresh, codes, strict=True)):
@@ -1303,8 +1312,12 @@ def store_batch(
         window = repeat_window(revisions.at(row.received_at)[1], row.received_at)
         if window is not None and (row.phone or row.order_no):
             found: dict[int, _Earlier] = {}
+            mine = (row.received_at, first_new_order + index)
             for earlier in by_phone.get(row.phone or "", []) + by_order.get(row.order_no or "", []):
-                if window[0] <= earlier.received_at <= window[1]:
+                if (
+                    window[0] <= earlier.received_at <= window[1]
+                    and (earlier.received_at, earlier.order) < mine
+                ):
                     found[earlier.order] = earlier
             if found:
                 by_code = {e.code: e for e in found.values()}
@@ -1359,6 +1372,14 @@ def store_batch(
     new = [{"day_key": k, "last": v} for k, v in last.items() if k not in stored_keys]
     if new:
         conn.execute(insert(counters), new)
+    link_later_repeats(
+        conn,
+        [
+            NewCase(ids[code], code, row.received_at, row.phone, row.order_no, window_days(row.received_at))
+            for row, code in zip(fresh, codes, strict=True)
+        ],
+        now,
+    )
     return len(fresh), already
 
 

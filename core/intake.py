@@ -26,8 +26,11 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert as sa_insert
 from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
+from sqlmodel import Session, SQLModel, col, select
 
 from . import deadlines, sla
 from .customers import order_key, phone_key
@@ -360,6 +363,97 @@ def repeat_window(profile: Profile, received_at: datetime) -> tuple[datetime, da
     return received_at - timedelta(days=profile.repeat.window_days), received_at
 
 
+@dataclass(frozen=True)
+class NewCase:
+    """A case just stored, as `link_later_repeats` needs it."""
+
+    id: int
+    code: str
+    received_at: datetime
+    phone: str | None
+    order_no: str | None
+    window_days: int
+
+
+def link_later_repeats(conn: Any, new: Sequence[NewCase], now: datetime) -> int:
+    """Complaints already stored that were received *after* a new one (a backdated entry, an
+    import of older rows) and within its repeat window are repeats of it too: each gets the
+    link, its `repeat_of` when the new one is now the newest earlier complaint, and a `link`
+    event — so which cases are repeats does not depend on the order they were entered in.
+
+    `new` is in entry order (an import's batch in file order): a later-received case among
+    them is linked back only by the new ones entered after it (those before it it linked to
+    when it was planned) — exactly what typing them in one by one does. Runs in the caller's
+    transaction; one search per column for the whole batch; returns how many links it added."""
+    cases, links, events = _tables()
+    new = [n for n in new if n.window_days > 0 and (n.phone or n.order_no)]
+    if not new:
+        return 0
+    entered = {n.id: i for i, n in enumerate(new)}
+    since = min(n.received_at for n in new)
+    until = max(n.received_at + timedelta(days=n.window_days) for n in new)
+    later: dict[int, tuple[str | None, str | None, datetime]] = {}
+    repeat_of: dict[int, str | None] = {}
+    for column, values in (
+        (cases.c.customer_phone, {n.phone for n in new} - {None}),
+        (cases.c.order_no, {n.order_no for n in new} - {None}),
+    ):
+        if not values:
+            continue
+        query = sa_select(
+            cases.c.id, cases.c.customer_phone, cases.c.order_no, cases.c.received_at, cases.c.repeat_of
+        ).where(column.in_(values), cases.c.received_at > since, cases.c.received_at <= until)
+        for case_id, phone, order_no, received_at, current in conn.execute(query):
+            later[case_id] = (phone, order_no, received_at)
+            repeat_of[case_id] = current
+    if not later:
+        return 0
+    received: dict[str, datetime] = {}
+    named = {code for code in repeat_of.values() if code is not None}
+    if named:
+        query = sa_select(cases.c.code, cases.c.received_at).where(cases.c.code.in_(named))
+        received.update({code: at for code, at in conn.execute(query)})
+    received.update({n.code: n.received_at for n in new})
+    writes: dict[int, int] = {}
+    for i, n in enumerate(new):
+        for case_id in sorted(later):
+            phone, order_no, at = later[case_id]
+            if case_id == n.id or entered.get(case_id, -1) > i:
+                continue  # itself, or entered after it: it linked to this one when planned
+            same = (n.phone is not None and n.phone == phone) or (
+                n.order_no is not None and n.order_no == order_no
+            )
+            if not same or not n.received_at < at <= n.received_at + timedelta(days=n.window_days):
+                continue
+            before = repeat_of[case_id]
+            changes: dict[str, tuple[str | None, str | None]] = {"linked": (None, n.code)}
+            if before is None or received.get(before, n.received_at) < n.received_at:
+                changes = {"repeat_of": (before, n.code)}
+                repeat_of[case_id] = n.code
+            conn.execute(sa_insert(links).values(case_id=case_id, other_id=n.id, kind=LinkKind.REPEAT.value))
+            row = event_row(
+                actor=SYSTEM.name,
+                action=EventKind.LINK,
+                at=now,
+                changes=changes,
+                note=Message("note.repeat_entered_later", code=n.code),
+            )
+            conn.execute(sa_insert(events).values(**{**row, "case_id": case_id}))
+            writes[case_id] = writes.get(case_id, 0) + 1
+    for case_id, count in writes.items():
+        conn.execute(
+            sa_update(cases)
+            .where(cases.c.id == case_id)
+            .values(repeat_of=repeat_of[case_id], version=cases.c.version + count)
+        )
+    return sum(writes.values())
+
+
+def _tables() -> tuple[Any, Any, Any]:
+    tables = SQLModel.metadata.tables
+    return tables["cases"], tables["case_links"], tables["events"]
+
+
 def newest_first(candidates: Iterable[tuple[datetime, int, str]]) -> list[str]:
     """The codes a repeat is linked to: (received_at, entry order, code) newest first, at most
     `REPEAT_LINK_LIMIT`; the first is the one `repeat_of` names."""
@@ -473,4 +567,15 @@ def store_intake(
     for other in earlier:
         assert other.id is not None
         session.add(CaseLink(case_id=case.id, other_id=other.id, kind=LinkKind.REPEAT))
+    if profile.repeat.window_days > 0 and (case.customer_phone or case.order_no):
+        session.flush()
+        new = NewCase(
+            case.id,
+            case.code,
+            case.received_at,
+            case.customer_phone,
+            case.order_no,
+            profile.repeat.window_days,
+        )
+        link_later_repeats(session.connection(), [new], now)
     return case

@@ -14,7 +14,7 @@ from freezegun import freeze_time
 from sqlalchemy import text
 
 from kefu.core import db as kdb
-from kefu.core import intake, lifecycle, queues, services
+from kefu.core import importer, intake, lifecycle, queues, services
 from kefu.core.customers import order_key, phone_key
 from kefu.core.errors import InvalidInput
 from kefu.core.identity import os_login
@@ -129,3 +129,69 @@ def test_the_cli_shows_the_canonical_number(desk: Desk) -> None:
                   "--phone", "+86 138 1234 5678", "--json")  # fmt: skip
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)["customer"]["phone"] == "13812345678"
+
+
+# -- repeats do not depend on the order of entry ----------------------------------------------
+
+
+def _rows(order: list[int]) -> str:
+    """Complaints of three callers over two weeks (one spelled three ways), in `order`."""
+    base = [
+        ("1", "2026-11-02 09:00", "+86 138 1234 5678", ""),
+        ("2", "2026-11-05 09:00", "13812345678", ""),
+        ("3", "2026-11-09 09:00", "0086 138-1234-5678", ""),
+        ("4", "2026-11-03 10:00", "13900001111", "YT100"),
+        ("5", "2026-11-06 10:00", "", "yt 100"),
+        ("6", "2026-11-04 11:00", "13700002222", ""),
+        ("7", "2026-11-20 11:00", "13700002222", ""),
+    ]
+    lines = ["工单号,渠道,投诉时间,投诉内容,联系电话,运单号"]
+    lines += [f"{base[i][0]},hotline,{base[i][1]},又来投诉,{base[i][2]},{base[i][3]}" for i in order]
+    return "\n".join(lines) + "\n"
+
+
+def _repeats(tmp_path: Path, name: str, order: list[int], batch: int) -> tuple[set[tuple[str, str]], object]:
+    desk = make_desk(tmp_path / f"{name}.db")
+    with desk.write() as session:
+        services.add_user(session=session, actor=desk.user("admin"), name=os_login(), role="admin", now=NOW)
+    source = tmp_path / f"{name}.csv"
+    source.write_text(_rows(order), encoding="utf-8")
+    done = importer.import_file(
+        engine=desk.engine,
+        actor=desk.user("admin"),
+        now=NOW,
+        options=importer.ImportOptions(path=source, batch_size=batch),
+    )
+    assert (done.imported, done.rejected) == (7, 0)
+    with freeze_time(NOW):
+        report = run(desk, "--as", "ana", "report", "--from", "2026-11-01", "--to", "2026-11-30", "--json")
+    with desk.read() as session:
+        pairs = session.execute(
+            text(
+                "SELECT c.external_id, e.external_id FROM cases c JOIN case_links l ON l.case_id = c.id "
+                "JOIN cases e ON e.id = l.other_id"
+            )
+        ).all()
+        repeat_of = session.execute(
+            text("SELECT c.external_id, e.external_id FROM cases c JOIN cases e ON e.code = c.repeat_of")
+        ).all()
+    desk.engine.dispose()
+    return {tuple(p) for p in pairs} | {("of", *p) for p in repeat_of}, json.loads(report.stdout)["total"][
+        "repeat"
+    ]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_repeat_rate_is_the_same_for_any_import_order(tmp_path: Path, seed: int) -> None:
+    import random
+
+    oldest_first = [0, 3, 5, 1, 4, 2, 6]
+    shuffled = list(range(7))
+    random.Random(seed).shuffle(shuffled)
+    want, rate = _repeats(tmp_path, "ordered", oldest_first, 1000)
+    assert rate == {"numerator": 4, "denominator": 7, "percent": 57.1}  # 2, 3, 5 and 7 repeat
+    for batch in (1000, 2):
+        got, shuffled_rate = _repeats(tmp_path, f"shuffled{batch}", shuffled, batch)
+        assert (got, shuffled_rate) == (want, rate), (shuffled, batch)
+    newest_first = list(reversed(oldest_first))
+    assert _repeats(tmp_path, "reversed", newest_first, 1000) == (want, rate)

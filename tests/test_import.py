@@ -306,6 +306,7 @@ def test_imported_cases_are_exactly_what_typing_them_in_gives(
     assert {(a, b) for a, b, _ in got["links"] if a == by_id["E3"]["code"]} == {
         (by_id["E3"]["code"], by_id["E1"]["code"]),
         (by_id["E3"]["code"], before),
+        (by_id["E3"]["code"], by_id["E5"]["code"]),  # received before it, listed after it
     }
     assert by_id["E4"]["repeat_of"] == by_id["E1"]["code"]  # by order number
     assert by_id["E5"]["repeat_of"] == before  # E1 and E3 came in after it
@@ -1073,12 +1074,17 @@ def test_sample_files_import_into_the_express_desk(tmp_path: Path) -> None:
     assert (mall.imported, mall.rejected) == (12, 0)
     assert count_cases(desk) == 89
     assert query(desk, "SELECT count(*) FROM cases WHERE status = 'escalated'") == [(2,)]
-    # Three hotline callers rang twice; one of them wrote in again through the web form.
+    # Three hotline callers rang twice; one of them wrote in again through the web form — and
+    # one's web form came in between their two calls, so that call repeats the web form (the
+    # newest earlier complaint), though the web form was imported after it.
     repeats = query(
         desk,
         "SELECT c.source, e.source FROM cases c JOIN cases e ON e.code = c.repeat_of ORDER BY c.id",
     )
-    assert sorted(repeats) == [("hotline_2026-11", "hotline_2026-11")] * 3 + [("web_form", "hotline_2026-11")]
+    assert sorted(repeats) == [("hotline_2026-11", "hotline_2026-11")] * 2 + [
+        ("hotline_2026-11", "web_form"),
+        ("web_form", "hotline_2026-11"),
+    ]
     assert query(desk, "SELECT count(*) FROM cases WHERE status = 'triaged'")[0][0] >= 20
     for name in ("hotline_2026-11.csv", "platform_export_gb18030.csv", "web_form.jsonl", "mall_desk.xlsx"):
         assert run_import(desk, SAMPLES / name).imported == 0

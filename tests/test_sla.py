@@ -543,13 +543,17 @@ def test_repeat_complaint_linked_on_intake_within_the_window(
         assert links == []
 
 
-def test_an_earlier_complaint_entered_later_is_not_linked_to_the_newer_one(desk: Desk) -> None:
+def test_an_earlier_complaint_entered_later_makes_the_newer_one_its_repeat(desk: Desk) -> None:
+    """Which cases are repeats does not depend on the order they were entered in: the newer
+    one, stored first, is linked back when the older one is entered (backdated)."""
     newer = new_case(desk, sh(2026, 11, 20, 10), customer_phone="13900002222")
     older = new_case(desk, sh(2026, 11, 10, 10), customer_phone="13900002222")
     assert load(desk, older).repeat_of is None
-    assert load(desk, newer).repeat_of is None
+    assert load(desk, newer).repeat_of == older
     with desk.read() as session:
-        assert session.exec(select(func.count()).select_from(CaseLink)).one() == 0
+        assert session.exec(select(func.count()).select_from(CaseLink)).one() == 1
+        events = lifecycle.case_events(session, lifecycle.get_case(session, newer))
+        assert events[-1].action == "link" and events[-1].changes == {"repeat_of": [None, older]}
 
 
 # -- the searches use indexes ------------------------------------------------------------------

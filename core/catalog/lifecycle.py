@@ -249,6 +249,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # -- notes kefu writes in the history itself
     "note.repeat_complaint": ("repeat complaint: {codes}", "重复投诉：{codes}"),
+    "note.repeat_entered_later": (
+        "repeat complaint: {code} (received earlier, entered later)",
+        "重复投诉：{code}（受理在先，录入在后）",
+    ),
     "note.severity_escalates": ("severity escalates on intake", "该级别受理即自动升级"),
     "note.escalated_on_breach": (
         "{clock:clock} deadline passed; escalated per the policy",
