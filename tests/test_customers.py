@@ -123,6 +123,34 @@ def test_an_existing_desk_is_renormalised(desk: Desk) -> None:
         assert (case.customer_phone, case.order_no) == ("13812345678", "SF100")
 
 
+def test_an_existing_desk_gets_the_repeat_links_kefu_now_makes(desk: Desk) -> None:
+    """Before: two spellings of one number were two customers, and a backdated entry was
+    never linked to the later case stored before it."""
+    from datetime import timedelta
+
+    first = _new(desk, customer_phone="13812345678", received_at=NOW - timedelta(days=3))
+    second = _new(desk, customer_phone="13912345678", received_at=NOW - timedelta(days=1))
+    newer = _new(desk, customer_phone="13700001111", received_at=NOW - timedelta(days=1))
+    older = _new(desk, customer_phone="13600001111", received_at=NOW - timedelta(days=5))
+    with desk.write() as session:  # as an earlier kefu stored them
+        session.execute(
+            text(f"UPDATE cases SET customer_phone = '+86 138 1234 5678' WHERE code = '{second}'")
+        )
+        session.execute(text(f"UPDATE cases SET customer_phone = '13700001111' WHERE code = '{older}'"))
+        session.execute(text("DELETE FROM case_links"))
+        session.execute(text("UPDATE cases SET repeat_of = NULL"))
+    command.downgrade(kdb._alembic_config(desk.engine.execution_options(kefu_migrate=True)), "0008")
+    desk.engine.dispose()
+    desk.engine = kdb.open_database(str(desk.path))
+    with desk.read() as session:
+        assert lifecycle.get_case(session, second).repeat_of == first
+        assert lifecycle.get_case(session, newer).repeat_of == older
+        assert lifecycle.get_case(session, first).repeat_of is None
+        events = lifecycle.case_events(session, lifecycle.get_case(session, newer))
+        assert events[-1].action == "link" and events[-1].changes == {"repeat_of": [None, older]}
+        assert events[-1].actor == "kefu"
+
+
 def test_the_cli_shows_the_canonical_number(desk: Desk) -> None:
     with freeze_time(NOW):
         out = run(desk, "--as", "alice", "case", "new", "--channel", "hotline", "-d", "x",
