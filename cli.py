@@ -753,6 +753,10 @@ def _print_case(d: views.CaseDetail, lang: str) -> None:
             )
         parts.append(f"({p.source})")
         out.print("  ".join(parts), markup=False)
+    if d.customer_cases:
+        out.print(say("cli.customer_others", lang, count=d.customer_case_count - 1), markup=False)
+        for c in d.customer_cases[:10]:
+            out.print(f"  {_customer_case_line(c, lang)}", markup=False)
     if any(r.instance > 1 or r.ended_at is not None for r in d.records):
         out.print(say("cli.records", lang), markup=False)
         for r in d.records:
@@ -1236,6 +1240,49 @@ def sla_rebase(
             )
     key = "cli.rebase_would" if dry_run else "cli.rebase_done"
     typer.echo(say(key, lang, moved=report.moved, cases=len(report.cases), scanned=report.scanned))
+
+
+customer_app = typer.Typer(help="Customers: one per person, with every case of theirs.", no_args_is_help=True)
+app.add_typer(customer_app, name="customer")
+
+
+@customer_app.command("show")
+def customer_show(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="A case code, a phone number or an e-mail address.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """A customer and their timeline: every case, its outcome and what was paid.
+
+    Example: kefu customer show "+86 138 1234 5678"
+    """
+    with acting(ctx, write=False) as (session, actor):
+        detail = views.customer_for_key(session, key, actor)
+    if as_json:
+        print_json(detail.as_json())
+        return
+    lang = language(ctx)
+    who = " ".join(x for x in (detail.customer.name, detail.customer.phone, detail.customer.email) if x)
+    out.print(
+        say("cli.customer_heading", lang, who=who or "-", cases=detail.total_cases, open=detail.open_cases,
+            paid=f"{detail.compensation_paid:g} {detail.currency}"),
+        markup=False,
+    )  # fmt: skip
+    for c in detail.cases:
+        out.print(f"  {_customer_case_line(c, lang)}", markup=False)
+
+
+def _customer_case_line(c: views.CustomerCase, lang: str) -> str:
+    parts = [c.code, f"{c.received_at:%Y-%m-%d %H:%M}", _code("status", c.status, lang)]
+    if c.resolution:
+        parts.append(c.resolution)
+    if c.compensation_amount:
+        parts.append(f"{c.compensation_amount:g}")
+    if c.satisfied is not None:
+        parts.append(say("cli.customer_satisfied" if c.satisfied else "cli.customer_unsatisfied", lang))
+    if c.repeat_of:
+        parts.append(f"{link_label('repeat', lang)} {c.repeat_of}")
+    return "  ".join(parts)
 
 
 calendar_app = typer.Typer(

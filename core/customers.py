@@ -19,8 +19,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import phonenumbers
+from sqlalchemy import func, insert, select, update
+from sqlmodel import SQLModel
 
 REGION = "CN"
 """Numbers written without a country code are read as mainland numbers."""
@@ -90,3 +96,78 @@ def search_phone(text: str, region: str = REGION) -> str | None:
         return whole
     digits = re.sub(r"\D", "", _narrow(text))
     return digits or None
+
+
+# -- the customer record ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Who:
+    """What a new case says of its customer (canonical phone, e-mail, name)."""
+
+    phone: str | None
+    email: str | None
+    name: str | None
+
+
+def identity(phone: str | None, email: str | None) -> tuple[str, str] | None:
+    """The key a customer is known by: their phone, else their e-mail (None: anonymous)."""
+    if phone:
+        return ("phone", phone)
+    if email:
+        return ("email", email.strip().lower())
+    return None
+
+
+def customers_for(conn: Any, people: Sequence[Who], now: datetime) -> list[int | None]:
+    """The customer record of each new case's customer, created when new (the latest name
+    and a first e-mail recorded on it); in the caller's transaction, a few statements for a
+    whole batch whatever its size (typed in and imported alike)."""
+    table = SQLModel.metadata.tables["customers"]
+    keys = [identity(p.phone, p.email) for p in people]
+    known = _known(conn, table, {k for k in keys if k is not None})
+    fresh: dict[tuple[str, str], Who] = {}
+    for key, who in zip(keys, people, strict=True):
+        if key is not None and key not in known:
+            fresh.setdefault(key, who)
+    if fresh:
+        rows = [
+            {"phone": w.phone, "email": w.email, "name": w.name, "created_at": now} for w in fresh.values()
+        ]
+        conn.execute(insert(table), rows)
+        known.update(_known(conn, table, set(fresh)))
+    inserted = {known[key]: who for key, who in fresh.items()}
+    latest: dict[int, Who] = {}
+    out: list[int | None] = []
+    for key, who in zip(keys, people, strict=True):
+        customer_id = known[key] if key is not None else None
+        if customer_id is not None:
+            latest[customer_id] = who
+        out.append(customer_id)
+    for customer_id, who in latest.items():
+        values: dict[str, Any] = {}
+        if who.name:
+            values["name"] = who.name
+        if who.email:
+            values["email"] = func.coalesce(table.c.email, who.email)
+        if values and inserted.get(customer_id) != who:  # a new record already holds these
+            conn.execute(update(table).where(table.c.id == customer_id).values(**values))
+    return out
+
+
+def _known(conn: Any, table: Any, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    phones = {k[1] for k in keys if k[0] == "phone"}
+    emails = {k[1] for k in keys if k[0] == "email"}
+    if phones:
+        for customer_id, phone in conn.execute(
+            select(table.c.id, table.c.phone).where(table.c.phone.in_(phones))
+        ):
+            found[("phone", phone)] = customer_id
+    if emails:
+        query = select(table.c.id, func.lower(table.c.email)).where(
+            func.lower(table.c.email).in_(emails), table.c.phone.is_(None)
+        )
+        for customer_id, email in conn.execute(query.order_by(table.c.id)):
+            found.setdefault(("email", email), customer_id)
+    return found

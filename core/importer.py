@@ -74,6 +74,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from . import db as kdb
+from .customers import Who, customers_for
 from .deadlines import DEADLINE_COLUMNS
 from .errors import InvalidInput, PermissionDenied
 from .history import EVENT_COLUMNS, jsonable
@@ -1022,7 +1023,7 @@ class _ErrorSink:
 # -- storing a batch -------------------------------------------------------------------------
 
 
-_SET_ON_INTAKE = (*PLAN_COLUMNS, "code", "repeat_of")
+_SET_ON_INTAKE = (*PLAN_COLUMNS, "code", "repeat_of", "customer_id")
 """Columns a new case gets besides the intake fields: the plan's, and what the store adds."""
 
 
@@ -1196,6 +1197,7 @@ class _Prepared(NamedTuple):
     received_at: datetime
     phone: str | None
     order_no: str | None
+    who: Who
     day_key: str
     case: list[Any]
     """The case row as the database takes it (bound where the row is read)."""
@@ -1247,6 +1249,7 @@ class _Preparer:
             received_at=intake.received_at,
             phone=intake.customer_phone,
             order_no=intake.order_no,
+            who=Who(intake.customer_phone, intake.customer_email, intake.customer_name),
             day_key=plan.day_key,
             case=self.cases.row(plan.values),
             events=plan.events(None),
@@ -1296,6 +1299,8 @@ def store_batch(
         last[row.day_key] = last.get(row.day_key, 0) + 1
         codes.append(case_code(row.day_key, last[row.day_key]))
 
+    for row, customer_id in zip(fresh, customers_for(conn, [r.who for r in fresh], now), strict=True):
+        case_insert.set(row.case, "customer_id", customer_id)
     by_phone, by_order = _stored_candidates(conn, revisions, fresh)
 
     def window_days(received_at: datetime) -> int:

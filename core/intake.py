@@ -33,7 +33,7 @@ from sqlalchemy import update as sa_update
 from sqlmodel import Session, SQLModel, col, select
 
 from . import deadlines, sla
-from .customers import order_key, phone_key
+from .customers import Who, customers_for, order_key, phone_key
 from .errors import InvalidInput
 from .history import StatusChange, add_event, event_row
 from .lifecycle import (
@@ -552,10 +552,14 @@ def store_intake(
         received_at=intake.received_at,
     )
     repeats = [c.code for c in earlier]
+    [customer_id] = customers_for(
+        session.connection(), [Who(intake.customer_phone, intake.customer_email, intake.customer_name)], now
+    )
     case = Case(
         **plan.values,
         code=case_code(plan.day_key, next_number(session, plan.day_key)),
         repeat_of=repeats[0] if repeats else None,
+        customer_id=customer_id,
     )
     session.add(case)
     session.flush()

@@ -71,6 +71,20 @@ class PolicyVersion(SQLModel, table=True):
 _CASE_VERSION = Column("version", Integer, nullable=False, default=1)
 
 
+class Customer(SQLModel, table=True):
+    """One person who complains, keyed by their canonical phone number (kefu.core.customers),
+    or by e-mail when they gave no phone. Their cases point here (`cases.customer_id`)."""
+
+    __tablename__ = "customers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str | None = Field(default=None, max_length=40, unique=True)
+    email: str | None = Field(default=None, max_length=200, index=True)
+    name: str | None = Field(default=None, max_length=100)
+    """The name given most recently."""
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class Case(SQLModel, table=True):
     """The current state of a complaint; its history is in `events`."""
 
@@ -96,6 +110,7 @@ class Case(SQLModel, table=True):
     customer_name: str | None = Field(default=None, max_length=100)
     customer_phone: str | None = Field(default=None, max_length=40)
     customer_email: str | None = Field(default=None, max_length=200)
+    customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)
     order_no: str | None = Field(default=None, max_length=80)
     target: str | None = Field(default=None, max_length=40)
     target_name: str | None = Field(default=None, max_length=200)

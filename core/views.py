@@ -13,15 +13,17 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from . import deadlines as records
 from . import services, sla, statutory
 from .calendar import Duration
+from .customers import phone_key
+from .errors import NotFound, PermissionDenied
 from .history import event_message
 from .lifecycle import case_events, case_links
 from .messages import Message
-from .models import Case, Event, Revisit, User
+from .models import Case, Customer, Event, Revisit, User
 from .policies import case_profile
 from .policy import Profile
 from .workflow import (
@@ -139,6 +141,152 @@ def all_states(case: Case, profile: Profile, now: datetime) -> dict[str, sla.Clo
 def worst_state(states: Iterable[sla.ClockState]) -> DeadlineState:
     found = {s.state for s in states}
     return next((state for state in WORST_FIRST if state in found), DeadlineState.NONE)
+
+
+@dataclass(frozen=True)
+class CustomerCase:
+    """One case on a customer's timeline."""
+
+    code: str
+    received_at: datetime
+    status: str
+    category: str | None
+    resolution: str | None
+    compensation_amount: float | None
+    compensation_kind: str | None
+    satisfied: bool | None
+    repeat_of: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "received_at": _iso(self.received_at),
+            "status": self.status,
+            "category": self.category,
+            "resolution": self.resolution,
+            "compensation": {"amount": self.compensation_amount, "kind": self.compensation_kind},
+            "satisfied": self.satisfied,
+            "repeat_of": self.repeat_of,
+        }
+
+
+TIMELINE_LIMIT = 50
+"""The newest cases a customer's timeline lists (the count says how many there are)."""
+
+
+def customer_cases(
+    session: Session, customer_id: int | None, profile: Profile, limit: int = TIMELINE_LIMIT
+) -> tuple[list[CustomerCase], int]:
+    """A customer's cases, newest first (at most `limit`), and how many they have."""
+    if customer_id is None:
+        return [], 0
+    where = col(Case.customer_id) == customer_id
+    total = session.exec(select(func.count()).select_from(Case).where(where)).one()
+    rows = session.exec(
+        select(Case).where(where).order_by(col(Case.received_at).desc(), col(Case.id).desc()).limit(limit)
+    ).all()
+    local = profile.work_calendar.local
+    return [
+        CustomerCase(
+            c.code,
+            local(c.received_at),
+            c.status,
+            c.category,
+            c.resolution,
+            c.compensation_amount,
+            c.compensation_kind,
+            c.satisfied,
+            c.repeat_of,
+        )
+        for c in rows
+    ], int(total)
+
+
+@dataclass(frozen=True)
+class CustomerDetail:
+    """A customer as this viewer may see them, with their timeline (`kefu customer show`)."""
+
+    customer: CustomerView
+    cases: list[CustomerCase]
+    total_cases: int
+    open_cases: int
+    compensation_paid: float
+    currency: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "customer": self.customer.as_json(),
+            "cases": [c.as_json() for c in self.cases],
+            "total_cases": self.total_cases,
+            "open_cases": self.open_cases,
+            "compensation_paid": self.compensation_paid,
+            "currency": self.currency,
+        }
+
+
+def customer_detail(session: Session, case: Case, viewer: User) -> CustomerDetail:
+    """The customer of `case` and every case of theirs."""
+    profile = case_profile(session, case)
+    cases, total = customer_cases(session, case.customer_id, profile)
+    if case.customer_id is None:
+        cases, total = customer_cases_of_one(case, profile), 1
+    where = (
+        col(Case.customer_id) == case.customer_id if case.customer_id is not None else col(Case.id) == case.id
+    )
+    open_count = session.exec(
+        select(func.count()).select_from(Case).where(where, col(Case.status) != Status.CLOSED)
+    ).one()
+    paid = session.exec(select(func.coalesce(func.sum(Case.compensation_amount), 0)).where(where)).one()
+    return CustomerDetail(
+        customer_view(case, viewer),
+        cases,
+        total,
+        int(open_count),
+        round(float(paid or 0), 2),
+        profile.compensation.currency,
+    )
+
+
+def customer_for_key(session: Session, key: str, viewer: User) -> CustomerDetail:
+    """`kefu customer show KEY`: the customer of a case code, or of a phone number or e-mail
+    address (those only for roles that see personal data)."""
+    text = key.strip()
+    case = session.exec(select(Case).where(Case.code == text.upper())).first()
+    if case is None:
+        if not services.may_see_personal_data(viewer.role):
+            raise PermissionDenied(Message("customer.by_code_only", role=viewer.role))
+        phone = phone_key(text)
+        customer = None
+        if phone is not None:
+            customer = session.exec(select(Customer).where(Customer.phone == phone)).first()
+        if customer is None and "@" in text:
+            customer = session.exec(
+                select(Customer).where(func.lower(Customer.email) == text.lower()).order_by(col(Customer.id))
+            ).first()
+        if customer is not None:
+            case = session.exec(
+                select(Case).where(Case.customer_id == customer.id).order_by(col(Case.received_at).desc())
+            ).first()
+    if case is None:
+        raise NotFound(Message("customer.not_found", key=text))
+    return customer_detail(session, case, viewer)
+
+
+def customer_cases_of_one(case: Case, profile: Profile) -> list[CustomerCase]:
+    local = profile.work_calendar.local
+    return [
+        CustomerCase(
+            case.code,
+            local(case.received_at),
+            case.status,
+            case.category,
+            case.resolution,
+            case.compensation_amount,
+            case.compensation_kind,
+            case.satisfied,
+            case.repeat_of,
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -540,6 +688,10 @@ class CaseDetail(CaseSummary):
     statutory_periods: list[StatutoryView]
     delivered_on: str | None
     returned_on: str | None
+    customer_cases: list[CustomerCase]
+    """The customer's other cases, newest first (at most TIMELINE_LIMIT)."""
+    customer_case_count: int
+    """How many cases the customer has, this one included."""
 
     def subcategory_label(self, lang: str) -> str:
         if not self.category or not self.subcategory:
@@ -612,6 +764,8 @@ class CaseDetail(CaseSummary):
             "delivered_on": self.delivered_on,
             "returned_on": self.returned_on,
             "statutory": [p.as_json() for p in self.statutory_periods],
+            "customer_cases": [c.as_json() for c in self.customer_cases],
+            "customer_case_count": self.customer_case_count,
         }
 
 
@@ -621,6 +775,7 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
     events = case_events(session, case)
     summary = case_summary(case, profile, viewer, now, coordinated_at=coordination_end(case, events))
     revisits = session.exec(select(Revisit).where(Revisit.case_id == case.id).order_by(col(Revisit.id))).all()
+    timeline, total = customer_cases(session, case.customer_id, profile, TIMELINE_LIMIT + 1)
     local = profile.work_calendar.local
     return CaseDetail(
         **{f.name: getattr(summary, f.name) for f in fields(CaseSummary)},
@@ -693,6 +848,8 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
             for r in records.case_rows(session, case.id)
         ],
         statutory_periods=statutory_views(session, case, profile, now),
+        customer_cases=[c for c in timeline if c.code != case.code],
+        customer_case_count=max(total, 1),
         delivered_on=case.delivered_on.isoformat() if case.delivered_on else None,
         returned_on=case.returned_on.isoformat() if case.returned_on else None,
     )

@@ -223,3 +223,65 @@ def test_the_repeat_rate_is_the_same_for_any_import_order(tmp_path: Path, seed: 
         assert (got, shuffled_rate) == (want, rate), (shuffled, batch)
     newest_first = list(reversed(oldest_first))
     assert _repeats(tmp_path, "reversed", newest_first, 1000) == (want, rate)
+
+
+# -- the customer record and timeline ---------------------------------------------------------
+
+
+def test_one_record_per_person_typed_in_or_imported(desk: Desk, tmp_path: Path) -> None:
+    typed = [
+        _new(desk, customer_phone=p, customer_name=n)
+        for p, n in (("+86 138 1234 5678", "王"), ("13812345678", "王女士"))
+    ]
+    mailed = _new(desk, customer_email="Wang@Example.com")
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "工单号,渠道,投诉时间,投诉内容,联系电话,邮箱\n"
+        "1,hotline,2026-11-21 09:00,还没到,0086 138-1234-5678,\n"
+        "2,hotline,2026-11-21 10:00,邮件投诉,,wang@example.com\n"
+        "3,hotline,2026-11-21 11:00,新客户,13900001111,\n",
+        encoding="utf-8",
+    )
+    with freeze_time(NOW):
+        assert run(desk, "import", str(source)).exit_code == 0
+    with desk.read() as session:
+        rows = session.execute(text("SELECT code, customer_id FROM cases ORDER BY id")).all()
+        customers = session.execute(text("SELECT id, phone, email, name FROM customers ORDER BY id")).all()
+    ids = [customer_id for _code, customer_id in rows]
+    assert ids[0] == ids[1] == ids[3]  # one phone, four spellings, typed and imported
+    assert ids[2] == ids[4] and ids[2] != ids[0]  # the e-mail, in two cases
+    assert len(customers) == 3 and customers[0][1:] == ("13812345678", None, "王女士")
+    with freeze_time(NOW):
+        shown = json.loads(run(desk, "--as", "alice", "customer", "show", "138 1234 5678", "--json").stdout)
+    assert [c["code"] for c in shown["cases"]][:2] == typed[::-1]  # newest first
+    assert (shown["total_cases"], shown["open_cases"], shown["customer"]["phone"]) == (3, 3, "13812345678")
+    with freeze_time(NOW):
+        case = json.loads(run(desk, "--as", "alice", "case", "show", typed[1], "--json").stdout)
+    assert case["customer_case_count"] == 3
+    assert {c["code"] for c in case["customer_cases"]} == {typed[0], rows[3][0]}
+    assert mailed
+
+
+def test_an_analyst_looks_a_customer_up_by_case_code_only(desk: Desk) -> None:
+    code = _new(desk, customer_phone="13812345678", customer_name="王五")
+    with freeze_time(NOW):
+        refused = run(desk, "--as", "ana", "customer", "show", "13812345678")
+        masked = json.loads(run(desk, "--as", "ana", "customer", "show", code, "--json").stdout)
+        missing = run(desk, "--as", "alice", "customer", "show", "13000000000")
+    assert refused.exit_code == 2 and "by case code only" in refused.stderr
+    assert masked["customer"]["phone"] != "13812345678" and masked["total_cases"] == 1
+    assert missing.exit_code == 2 and "no case and no customer" in missing.stderr
+
+
+def test_an_existing_desk_gets_its_customer_records(desk: Desk) -> None:
+    first = _new(desk, customer_phone="13812345678", customer_name="王")
+    second = _new(desk, customer_phone="13812345678", customer_name="王女士")
+    third = _new(desk, customer_email="a@b.cn")
+    command.downgrade(kdb._alembic_config(desk.engine.execution_options(kefu_migrate=True)), "0009")
+    desk.engine.dispose()
+    desk.engine = kdb.open_database(str(desk.path))
+    with desk.read() as session:
+        ids = {c: lifecycle.get_case(session, c).customer_id for c in (first, second, third)}
+        names = session.execute(text("SELECT phone, email, name FROM customers ORDER BY id")).all()
+    assert ids[first] == ids[second] != ids[third] and None not in ids.values()
+    assert [tuple(n) for n in names] == [("13812345678", None, "王女士"), (None, "a@b.cn", None)]

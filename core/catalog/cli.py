@@ -215,6 +215,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（{years}年：尚无官方节假日安排，暂按周一至周五计）",
     ),
     "cli.records": ("Deadline records:", "时限记录："),
+    "cli.customer_heading": (
+        "{who}: {cases} cases, {open} open, paid {paid}",
+        "{who}：共 {cases} 个工单，未结 {open} 个，已赔付 {paid}",
+    ),
+    "cli.customer_others": ("The customer's other cases ({count}):", "该客户的其他工单（{count} 个）："),
+    "cli.customer_satisfied": ("satisfied", "满意"),
+    "cli.customer_unsatisfied": ("not satisfied", "不满意"),
     "cli.case_set": ("{code} recorded (version {version}).", "{code} 已补录（版本 {version}）。"),
     "cli.statutory": ("statutory", "法定"),
     "cli.waiting_since": ("waiting for the customer since {since}", "自 {since} 起等待客户"),

@@ -270,6 +270,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "waiting for the customer since {since} ({limit}): remind them",
         "自 {since} 起等待客户回复已满 {limit}：请提醒客户",
     ),
+    "customer.not_found": (
+        "no case and no customer for {key!r} (give a case code, a phone number or an e-mail)",
+        "没有「{key}」对应的工单或客户（请给出工单号、电话号码或电子邮箱）",
+    ),
+    "customer.by_code_only": (
+        "{role:a_role} may look a customer up by case code only (phone numbers and e-mails are "
+        "personal data)",
+        "{role:role}只能按工单号查看客户（电话和邮箱属于个人信息）",
+    ),
     "note.recorded": ("recorded {items}", "补录：{items}"),
     "note.recorded_item": ("{field:field} {day}", "{field:field} {day}"),
     "note.rebased": (

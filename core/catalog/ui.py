@@ -42,6 +42,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.labelled": ("{label}: {value}", "{label}：{value}"),
     "ui.assumed_years": ("({years}: weekdays assumed)", "（{years}年暂按周一至周五计）"),
     "ui.record_label": ("{clock} #{instance}", "{clock} 第{instance}次"),
+    "ui.other_cases": ("{count}: {cases}", "{count} 个：{cases}"),
+    "ui.other_cases_more": ("{count}: {cases} (and {more} more)", "{count} 个：{cases}（另有 {more} 个）"),
     "ui.dashboard_failed": ("dashboard: {error}", "看板出错：{error}"),
     # -- queues and search
     "ui.page": ("page {page}", "第 {page} 页"),
@@ -120,6 +122,7 @@ WORDS: dict[str, str] = {
     "Waiting": "等待客户",
     "Delivered on": "签收日期",
     "Goods returned on": "退货签收日期",
+    "Other cases": "该客户其他工单",
     "Time": "时间",
     "Revisit due": "回访时间",
     "Channel": "渠道",

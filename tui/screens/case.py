@@ -300,6 +300,20 @@ class CaseScreen(Screen[None]):
             items.append((label, text, "dim"))
         return items
 
+    def _other_cases(self) -> str:
+        """The customer's other cases, newest first: how many, and the latest few."""
+        assert self.detail is not None
+        d, lang = self.detail, self.kefu.lang
+        if not d.customer_cases:
+            return ""
+        shown = [f"{c.code} {status_label(c.status, lang)}" for c in d.customer_cases[:3]]
+        more = d.customer_case_count - 1 - len(shown)
+        if more > 0:
+            return Say("ui.other_cases_more", count=d.customer_case_count - 1, cases=shown, more=more).text(
+                lang
+            )
+        return Say("ui.other_cases", count=d.customer_case_count - 1, cases=shown).text(lang)
+
     def _field_items(self) -> list[tuple[str, str, Style | str]]:
         assert self.detail is not None and self.profile is not None
         lang = self.kefu.lang
@@ -320,6 +334,7 @@ class CaseScreen(Screen[None]):
             (word("Incident", lang), incident, ""),
             (word("Delivered on", lang), d.delivered_on or "", ""),
             (word("Goods returned on", lang), d.returned_on or "", ""),
+            (word("Other cases", lang), self._other_cases(), ""),
             (word("Description", lang), d.description, ""),
             (word("Demand", lang), d.demand or "", ""),
             (word("Category", lang), category, ""),
