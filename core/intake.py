@@ -415,15 +415,20 @@ def link_later_repeats(conn: Any, new: Sequence[NewCase], now: datetime) -> int:
         received.update({code: at for code, at in conn.execute(query)})
     received.update({n.code: n.received_at for n in new})
     writes: dict[int, int] = {}
+    by_phone: dict[str, list[int]] = {}
+    by_order: dict[str, list[int]] = {}
+    for case_id, (phone, order_no, _at) in later.items():
+        if phone:
+            by_phone.setdefault(phone, []).append(case_id)
+        if order_no:
+            by_order.setdefault(order_no, []).append(case_id)
     for i, n in enumerate(new):
-        for case_id in sorted(later):
-            phone, order_no, at = later[case_id]
+        candidates = set(by_phone.get(n.phone or "", ())) | set(by_order.get(n.order_no or "", ()))
+        for case_id in sorted(candidates):
+            at = later[case_id][2]
             if case_id == n.id or entered.get(case_id, -1) > i:
                 continue  # itself, or entered after it: it linked to this one when planned
-            same = (n.phone is not None and n.phone == phone) or (
-                n.order_no is not None and n.order_no == order_no
-            )
-            if not same or not n.received_at < at <= n.received_at + timedelta(days=n.window_days):
+            if not n.received_at < at <= n.received_at + timedelta(days=n.window_days):
                 continue
             before = repeat_of[case_id]
             changes: dict[str, tuple[str | None, str | None]] = {"linked": (None, n.code)}
