@@ -279,6 +279,9 @@ def sync(
         if row.met_at is None:
             row.ended_at, row.end_reason = now, DeadlineEnd.CANCELLED
             session.add(row)
+        elif not rejected:  # met, and no longer the case's clock (a new escalation, say)
+            row.ended_at, row.end_reason = now, DeadlineEnd.REPLACED
+            session.add(row)
     case.due_statutory, case.statutory_clock = statutory_projection([*rows, *added])
 
 

@@ -299,6 +299,23 @@ def validate_fields(
         out.update(outcome=outcome, score=score)
     elif action == Action.ASSIGN:
         out["owner"] = clean_text(fields["owner"], "owner", required=True)
+    elif action == Action.RECLASSIFY:
+        given = {
+            k: fields.get(k)
+            for k in ("category", "subcategory", "severity", "complexity", "party", "department")
+        }
+        if all(v in (None, "") for v in given.values()):
+            raise InvalidInput(Message("reclassify.nothing", code=code), field="category")
+        for name, kind in (
+            ("category", "category"),
+            ("severity", "severity"),
+            ("party", "party"),
+            ("department", "department"),
+        ):
+            if given[name] not in (None, ""):
+                out[name] = vocabulary_code(profile, kind, given[name], required=True)
+        if given["complexity"] not in (None, ""):
+            out["complexity"] = complexity_code(given["complexity"])
     return out
 
 
@@ -508,7 +525,7 @@ def move_case(
     profile = case_profile(session, case)
     checked = validate_fields(profile, transition, fields, case.code)
     _apply(session, case, transition, actor, now, profile, checked, note=checked["note"])
-    if transition.action == Action.TRIAGE:
+    if transition.action in (Action.TRIAGE, Action.RECLASSIFY):
         escalate_for_severity(session, case, profile, now)
     session.flush()
     return case
@@ -644,7 +661,31 @@ def _assign(move: Move) -> Status:
     if owner.role not in CASE_OWNERS:
         raise Refused(Message("assign.cannot_own", name=owner.name, role=owner.role))
     move.set(owner=owner.name)
+    if move.transition.to != Status.IN_PROGRESS:  # a supervisor's hand-over of a waiting case
+        return Status(move.case.status)
     return Status.IN_PROGRESS
+
+
+def _reclassify(move: Move) -> Status:
+    """Correct what triage decided: each field given that differs is a before -> after in the
+    event; a new category clears a sub-category that is not one of its own; the row's
+    `recomputes` then gives the deadlines of the new severity and complexity (their instances
+    replaced, the time already used kept)."""
+    f, case = move.fields, move.case
+    category = f.get("category") or case.category
+    wanted: dict[str, Any] = {
+        name: f[name] for name in ("category", "severity", "complexity", "party", "department") if f.get(name)
+    }
+    sub = f.get("subcategory")
+    if sub not in (None, ""):
+        wanted["subcategory"] = subcategory_code(move.profile, category, sub)
+    elif category != case.category:
+        wanted["subcategory"] = None
+    changed = {k: v for k, v in wanted.items() if getattr(case, k) != v}
+    if not changed:
+        raise InvalidInput(Message("reclassify.nothing", code=case.code), field="category")
+    move.set(**changed)
+    return Status(case.status)
 
 
 def _escalate(move: Move) -> Status:
@@ -815,6 +856,7 @@ HANDLERS: dict[tuple[Action, bool], Handler] = {
     (Action.REJECT, False): _reject,
     (Action.REOPEN, False): _reopen,
     (Action.REVISIT, False): _revisit,
+    (Action.RECLASSIFY, False): _reclassify,
     (Action.ESCALATE, True): _system_escalate,
     (Action.CLOSE, True): _system_close,
 }

@@ -123,11 +123,12 @@ def pauses_from_events(events: Iterable[tuple[str | None, str | None, datetime]]
 def coordinated_at_from_events(
     events: Iterable[tuple[str | None, str | None, datetime]], escalated_at: datetime | None
 ) -> datetime | None:
-    """When the case last escalated (at `escalated_at`) was first moved on from escalated."""
+    """When the case last escalated (at `escalated_at`) was first moved on from escalated (a
+    correction that leaves it escalated does not count)."""
     if escalated_at is None:
         return None
-    for from_status, _to, at in events:
-        if from_status == Status.ESCALATED and at >= escalated_at:
+    for from_status, to_status, at in events:
+        if from_status == Status.ESCALATED and to_status != Status.ESCALATED and at >= escalated_at:
             return at
     return None
 

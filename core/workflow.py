@@ -140,6 +140,8 @@ class Action(StrEnum):
     REJECT = "reject"
     REOPEN = "reopen"
     REVISIT = "revisit"
+    RECLASSIFY = "reclassify"
+    """Correct the classification after triage (category, severity, party, ...), with a reason."""
     CLOSE = "close"
     """The system closes a resolved case nobody answered within the confirmation window."""
 
@@ -448,6 +450,14 @@ def _t(
 S = Status
 A = Action
 ALL_CLOCKS = CLOCKS
+RECLASSIFIABLE: tuple[Status, ...] = (
+    Status.TRIAGED,
+    Status.IN_PROGRESS,
+    Status.ESCALATED,
+    Status.PENDING_CUSTOMER,
+    Status.PENDING_APPROVAL,
+)
+"""Where a classification may still be corrected: triaged and not yet resolved."""
 
 TRANSITIONS: tuple[Transition, ...] = (
     _t(
@@ -477,6 +487,27 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("Assign", "指派"),
         required=("owner",),
         optional=("note",),
+    ),
+    _t(
+        A.ASSIGN,
+        {S.PENDING_CUSTOMER, S.PENDING_APPROVAL, S.RESOLVED},
+        S.PENDING_CUSTOMER,
+        SUPERVISING,
+        ("Assign", "指派"),
+        required=("owner",),
+        optional=("note",),
+        alternatives=(S.PENDING_APPROVAL, S.RESOLVED),  # a hand-over keeps the status
+    ),
+    _t(
+        A.RECLASSIFY,
+        set(RECLASSIFIABLE),
+        S.TRIAGED,
+        {R.CLASSIFIER, R.SUPERVISOR, R.ADMIN},
+        ("Reclassify", "重新分类"),
+        required=("note",),
+        optional=("category", "subcategory", "severity", "complexity", "party", "department"),
+        alternatives=tuple(s for s in RECLASSIFIABLE if s != S.TRIAGED),  # it keeps the status
+        recomputes=ALL_CLOCKS,
     ),
     _t(
         A.ESCALATE,

@@ -125,7 +125,10 @@ def test_case_show_in_chinese_and_in_english(express: Path) -> None:
     assert "该级别受理即自动升级" not in english
     assert "kefu     escalate new→escalated  severity escalates on intake" in english
     assert "kefu     升级 已受理→升级处理  该级别受理即自动升级" in shown
-    assert (shown.splitlines()[-1], english.splitlines()[-1]) == ("可执行：指派", "you may: assign")
+    assert (shown.splitlines()[-1], english.splitlines()[-1]) == (
+        "可执行：指派、重新分类",
+        "you may: assign, reclassify",
+    )
 
 
 def test_who_may_not_come_in_is_told_in_the_desks_language(express: Path, tmp_path: Path) -> None:

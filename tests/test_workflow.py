@@ -151,6 +151,7 @@ GOOD_FIELDS: dict[str, dict[str, Any]] = {
     "reject": {"reason": "spam"},
     "reopen": {"note": "the customer called back"},
     "revisit": {"outcome": "satisfied"},
+    "reclassify": {"department": "ops", "note": "it is the station's, not the desk's"},
 }
 
 
@@ -273,9 +274,11 @@ def test_move_case_by_role(shared_desk: Desk, transition: Transition, source: St
     fields = dict(GOOD_FIELDS[action])
     if _expected_allowed(transition, role, owner):
         case = move(desk, code, action, who, now=now, **fields)
-        assert case.status == transition.to
+        # A row that may end where it starts (a correction, a hand-over) keeps the status.
+        expected = source if source in transition.targets else transition.to
+        assert case.status == expected
         after, events_after = snapshot(desk, code)
-        assert after["status"] == transition.to
+        assert after["status"] == expected
         assert after["version"] == before["version"] + 1
         assert events_after >= events_before + 1
         with desk.read() as session:
@@ -285,7 +288,7 @@ def test_move_case_by_role(shared_desk: Desk, transition: Transition, source: St
                 if e.action == action
             ][-1]
             seen = (last.actor, last.from_status, last.to_status, last.at)
-        assert seen == (who, source, transition.to, now)
+        assert seen == (who, source, expected, now)
         return
     with pytest.raises(Refused) as refused:
         move(desk, code, action, who, now=now, **fields)

@@ -270,6 +270,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "waiting for the customer since {since} ({limit}): remind them",
         "自 {since} 起等待客户回复已满 {limit}：请提醒客户",
     ),
+    "reclassify.nothing": (
+        "{code}: nothing to correct (give a category, severity, complexity, party or department "
+        "that differs)",
+        "{code}：没有要更正的内容（请给出与现在不同的类别、级别、复杂度、责任方或部门）",
+    ),
     "customer.not_found": (
         "no case and no customer for {key!r} (give a case code, a phone number or an e-mail)",
         "没有「{key}」对应的工单或客户（请给出工单号、电话号码或电子邮箱）",

@@ -75,6 +75,7 @@ ACTION_KEYS: dict[str, str] = {
     "reject": "x",
     "reopen": "o",
     "revisit": "b",
+    "reclassify": "k",
 }
 """The key of each lifecycle action on the case screen."""
 NOTE_KEY = "n"

@@ -1,0 +1,115 @@
+"""Corrections after triage (issue 11): `reclassify` changes what triage decided, with a
+reason and before -> after in the history, through the one door; a severity change gives the
+deadlines of the new severity (the old instance replaced, never rewritten); a supervisor hands
+over a case that waits for the customer, for approval or for confirmation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from conftest import NOW, Desk, make_desk
+
+from kefu.core import deadlines, intake, lifecycle
+from kefu.core.errors import InvalidInput, Refused
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Desk:
+    return make_desk(tmp_path / "kefu.db")
+
+
+def move(desk: Desk, code: str, action: str, who: str, minutes: int = 0, **fields: object) -> None:
+    with desk.write() as session:
+        lifecycle.move_case(
+            session=session, code=code, action=action, actor=desk.user(who),
+            now=NOW + timedelta(minutes=minutes), **fields,
+        )  # fmt: skip
+
+
+def triaged(desk: Desk, **extra: object) -> str:
+    with desk.write() as session:
+        code = intake.create_case(
+            session=session, actor=desk.user("alice"), now=NOW, channel="hotline", description="包裹延误",
+            category="delay", subcategory="transit", severity="P3", party="courier", department="cs",
+        ).code  # fmt: skip
+    move(desk, code, "claim", "alice", 5)
+    return code
+
+
+def test_a_reclassification_is_recorded_and_recomputes_the_deadlines(desk: Desk) -> None:
+    code = triaged(desk)
+    move(desk, code, "reclassify", "carol", 60, severity="P2", department="ops", note="客户是VIP，站点责任")
+    with desk.read() as session:
+        case = lifecycle.get_case(session, code)
+        last = lifecycle.case_events(session, case)[-1]
+        rows = [r for r in deadlines.case_rows(session, case.id) if r.clock == "resolution"]
+        recomputed = lifecycle.recompute_deadlines(session, case, NOW + timedelta(minutes=60))
+    assert (case.status, case.severity, case.department, case.owner) == ("in_progress", "P2", "ops", "alice")
+    assert last.action == "reclassify" and last.actor == "carol" and last.note == "客户是VIP，站点责任"
+    assert {k: last.changes[k] for k in ("department", "severity")} == {
+        "department": ["cs", "ops"],
+        "severity": ["P3", "P2"],
+    }
+    assert {"due_resolution", "due_first_response"} <= set(last.changes)  # P2's targets now
+    # P3's 3wd instance replaced by P2's 8bh from the same receipt: kept, not rewritten.
+    assert [(r.target, r.end_reason) for r in rows] == [("3wd", "replaced"), ("8bh", None)]
+    assert rows[1].started_at == rows[0].started_at and case.due_resolution == recomputed["resolution"]
+
+
+def test_a_new_category_clears_a_subcategory_of_the_old_one(desk: Desk) -> None:
+    code = triaged(desk)
+    move(desk, code, "reclassify", "sue", 10, category="damage", note="其实是破损")
+    with desk.read() as session:
+        case = lifecycle.get_case(session, code)
+    assert (case.category, case.subcategory) == ("damage", None)
+
+
+def test_a_correction_to_p1_escalates_at_once(desk: Desk) -> None:
+    code = triaged(desk)
+    move(desk, code, "reclassify", "carol", 10, severity="P1", note="涉及人身安全")
+    with desk.read() as session:
+        case = lifecycle.get_case(session, code)
+        actions = [e.action for e in lifecycle.case_events(session, case)]
+    assert case.status == "escalated" and actions[-2:] == ["reclassify", "escalate"]
+
+
+@pytest.mark.parametrize(
+    ("who", "fields", "error"),
+    [
+        ("carol", {"severity": "P3", "note": "同上"}, InvalidInput),  # nothing differs
+        ("carol", {"note": "只写了原因"}, InvalidInput),  # nothing given
+        ("carol", {"severity": "P2"}, InvalidInput),  # no reason
+        ("alice", {"severity": "P2", "note": "想改"}, Refused),  # an agent may not
+    ],
+)
+def test_a_correction_needs_a_change_a_reason_and_the_role(
+    desk: Desk, who: str, fields: dict[str, str], error: type[Exception]
+) -> None:
+    code = triaged(desk)
+    with desk.read() as session:
+        before = lifecycle.get_case(session, code).model_dump()
+    with pytest.raises(error):
+        move(desk, code, "reclassify", who, 10, **fields)
+    with desk.read() as session:
+        assert lifecycle.get_case(session, code).model_dump() == before
+
+
+@pytest.mark.parametrize("waiting", ["wait", "propose"])
+def test_a_supervisor_hands_over_a_waiting_case(desk: Desk, waiting: str) -> None:
+    code = triaged(desk)
+    fields = (
+        {"note": "等照片"}
+        if waiting == "wait"
+        else {"resolution": "compensation", "amount": 500, "compensation_kind": "cash"}
+    )
+    move(desk, code, waiting, "alice", 10, **fields)
+    with desk.read() as session:
+        status = lifecycle.get_case(session, code).status
+    move(desk, code, "assign", "sue", 20, owner="bob", note="alice 休假")
+    with desk.read() as session:
+        case = lifecycle.get_case(session, code)
+    assert (case.owner, case.status) == ("bob", status)
+    with pytest.raises(Refused):
+        move(desk, code, "assign", "carol", 30, owner="alice")  # a classifier may not, here
