@@ -397,6 +397,10 @@ def user_set(
         bool | None,
         typer.Option("--active/--inactive", help="Let them in, or keep them out (history stays)."),
     ] = None,
+    hand_over_to: Annotated[
+        str | None,
+        typer.Option("--hand-over-to", help="Give their open cases to this person (with --inactive)."),
+    ] = None,
 ) -> None:
     """Change a person's role, team, display name, or deactivate them (admins only).
 
@@ -404,6 +408,8 @@ def user_set(
     """
     if role is None and department is None and display_name is None and active is None:
         raise InvalidInput(Message("cli.user_set_nothing"))
+    if hand_over_to is not None and active is not False:
+        raise InvalidInput(Message("cli.hand_over_needs_inactive"), field="--hand-over-to")
     with acting(ctx, write=True) as (session, actor):
         user = services.update_user(
             session=session,
@@ -415,6 +421,12 @@ def user_set(
             display_name=display_name,
             active=active,
         )
+        handed: list[str] = []
+        if hand_over_to is not None:
+            handed = services.hand_over(
+                session=session, actor=actor, name=user.name, to=hand_over_to, now=now_utc()
+            )
+        still = services.open_cases_of(session, user.name) if not user.active else []
         _, profile = policies.policy_in_force(session, now_utc())
         summary = Message(
             "cli.user_summary_active" if user.active else "cli.user_summary_inactive",
@@ -423,6 +435,10 @@ def user_set(
             department=_label_param(profile, "departments", user.department),
         )
     err.print(summary.text(language(ctx)), markup=False, highlight=False)
+    if handed:
+        err.print(say("cli.handed_over", language(ctx), count=len(handed), to=hand_over_to), markup=False)
+    if still:
+        err.print(say("cli.still_owns", language(ctx), name=name, count=len(still)), markup=False)
 
 
 def _label_param(profile: Profile, kind: str, code: str | None) -> dict[str, str] | None:

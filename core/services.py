@@ -22,7 +22,7 @@ from . import deadlines
 from .db import backup_sqlite
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from .history import Changes, add_event, event_row
-from .lifecycle import check_goods_days, clean_text, get_case, goods_day, meet_first_response
+from .lifecycle import check_goods_days, clean_text, get_case, goods_day, meet_first_response, move_case
 from .messages import Message
 from .models import Attachment, Case, Event, PolicyVersion, User
 from .policies import case_profile, policy_in_force
@@ -33,8 +33,10 @@ from .workflow import (
     INTAKE_ROLES,
     PERSONAL_DATA_ROLES,
     SUPERVISING,
+    Action,
     EventKind,
     Role,
+    Status,
     role_refusal,
     word_code,
 )
@@ -113,6 +115,30 @@ def initialize_desk(
 
 
 # -- people ----------------------------------------------------------------------------
+
+
+def open_cases_of(session: Session, name: str) -> list[str]:
+    """The codes of the open cases `name` owns, oldest first."""
+    query = (
+        select(Case.code)
+        .where(Case.owner == name, col(Case.status) != Status.CLOSED)
+        .order_by(col(Case.received_at), col(Case.id))
+    )
+    return list(session.exec(query).all())
+
+
+def hand_over(*, session: Session, actor: User, name: str, to: str, now: datetime) -> list[str]:
+    """Give every open case `name` owns to `to` (an agent who leaves): each one an `assign`
+    through the door, by `actor` (a supervisor or admin), with the reason in its note."""
+    require_role(actor, SUPERVISING, Message("do.hand_over"))
+    if to == name:
+        raise InvalidInput(Message("user.hand_over_self", name=name), field="hand_over_to")
+    codes = open_cases_of(session, name)
+    _, profile = policy_in_force(session, now)  # the note is written in the desk's language
+    note = Message("note.handed_over", name=name, to=to).text(profile.profile.language)
+    for code in codes:
+        move_case(session=session, code=code, action=Action.ASSIGN, actor=actor, now=now, owner=to, note=note)
+    return codes
 
 
 def find_user(session: Session, name: str) -> User | None:

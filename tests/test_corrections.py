@@ -113,3 +113,30 @@ def test_a_supervisor_hands_over_a_waiting_case(desk: Desk, waiting: str) -> Non
     assert (case.owner, case.status) == ("bob", status)
     with pytest.raises(Refused):
         move(desk, code, "assign", "carol", 30, owner="alice")  # a classifier may not, here
+
+
+def test_deactivating_an_agent_says_what_they_hold_and_hands_it_over(desk: Desk) -> None:
+    from conftest import cli_run as run
+    from freezegun import freeze_time
+
+    from kefu.core import services
+    from kefu.core.identity import os_login
+
+    with desk.write() as session:
+        services.add_user(session=session, actor=desk.user("admin"), name=os_login(), role="admin", now=NOW)
+    working = triaged(desk)
+    waiting = triaged(desk)
+    move(desk, waiting, "wait", "alice", 10, note="等客户")
+    with freeze_time(NOW + timedelta(hours=1)):
+        told = run(desk, "user", "set", "alice", "--inactive")
+    assert told.exit_code == 0 and "alice still owns 2 open cases" in told.stderr
+    with freeze_time(NOW + timedelta(hours=1)):
+        run(desk, "user", "set", "alice", "--active")
+        handed = run(desk, "user", "set", "alice", "--inactive", "--hand-over-to", "bob")
+    assert handed.exit_code == 0 and "handed 2 open cases over to bob" in handed.stderr
+    with desk.read() as session:
+        owners = {
+            c: (lifecycle.get_case(session, c).owner, lifecycle.get_case(session, c).status)
+            for c in (working, waiting)
+        }
+    assert owners == {working: ("bob", "in_progress"), waiting: ("bob", "pending_customer")}

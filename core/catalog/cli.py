@@ -215,6 +215,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（{years}年：尚无官方节假日安排，暂按周一至周五计）",
     ),
     "cli.records": ("Deadline records:", "时限记录："),
+    "cli.hand_over_needs_inactive": (
+        "--hand-over-to goes with --inactive (the cases of someone who leaves)",
+        "--hand-over-to 需与 --inactive 一起使用（交接离开人员的工单）",
+    ),
+    "cli.handed_over": ("handed {count} open cases over to {to}", "已将 {count} 个未结工单交接给 {to}"),
+    "cli.still_owns": (
+        "{name} still owns {count} open cases: hand them over with kefu user set {name} --inactive "
+        "--hand-over-to NAME",
+        "{name} 仍有 {count} 个未结工单：请用 kefu user set {name} --inactive --hand-over-to 姓名 交接",
+    ),
     "cli.customer_heading": (
         "{who}: {cases} cases, {open} open, paid {paid}",
         "{who}：共 {cases} 个工单，未结 {open} 个，已赔付 {paid}",

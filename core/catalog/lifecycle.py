@@ -35,6 +35,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "do.apply_policy": ("apply a policy", "应用政策"),
     "do.enter_calendar": ("enter a calendar year", "录入日历年份"),
     "do.rebase": ("recompute deadlines", "重算时限"),
+    "do.hand_over": ("hand cases over", "交接工单"),
     "do.add_users": ("add users", "添加用户"),
     "do.change_users": ("change users", "修改用户"),
     "do.record_complaint": ("record a complaint", "受理投诉"),
@@ -270,6 +271,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "waiting for the customer since {since} ({limit}): remind them",
         "自 {since} 起等待客户回复已满 {limit}：请提醒客户",
     ),
+    "note.handed_over": ("handed over: {name} no longer works cases", "交接：{name} 不再处理工单"),
+    "user.hand_over_self": ("{name} cannot hand cases over to themselves", "{name} 不能把工单交接给自己"),
     "reclassify.nothing": (
         "{code}: nothing to correct (give a category, severity, complexity, party or department "
         "that differs)",
