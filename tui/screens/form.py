@@ -191,7 +191,11 @@ class FormScreen(ModalScreen[Any]):
         for spec in self.fields:
             if spec.depends_on == name:
                 child = self.query_one(f"#field-{spec.name}", Select)
-                child.set_options(spec.options_by.get(value or "", []))
+                kept = child.value  # the sub-category chosen already, if the category still has it
+                options = list(spec.options_by.get(value or "", []))
+                child.set_options(options)
+                if kept != Select.NULL and kept in {v for _, v in options}:
+                    child.value = kept
         self._changed(name, value)
 
     @on(Input.Changed)
