@@ -592,19 +592,43 @@ def case_set(
     returned_on: Annotated[
         str | None, typer.Option("--returned-on", help="When the returned goods came back (YYYY-MM-DD).")
     ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Correct the customer's name.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Correct the customer's phone.")] = None,
+    email: Annotated[str | None, typer.Option(help="Correct the customer's e-mail.")] = None,
+    order: Annotated[str | None, typer.Option("--order", help="Correct the order or waybill number.")] = None,
+    note: Annotated[
+        str | None, typer.Option(help="Why (a correction of the customer or order needs it).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the case afterwards as JSON.")] = False,
 ) -> None:
-    """Record the dates statutory periods count from, learnt after intake.
+    """Record details learnt after intake, or correct who the customer is.
 
     Example: kefu case set KF-20261124-0007 --returned-on 2026-11-28
     """
     now = now_utc()
+    days = (delivered_on, returned_on)
+    contact = (name, phone, email, order)
+    if all(v is None for v in (*days, *contact)):
+        raise InvalidInput(Message("case.nothing_to_set", code=code.upper()))
     with acting(ctx, write=True) as (session, actor):
-        given = {
-            "delivered_on": services.parse_day(delivered_on, "--delivered-on") if delivered_on else None,
-            "returned_on": services.parse_day(returned_on, "--returned-on") if returned_on else None,
-        }
-        case = services.set_goods_days(session=session, code=code, actor=actor, now=now, **given)
+        if any(v is not None for v in days):
+            given = {
+                "delivered_on": services.parse_day(delivered_on, "--delivered-on") if delivered_on else None,
+                "returned_on": services.parse_day(returned_on, "--returned-on") if returned_on else None,
+            }
+            case = services.set_goods_days(session=session, code=code, actor=actor, now=now, **given)
+        if any(v is not None for v in contact):
+            case = intake.correct_contact(
+                session=session,
+                code=code,
+                actor=actor,
+                now=now,
+                note=note,
+                customer_name=name,
+                customer_phone=phone,
+                customer_email=email,
+                order_no=order,
+            )
         detail = views.case_detail(session, case, actor, now) if as_json else None
         number = case.version
     if detail is not None:

@@ -30,11 +30,12 @@ from sqlalchemy import insert as sa_insert
 from sqlalchemy import or_
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel, col, select
 
 from . import deadlines, sla
 from .customers import Who, customers_for, order_key, phone_key
-from .errors import InvalidInput
+from .errors import Conflict, InvalidInput, PermissionDenied
 from .history import StatusChange, add_event, event_row
 from .lifecycle import (
     EARLIEST_YEAR,
@@ -43,6 +44,7 @@ from .lifecycle import (
     check_goods_days,
     clean_text,
     complexity_code,
+    get_case,
     goods_day,
     subcategory_code,
     take,
@@ -50,9 +52,9 @@ from .lifecycle import (
 )
 from .messages import Message, Text
 from .models import Case, CaseLink, CodeCounter, Deadline, PolicyVersion, User
-from .policies import policy_in_force
+from .policies import case_profile, policy_in_force
 from .policy import Profile
-from .services import CLOCK_SKEW, require_role
+from .services import CLOCK_SKEW, require_role, writing_refusal
 from .workflow import (
     INTAKE_ROLES,
     SYSTEM_ACTOR,
@@ -588,3 +590,124 @@ def store_intake(
         )
         link_later_repeats(session.connection(), [new], now)
     return case
+
+
+# -- corrections of who the customer is -------------------------------------------------------
+
+
+def correct_contact(
+    *,
+    session: Session,
+    code: str,
+    actor: User,
+    now: datetime,
+    note: str | None,
+    customer_name: str | None = None,
+    customer_phone: str | None = None,
+    customer_email: str | None = None,
+    order_no: str | None = None,
+) -> Case:
+    """Correct the customer's name, phone, e-mail or the order number recorded at intake, with
+    a reason: one `update` event with before -> after, the canonical forms as at intake, the
+    case moved to the customer record the new number belongs to, and the repeat links the new
+    number or order calls for added both ways (earlier complaints, and later ones)."""
+    reason = writing_refusal(actor.role)
+    if reason is not None:
+        raise PermissionDenied(reason)
+    case = get_case(session, code)
+    profile = case_profile(session, case)
+    given = {
+        "customer_name": customer_name,
+        "customer_phone": customer_phone,
+        "customer_email": customer_email,
+        "order_no": order_no,
+    }
+    wanted: dict[str, Any] = {}
+    for name, value in given.items():
+        if value is None:
+            continue
+        text = clean_text(value, name)
+        if name == "customer_phone" and text is not None:
+            key = phone_key(text)
+            if key is None:
+                raise InvalidInput(Message("intake.bad_phone", phone=text), field=name)
+            text = key
+        elif name == "customer_email" and text is not None and ("@" not in text or " " in text):
+            raise InvalidInput(Message("intake.bad_email", email=text), field=name)
+        elif name == "order_no":
+            text = _order(text)
+        wanted[name] = text
+    changes = {k: (getattr(case, k), v) for k, v in wanted.items() if getattr(case, k) != v}
+    if not changes:
+        raise InvalidInput(Message("case.nothing_to_correct", code=case.code))
+    why = clean_text(note, "note")
+    if not why:
+        raise InvalidInput(Message("case.correction_needs_reason", code=case.code), field="note")
+    for name, width in column_widths().items():
+        value = wanted.get(name)
+        if isinstance(value, str) and len(value) > width:
+            raise InvalidInput(
+                Message("field.too_wide", field=name, length=len(value), limit=width), field=name
+            )
+    with session.no_autoflush:
+        for name, (_before, after) in changes.items():
+            setattr(case, name, after)
+        if {"customer_phone", "customer_email", "customer_name"} & set(changes):
+            [case.customer_id] = customers_for(
+                session.connection(), [Who(case.customer_phone, case.customer_email, case.customer_name)], now
+            )
+        assert case.id is not None
+        add_event(
+            session,
+            case.id,
+            event_row(actor=actor.name, action=EventKind.UPDATE, at=now, changes=changes, note=why),
+        )
+        case.updated_at = now
+        session.add(case)
+    code_ = case.code
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(Message("case.concurrent", code=code_)) from None
+    if {"customer_phone", "order_no"} & set(changes):
+        _relink(session, case, profile, now)
+    return case
+
+
+def _relink(session: Session, case: Case, profile: Profile, now: datetime) -> None:
+    """After a new phone or order: links to the earlier complaints it now matches, and from
+    the later ones."""
+    assert case.id is not None
+    have = set(session.exec(select(CaseLink.other_id).where(CaseLink.case_id == case.id)).all())
+    earlier = [
+        c
+        for c in earlier_complaints(
+            session, profile, phone=case.customer_phone, order_no=case.order_no, received_at=case.received_at,
+            exclude_id=case.id,
+        )
+        if c.id not in have
+    ]  # fmt: skip
+    if earlier:
+        for other in earlier:
+            assert other.id is not None
+            session.add(CaseLink(case_id=case.id, other_id=other.id, kind=LinkKind.REPEAT))
+        newest = earlier[0]
+        current = (
+            session.exec(select(Case).where(Case.code == case.repeat_of)).first() if case.repeat_of else None
+        )
+        changes: dict[str, tuple[str | None, str | None]] = {"linked": (None, newest.code)}
+        if current is None or current.received_at < newest.received_at:
+            changes = {"repeat_of": (case.repeat_of, newest.code)}
+            case.repeat_of = newest.code
+        note = Message("note.repeat_complaint", codes=[c.code for c in earlier])
+        add_event(
+            session,
+            case.id,
+            event_row(actor=SYSTEM.name, action=EventKind.LINK, at=now, changes=changes, note=note),
+        )
+        session.add(case)
+        session.flush()
+    new = NewCase(
+        case.id, case.code, case.received_at, case.customer_phone, case.order_no, profile.repeat.window_days
+    )
+    link_later_repeats(session.connection(), [new], now)

@@ -5,6 +5,7 @@ over a case that waits for the customer, for approval or for confirmation."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -140,3 +141,36 @@ def test_deactivating_an_agent_says_what_they_hold_and_hands_it_over(desk: Desk)
             for c in (working, waiting)
         }
     assert owners == {working: ("bob", "in_progress"), waiting: ("bob", "pending_customer")}
+
+
+def test_a_mistyped_phone_is_corrected_with_a_reason_and_the_customer_found(desk: Desk) -> None:
+    from conftest import cli_run as run
+    from freezegun import freeze_time
+
+    from kefu.core import services
+    from kefu.core.identity import os_login
+
+    with desk.write() as session:
+        services.add_user(session=session, actor=desk.user("admin"), name=os_login(), role="admin", now=NOW)
+        earlier = intake.create_case(
+            session=session, actor=desk.user("alice"), now=NOW - timedelta(days=2), channel="hotline",
+            description="第一次投诉", customer_phone="13812345678", received_at=NOW - timedelta(days=2),
+        ).code  # fmt: skip
+        mistyped = intake.create_case(
+            session=session, actor=desk.user("alice"), now=NOW, channel="hotline", description="又来了",
+            customer_phone="13812345679",
+        ).code  # fmt: skip
+    with freeze_time(NOW + timedelta(hours=1)):
+        refused = run(desk, "--as", "alice", "case", "set", mistyped, "--phone", "+86 138 1234 5678")
+        bad = run(desk, "--as", "alice", "case", "set", mistyped, "--phone", "1381234567X", "--note", "x")
+        done = run(desk, "--as", "alice", "case", "set", mistyped, "--phone", "+86 138 1234 5678",
+                   "--note", "客户回电更正号码", "--json")  # fmt: skip
+    assert refused.exit_code == 2 and "say why with --note" in refused.stderr
+    assert bad.exit_code == 2 and "is not a phone number" in bad.stderr
+    assert done.exit_code == 0, done.output
+    shown = json.loads(done.stdout)
+    assert shown["customer"]["phone"] == "13812345678" and shown["repeat_of"] == earlier
+    update = next(e for e in shown["history"] if e["action"] == "update")
+    assert update["changes"] == {"customer_phone": ["13812345679", "13812345678"]}
+    assert update["note"] == "客户回电更正号码"
+    assert shown["customer_case_count"] == 2 and shown["customer_cases"][0]["code"] == earlier

@@ -163,9 +163,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field:field}须为带时区的日期和时间",
     ),
     "intake.future": ("received_at is in the future", "受理时间晚于现在"),
+    "case.nothing_to_correct": (
+        "{code}: nothing to correct (the values given are the ones recorded)",
+        "{code}：没有要更正的内容（给出的值与已记录的相同）",
+    ),
+    "case.correction_needs_reason": (
+        "{code}: say why with --note (a correction of the customer or the order is kept with its reason)",
+        "{code}：请用 --note 说明原因（更正客户或订单信息时需记录原因）",
+    ),
     "case.nothing_to_set": (
-        "{code}: nothing to record (give --delivered-on or --returned-on with a new date)",
-        "{code}：没有要补录的内容（请用 --delivered-on 或 --returned-on 给出新的日期）",
+        "{code}: nothing to record (give --delivered-on / --returned-on with a new date, or a "
+        "corrected --name / --phone / --email / --order with --note)",
+        "{code}：没有要补录的内容（请用 --delivered-on / --returned-on 给出新的日期，"
+        "或用 --name / --phone / --email / --order 给出更正并以 --note 说明）",
     ),
     "intake.not_a_day": ("{field:field}: {value!r} is not a date", "{field:field}：「{value}」不是日期"),
     "intake.day_in_future": ("{field:field}: {day} is in the future", "{field:field}：{day} 还没到"),
