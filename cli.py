@@ -1429,6 +1429,13 @@ def calendar_show(
             )
 
 
+def _clock_text(clock: str, lang: str) -> str:
+    """A clock as a table shows it; a statutory one with its rule's code (a case may owe two)."""
+    if clock.startswith("statutory.") and lang != "en":
+        return f"{term('clock', clock, lang)} {clock.removeprefix('statutory.')}"
+    return _code("clock", clock, lang)
+
+
 def _print_sla_report(report: SlaReport, profile: Profile, lang: str) -> None:
     from .core.messages import duration
 
@@ -1459,7 +1466,7 @@ def _print_sla_report(report: SlaReport, profile: Profile, lang: str) -> None:
             )
             table.add_row(
                 row.code,
-                _code("clock", row.clock, lang),
+                _clock_text(row.clock, lang),
                 row.due_text(),
                 overdue_text(row.minutes),
                 row.owner or "",
@@ -1480,7 +1487,7 @@ def _print_sla_report(report: SlaReport, profile: Profile, lang: str) -> None:
         for row in report.at_risk:
             table.add_row(
                 row.code,
-                _code("clock", row.clock, lang),
+                _clock_text(row.clock, lang),
                 row.due_text(),
                 left_text(row.minutes),
                 row.owner or "",
