@@ -406,10 +406,10 @@ def user_set(
 
     Example: kefu user set alice --role handler --department cs
     """
-    if role is None and department is None and display_name is None and active is None:
-        raise InvalidInput(Message("cli.user_set_nothing"))
     if hand_over_to is not None and active is not False:
         raise InvalidInput(Message("cli.hand_over_needs_inactive"), field="--hand-over-to")
+    if role is None and department is None and display_name is None and active is None:
+        raise InvalidInput(Message("cli.user_set_nothing"))
     with acting(ctx, write=True) as (session, actor):
         user = services.update_user(
             session=session,

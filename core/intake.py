@@ -675,9 +675,35 @@ def correct_contact(
 
 
 def _relink(session: Session, case: Case, profile: Profile, now: datetime) -> None:
-    """After a new phone or order: links to the earlier complaints it now matches, and from
-    the later ones."""
+    """After a corrected phone or order: the repeat links that no longer match go (this case's
+    to earlier complaints, later complaints' to it), each case whose `repeat_of` changes gets
+    a `link` event; then the links the new number calls for are added both ways."""
     assert case.id is not None
+
+    def same(other: Case) -> bool:
+        return bool(
+            (case.customer_phone and other.customer_phone == case.customer_phone)
+            or (case.order_no and other.order_no == case.order_no)
+        )
+
+    touched: dict[int, Case] = {}
+    for link in session.exec(
+        select(CaseLink).where(
+            or_(col(CaseLink.case_id) == case.id, col(CaseLink.other_id) == case.id),
+            CaseLink.kind == LinkKind.REPEAT,
+        )
+    ).all():
+        mine = link.case_id == case.id
+        other = session.get(Case, link.other_id if mine else link.case_id)
+        if other is None or same(other):
+            continue
+        session.delete(link)
+        later = case if mine else other
+        assert later.id is not None
+        touched[later.id] = later
+    session.flush()
+    for later in touched.values():
+        _refresh_repeat_of(session, later, now)
     have = set(session.exec(select(CaseLink.other_id).where(CaseLink.case_id == case.id)).all())
     earlier = [
         c
@@ -687,27 +713,39 @@ def _relink(session: Session, case: Case, profile: Profile, now: datetime) -> No
         )
         if c.id not in have
     ]  # fmt: skip
+    for other in earlier:
+        assert other.id is not None
+        session.add(CaseLink(case_id=case.id, other_id=other.id, kind=LinkKind.REPEAT))
     if earlier:
-        for other in earlier:
-            assert other.id is not None
-            session.add(CaseLink(case_id=case.id, other_id=other.id, kind=LinkKind.REPEAT))
-        newest = earlier[0]
-        current = (
-            session.exec(select(Case).where(Case.code == case.repeat_of)).first() if case.repeat_of else None
-        )
-        changes: dict[str, tuple[str | None, str | None]] = {"linked": (None, newest.code)}
-        if current is None or current.received_at < newest.received_at:
-            changes = {"repeat_of": (case.repeat_of, newest.code)}
-            case.repeat_of = newest.code
-        note = Message("note.repeat_complaint", codes=[c.code for c in earlier])
-        add_event(
-            session,
-            case.id,
-            event_row(actor=SYSTEM.name, action=EventKind.LINK, at=now, changes=changes, note=note),
-        )
-        session.add(case)
         session.flush()
+        _refresh_repeat_of(session, case, now, added=[c.code for c in earlier])
     new = NewCase(
         case.id, case.code, case.received_at, case.customer_phone, case.order_no, profile.repeat.window_days
     )
     link_later_repeats(session.connection(), [new], now)
+
+
+def _refresh_repeat_of(session: Session, case: Case, now: datetime, added: Sequence[str] = ()) -> None:
+    """`repeat_of` as the newest complaint the case is still linked to, with a `link` event."""
+    assert case.id is not None
+    linked = session.exec(
+        select(Case)
+        .join(CaseLink, col(CaseLink.other_id) == col(Case.id))
+        .where(CaseLink.case_id == case.id, CaseLink.kind == LinkKind.REPEAT)
+        .order_by(col(Case.received_at).desc(), col(Case.id).desc())
+    ).first()
+    newest = linked.code if linked is not None else None
+    if newest == case.repeat_of and not added:
+        return
+    changes: dict[str, tuple[str | None, str | None]] = {"repeat_of": (case.repeat_of, newest)}
+    if newest == case.repeat_of:
+        changes = {"linked": (None, added[0])}
+    note = Message("note.repeat_complaint", codes=list(added)) if added else Message("note.repeat_unlinked")
+    case.repeat_of = newest
+    add_event(
+        session,
+        case.id,
+        event_row(actor=SYSTEM.name, action=EventKind.LINK, at=now, changes=changes, note=note),
+    )
+    session.add(case)
+    session.flush()

@@ -656,8 +656,10 @@ def _claim(move: Move) -> Status:
 def _assign(move: Move) -> Status:
     name = str(move.fields["owner"])
     owner = move.db().exec(select(User).where(User.name == name)).first()
-    if owner is None or not owner.active:
+    if owner is None:
         raise NotFound(Message("user.not_found", name=name))
+    if not owner.active:
+        raise Refused(Message("assign.inactive", name=name))
     if owner.role not in CASE_OWNERS:
         raise Refused(Message("assign.cannot_own", name=owner.name, role=owner.role))
     move.set(owner=owner.name)

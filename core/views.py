@@ -247,12 +247,17 @@ def customer_detail(session: Session, case: Case, viewer: User) -> CustomerDetai
     )
 
 
+_CASE_CODE = re.compile(r"[A-Z][A-Z0-9]{0,5}-\d{8}-\d{4,}")
+
+
 def customer_for_key(session: Session, key: str, viewer: User) -> CustomerDetail:
     """`kefu customer show KEY`: the customer of a case code, or of a phone number or e-mail
     address (those only for roles that see personal data)."""
     text = key.strip()
     case = session.exec(select(Case).where(Case.code == text.upper())).first()
     if case is None:
+        if _CASE_CODE.fullmatch(text.upper()):
+            raise NotFound(Message("case.not_found", code=text))
         if not services.may_see_personal_data(viewer.role):
             raise PermissionDenied(Message("customer.by_code_only", role=viewer.role))
         phone = phone_key(text)

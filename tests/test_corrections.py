@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import NOW, Desk, make_desk
+from sqlalchemy import text
 
 from kefu.core import deadlines, intake, lifecycle
 from kefu.core.errors import InvalidInput, Refused
@@ -130,11 +131,11 @@ def test_deactivating_an_agent_says_what_they_hold_and_hands_it_over(desk: Desk)
     move(desk, waiting, "wait", "alice", 10, note="等客户")
     with freeze_time(NOW + timedelta(hours=1)):
         told = run(desk, "user", "set", "alice", "--inactive")
-    assert told.exit_code == 0 and "alice still owns 2 open cases" in told.stderr
+    assert told.exit_code == 0 and "alice still owns open cases (2)" in told.stderr
     with freeze_time(NOW + timedelta(hours=1)):
         run(desk, "user", "set", "alice", "--active")
         handed = run(desk, "user", "set", "alice", "--inactive", "--hand-over-to", "bob")
-    assert handed.exit_code == 0 and "handed 2 open cases over to bob" in handed.stderr
+    assert handed.exit_code == 0 and "open cases handed over to bob: 2" in handed.stderr
     with desk.read() as session:
         owners = {
             c: (lifecycle.get_case(session, c).owner, lifecycle.get_case(session, c).status)
@@ -174,3 +175,36 @@ def test_a_mistyped_phone_is_corrected_with_a_reason_and_the_customer_found(desk
     assert update["changes"] == {"customer_phone": ["13812345679", "13812345678"]}
     assert update["note"] == "客户回电更正号码"
     assert shown["customer_case_count"] == 2 and shown["customer_cases"][0]["code"] == earlier
+
+
+def test_a_corrected_number_drops_the_links_it_no_longer_matches(desk: Desk) -> None:
+    with desk.write() as session:
+        first = intake.create_case(
+            session=session, actor=desk.user("alice"), now=NOW - timedelta(days=2), channel="hotline",
+            description="第一次", customer_phone="13812345678", received_at=NOW - timedelta(days=2),
+        ).code  # fmt: skip
+        wrong = intake.create_case(
+            session=session, actor=desk.user("alice"), now=NOW, channel="hotline", description="记错号码的",
+            customer_phone="13812345678",
+        ).code  # fmt: skip
+        later = intake.create_case(
+            session=session, actor=desk.user("alice"), now=NOW + timedelta(hours=1), channel="hotline",
+            description="真正是这位客户的后来一次", customer_phone="13900001111",
+            received_at=NOW + timedelta(hours=1),
+        ).code  # fmt: skip
+    with desk.write() as session:
+        intake.correct_contact(
+            session=session, code=wrong, actor=desk.user("alice"), now=NOW + timedelta(hours=2),
+            note="号码记错了", customer_phone="13900001111",
+        )  # fmt: skip
+    with desk.read() as session:
+        cases = {c: lifecycle.get_case(session, c) for c in (first, wrong, later)}
+        links = session.exec(
+            text(
+                "SELECT a.code, b.code FROM case_links l JOIN cases a ON a.id = l.case_id "
+                "JOIN cases b ON b.id = l.other_id"
+            )
+        ).all()  # type: ignore[call-overload]
+    assert cases[wrong].repeat_of is None  # no longer the first one's customer
+    assert cases[later].repeat_of == wrong  # the same customer's earlier complaint now
+    assert {tuple(link) for link in links} == {(later, wrong)}

@@ -219,14 +219,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "--hand-over-to goes with --inactive (the cases of someone who leaves)",
         "--hand-over-to 需与 --inactive 一起使用（交接离开人员的工单）",
     ),
-    "cli.handed_over": ("handed {count} open cases over to {to}", "已将 {count} 个未结工单交接给 {to}"),
+    "cli.handed_over": ("open cases handed over to {to}: {count}", "已将 {count} 个未结工单交接给 {to}"),
     "cli.still_owns": (
-        "{name} still owns {count} open cases: hand them over with kefu user set {name} --inactive "
+        "{name} still owns open cases ({count}): hand them over with kefu user set {name} --inactive "
         "--hand-over-to NAME",
         "{name} 仍有 {count} 个未结工单：请用 kefu user set {name} --inactive --hand-over-to 姓名 交接",
     ),
     "cli.customer_heading": (
-        "{who}: {cases} cases, {open} open, paid {paid}",
+        "{who}: cases {cases}, open {open}, paid {paid}",
         "{who}：共 {cases} 个工单，未结 {open} 个，已赔付 {paid}",
     ),
     "cli.customer_others": ("The customer's other cases ({count}):", "该客户的其他工单（{count} 个）："),

@@ -260,6 +260,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # -- notes kefu writes in the history itself
     "note.repeat_complaint": ("repeat complaint: {codes}", "重复投诉：{codes}"),
+    "note.repeat_unlinked": (
+        "repeat link removed: the phone or order number was corrected",
+        "已解除重复投诉关联：电话或订单号已更正",
+    ),
     "note.repeat_entered_later": (
         "repeat complaint: {code} (received earlier, entered later)",
         "重复投诉：{code}（受理在先，录入在后）",
@@ -280,6 +284,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "note.waiting_reminder": (
         "waiting for the customer since {since} ({limit}): remind them",
         "自 {since} 起等待客户回复已满 {limit}：请提醒客户",
+    ),
+    "assign.inactive": (
+        "{name} is inactive: give the case to someone who works cases (kefu user list)",
+        "{name} 已停用：请交给仍在处理工单的人员（kefu user list）",
     ),
     "note.handed_over": ("handed over: {name} no longer works cases", "交接：{name} 不再处理工单"),
     "user.hand_over_self": ("{name} cannot hand cases over to themselves", "{name} 不能把工单交接给自己"),
