@@ -561,6 +561,8 @@ def _exact_match(needle: str, personal: bool) -> ColumnElement[bool]:
     phone = search_phone(needle)
     if personal and phone is not None:
         exact.append(col(Case.customer_phone) == phone)
+        # ... and the same line with an extension ("01088886666-123"), by the same index.
+        exact.append(and_(col(Case.customer_phone) > phone + "-", col(Case.customer_phone) < phone + "."))
     return or_(*exact)
 
 

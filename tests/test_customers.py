@@ -285,3 +285,15 @@ def test_an_existing_desk_gets_its_customer_records(desk: Desk) -> None:
         names = session.execute(text("SELECT phone, email, name FROM customers ORDER BY id")).all()
     assert ids[first] == ids[second] != ids[third] and None not in ids.values()
     assert [tuple(n) for n in names] == [("13812345678", None, "王女士"), (None, "a@b.cn", None)]
+
+
+def test_a_landline_is_found_with_and_without_its_extension(desk: Desk) -> None:
+    plain = _new(desk, customer_phone="010-8888 6666")
+    extended = _new(desk, customer_phone="010 8888 6666 转 123")
+    with desk.read() as session:
+        found = queues.search_cases(session, actor=desk.user("alice"), now=NOW, text="01088886666", limit=50)
+        only = queues.search_cases(
+            session, actor=desk.user("alice"), now=NOW, text="010-88886666-123", limit=50
+        )
+    assert {r.code for r in found.rows} == {plain, extended}
+    assert {r.code for r in only.rows} == {extended}
