@@ -332,9 +332,8 @@ def record_state(row: Deadline, now: datetime, calendar: WorkCalendar | None = N
         return DeadlineState.PAUSED
     if calendar is not None:
         target = Duration.parse(row.target)
-        remaining = calendar.elapsed(now, row.due_at, target.clock)
-        span = sla.allowance_minutes(calendar, row.started_at, target)
-        if span > 0 and remaining <= (1 - sla.AT_RISK_FRACTION) * span + 1e-6:
+        state = sla.clock_state(calendar, row.clock, row.started_at, row.due_at, None, target, now, False)
+        if state.state == DeadlineState.AT_RISK:
             return DeadlineState.AT_RISK
     return DeadlineState.OK
 

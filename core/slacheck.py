@@ -237,36 +237,9 @@ def _open_statutory(as_of_bound: Any) -> list[Any]:
     ]
 
 
-def statutory_overdue_query(as_of: datetime, *, new_only: bool = False) -> Any:
-    """Unmet statutory duties whose period has ended by `as_of` (from the deadline records:
-    a case may owe two), optionally only those whose breach is not recorded yet."""
-    query = (
-        columns_select(
-            col(Case.id),
-            col(Case.code),
-            col(Case.policy_version_id),
-            col(Case.status),
-            col(Case.severity),
-            col(Case.owner),
-            col(Case.department),
-            col(Deadline.due_at),
-            col(Deadline.clock),
-        )
-        .join(Case, col(Case.id) == col(Deadline.case_id))
-        .where(*_open_statutory(col(Deadline.due_at) <= as_of))
-    )
-    if new_only:
-        query = query.where(
-            ~exists().where(
-                col(Breach.case_id) == col(Deadline.case_id),
-                col(Breach.kind) == col(Deadline.clock),
-                col(Breach.due_at) == col(Deadline.due_at),
-            )
-        )
-    return query.order_by(col(Deadline.due_at), col(Case.id))
-
-
-def statutory_at_risk_query(as_of: datetime, horizon: datetime) -> Any:
+def _open_duties(due_bound: Any) -> Any:
+    """The open statutory duty records within `due_bound`, with their cases' columns (the rows
+    `_row_from` reads, the clock last)."""
     return (
         columns_select(
             col(Case.id),
@@ -280,9 +253,29 @@ def statutory_at_risk_query(as_of: datetime, horizon: datetime) -> Any:
             col(Deadline.clock),
         )
         .join(Case, col(Case.id) == col(Deadline.case_id))
-        .where(*_open_statutory(and_(col(Deadline.due_at) > as_of, col(Deadline.due_at) < horizon)))
-        .order_by(col(Deadline.due_at), col(Case.id))
+        .where(*_open_statutory(due_bound))
     )
+
+
+def statutory_overdue_query(as_of: datetime, *, new_only: bool = False) -> Any:
+    """Unmet statutory duties whose period has ended by `as_of` (from the deadline records:
+    a case may owe two), optionally only those whose breach is not recorded yet."""
+    query = _open_duties(col(Deadline.due_at) <= as_of)
+    if new_only:
+        query = query.where(
+            ~exists().where(
+                col(Breach.case_id) == col(Deadline.case_id),
+                col(Breach.kind) == col(Deadline.clock),
+                col(Breach.due_at) == col(Deadline.due_at),
+            )
+        )
+    return query.order_by(col(Deadline.due_at), col(Case.id))
+
+
+def statutory_at_risk_query(as_of: datetime, horizon: datetime) -> Any:
+    """Open statutory duties ending after `as_of` and before `horizon` (at-risk candidates)."""
+    due = col(Deadline.due_at)
+    return _open_duties(and_(due > as_of, due < horizon)).order_by(due, col(Case.id))
 
 
 def _statutory_horizon(profiles: Iterable[Profile], as_of: datetime) -> datetime | None:
@@ -774,14 +767,7 @@ def _at_risk_now(
         for row in session.exec(statutory_at_risk_query(as_of, horizon)).all():
             _id, code, version_id, status, severity, owner, department, due, clock = row
             profile = cache.get(session, version_id)
-            rule = profile.statutory.get(statutory.code_of(clock) or "")
-            if rule is None:
-                continue
-            # A period in days grants the same allowance from any start: the due time stands in.
-            target = Duration.parse(rule.target)
-            state = sla.clock_state(
-                profile.legal_calendar, clock, due, due, None, target, as_of, paused=False
-            )
+            state = statutory.duty_state(profile, clock, due, as_of)
             if state.state == DeadlineState.AT_RISK:
                 rows.append(
                     ClockRow(

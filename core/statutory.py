@@ -28,7 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from .calendar import WorkCalendar
+from . import sla
+from .calendar import Duration, WorkCalendar
 from .messages import Message
 from .models import Case
 from .policy import Profile, StatutoryDeadline
@@ -89,6 +90,15 @@ def periods(
             day, start = anchor, calendar.day_start(anchor)
         found.append(Period(code, rule, day, start, period_end(calendar, day, rule.days)))
     return found
+
+
+def duty_state(profile: Profile, clock: str, due: datetime, now: datetime) -> sla.ClockState:
+    """How an unmet duty ending at `due` stands at `now`: never paused, at risk once 80 % of
+    its days are used (`sla.clock_state`; a period in days grants the same allowance from any
+    start, so the due time stands in for it). The queues, the case views and `sla check`."""
+    rule = profile.statutory.get(code_of(clock) or "")
+    target = Duration.parse(rule.target) if rule is not None else None
+    return sla.clock_state(profile.legal_calendar, clock, due, due, None, target, now, paused=False)
 
 
 def period_end(calendar: WorkCalendar, anchor: date, days: int) -> datetime:

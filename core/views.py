@@ -17,7 +17,6 @@ from sqlmodel import Session, col, func, select
 
 from . import deadlines as records
 from . import services, sla, statutory
-from .calendar import Duration
 from .customers import phone_key
 from .errors import NotFound, PermissionDenied
 from .history import event_message
@@ -122,11 +121,7 @@ def statutory_state(case: Case, profile: Profile, now: datetime) -> sla.ClockSta
     at risk once 80 % of its days are used."""
     if case.due_statutory is None or case.statutory_clock is None:
         return None
-    rule = profile.statutory.get(statutory.code_of(case.statutory_clock) or "")
-    target = Duration.parse(rule.target) if rule is not None else None
-    # A period in days grants the same allowance from any start: the due time stands in.
-    due = case.due_statutory
-    return sla.clock_state(profile.legal_calendar, case.statutory_clock, due, due, None, target, now, False)
+    return statutory.duty_state(profile, case.statutory_clock, case.due_statutory, now)
 
 
 def all_states(case: Case, profile: Profile, now: datetime) -> dict[str, sla.ClockState]:
@@ -174,13 +169,18 @@ TIMELINE_LIMIT = 50
 """The newest cases a customer's timeline lists (the count says how many there are)."""
 
 
+def _same_customer(case: Case) -> Any:
+    """The cases of `case`'s customer (the case alone when it names no customer)."""
+    if case.customer_id is None:
+        return col(Case.id) == case.id
+    return col(Case.customer_id) == case.customer_id
+
+
 def customer_cases(
-    session: Session, customer_id: int | None, profile: Profile, limit: int = TIMELINE_LIMIT
+    session: Session, case: Case, profile: Profile, limit: int = TIMELINE_LIMIT
 ) -> tuple[list[CustomerCase], int]:
-    """A customer's cases, newest first (at most `limit`), and how many they have."""
-    if customer_id is None:
-        return [], 0
-    where = col(Case.customer_id) == customer_id
+    """The cases of `case`'s customer, newest first (at most `limit`), and how many they have."""
+    where = _same_customer(case)
     total = session.exec(select(func.count()).select_from(Case).where(where)).one()
     rows = session.exec(
         select(Case).where(where).order_by(col(Case.received_at).desc(), col(Case.id).desc()).limit(limit)
@@ -227,12 +227,8 @@ class CustomerDetail:
 def customer_detail(session: Session, case: Case, viewer: User) -> CustomerDetail:
     """The customer of `case` and every case of theirs."""
     profile = case_profile(session, case)
-    cases, total = customer_cases(session, case.customer_id, profile)
-    if case.customer_id is None:
-        cases, total = customer_cases_of_one(case, profile), 1
-    where = (
-        col(Case.customer_id) == case.customer_id if case.customer_id is not None else col(Case.id) == case.id
-    )
+    cases, total = customer_cases(session, case, profile)
+    where = _same_customer(case)
     open_count = session.exec(
         select(func.count()).select_from(Case).where(where, col(Case.status) != Status.CLOSED)
     ).one()
@@ -275,23 +271,6 @@ def customer_for_key(session: Session, key: str, viewer: User) -> CustomerDetail
     if case is None:
         raise NotFound(Message("customer.not_found", key=text))
     return customer_detail(session, case, viewer)
-
-
-def customer_cases_of_one(case: Case, profile: Profile) -> list[CustomerCase]:
-    local = profile.work_calendar.local
-    return [
-        CustomerCase(
-            case.code,
-            local(case.received_at),
-            case.status,
-            case.category,
-            case.resolution,
-            case.compensation_amount,
-            case.compensation_kind,
-            case.satisfied,
-            case.repeat_of,
-        )
-    ]
 
 
 @dataclass(frozen=True)
@@ -780,7 +759,7 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
     events = case_events(session, case)
     summary = case_summary(case, profile, viewer, now, coordinated_at=coordination_end(case, events))
     revisits = session.exec(select(Revisit).where(Revisit.case_id == case.id).order_by(col(Revisit.id))).all()
-    timeline, total = customer_cases(session, case.customer_id, profile, TIMELINE_LIMIT + 1)
+    timeline, total = customer_cases(session, case, profile, TIMELINE_LIMIT + 1)
     local = profile.work_calendar.local
     return CaseDetail(
         **{f.name: getattr(summary, f.name) for f in fields(CaseSummary)},
@@ -854,7 +833,7 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
         ],
         statutory_periods=statutory_views(session, case, profile, now),
         customer_cases=[c for c in timeline if c.code != case.code],
-        customer_case_count=max(total, 1),
+        customer_case_count=total,
         delivered_on=case.delivered_on.isoformat() if case.delivered_on else None,
         returned_on=case.returned_on.isoformat() if case.returned_on else None,
     )
