@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MINI_PROFILE, make_desk
+from freezegun import freeze_time
 from typer.testing import CliRunner, Result
 
 from kefu import cli
@@ -204,13 +205,15 @@ def test_the_locale_speaks_before_a_desk_is_open(tmp_path: Path) -> None:
 
 
 def test_json_is_the_same_in_both_languages(express: Path) -> None:
-    code = new_case(express, "--severity", "P1")
-    for args in (["case", "list", "--json"], ["case", "show", code, "--json"], ["user", "list", "--json"],
-                 ["policy", "show", "--json"], ["revisit", "due", "--json"]):  # fmt: skip
-        english = ok(kefu(express, "--lang", "en", *args))
-        chinese = ok(kefu(express, "--lang", "zh", *args))
-        assert english == chinese, args
-        json.loads(english)
+    # Both languages at one moment: ages and remaining hours move with the clock between two runs.
+    with freeze_time("2026-12-01 10:00:00"):
+        code = new_case(express, "--severity", "P1")
+        for args in (["case", "list", "--json"], ["case", "show", code, "--json"], ["user", "list", "--json"],
+                     ["policy", "show", "--json"], ["revisit", "due", "--json"]):  # fmt: skip
+            english = ok(kefu(express, "--lang", "en", *args))
+            chinese = ok(kefu(express, "--lang", "zh", *args))
+            assert english == chinese, args
+            json.loads(english)
     # sla check --json on a breached case: once to record the breach (then it is no longer new),
     # then the same document in both languages (as of a given moment).
     late = new_case(
