@@ -34,7 +34,7 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .core import db as kdb
-from .core import intake, lifecycle, policies, queues, services, views
+from .core import intake, lifecycle, payments, policies, queues, services, views
 from .core.errors import InvalidInput, KefuError, NotFound
 from .core.identity import os_login
 from .core.messages import Message, join, normal_lang, term, word
@@ -797,20 +797,82 @@ def _print_case(d: views.CaseDetail, lang: str) -> None:
         out.print(say("cli.customer_others", lang, count=d.customer_case_count - 1), markup=False)
         for c in d.customer_cases[:10]:
             out.print(f"  {_customer_case_line(c, lang)}", markup=False)
+    if d.payments:
+        currency = d.profile.compensation.currency
+        out.print(say("cli.payments", lang, paid=f"{d.compensation_paid:g}", currency=currency), markup=False)
+        for row in d.payments:
+            out.print(f"  {_payment_line(row, d, lang)}", markup=False)
+    for m in d.merged_cases:
+        channel = d.label("channels", m.channel, lang)
+        received = f"{m.received_at:%Y-%m-%d %H:%M}"
+        out.print(
+            say("cli.merged_heading", lang, code=m.code, received=received, channel=channel), markup=False
+        )
+        who = " ".join(x for x in (m.customer.name, m.customer.phone, m.customer.email, m.order_no) if x)
+        if who:
+            out.print(f"  {_pad(say('cli.field.customer', lang), 11)} {who}", markup=False)
+        out.print(f"  {_pad(field_label('description', lang), 11)} {m.description}", markup=False)
+        if m.attachments:
+            out.print(f"  {say('cli.merged_attachments', lang, count=len(m.attachments))}", markup=False)
+        for e in m.history:
+            out.print(f"  {_history_line(e, d.profile, lang)}", markup=False)
     if any(r.instance > 1 or r.ended_at is not None for r in d.records):
         out.print(say("cli.records", lang), markup=False)
         for r in d.records:
             out.print(f"  {_record_line(r, lang)}", markup=False)
     out.print(say("cli.history", lang), markup=False)
     for e in d.history:
-        move = ""
-        if e.to_status and e.to_status != e.from_status:
-            move = f" {_code('status', e.from_status, lang)}→{_code('status', e.to_status, lang)}"
-        note = f"  {e.note_text(lang)}" if e.note or e.message else ""
-        what = _code("event", e.action, lang)
-        out.print(f"  {e.at:%Y-%m-%d %H:%M}  {_pad(e.actor, 8)} {what}{move}{note}", markup=False)
+        out.print(f"  {_history_line(e, d.profile, lang)}", markup=False)
     if d.allowed_actions:
         out.print(say("cli.you_may", lang, actions=[str(a) for a in d.allowed_actions]), markup=False)
+
+
+_QUIET_CHANGES = frozenset(
+    {"status", "version", "updated_at", "handling_business_minutes", "paused_at", "statutory_clock"}
+)
+"""Changes a history line leaves to the status and the deadline lines (`case show --json` has all)."""
+
+
+def _history_line(e: views.HistoryEntry, profile: Profile, lang: str) -> str:
+    """When, who, what (status before→after), the fields it changed, and the note."""
+    move = ""
+    if e.to_status and e.to_status != e.from_status:
+        move = f" {_code('status', e.from_status, lang)}→{_code('status', e.to_status, lang)}"
+
+    def value(name: str, v: Any) -> str:
+        return views.change_value_text(profile, name, v, lang)
+
+    changed = [
+        f"{field_label(name, lang)} "
+        + (value(name, after) if before in (None, "") else f"{value(name, before)}→{value(name, after)}")
+        for name, (before, after) in e.changes.items()
+        if name not in _QUIET_CHANGES and not name.startswith("due_") and not name.endswith("_at")
+    ]
+    what = _code("event", e.action, lang)
+    parts = [f"{e.at:%Y-%m-%d %H:%M}  {_pad(e.actor, 8)} {what}{move}", *changed]
+    if e.note or e.message:
+        parts.append(e.note_text(lang) or "")
+    return "  ".join(p for p in parts if p)
+
+
+def _payment_line(p: views.PaymentView, d: views.CaseDetail, lang: str) -> str:
+    """#n amount kind — status — who let it be paid, when (or who denied / voided it, why)."""
+    kind = d.profile.compensation.kinds.get(p.kind or "")
+    parts = [
+        f"#{p.no}",
+        f"{p.amount:g} {d.profile.compensation.currency}",
+        kind.text(lang) if kind else p.kind or "",
+    ]
+    parts.append(_code("word", p.status, lang))
+    if p.approved_by and p.approved_at is not None:
+        parts.append(say("cli.payment_by", lang, who=p.approved_by, at=f"{p.approved_at:%Y-%m-%d %H:%M}"))
+    if p.paid_at is not None:
+        parts.append(say("cli.payment_paid", lang, at=f"{p.paid_at:%Y-%m-%d %H:%M}"))
+    if p.closed_by and p.closed_at is not None:
+        parts.append(say("cli.payment_closed_by", lang, who=p.closed_by, at=f"{p.closed_at:%Y-%m-%d %H:%M}"))
+    if p.note:
+        parts.append(p.note)
+    return "  ".join(x for x in parts if x)
 
 
 def _record_line(r: views.DeadlineRecordView, lang: str) -> str:
@@ -855,6 +917,7 @@ def case_move(
     outcome: Annotated[
         str | None, typer.Option(help="revisit: satisfied, unsatisfied or unreachable.")
     ] = None,
+    into: Annotated[str | None, typer.Option("--into", help="merge: the original case.")] = None,
     expect_version: Annotated[
         int | None,
         typer.Option("--expect-version", help="Refuse if the case is no longer at this version."),
@@ -882,6 +945,7 @@ def case_move(
         "reason": reason,
         "duplicate_of": duplicate_of,
         "outcome": outcome,
+        "into": into,
     }
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
@@ -901,10 +965,17 @@ def case_move(
             if case.owner
             else Message("cli.moved", **moved)
         )
+        paid = None
+        if case.compensation_amount and action in ("propose", "approve"):
+            currency = policies.case_profile(session, case).compensation.currency
+            paid = Message(
+                "cli.paid_total", paid=f"{payments.paid_total(session, case.id):g}", currency=currency
+            )
     if detail is not None:
         print_json(detail.as_json())
     else:
-        typer.echo(summary.text(language(ctx)))
+        lang = language(ctx)
+        typer.echo(summary.text(lang) + (paid.text(lang) if paid is not None else ""))
 
 
 @case_app.command("note")
@@ -949,6 +1020,34 @@ def case_attach(
         attachment = services.attach_file(session=session, code=code, actor=actor, now=now_utc(), path=path)
         digest = attachment.sha256
     typer.echo(say("cli.attached", language(ctx), code=code.upper(), path=str(path), digest=digest))
+
+
+@case_app.command("void-payment")
+def case_void_payment(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The case code.")],
+    no: Annotated[int, typer.Argument(help="The payment's number (`kefu case show CODE`).")],
+    note: Annotated[str | None, typer.Option(help="Why it was never paid (required).")] = None,
+) -> None:
+    """Mark a recorded payment as never made (supervisors): the row stays, void, with the reason.
+
+    Example: kefu case void-payment KF-20261124-0007 1 --note "客户拒绝50元补偿，未支付"
+    """
+    now = now_utc()
+    with acting(ctx, write=True) as (session, actor):
+        case = lifecycle.get_case(session, code)
+        before = payments.paid_total(session, case.id)
+        row = services.void_payment(session=session, code=code, no=no, actor=actor, now=now, note=note)
+        currency = policies.case_profile(session, case).compensation.currency
+        text = Message(
+            "cli.payment_voided",
+            code=case.code,
+            no=row.no,
+            before=f"{before:g}",
+            after=f"{before - row.amount:g}",
+            currency=currency,
+        )
+    typer.echo(text.text(language(ctx)))
 
 
 # -- policy ----------------------------------------------------------------------------
@@ -1316,8 +1415,10 @@ def _customer_case_line(c: views.CustomerCase, lang: str) -> str:
     parts = [c.code, f"{c.received_at:%Y-%m-%d %H:%M}", _code("status", c.status, lang)]
     if c.resolution:
         parts.append(c.resolution)
-    if c.compensation_amount:
-        parts.append(f"{c.compensation_amount:g}")
+    if c.close_reason:
+        parts.append(_code("word", c.close_reason, lang))
+    if c.compensation_paid:
+        parts.append(f"{c.compensation_paid:g}")
     if c.satisfied is not None:
         parts.append(say("cli.customer_satisfied" if c.satisfied else "cli.customer_unsatisfied", lang))
     if c.repeat_of:

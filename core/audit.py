@@ -30,7 +30,7 @@ from .messages import Message
 from .models import AuditBatch, AuditSample, AuditScore, Case, User
 from .policy import Label, Profile
 from .reports import Period
-from .workflow import AUDIT_READERS, AUDIT_ROLES, REJECT_REASONS, Status
+from .workflow import AUDIT_READERS, AUDIT_ROLES, UNCOUNTED_CLOSES, Status
 
 MAX_ITEM_SCORE = 2
 """Points per checklist item: 0 not met, 1 partly met, 2 fully met."""
@@ -90,7 +90,7 @@ def draw_sample(
             col(Case.closed_at) >= period.start,
             col(Case.closed_at) < period.end,
             # Only cases closed after handling: a spam or duplicate rejection had no agent.
-            sa.or_(col(Case.close_reason).is_(None), col(Case.close_reason).not_in(REJECT_REASONS)),
+            sa.or_(col(Case.close_reason).is_(None), col(Case.close_reason).not_in(UNCOUNTED_CLOSES)),
         )
     ).all()
     ranked = sorted(population, key=lambda row: sample_rank(seed, row[1]))

@@ -31,7 +31,7 @@ from .calendar import Duration, WorkCalendar
 from .history import StatusChange
 from .models import Case, Deadline
 from .policy import Profile
-from .workflow import CLOCKS, REJECT_REASONS, Clock, DeadlineEnd, DeadlineState, Status
+from .workflow import CLOCKS, UNCOUNTED_CLOSES, Clock, DeadlineEnd, DeadlineState, Status
 
 DEADLINE_COLUMNS = (
     "case_id",
@@ -255,7 +255,7 @@ def sync(
     rows = case_rows(session, case.id)
     current = {r.clock: r for r in rows if r.ended_at is None}
     last = {r.clock: r.instance for r in rows}
-    rejected = case.status == Status.CLOSED and case.close_reason in REJECT_REASONS
+    rejected = case.status == Status.CLOSED and case.close_reason in UNCOUNTED_CLOSES
     added: list[Deadline] = []
     for clock, want in ({} if rejected else wanted(case, profile, now, history, current)).items():
         row = current.pop(clock, None)

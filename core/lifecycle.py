@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from . import deadlines, sla
+from . import deadlines, payments, sla
 from .calendar import Duration
 from .errors import Conflict, InvalidInput, NotFound, Refused
 from .history import Changes, StatusChange, add_event, event_row, status_history
@@ -41,7 +41,6 @@ from .workflow import (
     REVISIT_OUTCOMES,
     REVISIT_WAITING,
     REVISITED_CLOSES,
-    SUPERVISING,
     SYSTEM_ACTOR,
     Action,
     Clock,
@@ -299,6 +298,8 @@ def validate_fields(
         out.update(outcome=outcome, score=score)
     elif action == Action.ASSIGN:
         out["owner"] = clean_text(fields["owner"], "owner", required=True)
+    elif action == Action.MERGE:
+        out["into"] = clean_text(fields["into"], "into", required=True)
     elif action == Action.RECLASSIFY:
         given = {
             k: fields.get(k)
@@ -366,7 +367,7 @@ class Move:
     session: Session | None = None
     changes: Changes = field(default_factory=dict)
     note: Text | None = None
-    effects: list[Callable[[Session, Case], None]] = field(default_factory=list)
+    effects: list[Callable[[Session, Case], object]] = field(default_factory=list)
     """What to do once the case row is written (links, revisits): they need its id."""
 
     def set(self, **values: Any) -> None:
@@ -606,6 +607,18 @@ def _apply(
         # once, below, so one action is one version and a stale row surfaces as a Conflict.
         with session.no_autoflush:
             to = take(move)
+            # The compensation ledger follows the status change (approved, paid, declined...).
+            move.changes.update(
+                payments.follow(
+                    session,
+                    case,
+                    before,
+                    to,
+                    actor=actor.name,
+                    now=now,
+                    note=move.note if isinstance(move.note, str) else None,
+                )
+            )
         session.add(case)
         if flush:
             session.flush()
@@ -722,6 +735,9 @@ def _resume(move: Move) -> Status:
 
 
 def _propose(move: Move) -> Status:
+    """A resolution; with an amount, a row of the compensation ledger (`kefu.core.payments`):
+    offered at once while the case's paid total with it stays within the approval threshold,
+    otherwise pending a supervisor's approval."""
     f = move.fields
     move.set(
         resolution=f["resolution"],
@@ -731,11 +747,20 @@ def _propose(move: Move) -> Status:
     )
     mark_first_response(move)
     amount = f["amount"]
-    if (
-        amount
-        and amount > move.profile.compensation.approval_threshold
-        and move.actor.role not in SUPERVISING
-    ):
+    waits = bool(amount) and payments.needs_approval(
+        threshold=move.profile.compensation.approval_threshold,
+        paid_so_far=payments.paid_total(move.db(), move.case.id),
+        amount=amount,
+        role=move.actor.role,
+    )
+    if amount:
+        actor, now, kind = move.actor.name, move.now, f["compensation_kind"]
+        move.effects.append(
+            lambda session, case: payments.add(
+                session, case, amount=amount, kind=kind, actor=actor, now=now, approved=not waits
+            )
+        )
+    if waits:
         return Status.PENDING_APPROVAL
     _mark_resolved(move)
     return Status.RESOLVED
@@ -775,6 +800,47 @@ def _reject(move: Move) -> Status:
 
         move.effects.append(link)
     move.set(closed_at=move.now, close_reason=reason)
+    return Status.CLOSED
+
+
+def _merge(move: Move) -> Status:
+    """Fold this duplicate into its original: closed as merged, a `merged` link to the original,
+    and on the original a `link` event naming it (its history, contacts and attachments are
+    shown there: `kefu.core.views`). Refused into itself, or into a case that was merged away
+    (the message names where that one went)."""
+    session, case = move.db(), move.case
+    original = get_case(session, str(move.fields["into"]))
+    if original.id == case.id:
+        raise InvalidInput(Message("merge.self", code=case.code), field="into")
+    if original.close_reason == CloseReason.MERGED:
+        went = session.exec(
+            select(Case.code)
+            .join(CaseLink, col(CaseLink.other_id) == Case.id)
+            .where(CaseLink.case_id == original.id, CaseLink.kind == LinkKind.MERGED)
+        ).first()
+        raise Refused(Message("merge.into_merged", code=original.code, into=went or "?"))
+    move.changes["into"] = (None, original.code)
+    move.set(closed_at=move.now, close_reason=CloseReason.MERGED.value)
+    original_id, actor, now, note = original.id, move.actor.name, move.now, move.note
+
+    def link(session: Session, case: Case) -> None:
+        assert case.id is not None and original_id is not None
+        session.add(CaseLink(case_id=case.id, other_id=original_id, kind=LinkKind.MERGED))
+        add_event(
+            session,
+            original_id,
+            event_row(
+                actor=actor,
+                action=EventKind.LINK,
+                at=now,
+                changes={"merged_from": (None, case.code)},
+                note=note,
+            ),
+        )
+        original.updated_at = now  # a new version: a stale view of the original is refused
+        session.add(original)
+
+    move.effects.append(link)
     return Status.CLOSED
 
 
@@ -859,6 +925,7 @@ HANDLERS: dict[tuple[Action, bool], Handler] = {
     (Action.REOPEN, False): _reopen,
     (Action.REVISIT, False): _revisit,
     (Action.RECLASSIFY, False): _reclassify,
+    (Action.MERGE, False): _merge,
     (Action.ESCALATE, True): _system_escalate,
     (Action.CLOSE, True): _system_close,
 }

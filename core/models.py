@@ -220,6 +220,41 @@ class Attachment(SQLModel, table=True):
     added_by: str = Field(max_length=64)
 
 
+class Payment(SQLModel, table=True):
+    """One row of the compensation ledger: what a proposal paid (or asked to pay) the customer.
+
+    Totals and reports sum the paid rows; the approval threshold applies to a case's running
+    total (`kefu.core.payments`). The case's `compensation_amount` / `_kind` are the current
+    proposal's, shown with its resolution."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("case_id", "no", name="uq_payments_case_no"),
+        Index("ix_payments_paid", "status", "paid_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    no: int
+    """1, 2, ... within the case (`kefu case void-payment CODE NO`)."""
+    amount: float
+    kind: str | None = Field(default=None, max_length=20)
+    resolution: str | None = Field(default=None, max_length=40)
+    status: str = Field(max_length=20)  # workflow.PaymentStatus
+    proposed_by: str = Field(max_length=64)
+    proposed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    approved_by: str | None = Field(default=None, max_length=64)
+    """Who let it be offered: the supervisor who approved it, or the proposer within the threshold."""
+    approved_at: datetime | None = _ts()
+    paid_at: datetime | None = _ts()
+    """When the customer accepted it (the report's date)."""
+    closed_by: str | None = Field(default=None, max_length=64)
+    """Who denied, declined (the customer's answer recorded by) or voided it."""
+    closed_at: datetime | None = _ts()
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    """Why it was denied or voided."""
+
+
 class CodeCounter(SQLModel, table=True):
     """The last sequence number used for case codes of one prefix and local day."""
 

@@ -19,7 +19,8 @@ anchor instant falls in the period, so a number never moves to another day becau
   resolved or closed at least once (rejected left out).
 - handling time: average and P90 of the business minutes from receipt to resolution on the
   case's calendar (time waiting for the customer included), over cases resolved in the period.
-- compensation paid: amount and cases per kind, over cases closed in the period with an amount.
+- compensation paid: amount and cases per kind, over the ledger's payments made in the period
+  (`kefu.core.payments`; voided and denied ones were never paid).
 - breaches: breaches recorded, per clock, whose deadline fell in the period.
 
 An empty denominator gives no rate (`None`; "—" in tables), never a division error. With
@@ -58,9 +59,9 @@ from sqlmodel import Session, select
 from . import deadlines, policies, services, statutory
 from .errors import InvalidInput, PermissionDenied
 from .messages import Message, word
-from .models import Breach, Case, Deadline, PolicyVersion, User, UTCDateTime
+from .models import Breach, Case, Deadline, Payment, PolicyVersion, User, UTCDateTime
 from .policy import BREACH_KINDS, Profile
-from .workflow import AGENT_REPORT_ROLES, REJECT_REASONS, Clock
+from .workflow import AGENT_REPORT_ROLES, UNCOUNTED_CLOSES, Clock, CloseReason, PaymentStatus
 
 GROUPINGS = ("category", "channel", "department", "party", "agent", "day")
 """What `kefu report --by` accepts (besides `case`, the case-level export)."""
@@ -436,6 +437,7 @@ def business_time_text(minutes: float | None, lang: str = "en") -> str:
 _T = Case.__table__  # type: ignore[attr-defined]
 _B = Breach.__table__  # type: ignore[attr-defined]
 _D = Deadline.__table__  # type: ignore[attr-defined]
+_P = Payment.__table__  # type: ignore[attr-defined]
 _UTC = UTCDateTime()
 
 
@@ -529,12 +531,11 @@ class _Bounds:
     period: Period
     due_end: datetime  # deadlines count once they have passed: min(end, as_of)
     dialect: str
-    kinds: tuple[str, ...] = ()  # compensation kinds of every policy revision, in order
 
 
 # One bit per fact about a case; the main pass groups by the bit pattern and counts, so SQLite
 # sorts one small integer per case instead of a dozen timestamps.
-RECEIVED, DUE, FR_DUE, COMPENSATED, REJECTED = 1, 2, 4, 16, 32
+RECEIVED, DUE, FR_DUE, REJECTED = 1, 2, 4, 32
 REPEAT, ANSWERED, SATISFIED, EVER_RESOLVED, REOPENED, ON_TIME, FR_MET = (
     64,
     128,
@@ -545,8 +546,6 @@ REPEAT, ANSWERED, SATISFIED, EVER_RESOLVED, REOPENED, ON_TIME, FR_MET = (
     4096,
 )
 
-KIND_SHIFT = 13
-
 _IdRange = tuple[int, int] | None
 
 
@@ -556,28 +555,26 @@ def _in_ids(where: list[Any], ids: _IdRange) -> list[Any]:
     return where
 
 
-ANCHORS = (RECEIVED, DUE, FR_DUE, COMPENSATED)
+ANCHORS = (RECEIVED, DUE, FR_DUE)
 
 
 def _main_rows(conn: Any, by: str, b: _Bounds, ids: _IdRange = None) -> Sequence[Any]:
-    """One pass over the cases: per group and bit pattern, the number of cases and the
-    compensation they were paid. Rows are (key per anchor..., bits, count, amount): by day the
-    four keys are the local days of receipt, resolution deadline, first-response deadline and
-    closing (None outside the period); otherwise the group, four times."""
+    """One pass over the cases: per group and bit pattern, the number of cases. Rows are (key
+    per anchor..., bits, count): by day the three keys are the local days of receipt,
+    resolution deadline and first-response deadline (None outside the period); otherwise the
+    group, three times. A case merged into another is not a complaint of its own: it is left
+    out (its original counts)."""
     c = _T.c
     p = b.period
+    counted = sa.or_(c.close_reason.is_(None), c.close_reason != CloseReason.MERGED.value)
     anchors = {
-        RECEIVED: (_within(c.received_at, p.start, p.end), c.received_at),
+        RECEIVED: (sa.and_(_within(c.received_at, p.start, p.end), counted), c.received_at),
         DUE: (_within(c.due_resolution, p.start, b.due_end), c.due_resolution),
         FR_DUE: (_within(c.due_first_response, p.start, b.due_end), c.due_first_response),
-        COMPENSATED: (
-            sa.and_(_within(c.closed_at, p.start, p.end), c.compensation_amount > 0),
-            c.closed_at,
-        ),
     }
     # Each term sets the bits it names; facts that go together share one CASE.
     terms: list[tuple[tuple[int, ...], Any]] = [
-        ((REJECTED,), sa.case((c.close_reason.in_(REJECT_REASONS), REJECTED), else_=0)),
+        ((REJECTED,), sa.case((c.close_reason.in_(UNCOUNTED_CLOSES), REJECTED), else_=0)),
         ((REPEAT,), sa.case((c.repeat_of.is_not(None), REPEAT), else_=0)),
         (
             (ANSWERED, SATISFIED),
@@ -623,41 +620,42 @@ def _main_rows(conn: Any, by: str, b: _Bounds, ids: _IdRange = None) -> Sequence
         bits = sum((sa.case((cond, bit), else_=0) for bit, (cond, _) in anchors.items()), sa.literal(0))
     bits = sum((term for _, term in terms), bits)
     where = sa.or_(*(cond for cond, _ in anchors.values()))
-    # The compensation kind rides in the bits above KIND_SHIFT (0: none given).
-    other = (len(b.kinds) + 1) << KIND_SHIFT
-    bits = bits + sa.case(
-        (c.compensation_kind.is_(None), 0),
-        *((c.compensation_kind == k, (i + 1) << KIND_SHIFT) for i, k in enumerate(b.kinds)),
-        else_=other,
-    )
-    inner = select(  # type: ignore[call-overload]
-        *keys, bits.label("m"), c.compensation_amount.label("amount")
-    ).where(*_in_ids([where], ids))
+    inner = select(*keys, bits.label("m")).where(*_in_ids([where], ids))  # type: ignore[call-overload]
     if b.dialect == "sqlite":
         # LIMIT keeps SQLite from flattening the subquery into the GROUP BY, which would then
         # sort every column the bits are computed from.
         inner = inner.limit(-1)
     s = inner.subquery("r").c
     group_keys = [s[key.name] for key in keys] + [s.m]
-    query = select(  # type: ignore[call-overload]
-        *group_keys, sa.func.count(), sa.func.sum(s.amount)
-    ).group_by(*group_keys)
+    query = select(*group_keys, sa.func.count()).group_by(*group_keys)  # type: ignore[call-overload]
     rows = conn.execute(query).all()
     if by == "day":
         return [
-            (*days, m | sum(bit for bit, d in zip(ANCHORS, days, strict=True) if d is not None),
-             count, amount)
-            for *days, m, count, amount in rows
-        ]  # fmt: skip
-    return [(g, g, g, g, m, count, amount) for g, m, count, amount in rows]
+            (*days, m | sum(bit for bit, d in zip(ANCHORS, days, strict=True) if d is not None), count)
+            for *days, m, count in rows
+        ]
+    return [(g, g, g, m, count) for g, m, count in rows]
 
 
-def _kind_name(m: int, kinds: tuple[str, ...]) -> str:
-    """The compensation kind encoded in a bit pattern ("" none given, "other" unknown)."""
-    index = m >> KIND_SHIFT
-    if index == 0:
-        return ""
-    return kinds[index - 1] if index <= len(kinds) else "other"
+def _payment_rows(conn: Any, by: str, b: _Bounds) -> Sequence[Any]:
+    """The compensation ledger's payments made in the period, per group and kind: (group,
+    kind, amount, cases). Only paid rows count (an offer not taken up, a denied or a voided
+    payment was never paid), on the day the customer accepted."""
+    p = b.period
+    pay = _P.c
+    group = _local_day(pay.paid_at, p, b.dialect) if by == "day" else _dimension(by)
+    query = (
+        select(
+            group.label("g"),
+            pay.kind,
+            sa.func.sum(pay.amount),
+            sa.func.count(sa.distinct(pay.case_id)),
+        )
+        .select_from(_P.join(_T, _T.c.id == pay.case_id))
+        .where(pay.status == PaymentStatus.PAID.value, _within(pay.paid_at, p.start, p.end))
+        .group_by(group, pay.kind)
+    )
+    return conn.execute(query).all()
 
 
 def _handling_rows(conn: Any, by: str, b: _Bounds, ids: _IdRange = None) -> Sequence[Any]:
@@ -710,7 +708,7 @@ def _ended_rows(conn: Any, by: str, b: _Bounds) -> Sequence[Any]:
             d.clock.in_([Clock.RESOLUTION.value, Clock.FIRST_RESPONSE.value]),
             _within(d.due_at, p.start, b.due_end),
             deadlines.counted_sql(_D),
-            sa.or_(c.close_reason.is_(None), c.close_reason.not_in(REJECT_REASONS)),
+            sa.or_(c.close_reason.is_(None), c.close_reason.not_in(UNCOUNTED_CLOSES)),
         )
         .group_by(group, d.clock)
     )
@@ -733,7 +731,7 @@ def _statutory_rows(conn: Any, by: str, b: _Bounds) -> Sequence[Any]:
             d.clock < statutory.PREFIX[:-1] + "/",
             _within(d.due_at, p.start, b.due_end),
             deadlines.counted_sql(_D),
-            sa.or_(c.close_reason.is_(None), c.close_reason.not_in(REJECT_REASONS)),
+            sa.or_(c.close_reason.is_(None), c.close_reason.not_in(UNCOUNTED_CLOSES)),
         )
         .group_by(group)
     )
@@ -813,14 +811,6 @@ def _scan(session: Session, by: str, b: _Bounds) -> tuple[list[Any], list[Any]]:
 # -- the report -----------------------------------------------------------------------------
 
 
-def compensation_kinds(session: Session) -> tuple[str, ...]:
-    """Every compensation kind any policy revision defined, in first-seen order."""
-    kinds: dict[str, None] = {}
-    for version in policies.policy_versions(session):
-        kinds.update(dict.fromkeys(policies.profile_for_version(version).compensation.kinds))
-    return tuple(kinds)
-
-
 def require_report_role(actor: User, by: str) -> None:
     """Anyone may see the desk's KPIs; per-agent figures are for supervisors and analysts."""
     if by == "agent":
@@ -843,7 +833,7 @@ def kpi_report(
     _, profile = policies.policy_in_force(session, now)
     lang = lang or profile.profile.language
     dialect = session.get_bind().dialect.name
-    bounds = _Bounds(period, max(period.start, min(period.end, now)), dialect, compensation_kinds(session))
+    bounds = _Bounds(period, max(period.start, min(period.end, now)), dialect)
 
     accs: dict[Any, _Acc] = {}
 
@@ -854,7 +844,7 @@ def kpi_report(
         return slot
 
     main, handling = _scan(session, by, bounds)
-    for kr, kd, kf, kc, m, count, amount in main:
+    for kr, kd, kf, m, count in main:
         counted = not m & REJECTED
         if m & RECEIVED:
             a = acc(kr)
@@ -873,10 +863,6 @@ def kpi_report(
             a = acc(kf)
             a.fr_due += count
             a.fr_met += count if m & FR_MET else 0
-        if m & COMPENSATED:
-            slot = acc(kc).compensation.setdefault(_kind_name(m, bounds.kinds), [0.0, 0])
-            slot[0] += float(amount or 0)
-            slot[1] += count
     missing = False
     for g, bucket, count, total in handling:
         a = acc(g)
@@ -899,6 +885,10 @@ def kpi_report(
         a.st_due, a.st_met = a.st_due + count, a.st_met + int(met or 0)
     for g, kind, count in _breach_rows(session, by, bounds):
         acc(g).breaches[kind] += count
+    for g, kind, amount, cases in _payment_rows(session, by, bounds):
+        slot = acc(g).compensation.setdefault(kind or "", [0.0, 0])
+        slot[0] += float(amount or 0)
+        slot[1] += int(cases)
 
     groups = _ordered_groups(session, by, period, profile, lang, accs)
     total = _Acc()
@@ -1055,6 +1045,7 @@ CASE_EXPORT_COLUMNS = (
     "resolution",
     "compensation_amount",
     "compensation_kind",
+    "compensation_paid",
 )
 """Columns of `kefu report --by case`: one row per case received in the period. Free text
 (description, demand, notes) is left out: it may hold personal data no mask can find."""
@@ -1095,6 +1086,7 @@ def _case_rows(session: Session, period: Period, now: datetime, unmasked: bool) 
         .execution_options(yield_per=2000)
     )
     earlier = _earlier_resolutions(session, period, now)
+    paid = _paid_totals(session, period)
     for case in session.exec(query):
         name, phone, email = case.customer_name, case.customer_phone, case.customer_email
         if not unmasked:
@@ -1102,7 +1094,7 @@ def _case_rows(session: Session, period: Period, now: datetime, unmasked: bool) 
             phone = services.mask_phone(phone)
             email = services.mask_email(email)
         met = case.resolved_at or case.closed_at
-        rejected = case.close_reason in REJECT_REASONS
+        rejected = case.close_reason in UNCOUNTED_CLOSES
         on_time: bool | None = None
         if case.due_resolution is not None and not rejected:
             if met is not None:
@@ -1142,7 +1134,20 @@ def _case_rows(session: Session, period: Period, now: datetime, unmasked: bool) 
             "resolution": case.resolution,
             "compensation_amount": case.compensation_amount,
             "compensation_kind": case.compensation_kind,
+            "compensation_paid": paid.get(case.id or 0, 0.0),
         }
+
+
+def _paid_totals(session: Session, period: Period) -> dict[int, float]:
+    """What each case received in the period paid (the ledger's paid rows), by case id."""
+    pay = _P.c
+    rows = session.execute(
+        select(pay.case_id, sa.func.sum(pay.amount))
+        .select_from(_P.join(_T, _T.c.id == pay.case_id))
+        .where(pay.status == PaymentStatus.PAID.value, _within(_T.c.received_at, period.start, period.end))
+        .group_by(pay.case_id)
+    ).all()
+    return {case_id: round(float(total or 0), 2) for case_id, total in rows}
 
 
 def _earlier_resolutions(session: Session, period: Period, now: datetime) -> dict[int, bool]:
@@ -1200,7 +1205,10 @@ def volume_by_day(session: Session, period: Period) -> list[tuple[str, int]]:
     day = _local_day(_T.c.received_at, period, dialect)
     rows = session.execute(
         select(day.label("d"), sa.func.count())
-        .where(_within(_T.c.received_at, period.start, period.end))
+        .where(
+            _within(_T.c.received_at, period.start, period.end),
+            sa.or_(_T.c.close_reason.is_(None), _T.c.close_reason != CloseReason.MERGED.value),
+        )
         .group_by(day)
     ).all()
     counts = {d: n for d, n in rows}
@@ -1212,7 +1220,7 @@ def dashboard_data(*, session: Session, actor: User, period: Period, now: dateti
     by_category = kpi_report(session=session, actor=actor, period=period, by="category", now=now, lang=lang)
     _, profile = policies.policy_in_force(session, now)
     dialect = session.get_bind().dialect.name
-    bounds = _Bounds(period, max(period.start, min(period.end, now)), dialect, compensation_kinds(session))
+    bounds = _Bounds(period, max(period.start, min(period.end, now)), dialect)
     breaches: Counter[str | None] = Counter()
     for department, _kind, n in _breach_rows(session, "department", bounds):
         breaches[department] += n

@@ -18,13 +18,13 @@ from sqlalchemy import Engine, func
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from . import deadlines
+from . import deadlines, payments
 from .db import backup_sqlite
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from .history import Changes, add_event, event_row
 from .lifecycle import check_goods_days, clean_text, get_case, goods_day, meet_first_response, move_case
 from .messages import Message
-from .models import Attachment, Case, Event, PolicyVersion, User
+from .models import Attachment, Case, Event, Payment, PolicyVersion, User
 from .policies import case_profile, policy_in_force
 from .policy import load_profile_text
 from .workflow import (
@@ -35,6 +35,7 @@ from .workflow import (
     SUPERVISING,
     Action,
     EventKind,
+    PaymentStatus,
     Role,
     Status,
     role_refusal,
@@ -454,6 +455,47 @@ def attach_file(*, session: Session, code: str, actor: User, now: datetime, path
     case.updated_at = now
     session.flush()
     return attachment
+
+
+def void_payment(
+    *, session: Session, code: str, no: int, actor: User, now: datetime, note: str | None
+) -> Payment:
+    """A supervisor's correction: payment `no` of case `code` was never made. The row stays,
+    marked void with who, when and why; the case's history gets one `update` event with the
+    paid total before -> after."""
+    require_role(actor, SUPERVISING, Message("do.void_payment"))
+    case = get_case(session, code)
+    row = session.exec(select(Payment).where(Payment.case_id == case.id, Payment.no == no)).first()
+    if row is None:
+        raise NotFound(Message("payment.not_found", code=case.code, no=no))
+    if row.status != PaymentStatus.PAID:
+        raise InvalidInput(Message("payment.not_paid", code=case.code, no=no, status=row.status), field="no")
+    why = clean_text(note, "note")
+    if not why:
+        raise InvalidInput(Message("payment.void_needs_reason", code=case.code, no=no), field="note")
+    before = payments.paid_total(session, case.id)
+    row.status, row.closed_by, row.closed_at, row.note = PaymentStatus.VOID, actor.name, now, why
+    session.add(row)
+    after = round(before - row.amount, 2)
+    assert case.id is not None
+    add_event(
+        session,
+        case.id,
+        event_row(
+            actor=actor.name,
+            action=EventKind.UPDATE,
+            at=now,
+            changes={"payment": (f"#{no} {row.amount:g}", None), "compensation_total": (before, after)},
+            note=why,
+        ),
+    )
+    case.updated_at = now  # a new version: another desk's stale view of the case is refused
+    session.add(case)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(Message("case.concurrent", code=code)) from None
+    return row
 
 
 def case_attachments(session: Session, case_id: int | None) -> Sequence[Attachment]:

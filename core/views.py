@@ -7,6 +7,7 @@ risk. Times in a view are in the case's time zone.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -16,24 +17,29 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from . import deadlines as records
-from . import services, sla, statutory
+from . import payments, services, sla, statutory
+from .catalog.ui import phrase_name
 from .customers import phone_key
 from .errors import NotFound, PermissionDenied
 from .history import event_message
 from .lifecycle import case_events, case_links
 from .messages import Message
-from .models import Case, Customer, Event, Revisit, User
+from .models import Case, CaseLink, Customer, Event, Payment, Revisit, User
 from .policies import case_profile
-from .policy import Profile
+from .policy import FIELD_VOCABULARIES, Profile
 from .workflow import (
     PAUSED,
     WORST_FIRST,
     Action,
     Clock,
     DeadlineState,
+    LinkKind,
+    PaymentStatus,
     Status,
     allowed_actions,
+    clock_label,
     status_label,
+    word_label,
 )
 
 
@@ -147,10 +153,11 @@ class CustomerCase:
     status: str
     category: str | None
     resolution: str | None
-    compensation_amount: float | None
-    compensation_kind: str | None
+    compensation_paid: float
+    """What the case paid the customer (the ledger's paid rows)."""
     satisfied: bool | None
     repeat_of: str | None
+    close_reason: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -159,9 +166,10 @@ class CustomerCase:
             "status": self.status,
             "category": self.category,
             "resolution": self.resolution,
-            "compensation": {"amount": self.compensation_amount, "kind": self.compensation_kind},
+            "compensation_paid": self.compensation_paid,
             "satisfied": self.satisfied,
             "repeat_of": self.repeat_of,
+            "close_reason": self.close_reason,
         }
 
 
@@ -186,6 +194,7 @@ def customer_cases(
         select(Case).where(where).order_by(col(Case.received_at).desc(), col(Case.id).desc()).limit(limit)
     ).all()
     local = profile.work_calendar.local
+    paid = payments.paid_totals(session, (c.id for c in rows))
     return [
         CustomerCase(
             c.code,
@@ -193,10 +202,10 @@ def customer_cases(
             c.status,
             c.category,
             c.resolution,
-            c.compensation_amount,
-            c.compensation_kind,
+            paid.get(c.id or 0, 0.0),
             c.satisfied,
             c.repeat_of,
+            c.close_reason,
         )
         for c in rows
     ], int(total)
@@ -232,7 +241,11 @@ def customer_detail(session: Session, case: Case, viewer: User) -> CustomerDetai
     open_count = session.exec(
         select(func.count()).select_from(Case).where(where, col(Case.status) != Status.CLOSED)
     ).one()
-    paid = session.exec(select(func.coalesce(func.sum(Case.compensation_amount), 0)).where(where)).one()
+    paid = session.exec(
+        select(func.coalesce(func.sum(Payment.amount), 0))
+        .join(Case, col(Case.id) == Payment.case_id)
+        .where(where, Payment.status == PaymentStatus.PAID)
+    ).one()
     return CustomerDetail(
         customer_view(case, viewer),
         cases,
@@ -625,6 +638,183 @@ class AttachmentView:
 
 
 @dataclass(frozen=True)
+class PaymentView:
+    """One row of the case's compensation ledger (times in the case's zone)."""
+
+    no: int
+    amount: float
+    kind: str | None
+    resolution: str | None
+    status: str  # workflow.PaymentStatus
+    proposed_by: str
+    proposed_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    paid_at: datetime | None
+    closed_by: str | None
+    closed_at: datetime | None
+    note: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "no": self.no,
+            "amount": self.amount,
+            "kind": self.kind,
+            "resolution": self.resolution,
+            "status": self.status,
+            "proposed_by": self.proposed_by,
+            "proposed_at": _iso(self.proposed_at),
+            "approved_by": self.approved_by,
+            "approved_at": _iso(self.approved_at),
+            "paid_at": _iso(self.paid_at),
+            "closed_by": self.closed_by,
+            "closed_at": _iso(self.closed_at),
+            "note": self.note,
+        }
+
+
+def payment_views(session: Session, case: Case, profile: Profile) -> list[PaymentView]:
+    local = profile.work_calendar.local
+    return [
+        PaymentView(
+            p.no,
+            p.amount,
+            p.kind,
+            p.resolution,
+            p.status,
+            p.proposed_by,
+            local(p.proposed_at),
+            p.approved_by,
+            _local(p.approved_at, profile),
+            _local(p.paid_at, profile),
+            p.closed_by,
+            _local(p.closed_at, profile),
+            p.note,
+        )
+        for p in payments.ledger(session, case.id)
+    ]
+
+
+@dataclass(frozen=True)
+class MergedCaseView:
+    """A duplicate merged into this case: its own record, kept and shown here."""
+
+    code: str
+    received_at: datetime
+    channel: str
+    customer: CustomerView
+    order_no: str | None
+    description: str
+    attachments: list[AttachmentView]
+    history: list[HistoryEntry]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "received_at": _iso(self.received_at),
+            "channel": self.channel,
+            "customer": self.customer.as_json(),
+            "order_no": self.order_no,
+            "description": self.description,
+            "attachments": [_attachment_json(a) for a in self.attachments],
+            "history": [entry.as_json() for entry in self.history],
+        }
+
+
+def _attachment_json(a: AttachmentView) -> dict[str, Any]:
+    return {"path": a.path, "sha256": a.sha256, "size": a.size, "added_at": _iso(a.added_at)}
+
+
+def _attachment_views(session: Session, case_id: int | None, profile: Profile) -> list[AttachmentView]:
+    local = profile.work_calendar.local
+    return [
+        AttachmentView(a.path, a.sha256, a.size, local(a.added_at))
+        for a in services.case_attachments(session, case_id)
+    ]
+
+
+def _history(events: Iterable[Event], profile: Profile, viewer: User) -> list[HistoryEntry]:
+    local = profile.work_calendar.local
+    return [
+        HistoryEntry(
+            at=local(e.at),
+            actor=e.actor,
+            action=e.action,
+            from_status=e.from_status,
+            to_status=e.to_status,
+            changes=_masked_changes(_local_changes(e.changes, profile), viewer),
+            note=e.note,
+            message=event_message(e),
+        )
+        for e in events
+    ]
+
+
+WORD_FIELDS = frozenset({"complexity", "contact", "close_reason", "revisit_outcome", "reason", "outcome"})
+"""History fields whose values are plain words with a translation (simple, call, spam, ...)."""
+
+
+def change_value_text(profile: Profile, name: str, value: Any, lang: str) -> str:
+    """One value of a history change as people read it in `lang` (the TUI's timeline and
+    `case show`): vocabulary codes as the policy's labels, statuses, words, yes / no, instants
+    as local month-day hours; "—" for none."""
+    if value is None or value == "":
+        return "—"
+    if name in FIELD_VOCABULARIES:
+        return profile.label(FIELD_VOCABULARIES[name], str(value), lang)
+    if name == "status":
+        return status_label(str(value), lang)
+    if name in WORD_FIELDS:
+        return word_label(str(value), lang)
+    if name == "breach":
+        return clock_label(str(value), lang)
+    if name == "phrase":
+        return phrase_name(str(value), lang)
+    if name == "compensation_kind":
+        kind = profile.compensation.kinds.get(str(value))
+        return kind.text(lang) if kind else str(value)
+    if name == "subcategory":
+        for category in profile.taxonomy.values():
+            if str(value) in category.sub:
+                return category.sub[str(value)].text(lang)
+    if isinstance(value, bool):
+        return word_label("yes" if value else "no", lang)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return profile.work_calendar.local(datetime.fromisoformat(value)).strftime("%m-%d %H:%M")
+        except ValueError:
+            return value
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def merged_cases(session: Session, case: Case, profile: Profile, viewer: User) -> list[MergedCaseView]:
+    """The duplicates merged into `case`, oldest first, each with its record."""
+    rows = session.exec(
+        select(Case)
+        .join(CaseLink, col(CaseLink.case_id) == Case.id)
+        .where(CaseLink.other_id == case.id, CaseLink.kind == LinkKind.MERGED)
+        .order_by(col(Case.received_at), col(Case.id))
+    ).all()
+    return [
+        MergedCaseView(
+            m.code,
+            profile.work_calendar.local(m.received_at),
+            m.channel,
+            customer_view(m, viewer),
+            m.order_no if services.may_see_personal_data(viewer.role) else None,
+            m.description,
+            _attachment_views(session, m.id, profile),
+            _history(case_events(session, m), profile, viewer),
+        )
+        for m in rows
+    ]
+
+
+@dataclass(frozen=True)
 class RevisitView:
     due_at: datetime
     status: str
@@ -676,6 +866,12 @@ class CaseDetail(CaseSummary):
     """The customer's other cases, newest first (at most TIMELINE_LIMIT)."""
     customer_case_count: int
     """How many cases the customer has, this one included."""
+    payments: list[PaymentView] = field(default_factory=list)
+    """The compensation ledger, oldest first."""
+    compensation_paid: float = 0.0
+    """The ledger's paid total."""
+    merged_cases: list[MergedCaseView] = field(default_factory=list)
+    """Duplicates merged into this case."""
 
     def subcategory_label(self, lang: str) -> str:
         if not self.category or not self.subcategory:
@@ -721,7 +917,9 @@ class CaseDetail(CaseSummary):
                 "amount": self.compensation_amount,
                 "kind": self.compensation_kind,
                 "currency": p.compensation.currency,
+                "paid_total": self.compensation_paid,
             },
+            "payments": [row.as_json() for row in self.payments],
             "satisfied": self.satisfied,
             "satisfaction_score": self.satisfaction_score,
             "close_reason": self.close_reason,
@@ -734,10 +932,7 @@ class CaseDetail(CaseSummary):
             "closed_at": _iso(self.closed_at),
             "updated_at": _iso(self.updated_at),
             "links": [{"kind": link.kind, "code": link.code} for link in self.links],
-            "attachments": [
-                {"path": a.path, "sha256": a.sha256, "size": a.size, "added_at": _iso(a.added_at)}
-                for a in self.attachments
-            ],
+            "attachments": [_attachment_json(a) for a in self.attachments],
             "revisits": [
                 {"due_at": _iso(r.due_at), "status": r.status, "attempts": r.attempts, "outcome": r.outcome}
                 for r in self.revisits
@@ -750,6 +945,7 @@ class CaseDetail(CaseSummary):
             "statutory": [p.as_json() for p in self.statutory_periods],
             "customer_cases": [c.as_json() for c in self.customer_cases],
             "customer_case_count": self.customer_case_count,
+            "merged_cases": [m.as_json() for m in self.merged_cases],
         }
 
 
@@ -790,27 +986,12 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
         closed_at=_local(case.closed_at, profile),
         updated_at=local(case.updated_at),
         links=[LinkView(kind, code) for kind, code in case_links(session, case)],
-        attachments=[
-            AttachmentView(a.path, a.sha256, a.size, local(a.added_at))
-            for a in services.case_attachments(session, case.id)
-        ],
+        attachments=_attachment_views(session, case.id, profile),
         revisits=[RevisitView(local(r.due_at), r.status, r.attempts, r.outcome) for r in revisits],
         allowed_actions=allowed_actions(
             case.status, viewer.role, is_owner=case.owner == viewer.name, owner=case.owner
         ),
-        history=[
-            HistoryEntry(
-                at=local(e.at),
-                actor=e.actor,
-                action=e.action,
-                from_status=e.from_status,
-                to_status=e.to_status,
-                changes=_masked_changes(_local_changes(e.changes, profile), viewer),
-                note=e.note,
-                message=event_message(e),
-            )
-            for e in events
-        ],
+        history=_history(events, profile, viewer),
         records=[
             DeadlineRecordView(
                 clock=r.clock,
@@ -834,6 +1015,9 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
         statutory_periods=statutory_views(session, case, profile, now),
         customer_cases=[c for c in timeline if c.code != case.code],
         customer_case_count=total,
+        payments=(ledger := payment_views(session, case, profile)),
+        compensation_paid=round(sum(r.amount for r in ledger if r.status == PaymentStatus.PAID), 2),
+        merged_cases=merged_cases(session, case, profile, viewer),
         delivered_on=case.delivered_on.isoformat() if case.delivered_on else None,
         returned_on=case.returned_on.isoformat() if case.returned_on else None,
     )

@@ -142,6 +142,9 @@ class Action(StrEnum):
     REVISIT = "revisit"
     RECLASSIFY = "reclassify"
     """Correct the classification after triage (category, severity, party, ...), with a reason."""
+    MERGE = "merge"
+    """Fold a duplicate into its original: the duplicate closes as merged, its record is kept
+    and shown on the original, and the KPIs count the complaint once."""
     CLOSE = "close"
     """The system closes a resolved case nobody answered within the confirmation window."""
 
@@ -253,10 +256,15 @@ class CloseReason(StrEnum):
     """The customer never came back while kefu waited for them (`[waiting] give_up_after`)."""
     SPAM = "spam"
     DUPLICATE = "duplicate"
+    MERGED = "merged"
+    """Folded into its original (`merge`): one complaint, counted there."""
 
 
 REJECT_REASONS: tuple[CloseReason, ...] = (CloseReason.SPAM, CloseReason.DUPLICATE)
 """Why a complaint is rejected: it was no complaint to handle (left out of on-time KPIs)."""
+UNCOUNTED_CLOSES: tuple[CloseReason, ...] = (*REJECT_REASONS, CloseReason.MERGED)
+"""Closings whose case has no deadlines of its own in the KPIs (rejected, or merged: its
+original's clocks count)."""
 REVISITED_CLOSES: tuple[CloseReason, ...] = (CloseReason.CONFIRMED, CloseReason.NO_ANSWER)
 """Closings after handling: they schedule the revisit call."""
 
@@ -289,6 +297,25 @@ class ContactKind(StrEnum):
 class LinkKind(StrEnum):
     REPEAT = "repeat"
     DUPLICATE = "duplicate"
+    MERGED = "merged"
+    """Held by the merged case, pointing at the case it was merged into."""
+
+
+class PaymentStatus(StrEnum):
+    """A row of the compensation ledger (`kefu.core.payments`)."""
+
+    PENDING = "pending"
+    """Proposed above the approval threshold (the case's paid total with it): for a supervisor."""
+    OFFERED = "offered"
+    """Approved (or within the threshold) and put to the customer: the case is resolved."""
+    PAID = "paid"
+    """The customer accepted (confirmed, or let the confirmation window pass)."""
+    DENIED = "denied"
+    """A supervisor did not approve it."""
+    DECLINED = "declined"
+    """Not taken up: the customer was not satisfied, or the case was reopened before answering."""
+    VOID = "void"
+    """Recorded as paid but never paid: corrected by a supervisor with a reason."""
 
 
 COMPLEXITIES = tuple(c.value for c in Complexity)
@@ -305,6 +332,13 @@ WORD_LABELS: dict[str, tuple[str, str]] = {
     CloseReason.NO_RESPONSE: ("no response", "客户未回复结案"),
     CloseReason.SPAM: ("spam", "无效/骚扰"),
     CloseReason.DUPLICATE: ("duplicate", "重复投诉"),
+    CloseReason.MERGED: ("merged", "已合并"),
+    PaymentStatus.PENDING: ("awaiting approval", "待审批"),
+    PaymentStatus.OFFERED: ("offered", "已提出待客户确认"),
+    PaymentStatus.PAID: ("paid", "已支付"),
+    PaymentStatus.DENIED: ("denied", "未获批准"),
+    PaymentStatus.DECLINED: ("not taken up", "未采纳"),
+    PaymentStatus.VOID: ("void", "已作废"),
     RevisitStatus.SCHEDULED: ("scheduled", "已安排"),
     RevisitStatus.DUE: ("due", "待回访"),
     RevisitStatus.DONE: ("done", "已回访"),
@@ -325,6 +359,8 @@ LINK_LABELS: dict[str, tuple[str, str]] = {
     LinkKind.DUPLICATE: ("duplicate of", "重复于"),
     "repeat_of_this": ("repeated by", "被重复投诉"),
     "duplicate_of_this": ("marked duplicate by", "被标为重复"),
+    LinkKind.MERGED: ("merged into", "已合并至"),
+    "merged_of_this": ("merged from", "合并自"),
 }
 """How a linked case relates to this one, as `lifecycle.case_links` names it: the link's own
 kind seen from the case that holds it, `<kind>_of_this` seen from the other case."""
@@ -365,6 +401,10 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "close_reason": ("close reason", "结案原因"),
     "reason": ("reason", "原因"),
     "duplicate_of": ("duplicate of", "重复于"),
+    "into": ("merged into", "合并至"),
+    "merged_from": ("merged from", "合并自"),
+    "compensation_total": ("compensation paid", "已付补偿合计"),
+    "payment": ("payment", "补偿记录"),
     "outcome": ("outcome", "回访结果"),
     "note": ("note", "备注"),
     "reopen_count": ("reopened", "重开次数"),
@@ -459,6 +499,9 @@ RECLASSIFIABLE: tuple[Status, ...] = (
 )
 """Where a classification may still be corrected: triaged and not yet resolved."""
 
+MERGEABLE: tuple[Status, ...] = (S.NEW, S.TRIAGED, S.ESCALATED, S.IN_PROGRESS, S.PENDING_CUSTOMER)
+"""Where a duplicate can be merged from: open, no resolution proposed (a proposal, and the money
+in it, is answered first)."""
 TRANSITIONS: tuple[Transition, ...] = (
     _t(
         A.TRIAGE,
@@ -577,6 +620,15 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("Reject (spam / duplicate)", "驳回无效投诉"),
         required=("reason",),
         optional=("duplicate_of", "note"),
+    ),
+    _t(
+        A.MERGE,
+        set(MERGEABLE),
+        S.CLOSED,
+        INTAKE_ROLES,
+        ("Merge", "合并"),
+        required=("into",),
+        optional=("note",),
     ),
     _t(
         A.REOPEN,

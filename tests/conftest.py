@@ -79,6 +79,17 @@ def make_desk(
     return desk
 
 
+def make_cli_desk(path: Path) -> Desk:
+    """A desk on which the OS login running the tests is an admin, so CLI tests act `--as`
+    the desk's people."""
+    from kefu.core.identity import os_login
+
+    desk = make_desk(path)
+    with desk.write() as session:
+        services.add_user(session=session, actor=desk.user("admin"), name=os_login(), role="admin", now=NOW)
+    return desk
+
+
 @pytest.fixture(autouse=True)
 def english_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     """The command line speaks English in tests unless a test says otherwise: KEFU_LANG=en

@@ -127,8 +127,8 @@ def test_case_show_in_chinese_and_in_english(express: Path) -> None:
     assert "kefu     escalate new→escalated  severity escalates on intake" in english
     assert "kefu     升级 已受理→升级处理  该级别受理即自动升级" in shown
     assert (shown.splitlines()[-1], english.splitlines()[-1]) == (
-        "可执行：指派、重新分类",
-        "you may: assign, reclassify",
+        "可执行：指派、重新分类、合并",
+        "you may: assign, reclassify, merge",
     )
 
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from kefu.core import deadlines, intake, lifecycle, queues, services, sla, slacheck
+from kefu.core import deadlines, intake, lifecycle, payments, queues, services, sla, slacheck
 from kefu.core.errors import KefuError
 from kefu.core.models import Case, Event
 from kefu.core.policies import case_profile
@@ -77,6 +77,8 @@ def _fields(data: st.DataObject, action: str, desk: Desk, code: str) -> dict[str
         }
     if action == Action.REJECT:
         return {"reason": "spam"}
+    if action == Action.MERGE:
+        return {"into": code}  # into itself: refused, and nothing changes
     if action == Action.RECLASSIFY:
         return {
             "note": "更正",
@@ -106,6 +108,16 @@ def _check_invariants(desk: Desk, code: str, at: Any, settled: dict[int, Record]
         case = lifecycle.get_case(session, code)
         events = lifecycle.case_events(session, case)
         walk = (code, [e.action for e in events])
+        # The ledger: at most one row waits for an answer, and exactly while the case does
+        # (pending approval, or resolved with an amount offered); the paid total is the paid rows'.
+        rows = payments.ledger(session, case.id)
+        waiting = [r.status for r in rows if r.status in ("pending", "offered")]
+        expected = {"pending_approval": ["pending"]}.get(case.status, [])
+        if case.status == "resolved" and case.compensation_amount:
+            expected = ["offered"]
+        assert waiting == expected, (walk, [(r.no, r.amount, r.status) for r in rows])
+        paid = round(sum(r.amount for r in rows if r.status == "paid"), 2)
+        assert payments.paid_total(session, case.id) == paid, walk
         recomputed = {str(k): v for k, v in lifecycle.recompute_deadlines(session, case, at).items()}
         stored = {
             "first_response": case.due_first_response,

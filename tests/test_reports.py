@@ -22,7 +22,7 @@ from kefu.cli import app
 from kefu.core import intake, lifecycle, policies, reports
 from kefu.core.errors import InvalidInput, PermissionDenied
 from kefu.core.exports import csv_text, safe_cell
-from kefu.core.models import Breach, Case
+from kefu.core.models import Breach, Case, Payment
 
 SHANGHAI = "Asia/Shanghai"
 NOVEMBER = reports.make_period(date(2026, 11, 1), date(2026, 11, 30), SHANGHAI)
@@ -55,10 +55,19 @@ def add_case(session: Session, **fields: Any) -> Case:
         "updated_at": received,
         "due_first_response": received + timedelta(hours=2),
     }
+    paid_at = fields.pop("paid_at", None)
     values.update(fields)
     case = Case(**values)
     session.add(case)
     session.flush()
+    if case.compensation_amount:  # the ledger's row: paid when the case closed unless told
+        assert case.id is not None
+        when = paid_at or case.closed_at or received
+        session.add(Payment(case_id=case.id, no=1, amount=case.compensation_amount,
+                            kind=case.compensation_kind, status="paid", proposed_by="alice",
+                            proposed_at=when, approved_by="alice", approved_at=when,
+                            paid_at=when))  # fmt: skip
+        session.flush()
     return case
 
 
@@ -528,8 +537,8 @@ def test_compensation_kinds_of_every_policy_revision(desk: Desk) -> None:
                      close_reason="confirmed", compensation_amount=amount,
                      compensation_kind=kind)  # fmt: skip
     total = report(desk).total
-    # "points" is in no policy revision (written straight to the table): counted as other.
-    assert total.compensation == {"": (5.0, 1), "cash": (10.0, 1), "other": (7.0, 1)}
+    # "points" is in no policy revision (written straight to the table): shown by its code.
+    assert total.compensation == {"": (5.0, 1), "cash": (10.0, 1), "points": (7.0, 1)}
     assert total.compensation_total == 22.0
     document = report(desk).as_dict()["total"]["compensation"]
     assert document["by_kind"]["unspecified"] == {"amount": 5.0, "cases": 1}

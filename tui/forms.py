@@ -93,6 +93,7 @@ FIELD_ORDER = [
     "score",
     "reason",
     "duplicate_of",
+    "into",
     "note",
 ]
 
@@ -111,6 +112,7 @@ FIELD_LABELS = {
     "score": "Score",
     "reason": "Reason",
     "duplicate_of": "Duplicate of",
+    "into": "Original case",
     "outcome": "Outcome",
 }
 
@@ -169,7 +171,7 @@ def field_spec(
     if name == "note":
         return FieldSpec(name, label, "longtext", required)
     example = intake.case_code(f"{profile.profile.code_prefix}-YYYYMMDD", 1)
-    return FieldSpec(name, label, "text", required, placeholder=example)
+    return FieldSpec(name, label, "text", required, value=value, placeholder=example)
 
 
 def transition_fields(

@@ -215,6 +215,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（{years}年：尚无官方节假日安排，暂按周一至周五计）",
     ),
     "cli.records": ("Deadline records:", "时限记录："),
+    "cli.paid_total": ("; paid so far {paid} {currency}", "；本案已付 {paid} {currency}"),
+    "cli.payments": (
+        "Compensation paid: {paid} {currency} (ledger):",
+        "已付补偿：{paid} {currency}（补偿记录）：",
+    ),
+    "cli.payment_by": ("approved by {who} {at}", "{who} {at} 批准"),
+    "cli.payment_closed_by": ("recorded by {who} {at}", "{who} {at} 记录"),
+    "cli.payment_paid": ("paid {at}", "{at} 支付"),
+    "cli.merged_heading": (
+        "Merged into this case: {code} (received {received}, {channel})",
+        "合并到本工单：{code}（受理 {received}，{channel}）",
+    ),
+    "cli.merged_attachments": ("{count} attachment(s)", "附件 {count} 个"),
+    "cli.payment_voided": (
+        "{code}: payment {no} voided; paid total {before} -> {after} {currency}.",
+        "{code}：第 {no} 笔补偿已作废；已付合计 {before} → {after} {currency}。",
+    ),
     "cli.hand_over_needs_inactive": (
         "--hand-over-to goes with --inactive (the cases of someone who leaves)",
         "--hand-over-to 需与 --inactive 一起使用（交接离开人员的工单）",

@@ -36,6 +36,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "do.enter_calendar": ("enter a calendar year", "录入日历年份"),
     "do.rebase": ("recompute deadlines", "重算时限"),
     "do.hand_over": ("hand cases over", "交接工单"),
+    "do.void_payment": ("void a payment", "作废补偿记录"),
     "do.add_users": ("add users", "添加用户"),
     "do.change_users": ("change users", "修改用户"),
     "do.record_complaint": ("record a complaint", "受理投诉"),
@@ -135,6 +136,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reject.needs_original": (
         "{code}: rejecting as duplicate needs duplicate_of (the original case)",
         "{code}：作为重复投诉驳回，需填写原工单号",
+    ),
+    "merge.self": ("{code} cannot be merged into itself", "{code} 不能合并到它自己"),
+    "merge.into_merged": (
+        "{code} was itself merged into {into}: merge into {into}",
+        "{code} 已合并至 {into}：请合并到 {into}",
+    ),
+    "payment.not_found": ("{code} has no payment {no}", "{code} 没有第 {no} 笔补偿"),
+    "payment.not_paid": (
+        "{code}: payment {no} is {status}, not paid: only a paid one can be voided",
+        "{code}：第 {no} 笔补偿为「{status:word}」，不是已支付，只有已支付的可以作废",
+    ),
+    "payment.void_needs_reason": (
+        "{code}: say why payment {no} was never made (--note)",
+        "{code}：请说明第 {no} 笔补偿为何未实际支付（--note）",
     ),
     "reject.self_duplicate": ("{code} cannot be a duplicate of itself", "{code} 不能是它自己的重复投诉"),
     "reject.duplicate_of_without": (

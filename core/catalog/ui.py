@@ -43,6 +43,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.assumed_years": ("({years}: weekdays assumed)", "（{years}年暂按周一至周五计）"),
     "ui.record_label": ("{clock} #{instance}", "{clock} 第{instance}次"),
     "ui.other_cases": ("{count}: {cases}", "{count} 个：{cases}"),
+    "ui.paid_ledger": ("{paid} {currency} ({ledger})", "{paid} {currency}（{ledger}）"),
+    "ui.merged_case": (
+        "{code} received {received} by {channel}, {who}: {description}",
+        "{code}（{received} {channel}受理，{who}）：{description}",
+    ),
+    "ui.approve_intro": (
+        "Asked for: {amount} {currency} {kind}. The case has paid {paid} {currency}; {after} {currency} "
+        "if the customer accepts (approval above {threshold} {currency}).",
+        "本次补偿 {amount} {currency}（{kind}）。本案已付 {paid} {currency}，客户接受后共 {after} {currency}"
+        "（超过 {threshold} {currency} 需审批）。",
+    ),
     "ui.other_cases_more": ("{count}: {cases} (and {more} more)", "{count} 个：{cases}（另有 {more} 个）"),
     "ui.dashboard_failed": ("dashboard: {error}", "看板出错：{error}"),
     # -- queues and search
@@ -185,6 +196,9 @@ WORDS: dict[str, str] = {
     "Score": "评分",
     "Reason": "原因",
     "Duplicate of": "重复于",
+    "Original case": "原投诉工单",
+    "Paid": "已付补偿",
+    "Merged from": "合并自",
     "Outcome": "回访结果",
     "Contact by": "联系方式",
     "Standard phrase": "标准话术",

@@ -39,3 +39,88 @@ def test_the_triage_form_keeps_the_subcategory_chosen_at_intake(tui_desk) -> Non
 
     assert asyncio.run(open_triage()) == ("delay", "transit")
     assert find_transition(Action.RECLASSIFY, Status.IN_PROGRESS) is not None
+
+
+def test_the_approve_form_shows_the_money_and_the_case_shows_its_ledger(tui_desk) -> None:
+    """The supervisor approving sees the amount and kind asked for, what the case has paid and
+    the total if the customer accepts; the case screen lists the ledger."""
+    from datetime import timedelta
+
+    from textual.widgets import Static
+
+    from kefu.core import lifecycle
+
+    with tui_desk.write() as session:
+        code = intake.create_case(
+            session=session, actor=tui_desk.user("alice"), now=NOW, channel="hotline",
+            description="包裹破损", category="delay", severity="P3", party="courier", department="cs",
+        ).code  # fmt: skip
+    steps = [("claim", "alice", {}),
+             ("propose", "alice", {"resolution": "compensation", "amount": 150, "compensation_kind": "cash"}),
+             ("confirm", "alice", {"satisfied": "yes"}), ("reopen", "alice", {"note": "又坏了"}),
+             ("propose", "alice", {"resolution": "compensation", "amount": 120,
+                                   "compensation_kind": "cash"})]  # fmt: skip
+    for minutes, (action, who, fields) in enumerate(steps, start=1):
+        with tui_desk.write() as session:
+            lifecycle.move_case(session=session, code=code, action=action, actor=tui_desk.user(who),
+                                now=NOW + timedelta(minutes=minutes), **fields)  # fmt: skip
+    app = make_app(tui_desk, os_login(), lang="zh")
+
+    async def open_approve() -> tuple[str, str]:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            app.push_screen(CaseScreen(code))
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, CaseScreen)
+            fields = " | ".join(f"{label}: {value}" for label, value, _ in screen._field_items())
+            await pilot.press("v")
+            await settle(pilot)
+            assert isinstance(app.screen, ActionForm)
+            return str(app.screen.query_one("#form-intro", Static).render()), fields
+
+    intro, fields = asyncio.run(open_approve())
+    assert (
+        intro == "本次补偿 120 CNY（现金）。本案已付 150 CNY，客户接受后共 270 CNY（超过 200 CNY 需审批）。"
+    )
+    assert "已付补偿: 150 CNY（#1 150 已支付 · #2 120 待审批）" in fields
+
+
+def test_merge_from_the_case_screen_starts_from_the_case_it_repeats(tui_desk) -> None:
+    from textual.widgets import Input
+
+    from kefu.core import lifecycle
+
+    codes = []
+    for _ in range(2):
+        with tui_desk.write() as session:
+            codes.append(
+                intake.create_case(
+                    session=session,
+                    actor=tui_desk.user("alice"),
+                    now=NOW,
+                    channel="hotline",
+                    description="同一个包裹",
+                    customer_phone="13812345678",
+                ).code  # fmt: skip
+            )
+    original, duplicate = codes
+    app = make_app(tui_desk, os_login(), lang="zh")
+
+    async def merge() -> str:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.push_screen(CaseScreen(duplicate))
+            await settle(pilot)
+            await pilot.press("m")
+            await settle(pilot)
+            assert isinstance(app.screen, ActionForm)
+            into = app.screen.query_one("#field-into", Input).value
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            return into
+
+    assert asyncio.run(merge()) == original
+    with tui_desk.read() as session:
+        case = lifecycle.get_case(session, duplicate)
+    assert (case.status, case.close_reason) == ("closed", "merged")

@@ -26,6 +26,7 @@ class ActionForm(FormScreen):
         lang: str,
         users: list[tuple[str, str, str]],
         current: Mapping[str, Any],
+        intro: str | None = None,
     ) -> None:
         self.action = transition.action
         super().__init__(
@@ -34,4 +35,5 @@ class ActionForm(FormScreen):
             lang=lang,
             checker=transition_checker(transition, profile, code),
             save_label=action_label(transition.action, "en"),
+            intro=intro,
         )

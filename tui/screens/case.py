@@ -12,7 +12,6 @@ the new state (e.g. who claimed it). The case is re-read whenever the database c
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -29,7 +28,6 @@ from textual.worker import get_current_worker
 
 from kefu.core import db as kdb
 from kefu.core import lifecycle, queues, services, views
-from kefu.core.catalog.ui import phrase_name
 from kefu.core.errors import KefuError
 from kefu.core.lifecycle import SCORES
 from kefu.core.messages import Message as Say
@@ -38,6 +36,7 @@ from kefu.core.workflow import (
     ACTIONS,
     CLOCKS,
     DeadlineState,
+    PaymentStatus,
     action_label,
     clock_label,
     event_label,
@@ -76,14 +75,12 @@ ACTION_KEYS: dict[str, str] = {
     "reopen": "o",
     "revisit": "b",
     "reclassify": "k",
+    "merge": "m",
 }
 """The key of each lifecycle action on the case screen."""
 NOTE_KEY = "n"
 CONTACT_KEY = "l"
 WIDE_FROM = 110
-
-WORD_FIELDS = {"complexity", "contact", "close_reason", "revisit_outcome", "reason", "outcome"}
-"""History fields whose values are plain words with a translation (simple, call, spam, ...)."""
 
 
 def _action_bindings() -> list[BindingType]:
@@ -344,10 +341,25 @@ class CaseScreen(Screen[None]):
             (word("Department", lang), labels["department"], ""),
             (word("Resolution type", lang), labels["resolution"], ""),
         ]
+        currency = d.profile.compensation.currency
         if d.compensation_amount:
-            currency = d.profile.compensation.currency
             money = f"{d.compensation_amount:g} {currency} {d.compensation_kind_label(lang)}".strip()
             items.append((word("Compensation", lang), money, ""))
+        if d.payments:
+            ledger = " · ".join(f"#{p.no} {p.amount:g} {word_label(p.status, lang)}" for p in d.payments)
+            paid = Say("ui.paid_ledger", paid=f"{d.compensation_paid:g}", currency=currency, ledger=ledger)
+            items.append((word("Paid", lang), paid.text(lang), ""))
+        for m in d.merged_cases:
+            who = " ".join(x for x in (m.customer.name, m.customer.phone, m.customer.email, m.order_no) if x)
+            merged = Say(
+                "ui.merged_case",
+                code=m.code,
+                received=minute(m.received_at),
+                channel=self._label("channel", m.channel),
+                who=who or "—",
+                description=m.description,
+            )
+            items.append((word("Merged from", lang), merged.text(lang), ""))
         if d.satisfied is not None:
             score = d.satisfaction_score
             text = word_label("yes" if d.satisfied else "no", lang)
@@ -361,7 +373,10 @@ class CaseScreen(Screen[None]):
         items.append((word("Links", lang), links, ""))
         revisits = ", ".join(f"{minute(r.due_at)} {word_label(r.status, lang)}" for r in d.revisits)
         items.append((word("Revisits", lang), revisits, ""))
-        attachments = ", ".join(a.path for a in d.attachments)
+        attachments = ", ".join(
+            [a.path for a in d.attachments]
+            + [f"{a.path} ({m.code})" for m in d.merged_cases for a in m.attachments]
+        )
         items.append((word("Attachments", lang), attachments, ""))
         source = " ".join(v for v in (d.source, d.external_id) if v)
         items.append((word("Source", lang), source, "dim"))
@@ -375,47 +390,21 @@ class CaseScreen(Screen[None]):
         return self.profile.label(FIELD_VOCABULARIES[name], str(code), self.kefu.lang)
 
     def _describe_value(self, name: str, value: Any) -> str:
-        lang = self.kefu.lang
-        if value is None or value == "":
-            return "—"
-        if name in FIELD_VOCABULARIES and self.profile is not None:
-            return self.profile.label(FIELD_VOCABULARIES[name], str(value), lang)
-        if name == "status":
-            return status_label(str(value), lang)
-        if name in WORD_FIELDS:
-            return word_label(str(value), lang)
-        if name == "breach":
-            return clock_label(str(value), lang)
-        if name == "phrase":
-            return phrase_name(str(value), lang)
-        if name == "compensation_kind" and self.profile is not None:
-            kind = self.profile.compensation.kinds.get(str(value))
-            return kind.text(lang) if kind else str(value)
-        if name == "subcategory" and self.profile is not None:
-            for category in self.profile.taxonomy.values():
-                if str(value) in category.sub:
-                    return category.sub[str(value)].text(lang)
-        if isinstance(value, bool):
-            return word_label("yes" if value else "no", lang)
-        if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
-            if self.profile is not None:
-                try:
-                    from datetime import datetime
-
-                    local = self.profile.work_calendar.local(datetime.fromisoformat(value))
-                    return local.strftime("%m-%d %H:%M")
-                except ValueError:
-                    return value
-        if isinstance(value, str):
-            return value
-        return json.dumps(value, ensure_ascii=False)
+        if self.profile is None:
+            return "—" if value in (None, "") else str(value)
+        return views.change_value_text(self.profile, name, value, self.kefu.lang)
 
     def _timeline(self) -> list[TimelineEntry]:
         assert self.detail is not None
         lang = self.kefu.lang
         entries = []
-        for event in self.detail.history:
-            title = event_label(event.action, lang)
+        # A merged duplicate's history is shown here too, marked with its code, in time order.
+        events = [(e, "") for e in self.detail.history] + [
+            (e, m.code) for m in self.detail.merged_cases for e in m.history
+        ]
+        events.sort(key=lambda item: item[0].at)
+        for event, origin in events:
+            title = (f"[{origin}] " if origin else "") + event_label(event.action, lang)
             before, after = event.from_status, event.to_status
             if before and after and before != after:
                 title += f"  {status_label(before, lang)} → {status_label(after, lang)}"
@@ -543,6 +532,7 @@ class CaseScreen(Screen[None]):
             "complexity": d.complexity,
             "party": d.party,
             "department": d.department,
+            "into": d.repeat_of,  # a duplicate is most often of the case it repeats
         }
         form = ActionForm(
             transition,
@@ -551,6 +541,7 @@ class CaseScreen(Screen[None]):
             lang=self.kefu.lang,
             users=self.users,
             current=current,
+            intro=self._form_intro(action),
         )
 
         def submitted(fields: dict[str, Any] | None) -> None:
@@ -558,6 +549,27 @@ class CaseScreen(Screen[None]):
                 self._move(action, version, fields)
 
         self.app.push_screen(form, submitted)
+
+    def _form_intro(self, action: str) -> str | None:
+        """What the form's user needs to see first: for an approval, the amount and kind asked
+        for, what the case has paid so far and the total if the customer accepts."""
+        d = self.detail
+        if d is None or action != "approve":
+            return None
+        pending = next((p for p in d.payments if p.status == PaymentStatus.PENDING), None)
+        if pending is None:
+            return None
+        lang, currency = self.kefu.lang, d.profile.compensation.currency
+        kind = d.profile.compensation.kinds.get(pending.kind or "")
+        return Say(
+            "ui.approve_intro",
+            amount=f"{pending.amount:g}",
+            kind=kind.text(lang) if kind else pending.kind or "—",
+            currency=currency,
+            paid=f"{d.compensation_paid:g}",
+            after=f"{d.compensation_paid + pending.amount:g}",
+            threshold=f"{d.profile.compensation.approval_threshold:g}",
+        ).text(lang)
 
     def action_note(self) -> None:
         from .note import NoteForm

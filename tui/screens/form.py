@@ -43,8 +43,11 @@ class FormScreen(ModalScreen[Any]):
         lang: str,
         checker: Checker | None = None,
         save_label: str = "Save",
+        intro: str | None = None,
     ) -> None:
         super().__init__()
+        self.intro = intro
+        """A line shown under the title (what the form acts on), or None."""
         self.form_title = title
         self.fields = fields
         self.lang = lang
@@ -56,6 +59,8 @@ class FormScreen(ModalScreen[Any]):
     def compose(self) -> ComposeResult:
         with Vertical(id="form-dialog"):
             yield Static(Text(self.form_title, style="bold"), id="form-title")
+            if self.intro:
+                yield Static(Text(self.intro), id="form-intro")
             with VerticalScroll(id="form-fields"):
                 for spec in self.fields:
                     with Horizontal(classes="form-row", id=f"row-{spec.name}"):
