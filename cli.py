@@ -928,7 +928,7 @@ def case_move(
 
     Example: kefu case move KF-20261124-0007 propose --resolution compensation --amount 50 --kind cash
     """
-    given = {
+    given: dict[str, Any] = {
         "note": note,
         "category": category,
         "subcategory": subcategory,

@@ -510,9 +510,12 @@ def move_case(
     actor: User,
     now: datetime,
     expected_version: int | None = None,
+    system_note: Message | None = None,
     **fields: Any,
 ) -> Case:
-    """Take one lifecycle action on a case; refused with a reason and no change if not allowed."""
+    """Take one lifecycle action on a case; refused with a reason and no change if not allowed.
+    `system_note` is a note kefu writes for the person (a hand-over's), kept as its catalog
+    message so it reads in each reader's language."""
     action = action_code(action) or action  # a code or a label in either language
     case = get_case(session, code)
     if expected_version is not None and case.version != expected_version:
@@ -525,7 +528,7 @@ def move_case(
     assert transition is not None
     profile = case_profile(session, case)
     checked = validate_fields(profile, transition, fields, case.code)
-    _apply(session, case, transition, actor, now, profile, checked, note=checked["note"])
+    _apply(session, case, transition, actor, now, profile, checked, note=system_note or checked["note"])
     if transition.action in (Action.TRIAGE, Action.RECLASSIFY):
         escalate_for_severity(session, case, profile, now)
     session.flush()
@@ -675,6 +678,10 @@ def _assign(move: Move) -> Status:
         raise Refused(Message("assign.inactive", name=name))
     if owner.role not in CASE_OWNERS:
         raise Refused(Message("assign.cannot_own", name=owner.name, role=owner.role))
+    if owner.name == move.case.owner:
+        raise InvalidInput(
+            Message("assign.already_owner", code=move.case.code, name=owner.name), field="owner"
+        )
     move.set(owner=owner.name)
     if move.transition.to != Status.IN_PROGRESS:  # a supervisor's hand-over of a waiting case
         return Status(move.case.status)

@@ -643,7 +643,7 @@ def list_cases(session: Session, *, actor: User, flt: CaseFilter, limit: int) ->
         where.append(col(Case.severity) == flt.severity)
     if flt.category:
         where.append(col(Case.category) == flt.category)
-    if flt.text is not None:
+    if flt.text is not None and flt.text.strip():  # a blank search is no filter
         where.append(search_condition(session, actor=actor, text=flt.text))
     query = select(Case).where(*where)
     cases = session.exec(query.order_by(col(Case.received_at).desc(), col(Case.id).desc()).limit(limit)).all()

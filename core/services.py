@@ -135,10 +135,11 @@ def hand_over(*, session: Session, actor: User, name: str, to: str, now: datetim
     if to == name:
         raise InvalidInput(Message("user.hand_over_self", name=name), field="hand_over_to")
     codes = open_cases_of(session, name)
-    _, profile = policy_in_force(session, now)  # the note is written in the desk's language
-    note = Message("note.handed_over", name=name, to=to).text(profile.profile.language)
+    note = Message("note.handed_over", name=name, to=to)  # read in each reader's language
     for code in codes:
-        move_case(session=session, code=code, action=Action.ASSIGN, actor=actor, now=now, owner=to, note=note)
+        move_case(
+            session=session, code=code, action=Action.ASSIGN, actor=actor, now=now, owner=to, system_note=note
+        )
     return codes
 
 

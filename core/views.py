@@ -507,6 +507,9 @@ class CaseSummary:
     """Its earliest unmet statutory duty, if any (`clock` names it: statutory.<code>)."""
     waiting: WaitingView | None
     version: int
+    repeat_of: str | None
+    """The newest earlier complaint this one repeats (same customer or order in the window)."""
+    close_reason: str | None
 
     def label(self, kind: str, code: str | None, lang: str) -> str:
         """A code of the case's policy in `lang` (the code itself when the policy lacks it)."""
@@ -535,6 +538,8 @@ class CaseSummary:
             else {"clock": self.statutory.clock, **self.statutory.as_json()},
             "waiting": self.waiting.as_json() if self.waiting is not None else None,
             "version": self.version,
+            "repeat_of": self.repeat_of,
+            "close_reason": self.close_reason,
         }
 
 
@@ -568,6 +573,8 @@ def case_summary(
         owner=case.owner,
         customer=customer_view(case, viewer),
         order_no=case.order_no,
+        repeat_of=case.repeat_of,
+        close_reason=case.close_reason,
         sla=worst_state([*states.values(), *([legal] if legal else [])]),
         waiting=waiting_view(case, profile, now),
         statutory=None
@@ -843,9 +850,7 @@ class CaseDetail(CaseSummary):
     compensation_kind: str | None
     satisfied: bool | None
     satisfaction_score: int | None
-    close_reason: str | None
     reopen_count: int
-    repeat_of: str | None
     revisit_outcome: str | None
     first_response_at: datetime | None
     escalated_at: datetime | None
@@ -922,9 +927,7 @@ class CaseDetail(CaseSummary):
             "payments": [row.as_json() for row in self.payments],
             "satisfied": self.satisfied,
             "satisfaction_score": self.satisfaction_score,
-            "close_reason": self.close_reason,
             "reopen_count": self.reopen_count,
-            "repeat_of": self.repeat_of,
             "revisit_outcome": self.revisit_outcome,
             "first_response_at": _iso(self.first_response_at),
             "escalated_at": _iso(self.escalated_at),
@@ -976,9 +979,7 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
         compensation_kind=case.compensation_kind,
         satisfied=case.satisfied,
         satisfaction_score=case.satisfaction_score,
-        close_reason=case.close_reason,
         reopen_count=case.reopen_count,
-        repeat_of=case.repeat_of,
         revisit_outcome=case.revisit_outcome,
         first_response_at=_local(case.first_response_at, profile),
         escalated_at=_local(case.escalated_at, profile),

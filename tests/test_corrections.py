@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from kefu.core import deadlines, intake, lifecycle
 from kefu.core.errors import InvalidInput, Refused
+from kefu.core.messages import Message
 
 
 @pytest.fixture
@@ -142,6 +143,12 @@ def test_deactivating_an_agent_says_what_they_hold_and_hands_it_over(desk: Desk)
             for c in (working, waiting)
         }
     assert owners == {working: ("bob", "in_progress"), waiting: ("bob", "pending_customer")}
+    # The hand-over's note is kefu's own: in each reader's language, not the desk's alone.
+    english = run(desk, "case", "show", waiting, "--json")
+    [note] = [e for e in json.loads(english.stdout)["history"] if e["action"] == "assign"]
+    assert note["message"]["key"] == "note.handed_over"
+    chinese = run(desk, "case", "show", waiting, lang="zh")
+    assert Message("note.handed_over", name="alice", to="bob").text("zh") in chinese.stdout
 
 
 def test_a_mistyped_phone_is_corrected_with_a_reason_and_the_customer_found(desk: Desk) -> None:
@@ -208,3 +215,33 @@ def test_a_corrected_number_drops_the_links_it_no_longer_matches(desk: Desk) -> 
     assert cases[wrong].repeat_of is None  # no longer the first one's customer
     assert cases[later].repeat_of == wrong  # the same customer's earlier complaint now
     assert {tuple(link) for link in links} == {(later, wrong)}
+
+
+def test_assigning_a_case_to_its_owner_is_no_change_and_is_said(desk: Desk) -> None:
+    code = triaged(desk)  # alice owns it
+    with desk.write() as session:
+        with pytest.raises(InvalidInput, match=f"{code} is already alice's"):
+            lifecycle.move_case(session=session, code=code, action="assign", actor=desk.user("sue"),
+                                now=NOW + timedelta(minutes=30), owner="alice")  # fmt: skip
+        session.rollback()
+    with desk.read() as session:
+        assert [e.action for e in lifecycle.case_events(session, lifecycle.get_case(session, code))][
+            -1
+        ] == "claim"
+
+
+def test_a_blank_search_lists_everything_and_the_list_names_repeats(tmp_path: Path) -> None:
+    from conftest import cli_run as run
+    from conftest import make_cli_desk
+
+    desk = make_cli_desk(tmp_path / "cli.db")
+    with desk.write() as session:
+        codes = [
+            intake.create_case(session=session, actor=desk.user("alice"), now=NOW + timedelta(minutes=m),
+                               channel="hotline", description="同一单", order_no="SF100").code
+            for m in (0, 5)
+        ]  # fmt: skip
+    everything = json.loads(run(desk, "--as", "sue", "case", "list", "--search", " ", "--json").stdout)
+    assert [row["code"] for row in everything] == codes[::-1]
+    assert [row["repeat_of"] for row in everything] == [codes[0], None]
+    assert {row["close_reason"] for row in everything} == {None}

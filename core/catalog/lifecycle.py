@@ -137,6 +137,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{code}: rejecting as duplicate needs duplicate_of (the original case)",
         "{code}：作为重复投诉驳回，需填写原工单号",
     ),
+    "assign.already_owner": ("{code} is already {name}'s", "{code} 的负责人已经是 {name}"),
     "merge.self": ("{code} cannot be merged into itself", "{code} 不能合并到它自己"),
     "merge.into_merged": (
         "{code} was itself merged into {into}: merge into {into}",

@@ -43,6 +43,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.assumed_years": ("({years}: weekdays assumed)", "（{years}年暂按周一至周五计）"),
     "ui.record_label": ("{clock} #{instance}", "{clock} 第{instance}次"),
     "ui.other_cases": ("{count}: {cases}", "{count} 个：{cases}"),
+    "ui.contact_corrected": ("{code}: customer details corrected", "{code}：客户信息已更正"),
     "ui.paid_ledger": ("{paid} {currency} ({ledger})", "{paid} {currency}（{ledger}）"),
     "ui.merged_case": (
         "{code} received {received} by {channel}, {who}: {description}",
@@ -197,6 +198,7 @@ WORDS: dict[str, str] = {
     "Reason": "原因",
     "Duplicate of": "重复于",
     "Original case": "原投诉工单",
+    "Correct contact": "更正客户信息",
     "Paid": "已付补偿",
     "Merged from": "合并自",
     "Outcome": "回访结果",

@@ -124,3 +124,51 @@ def test_merge_from_the_case_screen_starts_from_the_case_it_repeats(tui_desk) ->
     with tui_desk.read() as session:
         case = lifecycle.get_case(session, duplicate)
     assert (case.status, case.close_reason) == ("closed", "merged")
+
+
+def test_the_customer_is_corrected_from_the_case_screen_and_a_refusal_keeps_the_form(tui_desk) -> None:
+    """`u` opens the customer's details as recorded; a correction without a reason is refused
+    in the form (what was typed stays); with one it is written as `kefu case set` writes it."""
+    from textual.widgets import Input, TextArea
+
+    from kefu.core import lifecycle
+
+    with tui_desk.write() as session:
+        code = intake.create_case(
+            session=session, actor=tui_desk.user("alice"), now=NOW, channel="hotline",
+            description="电话记错了", customer_phone="13812345678", customer_name="王芳",
+        ).code  # fmt: skip
+    app = make_app(tui_desk, os_login(), lang="zh")
+
+    async def correct() -> tuple[str, str, str]:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.push_screen(CaseScreen(code))
+            await settle(pilot)
+            await pilot.press("u")
+            await settle(pilot)
+            form = app.screen
+            phone = form.query_one("#field-customer_phone", Input)
+            before = phone.value
+            phone.value = "+86 139 0000 1111"
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            refused = " ".join(str(w.render()) for w in form.query(".field-error, #form-error"))
+            kept = phone.value
+            form.query_one("#field-note", TextArea).text = "客户来电更正号码"
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            return before, kept, refused
+
+    before, kept, refused = asyncio.run(correct())
+    assert before == "13812345678" and kept == "+86 139 0000 1111"
+    assert "请填写原因" in refused
+    with tui_desk.read() as session:
+        case = lifecycle.get_case(session, code)
+        last = lifecycle.case_events(session, case)[-1]
+    assert case.customer_phone == "13900001111"
+    assert (last.action, last.note, last.changes) == (
+        "update",
+        "客户来电更正号码",
+        {"customer_phone": ["13812345678", "13900001111"]},
+    )

@@ -80,6 +80,7 @@ ACTION_KEYS: dict[str, str] = {
 """The key of each lifecycle action on the case screen."""
 NOTE_KEY = "n"
 CONTACT_KEY = "l"
+CORRECT_KEY = "u"
 WIDE_FROM = 110
 
 
@@ -95,6 +96,8 @@ def _action_bindings() -> list[BindingType]:
     bindings.append(Binding(NOTE_KEY, "refused('note')", show=False))
     bindings.append(Binding(CONTACT_KEY, "contact", "Log contact", show=False, id="case.contact"))
     bindings.append(Binding(CONTACT_KEY, "refused('contact')", show=False))
+    bindings.append(Binding(CORRECT_KEY, "correct", "Correct contact", show=False, id="case.correct"))
+    bindings.append(Binding(CORRECT_KEY, "refused('correct')", show=False))
     return bindings
 
 
@@ -442,6 +445,7 @@ class CaseScreen(Screen[None]):
         if writable is not False:
             actions.append((NOTE_KEY, word("Note", lang), bool(writable)))
             actions.append((CONTACT_KEY, word("Log contact", lang), bool(writable)))
+            actions.append((CORRECT_KEY, word("Correct contact", lang), bool(writable)))
         self.query_one(ActionBar).show(actions, word("no actions for you here", lang))
 
     def show_message(self, text: str, *, error: bool = True) -> None:
@@ -464,7 +468,7 @@ class CaseScreen(Screen[None]):
         if self.detail is None:
             return None
         actor, lang = self.kefu.actor, self.kefu.lang
-        if action in ("note", "contact"):
+        if action in ("note", "contact", "correct"):
             writing = services.writing_refusal(actor.role)
             return writing.text(lang) if writing else None
         owner = self.detail.owner
@@ -483,7 +487,7 @@ class CaseScreen(Screen[None]):
             if find_transition(name, self.detail.status) is not None:
                 return None  # exists in this state, refused to this user: dimmed
             return False
-        if action in ("note", "contact"):
+        if action in ("note", "contact", "correct"):
             if self.detail is None:
                 return False
             return True if self._refusal("note") is None else None
@@ -504,6 +508,8 @@ class CaseScreen(Screen[None]):
                 self.action_note()
             elif action == "contact":
                 self.action_contact()
+            elif action == "correct":
+                self.action_correct()
             else:
                 self.action_act(action)
             return
@@ -596,6 +602,21 @@ class CaseScreen(Screen[None]):
         form = ContactForm(code=self.code, profile=self.profile, lang=self.kefu.lang)
         self.app.push_screen(form, submitted)
 
+    def action_correct(self) -> None:
+        """Correct the customer's name, phone, e-mail or order (`kefu case set`), with a reason."""
+        from .correct import CorrectContactForm
+
+        if self.detail is None:
+            return
+
+        def corrected(code: str | None) -> None:
+            if code:
+                self._own_change = True
+                self.kefu.say(Say("ui.contact_corrected", code=code))
+                self.reload()
+
+        self.app.push_screen(CorrectContactForm(self.detail), corrected)
+
     @work(thread=True, exclusive=True, group="case-write")
     def _move(self, action: str, version: int, fields: dict[str, Any]) -> None:
         app = self.kefu
@@ -664,4 +685,7 @@ class CaseScreen(Screen[None]):
             )
         commands.append((f"{both('Note')} ({NOTE_KEY})", self.code, self.action_note))
         commands.append((f"{both('Log contact')} ({CONTACT_KEY})", self.code, self.action_contact))
+        commands.append(
+            (f"{both('Correct contact')} ({CORRECT_KEY})", self.code, lambda: self.action_refused("correct"))
+        )
         return commands
