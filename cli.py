@@ -864,7 +864,8 @@ def _payment_line(p: views.PaymentView, d: views.CaseDetail, lang: str) -> str:
         kind.text(lang) if kind else p.kind or "",
     ]
     parts.append(_code("word", p.status, lang))
-    if p.approved_by and p.approved_at is not None:
+    parts.append(say("cli.payment_proposed", lang, who=p.proposed_by, at=f"{p.proposed_at:%Y-%m-%d %H:%M}"))
+    if p.approved_by and p.approved_at is not None and not p.approved_on_proposal:
         parts.append(say("cli.payment_by", lang, who=p.approved_by, at=f"{p.approved_at:%Y-%m-%d %H:%M}"))
     if p.paid_at is not None:
         parts.append(say("cli.payment_paid", lang, at=f"{p.paid_at:%Y-%m-%d %H:%M}"))
@@ -1414,7 +1415,7 @@ def customer_show(
 def _customer_case_line(c: views.CustomerCase, lang: str) -> str:
     parts = [c.code, f"{c.received_at:%Y-%m-%d %H:%M}", _code("status", c.status, lang)]
     if c.resolution:
-        parts.append(c.resolution)
+        parts.append(c.resolution_label(lang))
     if c.close_reason:
         parts.append(_code("word", c.close_reason, lang))
     if c.compensation_paid:

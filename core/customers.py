@@ -34,7 +34,8 @@ REGION = "CN"
 _EXTENSION = re.compile(
     r"^(?P<number>.*?\d)\s*(?:转|分机|ext\.?|x|#|-)\s*(?P<ext>\d{1,6})\s*$", re.IGNORECASE
 )
-_SHORT = re.compile(r"\d{3,6}")
+_SHORT = re.compile(r"\d{3,6}|[2-9]\d{6,7}")
+"""Service numbers (95555, 12315) and a local landline written without its area code."""
 _ORDER_NOISE = re.compile(r"[\s\-_]+")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -85,7 +86,7 @@ def _parse(text: str, region: str) -> tuple[phonenumbers.PhoneNumber, str | None
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
+    if not phonenumbers.is_valid_number(number):  # a digit too many or too few: refused
         return None
     extension = number.extension or None
     number.extension = None

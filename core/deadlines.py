@@ -259,7 +259,11 @@ def sync(
     added: list[Deadline] = []
     for clock, want in ({} if rejected else wanted(case, profile, now, history, current)).items():
         row = current.pop(clock, None)
-        if row is not None and (row.started_at, row.target) != (want.started_at, want.target):
+        # A new start replaces an instance; a new target (a corrected severity) replaces it only
+        # while it runs: a clock already met stays met (a reclassify does not restart it).
+        if row is not None and (
+            row.started_at != want.started_at or (row.target != want.target and row.met_at is None)
+        ):
             row.ended_at, row.end_reason = now, DeadlineEnd.REPLACED
             session.add(row)
             row = None

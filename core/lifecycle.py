@@ -810,6 +810,19 @@ def _reject(move: Move) -> Status:
     return Status.CLOSED
 
 
+def cancel_revisit(session: Session, revisit: Revisit, now: datetime) -> None:
+    """A waiting revisit whose case is back at work is cancelled (on the reopen; the cron's
+    `revisit schedule` catches those reopened before kefu did it at once)."""
+    revisit.status = RevisitStatus.CANCELLED
+    revisit.updated_at = now
+    # revisit.note is a plain text column that otherwise holds what the agent typed at the
+    # call, and is shown as it is: the system's reason is stored rendered in English (the
+    # same words rows written before the catalog hold). The language-neutral fact is the
+    # status `cancelled`; an interface in Chinese renders that, not this note.
+    revisit.note = Message("revisit.cancelled_reopened").text("en")
+    session.add(revisit)
+
+
 def _merge(move: Move) -> Status:
     """Fold this duplicate into its original: closed as merged, a `merged` link to the original,
     and on the original a `link` event naming it (its history, contacts and attachments are
@@ -825,7 +838,13 @@ def _merge(move: Move) -> Status:
             .join(CaseLink, col(CaseLink.other_id) == Case.id)
             .where(CaseLink.case_id == original.id, CaseLink.kind == LinkKind.MERGED)
         ).first()
+        if went == case.code:
+            raise Refused(Message("merge.already_here", code=original.code, into=case.code))
         raise Refused(Message("merge.into_merged", code=original.code, into=went or "?"))
+    if original.close_reason in REJECT_REASONS:
+        raise Refused(Message("merge.into_rejected", code=original.code, reason=original.close_reason))
+    if not _same_complaint(case, original):
+        raise Refused(Message("merge.other_customer", code=case.code, original=original.code))
     move.changes["into"] = (None, original.code)
     move.set(closed_at=move.now, close_reason=CloseReason.MERGED.value)
     original_id, actor, now, note = original.id, move.actor.name, move.now, move.note
@@ -851,8 +870,49 @@ def _merge(move: Move) -> Status:
     return Status.CLOSED
 
 
+def _same_complaint(case: Case, original: Case) -> bool:
+    """Whether two cases can be one complaint: the same customer (any spelling of the number or
+    e-mail: one customer record) or the same order, or one side names no customer to differ."""
+    if case.order_no and case.order_no == original.order_no:
+        return True
+    if case.customer_id is None or original.customer_id is None:
+        return True
+    return case.customer_id == original.customer_id
+
+
+def refuse_merged(move: Move) -> None:
+    """A merged case is not worked again: its original is (a rejected one may be reopened: a
+    rejection can be a mistake)."""
+    case = move.case
+    if case.close_reason == CloseReason.MERGED:
+        into = (
+            move.db()
+            .exec(
+                select(Case.code)
+                .join(CaseLink, col(CaseLink.other_id) == Case.id)
+                .where(CaseLink.case_id == case.id, CaseLink.kind == LinkKind.MERGED)
+            )
+            .first()
+        )
+        raise Refused(
+            Message("case.merged_away", code=case.code, action=move.transition.action, into=into or "?")
+        )
+
+
 def _reopen(move: Move) -> Status:
-    move.set(satisfied=None)
+    """Back to work: the customer's answer is no longer the last word, and the revisit call
+    planned after the close is cancelled (the next close plans one again)."""
+    refuse_merged(move)
+    move.set(satisfied=None, satisfaction_score=None)
+    now = move.now
+
+    def cancel_revisits(session: Session, case: Case) -> None:
+        for revisit in session.exec(
+            select(Revisit).where(Revisit.case_id == case.id, col(Revisit.status).in_(REVISIT_WAITING))
+        ):
+            cancel_revisit(session, revisit, now)
+
+    move.effects.append(cancel_revisits)
     return Status.IN_PROGRESS
 
 
@@ -860,6 +920,7 @@ def _revisit(move: Move) -> Status:
     """Record a revisit call: satisfied closes it; unsatisfied reopens the case with the
     reason; unreachable retries after `revisit.retry_after` until `revisit.attempts` calls have
     been made, then ends the revisit as unreachable."""
+    refuse_merged(move)
     case, profile, now, f = move.case, move.profile, move.now, move.fields
     revisit = (
         move.db()

@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from . import services, views
+from .lifecycle import cancel_revisit
 from .messages import Message
 from .models import Case, Revisit, User
 from .policies import case_profile
@@ -47,14 +48,8 @@ def mark_due_revisits(
         .join(Case, col(Case.id) == col(Revisit.case_id))
         .where(col(Revisit.status).in_(REVISIT_WAITING), col(Case.status) != Status.CLOSED)
     ).all()
-    for revisit, code in reopened:
-        revisit.status = RevisitStatus.CANCELLED
-        revisit.updated_at = now
-        # revisit.note is a plain text column that otherwise holds what the agent typed at the
-        # call, and is shown as it is: the system's reason is stored rendered in English (the
-        # same words rows written before the catalog hold). The language-neutral fact is the
-        # status `cancelled`; an interface in Chinese renders that, not this note.
-        revisit.note = Message("revisit.cancelled_reopened").text("en")
+    for revisit, code in reopened:  # reopened before a reopen cancelled its revisit at once
+        cancel_revisit(session, revisit, now)
         run.cancelled.append(code)
     ready = session.exec(
         select(Revisit, Case.code)

@@ -150,14 +150,18 @@ def find_user(session: Session, name: str) -> User | None:
 def resolve_actor(session: Session, login: str, as_user: str | None = None) -> User:
     """The kefu user acting: the OS login, or `as_user` when the OS login is an admin."""
     user = find_user(session, login)
-    if user is None or not user.active:
+    if user is not None and not user.active:
+        raise PermissionDenied(Message("user.inactive", login=login))
+    if user is None:
         raise PermissionDenied(Message("user.not_kefu_user", login=login))
     if as_user is None or as_user == login:
         return user
     if user.role != Role.ADMIN:
         raise PermissionDenied(Message("user.as_for_admins", login=login, role=user.role))
     other = find_user(session, as_user)
-    if other is None or not other.active:
+    if other is not None and not other.active:
+        raise PermissionDenied(Message("user.inactive", login=as_user))
+    if other is None:
         raise NotFound(Message("user.not_found", name=as_user))
     return other
 

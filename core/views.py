@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,9 +29,11 @@ from .policies import case_profile
 from .policy import FIELD_VOCABULARIES, Profile
 from .workflow import (
     PAUSED,
+    UNCOUNTED_CLOSES,
     WORST_FIRST,
     Action,
     Clock,
+    CloseReason,
     DeadlineState,
     LinkKind,
     PaymentStatus,
@@ -96,6 +98,12 @@ def deadline_states(
             case.paused_at if paused else None,
         ),
     }
+    if closed and case.close_reason in UNCOUNTED_CLOSES:
+        # Rejected or merged: its clocks were cancelled, not met (`deadlines.sync`).
+        return {
+            clock: replace(st, met_at=None, state=DeadlineState.NONE, remaining_minutes=None)
+            for clock, st in states.items()
+        }
     return states
 
 
@@ -158,6 +166,13 @@ class CustomerCase:
     satisfied: bool | None
     repeat_of: str | None
     close_reason: str | None = None
+    profile: Profile | None = field(default=None, repr=False, compare=False)
+
+    def resolution_label(self, lang: str) -> str:
+        """The resolution type in `lang` (its code when the policy lacks it)."""
+        if self.profile is None:
+            return self.resolution or ""
+        return self.profile.field_label("resolution", self.resolution, lang)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -206,6 +221,7 @@ def customer_cases(
             c.satisfied,
             c.repeat_of,
             c.close_reason,
+            profile,
         )
         for c in rows
     ], int(total)
@@ -662,6 +678,12 @@ class PaymentView:
     closed_at: datetime | None
     note: str | None
 
+    @property
+    def approved_on_proposal(self) -> bool:
+        """Offered at once by the proposer's own authority (within the threshold, or a
+        supervisor's proposal) rather than by a supervisor's `approve`."""
+        return self.approved_by == self.proposed_by and self.approved_at == self.proposed_at
+
     def as_json(self) -> dict[str, Any]:
         return {
             "no": self.no,
@@ -673,6 +695,7 @@ class PaymentView:
             "proposed_at": _iso(self.proposed_at),
             "approved_by": self.approved_by,
             "approved_at": _iso(self.approved_at),
+            "approved_on_proposal": self.approved_on_proposal,
             "paid_at": _iso(self.paid_at),
             "closed_by": self.closed_by,
             "closed_at": _iso(self.closed_at),
@@ -989,9 +1012,9 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
         links=[LinkView(kind, code) for kind, code in case_links(session, case)],
         attachments=_attachment_views(session, case.id, profile),
         revisits=[RevisitView(local(r.due_at), r.status, r.attempts, r.outcome) for r in revisits],
-        allowed_actions=allowed_actions(
-            case.status, viewer.role, is_owner=case.owner == viewer.name, owner=case.owner
-        ),
+        allowed_actions=[]
+        if case.close_reason == CloseReason.MERGED  # worked on as its original (lifecycle.refuse_merged)
+        else allowed_actions(case.status, viewer.role, is_owner=case.owner == viewer.name, owner=case.owner),
         history=_history(events, profile, viewer),
         records=[
             DeadlineRecordView(

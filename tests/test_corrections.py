@@ -245,3 +245,54 @@ def test_a_blank_search_lists_everything_and_the_list_names_repeats(tmp_path: Pa
     assert [row["code"] for row in everything] == codes[::-1]
     assert [row["repeat_of"] for row in everything] == [codes[0], None]
     assert {row["close_reason"] for row in everything} == {None}
+
+
+def test_a_reclassification_leaves_a_met_clock_met(tmp_path: Path) -> None:
+    """A P1 is escalated on intake and picked up (coordination met); corrected to P3, whose
+    coordination target is another, the met instance stays as it was: no second instance with
+    the new target and the old due time, met late."""
+    from kefu.core.policy import bundled_profiles_dir
+
+    desk = make_desk(tmp_path / "live.db", profile=bundled_profiles_dir() / "livestream.toml")
+    with desk.write() as session:
+        code = intake.create_case(
+            session=session, actor=desk.user("alice"), now=NOW, channel="hotline", description="面霜过敏",
+            category="quality", severity="P1", party="supplier", department="cs",
+        ).code  # fmt: skip
+    move(desk, code, "assign", "sue", 5, owner="alice")
+    move(desk, code, "reclassify", "carol", 30, severity="P3", note="误判")
+    with desk.read() as session:
+        case_id = lifecycle.get_case(session, code).id
+        rows = [(r.instance, r.target, r.met_at) for r in deadlines.case_rows(session, case_id)
+                if r.clock == "coordination"]  # fmt: skip
+    assert rows == [(1, "1h", NOW + timedelta(minutes=5))]
+
+
+def test_a_reopen_cancels_the_planned_revisit(desk: Desk) -> None:
+    from sqlmodel import select
+
+    from kefu.core.models import Revisit
+
+    code = triaged(desk)
+    move(desk, code, "propose", "alice", 10, resolution="apology")
+    move(desk, code, "confirm", "alice", 20, satisfied="yes", score=5)
+    move(desk, code, "reopen", "alice", 30, note="客户又来电")
+    with desk.read() as session:
+        case = lifecycle.get_case(session, code)
+        revisits = session.exec(select(Revisit).where(Revisit.case_id == case.id)).all()
+    assert [r.status for r in revisits] == ["cancelled"]
+    assert (case.satisfied, case.satisfaction_score) == (None, None)
+
+
+def test_a_deactivated_user_is_told_so_not_that_they_do_not_exist(tmp_path: Path) -> None:
+    from conftest import cli_run as run
+    from conftest import make_cli_desk
+
+    desk = make_cli_desk(tmp_path / "cli.db")
+    assert run(desk, "user", "set", "alice", "--inactive").exit_code == 0
+    refused = run(desk, "--as", "alice", "case", "list")
+    assert refused.exit_code == 2, refused.output
+    assert (
+        "alice is deactivated on this desk" in refused.stderr
+        and "kefu user set alice --active" in refused.stderr
+    )

@@ -40,13 +40,19 @@ SAME_MOBILE = [
         ("800 810 8888", "8008108888"),
         ("95555", "95555"),
         ("+1 650 253 0000", "+16502530000"),
+        ("88886666", "88886666"),  # a local landline without its area code is kept as written
     ],
 )
 def test_a_number_has_one_canonical_form(written: str, stored: str) -> None:
     assert phone_key(written) == stored
 
 
-@pytest.mark.parametrize("written", ["143815O2490", "hello", "12", "1381234567890123456"])
+# A letter for a digit, words, too short, too long; a mobile one digit too long or short; a
+# Shenzhen landline one digit short (its numbers have eight).
+@pytest.mark.parametrize(
+    "written",
+    ["143815O2490", "hello", "12", "1381234567890123456", "138123456789", "1381234567", "0755-1234567"],
+)
 def test_what_is_not_a_number_is_refused(written: str, desk: Desk) -> None:
     assert phone_key(written) is None
     with desk.write() as session, pytest.raises(InvalidInput) as refused:

@@ -136,3 +136,48 @@ def test_the_cli_merges_and_shows_both_sides(desk: Desk) -> None:
     assert {"kind": "merged", "code": original} in document["links"]
     missing = run(desk, "--as", "carol", "case", "move", original, "merge")
     assert missing.exit_code == 2 and "into" in missing.stderr
+
+
+def test_merge_is_refused_across_customers_into_a_rejected_case_and_in_a_circle(desk: Desk) -> None:
+    wang = new(desk, customer_phone="13812345678")
+    li = new(desk, customer_phone="13900001111")
+    same_order = new(desk, customer_phone="13700002222", order_no="SF100")
+    order_original = new(desk, customer_phone="13600003333", order_no="sf-100")
+    spam = new(desk, customer_phone="13812345678")
+    move(desk, spam, "reject", reason="spam")
+    at = NOW + timedelta(hours=1)
+    with desk.write() as session:
+        with pytest.raises(Refused, match=f"{li} and {wang} are not the same customer or order"):
+            lifecycle.move_case(
+                session=session, code=li, action="merge", actor=desk.user("carol"), now=at, into=wang
+            )
+        with pytest.raises(Refused, match=f"{spam} was rejected"):
+            lifecycle.move_case(session=session, code=wang, action="merge", actor=desk.user("carol"), now=at,
+                                into=spam)  # fmt: skip
+        session.rollback()
+    move(desk, same_order, "merge", into=order_original)  # one order, two people: one complaint
+    with desk.write() as session:
+        with pytest.raises(Refused, match=f"{same_order} was already merged into {order_original}"):
+            lifecycle.move_case(session=session, code=order_original, action="merge",
+                                actor=desk.user("carol"), now=at, into=same_order)  # fmt: skip
+
+
+def test_a_merged_case_is_not_worked_again_and_its_clocks_read_cancelled(desk: Desk) -> None:
+    original = new(desk, customer_phone="13812345678")
+    duplicate = new(desk, customer_phone="13812345678")
+    move(desk, duplicate, "merge", into=original)
+    with desk.write() as session:
+        with pytest.raises(
+            Refused, match=f"{duplicate} was merged into {original}: reopen {original} instead"
+        ):
+            lifecycle.move_case(session=session, code=duplicate, action="reopen", actor=desk.user("sue"),
+                                now=NOW + timedelta(hours=1), note="x")  # fmt: skip
+        session.rollback()
+    with desk.read() as session:
+        case = lifecycle.get_case(session, duplicate)
+        detail = views.case_detail(session, case, desk.user("sue"), NOW + timedelta(days=3))
+    assert detail.allowed_actions == []
+    assert {str(k): d.state for k, d in detail.deadlines.items()} == {
+        "first_response": "none",
+        "resolution": "none",
+    }

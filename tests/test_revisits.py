@@ -226,15 +226,30 @@ def test_unreachable_is_retried_up_to_the_attempts_then_ends_unreachable(desk: D
 def test_a_reopened_case_loses_its_waiting_revisit(desk: Desk) -> None:
     code = closed_case(desk, sh(2026, 11, 24, 10))
     move(desk, code, "reopen", "alice", sh(2026, 11, 25, 10), note="客户来电说仍未收到")
-    run = schedule(desk, sh(2026, 11, 27, 9))
-    assert (run.became_due, run.cancelled) == ([], [code])
+    # Cancelled by the reopen itself: the revisit tab and `revisit due` agree at once.
     assert waiting(desk, code) == [("cancelled", sh(2026, 11, 26, 9), 0)]
+    run = schedule(desk, sh(2026, 11, 27, 9))
+    assert (run.became_due, run.cancelled) == ([], [])
     assert due_codes(desk) == []
     with desk.read() as session:
         case = lifecycle.get_case(session, code)
         notes = [r.note for r in session.exec(select(Revisit).where(Revisit.case_id == case.id)).all()]
     # revisit.note is free text: the system's reason is stored in English, as it always was.
     assert notes == ["cancelled: the case was reopened before the revisit"]
+
+
+def test_the_schedule_run_cancels_a_revisit_an_earlier_kefu_left_waiting(desk: Desk) -> None:
+    """Before reopens cancelled their revisit at once, `revisit schedule` did: a desk upgraded
+    with such a revisit still gets it cancelled."""
+    from sqlalchemy import text
+
+    code = closed_case(desk, sh(2026, 11, 24, 10))
+    move(desk, code, "reopen", "alice", sh(2026, 11, 25, 10), note="客户来电说仍未收到")
+    with desk.write() as session:  # as an earlier kefu left it
+        session.execute(text("UPDATE revisits SET status = 'scheduled', note = NULL"))
+    run = schedule(desk, sh(2026, 11, 27, 9))
+    assert (run.became_due, run.cancelled) == ([], [code])
+    assert waiting(desk, code) == [("cancelled", sh(2026, 11, 26, 9), 0)]
 
 
 def test_closing_again_before_the_schedule_run_keeps_one_revisit_waiting(desk: Desk) -> None:

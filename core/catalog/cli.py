@@ -221,6 +221,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已付补偿：{paid} {currency}（补偿记录）：",
     ),
     "cli.payment_by": ("approved by {who} {at}", "{who} {at} 批准"),
+    "cli.payment_proposed": ("proposed by {who} {at}", "{who} {at} 提出"),
     "cli.payment_closed_by": ("recorded by {who} {at}", "{who} {at} 记录"),
     "cli.payment_paid": ("paid {at}", "{at} 支付"),
     "cli.merged_heading": (

@@ -138,6 +138,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{code}：作为重复投诉驳回，需填写原工单号",
     ),
     "assign.already_owner": ("{code} is already {name}'s", "{code} 的负责人已经是 {name}"),
+    "merge.already_here": (
+        "{code} was already merged into {into}: nothing to merge",
+        "{code} 已合并到 {into}，无需再合并",
+    ),
+    "merge.into_rejected": (
+        "{code} was rejected ({reason}): merge into the case that is being handled",
+        "{code} 已作为「{reason:word}」驳回：请合并到正在处理的原投诉",
+    ),
+    "merge.other_customer": (
+        "{code} and {original} are not the same customer or order: only a duplicate of one "
+        "complaint is merged (correct the contact first with `kefu case set` if it is the same person)",
+        "{code} 与 {original} 不是同一客户或同一订单：只能合并同一投诉的重复件"
+        "（如确为同一人，请先用 `kefu case set` 更正联系方式）",
+    ),
+    "case.merged_away": (
+        "{code} was merged into {into}: {action} {into} instead",
+        "{code} 已合并至 {into}：请对 {into} 执行「{action:action}」",
+    ),
+    "user.inactive": (
+        "{login} is deactivated on this desk; an admin can bring them back with "
+        "`kefu user set {login} --active`",
+        "{login} 在本客服台已停用；管理员可用 `kefu user set {login} --active` 重新启用",
+    ),
     "merge.self": ("{code} cannot be merged into itself", "{code} 不能合并到它自己"),
     "merge.into_merged": (
         "{code} was itself merged into {into}: merge into {into}",

@@ -118,9 +118,16 @@ def test_merge_from_the_case_screen_starts_from_the_case_it_repeats(tui_desk) ->
             into = app.screen.query_one("#field-into", Input).value
             await pilot.press("ctrl+s")
             await settle(pilot)
-            return into
+            app.push_screen(CaseScreen(original))
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, CaseScreen)
+            items = {label: value for label, value, _ in screen._field_items()}
+            return into, items["该客户其他工单"], items["合并自"]
 
-    assert asyncio.run(merge()) == original
+    into, others, merged = asyncio.run(merge())
+    assert into == original
+    assert others == f"1 个：{duplicate} 已结案 已合并" and merged.startswith(duplicate)
     with tui_desk.read() as session:
         case = lifecycle.get_case(session, duplicate)
     assert (case.status, case.close_reason) == ("closed", "merged")

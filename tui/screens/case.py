@@ -307,7 +307,19 @@ class CaseScreen(Screen[None]):
         d, lang = self.detail, self.kefu.lang
         if not d.customer_cases:
             return ""
-        shown = [f"{c.code} {status_label(c.status, lang)}" for c in d.customer_cases[:3]]
+        currency = d.profile.compensation.currency
+
+        def outcome(c: views.CustomerCase) -> str:
+            parts = [c.code, status_label(c.status, lang)]
+            if c.close_reason and c.close_reason != "confirmed":
+                parts.append(word_label(c.close_reason, lang))
+            if c.satisfied is not None:
+                parts.append(word_label("satisfied" if c.satisfied else "unsatisfied", lang))
+            if c.compensation_paid:
+                parts.append(f"{c.compensation_paid:g} {currency}")
+            return " ".join(parts)
+
+        shown = [outcome(c) for c in d.customer_cases[:3]]
         more = d.customer_case_count - 1 - len(shown)
         if more > 0:
             return Say("ui.other_cases_more", count=d.customer_case_count - 1, cases=shown, more=more).text(
