@@ -67,6 +67,11 @@ class KefuGroup(TyperGroup):
         except KefuError as exc:
             err.print(f"kefu: {exc.text(language(ctx))}", markup=False, highlight=False)
             raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            # `kefu report ... | head`: the reader has what it wanted; leave quietly (Python would
+            # complain again when it flushes stdout at exit, so stdout goes to /dev/null first).
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
 
 
 app = typer.Typer(
@@ -1957,6 +1962,8 @@ def _write_export(text: str, out_path: Path | None) -> None:
     try:
         with open_for_export(out_path) as handle:
             handle.write(text)
+    except BrokenPipeError:
+        raise
     except OSError as exc:
         raise KefuError(Message("cli.cannot_write", path=str(out_path), reason=exc.strerror)) from None
 
@@ -2023,6 +2030,8 @@ def _export_cases(
                 count = write_json_items(stream, head, "cases", rows)
             else:
                 count = write_csv(stream, columns, ([r[c] for c in columns] for r in rows))
+    except BrokenPipeError:
+        raise
     except OSError as exc:
         raise KefuError(Message("cli.cannot_write", path=str(out_path), reason=exc.strerror)) from None
     if out_path is not None:

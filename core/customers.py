@@ -109,6 +109,14 @@ def search_phone(text: str, region: str = REGION) -> str | None:
     return digits or None
 
 
+def is_partial_number(text: str, region: str = REGION) -> bool:
+    """Whether a search for `text` reads as a number that may be the end of longer stored ones:
+    a local landline without its area code (88886666 is 010-8888 6666 too) or a service
+    number. Such a search looks for the digits anywhere, not only for the whole number."""
+    whole = phone_key(text, region)
+    return whole is not None and _SHORT.fullmatch(whole) is not None
+
+
 # -- the customer record ----------------------------------------------------------------------
 
 

@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from . import services, sla, views
 from .calendar import Duration
-from .customers import order_key, search_phone
+from .customers import is_partial_number, order_key, search_phone
 from .models import Case, Revisit, User
 from .policies import Policies, desk_years, policy_versions, profile_for_version
 from .policy import Profile
@@ -606,9 +606,18 @@ def search_condition(session: Session, *, actor: User, text: str) -> ColumnEleme
         return _code_match(needle)
     personal = services.may_see_personal_data(actor.role)
     exact = _exact_match(needle, personal)
-    if session.exec(select(Case.id).where(exact).limit(1)).first() is not None:
+    if (
+        _exact_first(needle, personal)
+        and session.exec(select(Case.id).where(exact).limit(1)).first() is not None
+    ):
         return exact
     return _any_match(needle, personal)
+
+
+def _exact_first(needle: str, personal: bool) -> bool:
+    """Whether a whole order or phone number found by its index is the whole answer: not for a
+    local or service number, which is also the end of longer stored numbers."""
+    return not (personal and is_partial_number(needle))
 
 
 @dataclass(frozen=True)
@@ -685,7 +694,7 @@ def search_cases(
         return _search_page(session, found, actor, now, limit, lambda c: ("code", c.code))
     personal = services.may_see_personal_data(actor.role)
     by_receipt = (col(Case.received_at).desc(), col(Case.id).desc())
-    if mode in (None, "exact"):
+    if mode in (None, "exact") and _exact_first(needle, personal):
         query = select(Case).where(_exact_match(needle, personal))
         if after is not None:
             query = query.where(tuple_(col(Case.received_at), col(Case.id)) < after[1:])

@@ -607,3 +607,41 @@ def test_demo_as_an_unknown_user_lists_the_sample_users(
     assert line.startswith("kefu: no sample user named 'nobody'; the express demo desk has: ")
     assert "liuting" in line and "kefu user list" not in line
     assert not list(tmp_path.glob("kefu-demo-*"))
+
+
+def test_a_reader_that_stops_early_ends_kefu_quietly(tmp_path: Path) -> None:
+    """`kefu report --by case --format csv | head -1`: when the reader closes the pipe, kefu leaves with
+    exit 0 and nothing on stderr (no 'cannot write', no traceback). A real process on a small
+    pipe, so the write really breaks."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+
+    desk = tmp_path / "kefu.db"
+    kefu_bin = str(Path(sys.executable).with_name("kefu"))
+    env = {**os.environ, "KEFU_DB": str(desk), "KEFU_LANG": "en"}
+    subprocess.run(
+        [kefu_bin, "init", "--profile", "express", "--sample"], env=env, check=True, capture_output=True
+    )
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, 1031, 4096)  # F_SETPIPE_SZ: one page, far less than the document
+    export = [
+        kefu_bin,
+        "report",
+        "--by",
+        "case",
+        "--format",
+        "csv",
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2030-12-31",
+    ]
+    proc = subprocess.Popen(export, stdout=write_end, stderr=subprocess.PIPE, env=env)
+    os.close(write_end)
+    first = os.read(read_end, 100)
+    os.close(read_end)  # the reader is done
+    _, stderr = proc.communicate(timeout=60)
+    assert b"code,received_at" in first
+    assert (proc.returncode, stderr.decode()) == (0, "")

@@ -303,3 +303,17 @@ def test_a_landline_is_found_with_and_without_its_extension(desk: Desk) -> None:
         )
     assert {r.code for r in found.rows} == {plain, extended}
     assert {r.code for r in only.rows} == {extended}
+
+
+def test_a_local_number_finds_the_line_with_its_area_code_too(desk: Desk) -> None:
+    """88886666 written alone on one case and with 010 on others: a search for the local number
+    finds them all (in the TUI and `case list --search` alike), not only the exact one."""
+    local = _new(desk, customer_phone="8888 6666")
+    with_area = _new(desk, customer_phone="010-8888 6666")
+    extended = _new(desk, customer_phone="010 8888 6666 转 123")
+    with desk.read() as session:
+        found = queues.search_cases(session, actor=desk.user("alice"), now=NOW, text="88886666", limit=50)
+        listed, _ = queues.list_cases(
+            session, actor=desk.user("alice"), flt=queues.CaseFilter(text="8888-6666"), limit=50
+        )
+    assert {r.code for r in found.rows} == {c.code for c in listed} == {local, with_area, extended}

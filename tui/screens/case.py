@@ -569,10 +569,10 @@ class CaseScreen(Screen[None]):
         self.app.push_screen(form, submitted)
 
     def _form_intro(self, action: str) -> str | None:
-        """What the form's user needs to see first: for an approval, the amount and kind asked
-        for, what the case has paid so far and the total if the customer accepts."""
+        """What the form's user needs to see first: approving or denying, the amount and kind
+        asked for, what the case has paid so far and the total if the customer accepts."""
         d = self.detail
-        if d is None or action != "approve":
+        if d is None or action not in ("approve", "deny"):
             return None
         pending = next((p for p in d.payments if p.status == PaymentStatus.PENDING), None)
         if pending is None:
