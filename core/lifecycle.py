@@ -28,7 +28,7 @@ from . import deadlines, payments, sla
 from .calendar import Duration
 from .errors import Conflict, InvalidInput, NotFound, Refused
 from .history import Changes, StatusChange, add_event, event_row, status_history
-from .messages import Message, Text
+from .messages import Message, Text, neutralise
 from .models import Case, CaseLink, Event, Revisit, User
 from .policies import case_profile
 from .policy import FIELD_VOCABULARIES, Profile
@@ -91,8 +91,11 @@ SYSTEM = SystemActor()
 
 
 def clean_text(value: Any, field: str, *, required: bool = False) -> str | None:
-    """Free text, stripped; None when empty; refused when longer than `MAX_TEXT`."""
+    """Free text, stripped, control characters neutralised (`messages.neutralise`: an ESC
+    sequence in a description is stored as visible ␛[2J); None when empty; refused when
+    longer than `MAX_TEXT`."""
     text = "" if value is None else value.strip() if type(value) is str else str(value).strip()
+    text = neutralise(text)
     if not text:
         if required:
             raise InvalidInput(Message("field.required", field=field), field=field)

@@ -56,6 +56,28 @@ def _plain(template: str) -> bool:
 _SCALARS = (str, int, float, type(None))
 
 
+# Control characters shown as what they are instead of acting on the terminal: C0 (but tab
+# and newline) as Unicode's control pictures (ESC is ␛), DEL as ␡, C1 and the bidirectional
+# overrides / isolates / marks (which reorder what follows) as U+FFFD. One character for one,
+# so styled text keeps its spans.
+_NEUTRAL: dict[int, int] = {c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A)}
+_NEUTRAL[0x7F] = 0x2421
+_NEUTRAL.update(dict.fromkeys(range(0x80, 0xA0), 0xFFFD))
+_NEUTRAL.update(dict.fromkeys((0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)), 0xFFFD))
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every control character neutralised (see `_NEUTRAL`): what kefu prints of
+    customer text, stored or quoted, never moves a cursor, clears a screen or sets a title."""
+    return text.translate(_NEUTRAL)
+
+
+def neutralise(text: str) -> str:
+    """Free text as kefu stores it: line ends as newlines, other control characters
+    neutralised (`terminal_safe`)."""
+    return terminal_safe(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 class Message:
     """A catalog key and its parameters; rendered by `text(lang)`.
 
@@ -79,13 +101,14 @@ class Message:
         return self._scalar
 
     def text(self, lang: str = DEFAULT_LANG) -> str:
-        """The sentence in `lang` (en or zh)."""
+        """The sentence in `lang` (en or zh), safe for a terminal whatever its parameters hold
+        (`terminal_safe`: a refusal quoting a hostile cell cannot clear the screen)."""
         lang = normal_lang(lang)
         en, zh = MESSAGES[self.key]
         template = zh if lang == "zh" else en
         if self._scalars() and _plain(template):
-            return template.format_map(self.params)
-        return _Formatter(lang).vformat(template, (), self.params)
+            return terminal_safe(template.format_map(self.params))
+        return terminal_safe(_Formatter(lang).vformat(template, (), self.params))
 
     def as_dict(self) -> dict[str, Any]:
         """What a history event stores to render the note again in any language."""

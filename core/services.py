@@ -179,6 +179,11 @@ def _department_code(session: Session, department: str, now: datetime) -> str:
     return code
 
 
+LOGIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._@-]{0,63}")
+"""An OS login as kefu takes it (POSIX portable names, plus @ for directory logins): no spaces,
+no control characters, at most 64 characters."""
+
+
 def add_user(
     *,
     session: Session,
@@ -191,8 +196,9 @@ def add_user(
 ) -> User:
     require_role(actor, ADMINS, Message("do.add_users"))
     name = name.strip()
-    if not name or len(name) > 64 or any(ch.isspace() for ch in name):
+    if not LOGIN_NAME.fullmatch(name):
         raise InvalidInput(Message("user.bad_name", name=name), field="name")
+    display_name = clean_text(display_name, "display_name") or ""
     _check_role(role)
     if find_user(session, name) is not None:
         raise Refused(Message("user.exists", name=name))
@@ -245,7 +251,7 @@ def update_user(
     if role is not None:
         user.role = role
     if display_name is not None:
-        user.display_name = display_name.strip() or user.name
+        user.display_name = clean_text(display_name, "display_name") or user.name
     if active is not None:
         user.active = active
     session.add(user)

@@ -23,7 +23,7 @@ from .customers import phone_key
 from .errors import NotFound, PermissionDenied
 from .history import event_message
 from .lifecycle import case_events, case_links
-from .messages import Message
+from .messages import Message, terminal_safe
 from .models import Case, CaseLink, Customer, Event, Payment, Revisit, User
 from .policies import case_profile
 from .policy import FIELD_VOCABULARIES, Profile
@@ -428,11 +428,17 @@ class CustomerView:
         return {"name": self.name, "phone": self.phone, "email": self.email}
 
 
+def _safe(text: str | None) -> str | None:
+    """Stored free text as a reader gets it: kefu neutralises control characters at intake
+    (`messages.neutralise`); a row written before that, or by another tool, is shown so too."""
+    return None if text is None else terminal_safe(text)
+
+
 def customer_view(case: Case, viewer: User) -> CustomerView:
     if services.may_see_personal_data(viewer.role):
-        return CustomerView(case.customer_name, case.customer_phone, case.customer_email)
+        return CustomerView(_safe(case.customer_name), case.customer_phone, _safe(case.customer_email))
     return CustomerView(
-        services.mask_name(case.customer_name),
+        services.mask_name(_safe(case.customer_name)),
         services.mask_phone(case.customer_phone),
         services.mask_email(case.customer_email),
     )
@@ -773,7 +779,7 @@ def _history(events: Iterable[Event], profile: Profile, viewer: User) -> list[Hi
             from_status=e.from_status,
             to_status=e.to_status,
             changes=_masked_changes(_local_changes(e.changes, profile), viewer),
-            note=e.note,
+            note=_safe(e.note),
             message=event_message(e),
         )
         for e in events
@@ -836,7 +842,7 @@ def merged_cases(session: Session, case: Case, profile: Profile, viewer: User) -
             m.channel,
             customer_view(m, viewer),
             m.order_no if services.may_see_personal_data(viewer.role) else None,
-            m.description,
+            terminal_safe(m.description),
             _attachment_views(session, m.id, profile),
             _history(case_events(session, m), profile, viewer),
         )
@@ -987,17 +993,17 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
         **{f.name: getattr(summary, f.name) for f in fields(CaseSummary)},
         policy_version_id=case.policy_version_id,
         target=case.target,
-        target_name=case.target_name,
-        description=case.description,
+        target_name=_safe(case.target_name),
+        description=terminal_safe(case.description),
         incident_at=_local(case.incident_at, profile),
-        incident_place=case.incident_place,
-        demand=case.demand,
+        incident_place=_safe(case.incident_place),
+        demand=_safe(case.demand),
         party=case.party,
         source=case.source,
         external_id=case.external_id,
         created_by=case.created_by,
         resolution=case.resolution,
-        resolution_note=case.resolution_note,
+        resolution_note=_safe(case.resolution_note),
         compensation_amount=case.compensation_amount,
         compensation_kind=case.compensation_kind,
         satisfied=case.satisfied,
@@ -1076,6 +1082,12 @@ _PERSONAL_FIELDS = {
 
 
 def _masked_changes(changes: dict[str, Any], viewer: User) -> dict[str, Any]:
+    changes = {
+        key: [terminal_safe(v) if isinstance(v, str) else v for v in value]
+        if isinstance(value, list)
+        else value
+        for key, value in changes.items()
+    }
     if services.may_see_personal_data(viewer.role):
         return changes
     return {

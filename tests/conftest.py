@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from sqlalchemy import Engine
 from sqlmodel import Session
+from typer.testing import Result
 
 from kefu.core import db as kdb
 from kefu.core import services

@@ -252,8 +252,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "没有名为「{name}」的 kefu 用户；请查看 `kefu user list`",
     ),
     "user.bad_name": (
-        "user name {name!r} must be an OS login: no spaces, at most 64 characters",
-        "用户名「{name}」必须是系统登录名：不含空格，最多 64 个字符",
+        "user name {name!r} must be an OS login: letters, digits, . _ - @ (not first), at most 64 characters",
+        "用户名「{name}」必须是系统登录名：字母、数字及 . _ - @（不能开头），最多 64 个字符",
     ),
     "user.bad_role": (
         "unknown role {role!r}; roles are: {roles}",
