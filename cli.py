@@ -319,10 +319,14 @@ def init(
         typer.Option(help=f"A bundled profile ({', '.join(bundled_profile_names())}) or a .toml file."),
     ] = "ecommerce",
     sample: Annotated[bool, typer.Option("--sample", help="Add sample users and cases.")] = False,
+    group: Annotated[
+        str | None,
+        typer.Option(help="Share the desk with this OS group (0660, setgid directory); default: yours only."),
+    ] = None,
 ) -> None:
     """Create a database with a policy; you become its first admin.
 
-    Example: kefu init --profile express --sample
+    Example: kefu init --profile express --group kefu
     """
     from .core.samples import seed_sample_desk
 
@@ -330,7 +334,7 @@ def init(
     text, origin = resolve_profile_source(profile)
     parsed = load_profile_text(text, origin)
     now = now_utc()
-    engine = kdb.create_database(settings.db)
+    engine = kdb.create_database(settings.db, group=group)
     login = os_login()
     try:
         with kdb.write_session(engine) as session:
@@ -1250,6 +1254,9 @@ def backup(
 def doctor(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Mend the file's modes and group where you may (its owner or root).")
+    ] = False,
 ) -> None:
     """Check integrity, schema and calendar coverage; exit 1 if anything needs attention.
 
@@ -1261,7 +1268,7 @@ def doctor(
 
     _peek_desk_language(ctx)
     lang = language(ctx)
-    report = health.doctor(_settings(ctx).db, now_utc(), lang=lang)
+    report = health.doctor(_settings(ctx).db, now_utc(), lang=lang, fix=fix)
     if as_json:
         print_json(report)
     else:
@@ -1287,6 +1294,7 @@ _CHECKS = {
     "journal": "cli.check.journal",
     "calendar": "cli.check.calendar",
     "cases": "cli.check.cases",
+    "permissions": "cli.check.permissions",
 }
 """Doctor's checks as its lines name them (English: the check's name, as in the JSON)."""
 

@@ -11,6 +11,7 @@ URL is refused with that sentence rather than half-working.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
+from . import sharing
 from .errors import DatabaseError, InvalidInput
 from .messages import Message
 
@@ -166,6 +168,7 @@ def check_schema(engine: Engine) -> str:
     if path is not None:
         if not path.exists():
             raise DatabaseError(Message("db.missing", path=str(path)))
+        sharing.check_access(path)
         try:
             app_id = _application_id(path)
         except sqlite3.OperationalError as exc:  # SQLite's reason, in its own words
@@ -197,9 +200,16 @@ def upgrade_schema(engine: Engine) -> None:
 
 
 def open_database(db: str, *, migrate: bool = True) -> Engine:
-    """An engine on an existing kefu database, migrated forward if it is older than the code."""
+    """An engine on an existing kefu database, migrated forward if it is older than the code.
+    A shared desk's `-wal` / `-shm` are checked before (another user's that members cannot
+    write is refused) and after (one this process made is put in the desk's group)."""
     engine = make_engine(db)
+    path = _sqlite_path(engine)
+    if path is not None:
+        sharing.check_open(path)
     revision = check_schema(engine)
+    if path is not None:
+        sharing.check_open(path)
     if revision != code_head():
         if not migrate:
             raise DatabaseError(Message("db.older_schema", revision=revision))
@@ -207,15 +217,20 @@ def open_database(db: str, *, migrate: bool = True) -> Engine:
     return engine
 
 
-def create_database(db: str) -> Engine:
-    """A new, empty kefu database at the current schema. Refuses to touch an existing file."""
+def create_database(db: str, *, group: str | None = None) -> Engine:
+    """A new, empty kefu database at the current schema. Refuses to touch an existing file.
+    The file is the owner's only (0600), or shared by `group` (0660 in a setgid directory of
+    the group: `kefu.core.sharing`)."""
     engine = make_engine(db)
     path = _sqlite_path(engine)
     if path is not None:
         if path.exists() and path.stat().st_size > 0:
             raise InvalidInput(Message("db.exists", path=str(path)), field="db")
         path.parent.mkdir(parents=True, exist_ok=True)
-    elif database_revision(engine) is not None:
+        with sharing.creating(path, group):
+            upgrade_schema(engine)
+        return engine
+    if database_revision(engine) is not None:
         raise InvalidInput(Message("db.postgres_exists"), field="db")
     upgrade_schema(engine)
     return engine
@@ -235,6 +250,7 @@ def backup_sqlite(engine: Engine, target: Path) -> None:
         raise InvalidInput(Message("backup.not_a_directory", path=str(target.parent)), field="to")
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))  # never readable by others
     source = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
     try:
         dest = sqlite3.connect(str(partial))
@@ -244,6 +260,7 @@ def backup_sqlite(engine: Engine, target: Path) -> None:
             dest.execute("PRAGMA journal_mode = WAL")
         finally:
             dest.close()
+        sharing.backup_mode(path, partial)  # as private as the desk: its group and mode
         partial.replace(target)
     except sqlite3.Error as exc:
         # SQLite's reason, in its own words

@@ -6,13 +6,14 @@ Each check's detail is built from catalog messages and rendered in the language 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import select
 
 from . import db as kdb
-from . import policies
+from . import policies, sharing
 from .calendar import WorkCalendar
 from .errors import KefuError
 from .messages import Message, Text, join, normal_lang, render
@@ -20,8 +21,9 @@ from .models import Case
 from .policy import calendar_kind_name
 
 
-def doctor(database: str, now: datetime, *, lang: str = "en") -> dict[str, Any]:
-    """A list of named checks, each ok or not with a one-line detail in `lang` (en or zh)."""
+def doctor(database: str, now: datetime, *, lang: str = "en", fix: bool = False) -> dict[str, Any]:
+    """A list of named checks, each ok or not with a one-line detail in `lang` (en or zh).
+    With `fix`, first mends what this user may of the file's modes and groups."""
     lang = normal_lang(lang)
     checks: list[dict[str, Any]] = []
 
@@ -31,6 +33,9 @@ def doctor(database: str, now: datetime, *, lang: str = "en") -> dict[str, Any]:
     def add(name: str, ok: bool, *detail: Text) -> None:
         checks.append({"name": name, "ok": ok, "detail": say(*detail)})
 
+    path = None if "://" in database else Path(database).expanduser()
+    if path is not None and path.exists():
+        _permissions(path, fix, add, lang)
     try:
         engine = kdb.make_engine(database)
         revision = kdb.check_schema(engine)
@@ -63,7 +68,7 @@ def doctor(database: str, now: datetime, *, lang: str = "en") -> dict[str, Any]:
     # which the holiday data usually only covers from December: a warning, not a failure.
     needed = range(min((first or now).year, now.year), max((last or now).year, now.year) + 1)
     ahead = range(needed.stop, needed.stop + 1)
-    fix = Message("doctor.calendar_fix")
+    calendar_fix = Message("doctor.calendar_fix")
     for calendar, revisions in calendars.items():
         uncovered = calendar.uncovered_years(needed)
         not_yet = calendar.uncovered_years(ahead)
@@ -84,9 +89,9 @@ def doctor(database: str, now: datetime, *, lang: str = "en") -> dict[str, Any]:
         if calendar.entered_years and calendar.kind == "cn":
             detail.append(Message("doctor.calendar_entered", years=sorted(calendar.entered_years)))
         if uncovered:
-            detail.append(Message("doctor.calendar_uncovered", years=uncovered, fix=fix))
+            detail.append(Message("doctor.calendar_uncovered", years=uncovered, fix=calendar_fix))
         if not_yet:
-            detail.append(Message("doctor.calendar_not_yet", years=not_yet, fix=fix))
+            detail.append(Message("doctor.calendar_not_yet", years=not_yet, fix=calendar_fix))
         checks.append(
             {
                 "name": "calendar",
@@ -97,3 +102,22 @@ def doctor(database: str, now: datetime, *, lang: str = "en") -> dict[str, Any]:
         )
     add("cases", True, Message("doctor.cases", cases=cases))
     return {"ok": all(c["ok"] for c in checks), "checks": checks}
+
+
+def _permissions(path: Path, fix: bool, add: Any, lang: str) -> None:
+    """Who may read and write the file and its companions (`kefu.core.sharing`)."""
+    before = sharing.problems(path)
+    left = sharing.fix(path) if fix and before else before
+    detail: list[Text] = []
+    if fix and len(left) < len(before):
+        detail.append(Message("doctor.fixed", count=len(before) - len(left)))
+    if left:
+        detail.append(join([p.message.text(lang) for p in left], lang, strong=True))
+    else:
+        gid = sharing.desk_gid(path)
+        detail.append(
+            Message("doctor.permissions_shared", group=sharing.group_name(gid))
+            if gid is not None
+            else Message("doctor.permissions_personal")
+        )
+    add("permissions", not left, *detail)

@@ -97,6 +97,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.check.journal": ("journal", "日志模式"),
     "cli.check.calendar": ("calendar", "日历"),
     "cli.check.cases": ("cases", "工单"),
+    "cli.check.permissions": ("permissions", "文件权限"),
     # -- sla check and revisits ---------------------------------------------------------
     "cli.sla.escalated": ("escalated", "已升级"),
     "cli.sla.new": ("new", "新超时"),

@@ -7,6 +7,49 @@ knows what is wrong (a wrong type, a pattern not matched, a number out of range)
 """
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    # -- who may read and write the file (kefu.core.sharing)
+    "group.unknown": ("there is no group {group!r} on this host", "本机没有名为「{group}」的用户组"),
+    "group.not_member": (
+        "you are not in the group {group!r}: a desk shared by it must be created by a member",
+        "您不在用户组「{group}」中：共享给该组的客服台须由组员创建",
+    ),
+    "group.directory": (
+        "{folder} must belong to the group {group} and be setgid so that the files SQLite makes "
+        "there stay in the group; its owner (or root) runs: "
+        "`chgrp {group} {folder} && chmod g+rwxs {folder}`",
+        "目录 {folder} 须属于用户组 {group} 并设置 `setgid`，SQLite 在其中新建的文件才会留在该组；"
+        "请目录所有者（或 `root`）执行：`chgrp {group} {folder} && chmod g+rwxs {folder}`",
+    ),
+    "desk.companion_locked": (
+        "{path} belongs to {owner}:{group} with mode {mode}: the desk's group {desk_group} cannot "
+        "write it; {owner} (or root) runs `kefu doctor --fix`",
+        "{path} 属于 {owner}:{group}，权限 {mode}：客服台的用户组 {desk_group} 无法写入；"
+        "请 {owner}（或 `root`）执行 `kefu doctor --fix`",
+    ),
+    "desk.no_access": (
+        "{path} is {owner}'s own desk (mode {mode}): you may not open it",
+        "{path} 是 {owner} 的个人客服台（权限 {mode}）：您无权打开",
+    ),
+    "desk.no_access_shared": (
+        "{path} is shared by the group {group} (mode {mode}) and you are not in it (or cannot "
+        "write its directory): an administrator of this host adds you with `usermod -aG {group} YOU`",
+        "{path} 共享给用户组 {group}（权限 {mode}），您不在该组中（或无权写入其目录）："
+        "请本机管理员用 `usermod -aG {group} YOU` 将您加入",
+    ),
+    "desk.others_can_read": (
+        "{path} (mode {mode}) can be read by anyone on this host; `kefu doctor --fix` makes it "
+        "the desk's only",
+        "{path}（权限 {mode}）本机任何用户都能读取；`kefu doctor --fix` 可将其限制为客服台成员",
+    ),
+    "doctor.permissions_personal": (
+        "personal desk: the owner's only (0600)",
+        "个人客服台：仅所有者可读写（0600）",
+    ),
+    "doctor.permissions_shared": (
+        "shared by the group {group} (0660, setgid directory)",
+        "共享给用户组 {group}（0660，目录已设 `setgid`）",
+    ),
+    "doctor.fixed": ("mended: {count}", "已修复：{count} 项"),
     # -- the database file (kefu.core.db)
     "db.unsupported": (
         "{scheme} databases are not supported yet; use a SQLite file path for --db",
