@@ -87,6 +87,12 @@ def _cn_covered_years() -> range:
 _CN_COVERED = _cn_covered_years()
 
 
+MAX_DAYS = 366
+"""The longest target, window or limit a policy may give (a year), in any unit."""
+MAX_AMOUNT = {"m": MAX_DAYS * 1440, "h": MAX_DAYS * 24, "d": MAX_DAYS,
+              "bm": MAX_DAYS * 1440, "bh": MAX_DAYS * 24, "wd": MAX_DAYS}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Duration:
     """An SLA target such as `15m`, `4bh` or `3wd`: an amount and a unit naming its clock."""
@@ -106,7 +112,14 @@ class Duration:
         match = _DURATION_RE.fullmatch(text.strip().lower()) if isinstance(text, str) else None
         if match is None:
             raise CalendarValueError(Message("calendar.not_duration", value=_shown(text)))
-        return cls(int(match.group(1)), match.group(2))
+        digits, unit = match.group(1), match.group(2)
+        if len(digits) > 9 or int(digits) > MAX_AMOUNT[unit]:
+            raise CalendarValueError(
+                Message(
+                    "calendar.duration_too_long", value=_shown(text), limit=MAX_DAYS, most=MAX_AMOUNT[unit]
+                )
+            )
+        return cls(int(digits), unit)
 
     @property
     def clock(self) -> str:

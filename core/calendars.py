@@ -187,6 +187,8 @@ def parse_year_text(text: str, origin: str) -> YearArrangement:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(Message("policy.not_toml", origin=origin, detail=str(exc))) from None
+    except RecursionError:  # nesting deeper than the parser goes: no policy is like that
+        raise InvalidInput(Message("policy.too_deep", origin=origin)) from None
     lines = _lines(text)
 
     def problem(reason: Message, table: str = "", index: int = 0, key: str = "") -> InvalidInput:

@@ -524,6 +524,8 @@ def load_profile_text(text: str, origin: str = "<policy>") -> Profile:
     except tomllib.TOMLDecodeError as exc:
         # tomllib's own English sentence (it names the line and column).
         raise PolicyError(Message("policy.not_toml", origin=origin, detail=str(exc))) from None
+    except RecursionError:  # nesting deeper than the parser goes: no policy is like that
+        raise PolicyError(Message("policy.too_deep", origin=origin)) from None
     try:
         return Profile.model_validate(data)
     except _LocatedError as exc:

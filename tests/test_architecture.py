@@ -178,3 +178,35 @@ def test_every_package_is_installed() -> None:
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert found == listed
+
+
+def test_every_import_is_a_declared_dependency() -> None:
+    """What the product imports (core, tui, cli, migrations — lazily too) is the standard
+    library, kefu itself, or a distribution named in [project] dependencies: not one that only
+    the test extras or another package happen to bring (`click` came with typer once)."""
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    declared = {
+        re.split(r"[<>=!~\[; ]", item, maxsplit=1)[0].lower().replace("_", "-")
+        for item in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    owners = packages_distributions()
+    sources = [ROOT / "cli.py", *(ROOT / "core").rglob("*.py"), *(ROOT / "tui").rglob("*.py")]
+    undeclared: dict[str, set[str]] = {}
+    for source in sources:
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top == "kefu" or top in sys.stdlib_module_names:
+                    continue
+                dists = {d.lower().replace("_", "-") for d in owners.get(top, [top])}
+                if not dists & declared:
+                    undeclared.setdefault(top, set()).add(str(source.relative_to(ROOT)))
+    assert not undeclared, f"imported but not declared in [project] dependencies: {undeclared}"

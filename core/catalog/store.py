@@ -168,6 +168,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "policy.unknown_category": ("unknown category {category!r}", "没有「{category}」这个类别"),
     # -- the working calendar (kefu.core.calendar): reasons inside a policy error
+    "policy.too_deep": (
+        "{origin}: nested deeper than any policy is (arrays or tables within each other)",
+        "{origin}：嵌套层级过深（数组或表层层相套），不是有效的方案文件",
+    ),
+    "calendar.duration_too_long": (
+        "{value!r} is longer than kefu takes: at most {limit} days ({most} in this unit)",
+        "「{value}」超出 kefu 的上限：最多 {limit} 天（该单位最多 {most}）",
+    ),
     "calendar.not_duration": (
         "{value!r} is not a duration: use a number followed by m, h, d, bm, bh or wd",
         "「{value}」不是时长：请写数字加单位 m、h、d、bm、bh 或 wd",
