@@ -517,12 +517,46 @@ def case_attachments(session: Session, case_id: int | None) -> Sequence[Attachme
 
 
 def mask_phone(phone: str | None) -> str | None:
+    """A number with its middle hidden: 138****5678, 8***6666; a short service or extension
+    number keeps only its ends (9**55), so no number is shown whole."""
     if not phone:
         return phone
     if len(phone) <= 4:
         return "*" * len(phone)
     keep_head = 3 if len(phone) >= 11 else 1
-    return phone[:keep_head] + "*" * (len(phone) - keep_head - 4) + phone[-4:]
+    keep_tail = 4 if len(phone) >= 8 else 2
+    return phone[:keep_head] + "*" * (len(phone) - keep_head - keep_tail) + phone[-keep_tail:]
+
+
+_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_NUMBER_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z])(?:"
+    r"\d{17}[\dXx]"  # a resident ID number
+    r"|(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}"  # a mobile, maybe spaced
+    r"|0\d{2,3}[\s-]?\d{7,8}"  # a landline with its area code
+    r"|\d{4}(?:[\s-]\d{4}){3}(?:[\s-]?\d{1,3})?"  # a bank card written in groups
+    r"|\d{5,}"  # any other run of five or more digits: a card, a local or service number, an account
+    r")(?![0-9A-Za-z])"
+)
+"""Personal numbers written inside free text. Four digits or fewer (a year, an amount) stay."""
+
+
+def mask_text(text: str | None, name: str | None = None) -> str | None:
+    """Free text (a description, a demand, a note) as a role without personal data reads it:
+    e-mail addresses, phone, ID and card numbers, and the case's own customer's name masked."""
+    if not text:
+        return text
+    masked = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group()) or "", text)
+    masked = _NUMBER_IN_TEXT.sub(lambda m: mask_phone(re.sub(r"[\s-]", "", m.group())) or "", masked)
+    if name and len(name) >= 2:
+        masked = masked.replace(name, mask_name(name) or "")
+    return masked
+
+
+def reveals_personal_data(text: str) -> bool:
+    """Whether a search text reads as a number or e-mail (what a masked role may not look up
+    inside free text: it would confirm whose complaint it is)."""
+    return bool(_EMAIL_IN_TEXT.search(text) or re.search(r"\d{5,}", re.sub(r"[\s-]", "", text)))
 
 
 def mask_name(name: str | None) -> str | None:

@@ -428,6 +428,14 @@ class CustomerView:
         return {"name": self.name, "phone": self.phone, "email": self.email}
 
 
+def _free_text(viewer: User, name: str | None) -> Any:
+    """How free text (descriptions, demands, notes) reads for `viewer`: neutralised, and for a
+    role without personal data with the numbers, e-mails and customer's name in it masked."""
+    if services.may_see_personal_data(viewer.role):
+        return _safe
+    return lambda text: services.mask_text(_safe(text), name)
+
+
 def _safe(text: str | None) -> str | None:
     """Stored free text as a reader gets it: kefu neutralises control characters at intake
     (`messages.neutralise`); a row written before that, or by another tool, is shown so too."""
@@ -769,8 +777,9 @@ def _attachment_views(session: Session, case_id: int | None, profile: Profile) -
     ]
 
 
-def _history(events: Iterable[Event], profile: Profile, viewer: User) -> list[HistoryEntry]:
+def _history(events: Iterable[Event], profile: Profile, viewer: User, name: str | None) -> list[HistoryEntry]:
     local = profile.work_calendar.local
+    free = _free_text(viewer, name)
     return [
         HistoryEntry(
             at=local(e.at),
@@ -779,7 +788,7 @@ def _history(events: Iterable[Event], profile: Profile, viewer: User) -> list[Hi
             from_status=e.from_status,
             to_status=e.to_status,
             changes=_masked_changes(_local_changes(e.changes, profile), viewer),
-            note=_safe(e.note),
+            note=free(e.note),
             message=event_message(e),
         )
         for e in events
@@ -842,9 +851,9 @@ def merged_cases(session: Session, case: Case, profile: Profile, viewer: User) -
             m.channel,
             customer_view(m, viewer),
             m.order_no if services.may_see_personal_data(viewer.role) else None,
-            terminal_safe(m.description),
+            _free_text(viewer, m.customer_name)(m.description) or "",
             _attachment_views(session, m.id, profile),
-            _history(case_events(session, m), profile, viewer),
+            _history(case_events(session, m), profile, viewer, m.customer_name),
         )
         for m in rows
     ]
@@ -986,6 +995,7 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
     profile = case_profile(session, case)
     events = case_events(session, case)
     summary = case_summary(case, profile, viewer, now, coordinated_at=coordination_end(case, events))
+    free = _free_text(viewer, case.customer_name)
     revisits = session.exec(select(Revisit).where(Revisit.case_id == case.id).order_by(col(Revisit.id))).all()
     timeline, total = customer_cases(session, case, profile, TIMELINE_LIMIT + 1)
     local = profile.work_calendar.local
@@ -994,16 +1004,16 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
         policy_version_id=case.policy_version_id,
         target=case.target,
         target_name=_safe(case.target_name),
-        description=terminal_safe(case.description),
+        description=free(case.description) or "",
         incident_at=_local(case.incident_at, profile),
-        incident_place=_safe(case.incident_place),
-        demand=_safe(case.demand),
+        incident_place=free(case.incident_place),
+        demand=free(case.demand),
         party=case.party,
         source=case.source,
         external_id=case.external_id,
         created_by=case.created_by,
         resolution=case.resolution,
-        resolution_note=_safe(case.resolution_note),
+        resolution_note=free(case.resolution_note),
         compensation_amount=case.compensation_amount,
         compensation_kind=case.compensation_kind,
         satisfied=case.satisfied,
@@ -1021,7 +1031,7 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
         allowed_actions=[]
         if case.close_reason == CloseReason.MERGED  # worked on as its original (lifecycle.refuse_merged)
         else allowed_actions(case.status, viewer.role, is_owner=case.owner == viewer.name, owner=case.owner),
-        history=_history(events, profile, viewer),
+        history=_history(events, profile, viewer, case.customer_name),
         records=[
             DeadlineRecordView(
                 clock=r.clock,
