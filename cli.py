@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -29,6 +30,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 from typer.core import TyperGroup
 
@@ -67,6 +69,14 @@ class KefuGroup(TyperGroup):
         except KefuError as exc:
             err.print(f"kefu: {exc.text(language(ctx))}", markup=False, highlight=False)
             raise typer.Exit(exc.exit_code) from None
+        except (DBAPIError, sqlite3.DatabaseError) as exc:
+            # The file failed under a command (damaged pages, an I/O error): one sentence, exit 3.
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            damaged = any(w in reason.lower() for w in ("malformed", "not a database", "corrupt", "decode"))
+            key = "db.damaged" if damaged else "db.failed"
+            message = Message(key, path=_settings(ctx).db, reason=reason)
+            err.print(f"kefu: {message.text(language(ctx))}", markup=False, highlight=False)
+            raise typer.Exit(3) from None
         except BrokenPipeError:
             # `kefu report ... | head`: the reader has what it wanted; leave quietly (Python would
             # complain again when it flushes stdout at exit, so stdout goes to /dev/null first).
@@ -1306,7 +1316,7 @@ def _peek_desk_language(ctx: typer.Context) -> None:
 
     try:
         engine = kdb.open_database(_settings(ctx).db, migrate=False)
-    except KefuError:
+    except (KefuError, SQLAlchemyError, sqlite3.DatabaseError):  # doctor itself will say why
         return
     try:
         with kdb.read_session(engine) as session:

@@ -22,7 +22,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -258,6 +258,11 @@ def backup_sqlite(engine: Engine, target: Path) -> None:
             with dest:
                 source.backup(dest)
             dest.execute("PRAGMA journal_mode = WAL")
+            # A copy of a damaged desk is no backup: refused, and the last good one kept.
+            checked = dest.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if checked != "ok":
+                reason = " ".join(str(checked).replace("*** in database main ***", "").split())
+                raise DatabaseError(Message("backup.damaged", path=str(path), reason=reason))
         finally:
             dest.close()
         sharing.backup_mode(path, partial)  # as private as the desk: its group and mode
@@ -276,9 +281,12 @@ def integrity_check(engine: Engine) -> list[Message | str]:
     a foreign-key problem as a message (`str()` of each is the English)."""
     if not is_sqlite(engine):
         return []
-    with engine.connect() as conn:
-        rows = conn.execute(text("PRAGMA integrity_check")).scalars().all()
-        fk = conn.execute(text("PRAGMA foreign_key_check")).all()
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("PRAGMA integrity_check")).scalars().all()
+            fk = conn.execute(text("PRAGMA foreign_key_check")).all()
+    except DBAPIError as exc:  # too damaged for the checks to finish: SQLite's reason
+        return [str(exc.orig)]
     problems: list[Message | str] = [str(r) for r in rows if r != "ok"]
     problems += [Message("db.foreign_key", row=str(tuple(r))) for r in fk]
     return problems

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from . import db as kdb
@@ -42,6 +43,9 @@ def doctor(database: str, now: datetime, *, lang: str = "en", fix: bool = False)
     except KefuError as exc:
         add("database", False, exc.text(lang))
         return {"ok": False, "checks": checks}
+    except DBAPIError as exc:
+        add("database", False, str(exc.orig).splitlines()[0], " — ", Message("doctor.damaged"))
+        return {"ok": False, "checks": checks}
     head = kdb.code_head()
     if revision == head:
         add("schema", True, Message("doctor.schema_current", revision=revision))
@@ -49,9 +53,19 @@ def doctor(database: str, now: datetime, *, lang: str = "en", fix: bool = False)
         add("schema", False, Message("doctor.schema_older", revision=revision, head=head))
     problems = kdb.integrity_check(engine)
     if problems:
-        add("integrity", False, join([say(p) for p in problems[:5]], lang, strong=True))
+        add("integrity", False, join([say(p) for p in problems[:5]], lang, strong=True), " — ",
+            Message("doctor.damaged"))  # fmt: skip
     else:
         add("integrity", True, Message("doctor.integrity_ok"))
+    try:
+        _readable_checks(engine, now, add, checks, say)
+    except DBAPIError as exc:  # pages the checks read are damaged: said, never a traceback
+        add("cases", False, str(exc.orig).splitlines()[0], " — ", Message("doctor.damaged"))
+    return {"ok": all(c["ok"] for c in checks), "checks": checks}
+
+
+def _readable_checks(engine: Any, now: datetime, add: Any, checks: list[dict[str, Any]], say: Any) -> None:
+    """The journal mode, the calendars' coverage and the number of cases."""
     if kdb.is_sqlite(engine):
         with engine.connect() as conn:
             mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
@@ -101,7 +115,6 @@ def doctor(database: str, now: datetime, *, lang: str = "en", fix: bool = False)
             }  # fmt: skip
         )
     add("cases", True, Message("doctor.cases", cases=cases))
-    return {"ok": all(c["ok"] for c in checks), "checks": checks}
 
 
 def _permissions(path: Path, fix: bool, add: Any, lang: str) -> None:

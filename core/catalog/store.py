@@ -26,6 +26,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} 属于 {owner}:{group}，权限 {mode}：客服台的用户组 {desk_group} 无法写入；"
         "请 {owner}（或 `root`）执行 `kefu doctor --fix`",
     ),
+    "db.damaged": (
+        "{path} is damaged ({reason}): nothing was changed; restore your latest `kefu backup` "
+        "(copy it over the file while nobody works) — `kefu doctor` says more",
+        "{path} 已损坏（{reason}）：未做任何更改；请在无人使用时用最近一次 `kefu backup` 的备份覆盖该文件"
+        "——`kefu doctor` 可查看详情",
+    ),
+    "db.failed": (
+        "{path}: the database failed ({reason}); nothing was changed",
+        "{path}：数据库出错（{reason}）；未做任何更改",
+    ),
+    "backup.damaged": (
+        "{path} is damaged ({reason}): no backup was written; keep your last good one",
+        "{path} 已损坏（{reason}）：未写入备份；请保留上一份完好的备份",
+    ),
+    "doctor.damaged": (
+        "the file is damaged: restore your latest `kefu backup` while nobody works",
+        "文件已损坏：请在无人使用时恢复最近一次 `kefu backup` 的备份",
+    ),
     "desk.no_access": (
         "{path} is {owner}'s own desk (mode {mode}): you may not open it",
         "{path} 是 {owner} 的个人客服台（权限 {mode}）：您无权打开",

@@ -1,0 +1,79 @@
+"""A damaged file (issue 12): garbage in the middle pages of the desk. Every command says so in
+one sentence with exit 3 (exit 1 is the contract's "found problems"), never a traceback;
+`doctor` reports the damage and the way back (the latest backup) instead of crashing; `backup`
+does not copy a damaged desk over as if it were good."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+from conftest import NOW, Desk, make_cli_desk
+from conftest import cli_run as run
+
+from kefu.core import intake
+
+
+@pytest.fixture
+def damaged(tmp_path: Path) -> Desk:
+    desk = make_cli_desk(tmp_path / "kefu.db")
+    with desk.write() as session:
+        for n in range(60):
+            intake.create_case(session=session, actor=desk.user("alice"), now=NOW, channel="hotline",
+                               description=f"包裹延误第{n}天，客户很着急" * 5,
+                               customer_phone=f"1380000{n:04d}")  # fmt: skip
+    desk.engine.dispose()
+    size, page = desk.path.stat().st_size, 4096
+    noise = random.Random(7)
+    with open(desk.path, "r+b") as f:
+        for n in range(2, size // page):  # every page but the first two (the header, the schema)
+            f.seek(n * page + 100)
+            f.write(noise.randbytes(600))
+    return desk
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("case", "list"), ("sla", "check"), ("report",), ("case", "new", "--channel", "hotline", "-d", "新投诉"),
+     ("backup", "--to", "copy.db")],
+    ids=lambda a: " ".join(a[:2]),
+)  # fmt: skip
+def test_every_command_on_a_damaged_file_is_one_sentence_and_exit_3(
+    damaged: Desk, args: tuple[str, ...]
+) -> None:
+    os.chdir(damaged.path.parent)
+    done = run(damaged, "--as", "sue", *args)
+    assert done.exit_code == 3, done.output
+    assert "Traceback" not in done.output and done.stderr.count("\n") == 1
+    assert done.stderr.startswith(f"kefu: {damaged.path} is damaged (")
+    assert "nothing was changed; restore your latest `kefu backup`" in done.stderr
+    assert not (damaged.path.parent / "copy.db").exists()
+
+
+def test_doctor_reports_the_damage_and_the_way_back(damaged: Desk) -> None:
+    done = run(damaged, "doctor")
+    assert done.exit_code == 1 and "Traceback" not in done.output
+    assert "!!  database: database disk image is malformed" in done.stdout
+    assert "restore your latest `kefu backup`" in done.stdout
+
+
+def test_a_backup_of_a_damaged_desk_is_refused_and_the_last_good_one_kept(tmp_path: Path) -> None:
+    """SQLite's backup copies pages as they are; the copy is checked before it takes the
+    backup's name, so a damaged desk never replaces a good backup."""
+    from kefu.core import db as kdb
+    from kefu.core.errors import DatabaseError
+
+    desk = make_cli_desk(tmp_path / "kefu.db")
+    with desk.write() as session:
+        for n in range(60):
+            intake.create_case(session=session, actor=desk.user("alice"), now=NOW, channel="hotline",
+                               description=f"包裹延误第{n}天" * 20)  # fmt: skip
+    size = desk.path.stat().st_size
+    with open(desk.path, "r+b") as f:
+        f.seek(size - 3 * 4096 + 50)  # a page of cases near the end
+        f.write(random.Random(3).randbytes(1000))
+    with pytest.raises(DatabaseError, match="is damaged .*no backup was written"):
+        kdb.backup_sqlite(desk.engine, tmp_path / "backup.db")
+    assert not [p for p in tmp_path.iterdir() if "backup" in p.name]
