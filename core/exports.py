@@ -33,9 +33,16 @@ def safe_cell(value: Any) -> Any:
         return value
     if isinstance(value, datetime | date):
         return value.isoformat()
-    text = str(value)
+    text = str(value).replace("\x00", "\u2400")  # a NUL ends the cell in many programs: shown as ␀
     if text.startswith(FORMULA_TRIGGERS):
         return "'" + text
+    return text
+
+
+def unescape_cell(text: str) -> str:
+    """A cell `safe_cell` escaped, as it was: kefu's own files can be imported again."""
+    if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_TRIGGERS):
+        return text[1:]
     return text
 
 

@@ -77,6 +77,7 @@ from . import db as kdb
 from .customers import Who, customers_for
 from .deadlines import DEADLINE_COLUMNS
 from .errors import InvalidInput, PermissionDenied
+from .exports import safe_cell, unescape_cell
 from .history import EVENT_COLUMNS, jsonable
 from .intake import (
     INTAKE_ATTRIBUTES,
@@ -518,9 +519,20 @@ class _JsonlReader(_Reader):
                 why = Message("import.not_json", error=exc.msg, column=exc.colno)
                 yield _RawRow(number, [], RowError(number, ROW, why))
                 continue
+            except (RecursionError, ValueError) as exc:  # nested too deep; a number too long
+                why = Message(
+                    "import.json_too_deep" if isinstance(exc, RecursionError) else "import.json_number"
+                )
+                yield _RawRow(number, [], RowError(number, ROW, why))
+                continue
             if not isinstance(value, dict):
                 why = Message("import.not_json_object", kind=type(value).__name__)
                 yield _RawRow(number, [], RowError(number, ROW, why))
+                continue
+            try:  # "\ud800" decodes to half a character, which no text can hold
+                json.dumps(value, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                yield _RawRow(number, [], RowError(number, ROW, Message("import.json_half_character")))
                 continue
             yield _RawRow(number, list(value.items()))
 
@@ -1001,7 +1013,7 @@ class _ErrorSink:
         with self.path.open("w", encoding="utf-8" if jsonl else "utf-8-sig", newline="") as out:
             writer = None if jsonl else csv.writer(out)
             if writer is not None:
-                writer.writerow(names)
+                writer.writerow([safe_cell(name) for name in names])
             for text in self.spool:
                 line, field_name, reason, source, cells = json.loads(text)
                 if self.header is not None:
@@ -1013,7 +1025,9 @@ class _ErrorSink:
                 values += [source] if add_source else []
                 values += [str(line), field_name, reason]
                 if writer is not None:
-                    writer.writerow(values)
+                    writer.writerow(
+                        [safe_cell(v) for v in values]
+                    )  # opened in a spreadsheet: never a formula
                 else:
                     record = {k: v for k, v in zip(names, values, strict=True) if v != ""}
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -1513,6 +1527,19 @@ class _End:
     ignored: list[str]
 
 
+def _screened(raw: _RawRow) -> _RawRow:
+    """A row as the checks take it: a cell kefu's errors file escaped for spreadsheets
+    (`exports.safe_cell`: '=...) read back as it was written; a NUL byte, which no complaint
+    holds (a binary or UTF-16 file read as text), rejects the row."""
+    if raw.problem is not None:
+        return raw
+    cells = [(name, unescape_cell(value) if isinstance(value, str) else value) for name, value in raw.cells]
+    for name, value in cells:
+        if isinstance(value, str) and "\x00" in value:
+            return _RawRow(raw.line, cells, RowError(raw.line, ROW, Message("import.nul_byte", column=name)))
+    return _RawRow(raw.line, cells)
+
+
 def _produce(reader: _Reader, checker: _RowChecker, prepare: _Preparer, size: int) -> Iterator[_Batch | _End]:
     """Read, check and prepare rows; a batch every `size` good rows, then the end (with the
     problem that ended the file early, if one did)."""
@@ -1525,7 +1552,12 @@ def _produce(reader: _Reader, checker: _RowChecker, prepare: _Preparer, size: in
                 raise _Fatal(raw.line, Message("import.too_many_rows", line=raw.line, limit=MAX_ROWS))
             rows += 1
             batch.rows += 1
-            result = checker.check(raw)
+            raw = _screened(raw)
+            try:
+                result = checker.check(raw)
+            except (ValueError, TypeError, OverflowError, RecursionError, UnicodeError) as exc:
+                # A poison cell the checks did not foresee: this row is rejected, the file goes on.
+                result = RowError(raw.line, ROW, Message("import.row_failed", error=type(exc).__name__))
             if isinstance(result, RowError):
                 source = checker.forced_source or _row_source(raw) or checker.default_source
                 batch.rejected.append((result, raw.cells, source))

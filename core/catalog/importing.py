@@ -6,6 +6,26 @@ Details a library gives (a CSV parser's or the database's error) are passed on a
 """
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    "import.json_half_character": (
+        "the line holds half a character (a lone \\ud800-style escape): not text",
+        "该行含有半个字符（孤立的 \\ud800 类转义），不是有效文本",
+    ),
+    "import.nul_byte": (
+        "{column} holds a NUL byte: no complaint does (a binary or UTF-16 file read as text?)",
+        "{column} 含有 NUL 字节：投诉内容不会有（是否把二进制或 UTF-16 文件当作文本读取？）",
+    ),
+    "import.row_failed": (
+        "this row could not be read ({error}); the other rows were imported",
+        "该行无法读取（{error}）；其他行已照常导入",
+    ),
+    "import.json_too_deep": (
+        "the line nests deeper than any complaint does",
+        "该行嵌套层级过深，不是一条投诉",
+    ),
+    "import.json_number": (
+        "the line holds a number longer than any field takes (over 4,300 digits)",
+        "该行含有超长数字（超过 4300 位），没有字段接受这样的值",
+    ),
     # -- options
     "import.bad_format": (
         "--format must be one of {formats}, not {given!r}",
