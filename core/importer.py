@@ -114,6 +114,11 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 """Larger files are refused before anything is read; split them."""
 MAX_XLSX_UNPACKED_BYTES = 1024 * 1024 * 1024
 """An XLSX whose parts unpack to more than this is refused (a zip bomb, or far too big)."""
+MAX_EMPTY_RUN = 10_000
+"""Empty sheet rows in a row after which an XLSX sheet is taken to end (a sheet formatted down
+to row 1,048,576, or a file padded with millions of empty rows, is read in seconds)."""
+MAX_SHARED_STRINGS_BYTES = 256 * 1024 * 1024
+"""The largest shared-strings part an XLSX may unpack to (openpyxl holds it all in memory)."""
 MAX_ROWS = 1_000_000
 """The import stops (rows before it kept) at a row beyond this; split the file."""
 MAX_CELL_CHARS = 1024 * 1024
@@ -552,8 +557,16 @@ class _XlsxReader(_Reader):
         try:
             with zipfile.ZipFile(path) as archive:
                 unpacked = sum(info.file_size for info in archive.infolist())
+                strings = sum(
+                    i.file_size for i in archive.infolist() if i.filename.endswith("sharedStrings.xml")
+                )
         except (zipfile.BadZipFile, OSError):
             raise InvalidInput(Message("import.not_xlsx", path=str(path))) from None
+        if strings > MAX_SHARED_STRINGS_BYTES:
+            limit = MAX_SHARED_STRINGS_BYTES / 2**20
+            raise InvalidInput(
+                Message("import.xlsx_strings_too_big", path=str(path), size=strings / 2**20, limit=limit)
+            )
         if unpacked > MAX_XLSX_UNPACKED_BYTES:
             message = Message(
                 "import.xlsx_too_big",
@@ -604,7 +617,8 @@ class _XlsxReader(_Reader):
             raise InvalidInput(Message("import.in_file", path=str(self.path), reason=exc.message)) from None
 
     def _first_row(self) -> list[str]:
-        while (item := self._next()) is not None:
+        empty = 0
+        while (item := self._next()) is not None and empty < MAX_EMPTY_RUN:
             number, row = item
             self.lines_read = number
             cells = ["" if v is None else str(v).strip() for v in row]
@@ -612,16 +626,22 @@ class _XlsxReader(_Reader):
                 cells.pop()
             if cells:
                 return cells
+            empty += 1
         raise InvalidInput(Message("import.xlsx_empty", path=str(self.path)))
 
     def rows(self) -> Iterator[_RawRow]:
         assert self.header is not None
         width = len(self.header)
+        empty = 0
         while (item := self._next()) is not None:
             number, row = item
             self.lines_read = number
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+                empty += 1
+                if empty >= MAX_EMPTY_RUN:  # the data ended long ago: the rest is padding
+                    return
                 continue
+            empty = 0
             problem = None
             beyond = [v for v in row[width:] if v is not None and str(v).strip()]
             if beyond:

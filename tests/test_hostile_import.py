@@ -14,6 +14,8 @@ from conftest import NOW, Desk, make_cli_desk
 from conftest import cli_run as run
 from freezegun import freeze_time
 
+from kefu.core import importer
+
 GOOD = {"channel": "hotline", "description": "包裹没到", "received_at": "2026-11-20T10:00:00+08:00"}
 
 
@@ -69,3 +71,39 @@ def test_poison_lines_are_rejected_rows_and_the_rest_is_imported(desk: Desk, tmp
     assert len(listed) == 1
     shown = json.loads(run(desk, "--as", "sue", "case", "show", listed[0]["code"], "--json").stdout)
     assert shown["description"] == '=HYPERLINK("http://evil","x")'
+
+
+def test_a_sheet_padded_with_empty_rows_is_read_in_seconds(desk: Desk, tmp_path: Path) -> None:
+    """Two complaints, then 200,000 empty rows (a zip of a few hundred KB): the import ends
+    after the data, bounded, instead of walking every padding row."""
+    import re
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["id", "channel", "description", "received_at"])
+    sheet.append(["x1", "hotline", "包裹没到", "2026-11-20 10:00"])
+    sheet.append(["x2", "hotline", "包裹破损", "2026-11-20 11:00"])
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    padded = tmp_path / "padded.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(padded, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                filler = "".join(f'<row r="{n}"/>' for n in range(4, 200_004)).encode()
+                data = re.sub(rb"</sheetData>", filler + b"</sheetData>", data)
+            dst.writestr(item, data)
+    assert padded.stat().st_size < 2_000_000
+    with freeze_time(NOW):
+        done = run(desk, "--as", "sue", "import", str(padded))
+    assert done.exit_code == 0 and "2 imported" in done.stderr, done.stderr
+    reader = importer._XlsxReader(padded)
+    try:
+        assert [raw.line for raw in reader.rows()] == [2, 3]
+        assert reader.lines_read == 3 + importer.MAX_EMPTY_RUN  # stopped in the padding, not at its end
+    finally:
+        reader.close()

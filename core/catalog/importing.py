@@ -10,6 +10,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the line holds half a character (a lone \\ud800-style escape): not text",
         "该行含有半个字符（孤立的 \\ud800 类转义），不是有效文本",
     ),
+    "import.xlsx_strings_too_big": (
+        "{path}: its text table unpacks to {size:.0f} MB, more than the {limit:.0f} MB kefu reads; "
+        "save the sheet as CSV and import that",
+        "{path}：其中的文本表解压后 {size:.0f} MB，超过 kefu 可读取的 {limit:.0f} MB；请另存为 CSV 后导入",
+    ),
     "import.nul_byte": (
         "{column} holds a NUL byte: no complaint does (a binary or UTF-16 file read as text?)",
         "{column} 含有 NUL 字节：投诉内容不会有（是否把二进制或 UTF-16 文件当作文本读取？）",
