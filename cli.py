@@ -397,7 +397,8 @@ def user_add(
             department=department,
             now=now_utc(),
         )
-        err.print(say("cli.user_added", language(ctx), name=user.name, role=user.role), markup=False)
+        added = say("cli.user_added", language(ctx), name=user.name, role=user.role)
+    err.print(added, markup=False)  # once committed: nothing is said done before it is
 
 
 @user_app.command("set")

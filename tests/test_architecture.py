@@ -210,3 +210,39 @@ def test_every_import_is_a_declared_dependency() -> None:
                 if not dists & declared:
                     undeclared.setdefault(top, set()).add(str(source.relative_to(ROOT)))
     assert not undeclared, f"imported but not declared in [project] dependencies: {undeclared}"
+
+
+def _said_before_commit(source: str) -> list[int]:
+    """Lines of `cli.py` that print inside a `with acting(ctx, write=True)` block, i.e. before
+    the transaction commits (a full disk would then contradict what was said)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.With):
+            continue
+        writing = any(
+            isinstance(item.context_expr, ast.Call)
+            and getattr(item.context_expr.func, "id", None) == "acting"
+            and any(
+                k.arg == "write" and getattr(k.value, "value", None) is True
+                for k in item.context_expr.keywords
+            )
+            for item in node.items
+        )
+        if not writing:
+            continue
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute | ast.Name):
+                name = sub.func.attr if isinstance(sub.func, ast.Attribute) else sub.func.id
+                owner = getattr(getattr(sub.func, "value", None), "id", "")
+                if (name == "print" and owner in ("err", "out")) or name in ("echo", "print_json"):
+                    found.append(sub.lineno)
+    return found
+
+
+def test_nothing_is_said_done_before_it_is_committed() -> None:
+    assert _said_before_commit((ROOT / "cli.py").read_text(encoding="utf-8")) == []
+
+
+def test_the_commit_check_can_fail() -> None:
+    sample = "with acting(ctx, write=True) as (session, actor):\n    do()\n    err.print('Added')\n"
+    assert _said_before_commit(sample) == [3]
