@@ -1306,6 +1306,7 @@ _CHECKS = {
     "calendar": "cli.check.calendar",
     "cases": "cli.check.cases",
     "permissions": "cli.check.permissions",
+    "history": "cli.check.history",
 }
 """Doctor's checks as its lines name them (English: the check's name, as in the JSON)."""
 
@@ -2326,6 +2327,41 @@ def audit_score(
         )
         where = sample.batch_id
     typer.echo(say("cli.audit_scored", language(ctx), code=code.upper(), count=len(items), batch=where))
+
+
+_CHAIN_WORDS = {"changed": "cli.chain_changed", "unsealed": "cli.chain_unsealed", "gap": "cli.chain_gap"}
+
+
+@audit_app.command("verify")
+def audit_verify(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """Recompute the history's hash chain: report events changed, deleted or added outside kefu
+    (exit 1 when there are any).
+
+    Example: kefu audit verify --json
+    """
+    from .core import audit
+
+    with acting(ctx, write=False) as (session, actor):
+        check, problems = audit.verify_history(session, actor)
+    if as_json:
+        print_json({
+            "ok": check.ok, "events": check.events, "append_only": check.guarded,
+            "problems": [{"event": p.event_id, "code": p.code, "what": p.what} for p in problems],
+        })  # fmt: skip
+    else:
+        lang = language(ctx)
+        for p in problems:
+            what = say(_CHAIN_WORDS[p.what], lang)
+            out.print(say("cli.chain_problem", lang, id=p.event_id, code=p.code, what=what), markup=False)
+        if not check.guarded:
+            out.print(say("cli.chain_unguarded", lang), markup=False)
+        if check.ok:
+            out.print(say("cli.chain_ok", lang, events=check.events), markup=False)
+    if not check.ok:
+        raise typer.Exit(1)
 
 
 @audit_app.command("report")

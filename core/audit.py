@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from . import lifecycle, policies, services
+from . import history, lifecycle, policies, services
 from .errors import InvalidInput, NotFound
 from .messages import Message
 from .models import AuditBatch, AuditSample, AuditScore, Case, User
@@ -305,3 +305,20 @@ def audit_report(
         "agents": rows,
         "total": {**totals, "percent": _percent(totals["points"], totals["possible"])},
     }
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    event_id: int
+    code: str
+    what: str  # "changed" / "unsealed" / "gap"
+
+
+def verify_history(session: Session, actor: User) -> tuple[history.ChainCheck, list[ChainProblem]]:
+    """`kefu audit verify`: the history chain recomputed (`history.verify`), each problem named
+    by its case code. Auditors, supervisors and admins."""
+    services.require_role(actor, AUDIT_READERS, Message("do.verify_history"))
+    check = history.verify(session.connection())
+    ids = {case_id for _, case_id, _ in check.broken}
+    codes = dict(session.exec(select(Case.id, Case.code).where(col(Case.id).in_(ids))).all()) if ids else {}
+    return check, [ChainProblem(e, codes.get(c, f"#{c}"), what) for e, c, what in check.broken]

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from . import sharing
+from . import history, sharing
 from .errors import DatabaseError, InvalidInput
 from .messages import Message
 
@@ -90,7 +90,10 @@ def write_session(engine: Engine) -> Iterator[Session]:
     write_engine = engine.execution_options(kefu_write=True)
     with Session(write_engine, expire_on_commit=False) as session:
         try:
+            first = history.newest_event_id(session.connection())  # opens the write transaction
             yield session
+            session.flush()
+            history.seal(session.connection(), after=first)  # what it wrote, chained before commit
             session.commit()
         except OperationalError as exc:
             session.rollback()

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from . import db as kdb
-from . import policies, sharing
+from . import history, policies, sharing
 from .calendar import WorkCalendar
 from .errors import KefuError
 from .messages import Message, Text, join, normal_lang, render
@@ -115,6 +115,17 @@ def _readable_checks(engine: Any, now: datetime, add: Any, checks: list[dict[str
             }  # fmt: skip
         )
     add("cases", True, Message("doctor.cases", cases=cases))
+    with engine.connect() as conn:
+        chain = history.verify(conn, limit=5)
+    if chain.ok:
+        add("history", True, Message("doctor.history_ok", events=chain.events))
+    else:
+        add(
+            "history",
+            False,
+            Message("doctor.history_broken", problems=len(chain.broken)),
+            "" if chain.guarded else Message("doctor.history_unguarded"),
+        )
 
 
 def _permissions(path: Path, fix: bool, add: Any, lang: str) -> None:

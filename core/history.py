@@ -8,12 +8,15 @@ added through the ORM or inserted in bulk. See docs/ARCHITECTURE.md, "History".
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import text as sa_text
 from sqlmodel import Session, col, select
 
 from .messages import Message, Text
@@ -118,3 +121,100 @@ def status_history(session: Session, case_id: int | None) -> list[StatusChange]:
         .order_by(col(Event.id))
     ).all()
     return list(rows)
+
+
+# -- the chain: tamper evidence -----------------------------------------------------------
+
+GENESIS = "0" * 64
+"""What the first event is chained to."""
+
+_EVENT_COLUMNS = "id, case_id, at, actor, action, from_status, to_status, changes_json, note, message_json"
+
+
+def _stored(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def link_hash(previous: str, row: Sequence[Any]) -> str:
+    """The hash of one event (its columns as stored, `_EVENT_COLUMNS`) chained to `previous`."""
+    body = json.dumps([previous, *(_stored(v) for v in row)], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def newest_event_id(conn: Any) -> int:
+    """The newest event's id when a write transaction starts (what `seal` may seal is after it)."""
+    return int(conn.execute(sa_text("SELECT coalesce(max(id), 0) FROM events")).scalar() or 0)
+
+
+def seal(conn: Any, after: int = 0) -> int:
+    """Chain the events this transaction wrote — unsealed, with ids after `after` — in id order
+    to the newest sealed one, just before it commits (`db.write_session`, the importer's
+    batches), whatever path wrote them. An unsealed event from before the transaction was
+    written outside kefu: it is left unsealed for `verify` to report, never laundered."""
+    rows = conn.execute(
+        sa_text(f"SELECT {_EVENT_COLUMNS} FROM events WHERE hash IS NULL AND id > :after ORDER BY id"),  # noqa: S608
+        {"after": after},
+    ).all()
+    if not rows:
+        return 0
+    previous = conn.execute(
+        sa_text("SELECT hash FROM events WHERE hash IS NOT NULL AND id < :first ORDER BY id DESC LIMIT 1"),
+        {"first": rows[0][0]},
+    ).scalar()
+    previous = previous or GENESIS
+    sealed = []
+    for row in rows:
+        previous = link_hash(previous, tuple(row))
+        sealed.append({"h": previous, "i": row[0]})
+    conn.execute(sa_text("UPDATE events SET hash = :h WHERE id = :i"), sealed)
+    return len(sealed)
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """What `verify` found: events checked, and the first few that break the chain."""
+
+    events: int
+    broken: list[tuple[int, int, str]]
+    """(event id, case id, what: "changed" / "unsealed" / "gap") of the first problems."""
+    guarded: bool
+    """Whether the triggers that refuse UPDATE / DELETE of sealed history are in place."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken and self.guarded
+
+
+GUARD_TRIGGERS = ("events_sealed_no_update", "events_sealed_no_delete")
+
+
+def verify(conn: Any, limit: int = 20) -> ChainCheck:
+    """Walk the whole history in id order and recompute the chain: an event changed after it was
+    sealed, one deleted (the next one's link no longer fits; its id is missing) or one added
+    outside kefu (left unsealed below sealed ones) is reported. Memory stays bounded: rows are
+    streamed."""
+    broken: list[tuple[int, int, str]] = []
+    previous, last_id, count = GENESIS, 0, 0
+    result = conn.execution_options(yield_per=5000).execute(
+        sa_text(f"SELECT {_EVENT_COLUMNS}, hash FROM events ORDER BY id")  # noqa: S608
+    )
+    for *row, stored in result:
+        count += 1
+        event_id, case_id = row[0], row[1]
+        if last_id and event_id != last_id + 1:  # an event was deleted here
+            broken.append((event_id, case_id, "gap"))
+        last_id = event_id
+        if stored is None:  # kefu seals what it writes before committing: this came from elsewhere
+            broken.append((event_id, case_id, "unsealed"))
+            continue
+        if stored != link_hash(previous, tuple(row)):
+            broken.append((event_id, case_id, "changed"))
+        previous = stored
+        if len(broken) >= limit:
+            break
+    names = (
+        {r[0] for r in conn.execute(sa_text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
+        if (conn.dialect.name == "sqlite")
+        else set(GUARD_TRIGGERS)
+    )
+    return ChainCheck(count, broken[:limit], all(t in names for t in GUARD_TRIGGERS))

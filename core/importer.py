@@ -74,6 +74,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from . import db as kdb
+from . import history
 from .customers import Who, customers_for
 from .deadlines import DEADLINE_COLUMNS
 from .errors import InvalidInput, PermissionDenied
@@ -1684,7 +1685,9 @@ def _run(
     def store(batch: list[_Prepared]) -> None:
         try:
             with conn.begin():
+                first = history.newest_event_id(conn)
                 imported, already = store_batch(connection=conn, now=now, revisions=revisions, rows=batch)
+                history.seal(conn, after=first)  # the batch's events chained in its own transaction
         except DBAPIError as exc:  # busy past the timeout, disk full: earlier batches stay
             first = batch[0].line
             raise _Fatal(first, Message("import.batch_not_stored", line=first, error=str(exc.orig))) from exc

@@ -174,7 +174,15 @@ class Event(SQLModel, table=True):
     """One append-only entry in a case's history."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_case", "case_id", "id"),)
+    __table_args__ = (
+        Index("ix_events_case", "case_id", "id"),
+        Index(
+            "ix_events_unsealed",
+            "id",
+            sqlite_where=text("hash IS NULL"),
+            postgresql_where=text("hash IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id")
@@ -188,6 +196,9 @@ class Event(SQLModel, table=True):
     # A note kefu wrote itself, as its catalog message ({"key", "params"}), so it reads in
     # either language; `note` holds its English text (kefu.core.history).
     message_json: str | None = Field(default=None, sa_column=Column(Text))
+    hash: str | None = Field(default=None, max_length=64)
+    """SHA-256 of this event chained to the one before it (`history.seal`): a change, deletion
+    or insertion in the history breaks the chain (`kefu audit verify`)."""
 
     @property
     def changes(self) -> dict[str, Any]:

@@ -98,6 +98,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.check.calendar": ("calendar", "日历"),
     "cli.check.cases": ("cases", "工单"),
     "cli.check.permissions": ("permissions", "文件权限"),
+    "cli.check.history": ("history", "处理记录"),
     # -- sla check and revisits ---------------------------------------------------------
     "cli.sla.escalated": ("escalated", "已升级"),
     "cli.sla.new": ("new", "新超时"),
@@ -216,6 +217,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（{years}年：尚无官方节假日安排，暂按周一至周五计）",
     ),
     "cli.records": ("Deadline records:", "时限记录："),
+    "cli.chain_ok": (
+        "{events} events: the history is as kefu wrote it (chain intact, append-only triggers in place)",
+        "共 {events} 条记录：处理记录与 kefu 写入时一致（哈希链完整，只增不改的触发器在位）",
+    ),
+    "cli.chain_problem": ("event {id} of {code}: {what}", "{code} 的第 {id} 号记录：{what}"),
+    "cli.chain_changed": ("changed after it was written", "写入后被改动"),
+    "cli.chain_unsealed": ("added outside kefu", "在 kefu 之外被插入"),
+    "cli.chain_gap": ("the event before it was deleted", "其前一条记录被删除"),
+    "cli.chain_unguarded": (
+        "the triggers that keep the history append-only were removed (someone opened the file "
+        "with another tool)",
+        "保证处理记录只增不改的触发器已被删除（有人用其他工具打开过该文件）",
+    ),
     "cli.paid_total": ("; paid so far {paid} {currency}", "；本案已付 {paid} {currency}"),
     "cli.payments": (
         "Compensation paid: {paid} {currency} (ledger):",

@@ -37,6 +37,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "do.rebase": ("recompute deadlines", "重算时限"),
     "do.hand_over": ("hand cases over", "交接工单"),
     "do.void_payment": ("void a payment", "作废补偿记录"),
+    "do.verify_history": ("verify the history", "核验处理记录"),
     "do.add_users": ("add users", "添加用户"),
     "do.change_users": ("change users", "修改用户"),
     "do.record_complaint": ("record a complaint", "受理投诉"),

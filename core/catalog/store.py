@@ -44,6 +44,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the file is damaged: restore your latest `kefu backup` while nobody works",
         "文件已损坏：请在无人使用时恢复最近一次 `kefu backup` 的备份",
     ),
+    "doctor.history_ok": ("{events} events, the hash chain intact", "共 {events} 条记录，哈希链完整"),
+    "doctor.history_broken": (
+        "the history was altered outside kefu ({problems} problem(s)): `kefu audit verify` names the events",
+        "处理记录在 kefu 之外被改动（{problems} 处）：`kefu audit verify` 可列出具体记录",
+    ),
+    "doctor.history_unguarded": (
+        "; the append-only triggers were removed",
+        "；只增不改的触发器已被删除",
+    ),
     "desk.no_access": (
         "{path} is {owner}'s own desk (mode {mode}): you may not open it",
         "{path} 是 {owner} 的个人客服台（权限 {mode}）：您无权打开",
