@@ -1056,17 +1056,14 @@ def case_void_payment(
     """
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
-        case = lifecycle.get_case(session, code)
-        before = payments.paid_total(session, case.id)
-        row = services.void_payment(session=session, code=code, no=no, actor=actor, now=now, note=note)
-        currency = policies.case_profile(session, case).compensation.currency
+        done = services.void_payment(session=session, code=code, no=no, actor=actor, now=now, note=note)
         text = Message(
             "cli.payment_voided",
-            code=case.code,
-            no=row.no,
-            before=f"{before:g}",
-            after=f"{before - row.amount:g}",
-            currency=currency,
+            code=done.code,
+            no=done.no,
+            before=f"{done.before:g}",
+            after=f"{done.after:g}",
+            currency=done.currency,
         )
     typer.echo(text.text(language(ctx)))
 

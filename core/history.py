@@ -212,9 +212,6 @@ def verify(conn: Any, limit: int = 20) -> ChainCheck:
         previous = stored
         if len(broken) >= limit:
             break
-    names = (
-        {r[0] for r in conn.execute(sa_text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
-        if (conn.dialect.name == "sqlite")
-        else set(GUARD_TRIGGERS)
-    )
+    # SQLite is the only backend kefu opens (`db.make_engine`); PostgreSQL will need its own.
+    names = {r[0] for r in conn.execute(sa_text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
     return ChainCheck(count, broken[:limit], all(t in names for t in GUARD_TRIGGERS))

@@ -836,11 +836,7 @@ def _merge(move: Move) -> Status:
     if original.id == case.id:
         raise InvalidInput(Message("merge.self", code=case.code), field="into")
     if original.close_reason == CloseReason.MERGED:
-        went = session.exec(
-            select(Case.code)
-            .join(CaseLink, col(CaseLink.other_id) == Case.id)
-            .where(CaseLink.case_id == original.id, CaseLink.kind == LinkKind.MERGED)
-        ).first()
+        went = merged_into(session, original)
         if went == case.code:
             raise Refused(Message("merge.already_here", code=original.code, into=case.code))
         raise Refused(Message("merge.into_merged", code=original.code, into=went or "?"))
@@ -883,20 +879,21 @@ def _same_complaint(case: Case, original: Case) -> bool:
     return case.customer_id == original.customer_id
 
 
+def merged_into(session: Session, case: Case) -> str | None:
+    """The code of the case `case` was merged into (None: it was not merged)."""
+    return session.exec(
+        select(Case.code)
+        .join(CaseLink, col(CaseLink.other_id) == Case.id)
+        .where(CaseLink.case_id == case.id, CaseLink.kind == LinkKind.MERGED)
+    ).first()
+
+
 def refuse_merged(move: Move) -> None:
     """A merged case is not worked again: its original is (a rejected one may be reopened: a
     rejection can be a mistake)."""
     case = move.case
     if case.close_reason == CloseReason.MERGED:
-        into = (
-            move.db()
-            .exec(
-                select(Case.code)
-                .join(CaseLink, col(CaseLink.other_id) == Case.id)
-                .where(CaseLink.case_id == case.id, CaseLink.kind == LinkKind.MERGED)
-            )
-            .first()
-        )
+        into = merged_into(move.db(), case)
         raise Refused(
             Message("case.merged_away", code=case.code, action=move.transition.action, into=into or "?")
         )

@@ -45,6 +45,11 @@ def paid_total(session: Session, case_id: int | None) -> float:
     return paid_totals(session, [case_id]).get(case_id or 0, 0.0)
 
 
+def paid_of(rows: Iterable[tuple[str, float]]) -> float:
+    """The paid total of ledger rows already read, as (status, amount)."""
+    return round(sum(amount for status, amount in rows if status == PaymentStatus.PAID), 2)
+
+
 def paid_totals(session: Session, case_ids: Iterable[int | None]) -> dict[int, float]:
     """Paid totals per case id (cases that paid nothing are left out)."""
     ids = [i for i in case_ids if i is not None]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -468,9 +469,20 @@ def attach_file(*, session: Session, code: str, actor: User, now: datetime, path
     return attachment
 
 
+@dataclass(frozen=True)
+class Voided:
+    """A payment voided: the case and its paid total before and after (as the event records)."""
+
+    code: str
+    no: int
+    before: float
+    after: float
+    currency: str
+
+
 def void_payment(
     *, session: Session, code: str, no: int, actor: User, now: datetime, note: str | None
-) -> Payment:
+) -> Voided:
     """A supervisor's correction: payment `no` of case `code` was never made. The row stays,
     marked void with who, when and why; the case's history gets one `update` event with the
     paid total before -> after."""
@@ -506,7 +518,7 @@ def void_payment(
         session.flush()
     except StaleDataError:
         raise Conflict(Message("case.concurrent", code=code)) from None
-    return row
+    return Voided(case.code, row.no, before, after, case_profile(session, case).compensation.currency)
 
 
 def case_attachments(session: Session, case_id: int | None) -> Sequence[Attachment]:

@@ -78,6 +78,39 @@ def group_id(name: str) -> int:
     return gid
 
 
+def _give(item: Path, gid: int | None) -> None:
+    """The desk's mode for one file: 0660 in the desk's group, or 0600."""
+    if gid is not None:
+        os.chown(item, -1, gid)
+    os.chmod(item, SHARED_MODE if gid is not None else PERSONAL_MODE)
+
+
+def _folder_ok(st: os.stat_result, gid: int) -> bool:
+    return bool(st.st_mode & stat.S_ISGID) and st.st_gid == gid
+
+
+def _make_setgid(folder: Path, st: os.stat_result, gid: int) -> None:
+    """The desk's directory in its group, group-writable and setgid (files made there stay in it)."""
+    os.chown(folder, -1, gid)
+    os.chmod(folder, stat.S_IMODE(st.st_mode) | stat.S_ISGID | 0o070)
+
+
+def _writable_by_group(st: os.stat_result, gid: int) -> bool:
+    return st.st_gid == gid and st.st_mode & 0o060 == 0o060
+
+
+def _locked(item: Path, st: os.stat_result, gid: int) -> Message:
+    """A companion the desk's group cannot write, with its owner, group and mode."""
+    return Message(
+        "desk.companion_locked",
+        path=str(item),
+        owner=_owner(st.st_uid),
+        group=_group(st.st_gid),
+        mode=f"{stat.S_IMODE(st.st_mode):04o}",
+        desk_group=_group(gid),
+    )
+
+
 @contextmanager
 def creating(path: Path, group: str | None) -> Iterator[None]:
     """Around the creation of a new desk at `path`: the directory made setgid in the group (a
@@ -86,27 +119,18 @@ def creating(path: Path, group: str | None) -> Iterator[None]:
     folder = path.parent
     if gid is not None:
         st = folder.stat()
-        if not (st.st_mode & stat.S_ISGID and st.st_gid == gid):
+        if not _folder_ok(st, gid):
             if not _mine(st):
                 raise PermissionDenied(Message("group.directory", folder=str(folder), group=group))
-            os.chown(folder, -1, gid)
-            os.chmod(folder, stat.S_IMODE(st.st_mode) | stat.S_ISGID | 0o070)
+            _make_setgid(folder, st, gid)
     old = os.umask(0o007 if gid is not None else 0o077)
     try:
         yield
     finally:
         os.umask(old)
-    settle(path, gid)
-
-
-def settle(path: Path, gid: int | None) -> None:
-    """Give the file and its present companions the desk's mode (and group)."""
     for item in (path, *companions(path)):
-        if not item.exists():
-            continue
-        if gid is not None:
-            os.chown(item, -1, gid)
-        os.chmod(item, SHARED_MODE if gid is not None else PERSONAL_MODE)
+        if item.exists():
+            _give(item, gid)
 
 
 def check_access(path: Path) -> None:
@@ -138,30 +162,16 @@ def check_open(path: Path) -> None:
             st = item.stat()
         except FileNotFoundError:
             continue
-        if st.st_gid == gid and st.st_mode & 0o060 == 0o060:
+        if _writable_by_group(st, gid):
             continue
-        if _mine(st):
-            os.chown(item, -1, gid)
-            os.chmod(item, SHARED_MODE)
-            continue
-        raise DatabaseError(
-            Message(
-                "desk.companion_locked",
-                path=str(item),
-                owner=_owner(st.st_uid),
-                group=_group(st.st_gid),
-                mode=f"{stat.S_IMODE(st.st_mode):04o}",
-                desk_group=_group(gid),
-            )
-        )
+        if not _mine(st):
+            raise DatabaseError(_locked(item, st, gid))
+        _give(item, gid)
 
 
 def backup_mode(source: Path, target: Path) -> None:
     """A backup is as private as the desk: the desk's group and mode."""
-    gid = desk_gid(source)
-    if gid is not None:
-        os.chown(target, -1, gid)
-    os.chmod(target, SHARED_MODE if gid is not None else PERSONAL_MODE)
+    _give(target, desk_gid(source))
 
 
 @dataclass(frozen=True)
@@ -182,37 +192,24 @@ def problems(path: Path) -> list[Problem]:
     gid = desk_gid(path)
     for item in (path, *companions(path)):
         try:
-            ist = item.stat()
+            st = item.stat()
         except FileNotFoundError:
             continue
-        mode = stat.S_IMODE(ist.st_mode)
+        mode = stat.S_IMODE(st.st_mode)
         if mode & 0o007:
             found.append(
-                Problem(Message("desk.others_can_read", path=str(item), mode=f"{mode:04o}"), item, _mine(ist))
+                Problem(Message("desk.others_can_read", path=str(item), mode=f"{mode:04o}"), item, _mine(st))
             )
-        if gid is not None and item != path and (ist.st_gid != gid or mode & 0o060 != 0o060):
-            found.append(
-                Problem(
-                    Message(
-                        "desk.companion_locked",
-                        path=str(item),
-                        owner=_owner(ist.st_uid),
-                        group=_group(ist.st_gid),
-                        mode=f"{mode:04o}",
-                        desk_group=_group(gid),
-                    ),
-                    item,
-                    _mine(ist),
-                )
-            )
+        if gid is not None and item != path and not _writable_by_group(st, gid):
+            found.append(Problem(_locked(item, st, gid), item, _mine(st)))
     if gid is not None:
-        dst = path.parent.stat()
-        if not (dst.st_mode & stat.S_ISGID and dst.st_gid == gid):
+        st = path.parent.stat()
+        if not _folder_ok(st, gid):
             found.append(
                 Problem(
                     Message("group.directory", folder=str(path.parent), group=_group(gid)),
                     path.parent,
-                    _mine(dst),
+                    _mine(st),
                 )
             )
     return found
@@ -225,14 +222,8 @@ def fix(path: Path) -> list[Problem]:
     for problem in problems(path):
         if not problem.fixable:
             left.append(problem)
-            continue
-        item = problem.path
-        if item == path.parent and gid is not None:
-            dst = item.stat()
-            os.chown(item, -1, gid)
-            os.chmod(item, stat.S_IMODE(dst.st_mode) | stat.S_ISGID | 0o070)
-            continue
-        if gid is not None:
-            os.chown(item, -1, gid)
-        os.chmod(item, SHARED_MODE if gid is not None else PERSONAL_MODE)
+        elif problem.path == path.parent and gid is not None:
+            _make_setgid(problem.path, problem.path.stat(), gid)
+        else:
+            _give(problem.path, gid)
     return left

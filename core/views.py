@@ -1056,7 +1056,7 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
         customer_cases=[c for c in timeline if c.code != case.code],
         customer_case_count=total,
         payments=(ledger := payment_views(session, case, profile)),
-        compensation_paid=round(sum(r.amount for r in ledger if r.status == PaymentStatus.PAID), 2),
+        compensation_paid=payments.paid_of((r.status, r.amount) for r in ledger),
         merged_cases=merged_cases(session, case, profile, viewer),
         delivered_on=case.delivered_on.isoformat() if case.delivered_on else None,
         returned_on=case.returned_on.isoformat() if case.returned_on else None,

@@ -140,3 +140,20 @@ async def cursor_to(pilot: Pilot[Any], code: str) -> None:
     while table.selected() is not None and table.selected().code != code:
         await pilot.press("down" if codes.index(code) > table.cursor_row else "up")
     await pilot.pause()
+
+
+async def open_case(pilot: Pilot[Any], code: str) -> Any:
+    """Push the case screen of `code` over whatever is shown and let it load; returns it."""
+    from kefu.tui.screens.case import CaseScreen
+
+    await settle(pilot)
+    pilot.app.push_screen(CaseScreen(code))
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, CaseScreen)
+    return screen
+
+
+def field_items(screen: Any) -> dict[str, str]:
+    """The case screen's details as label -> text, as shown."""
+    return {label: value for label, value, _ in screen._field_items()}

@@ -11,9 +11,8 @@ from kefu.core import intake
 from kefu.core.identity import os_login
 from kefu.core.workflow import Action, Status, find_transition
 from kefu.tui.screens.action_form import ActionForm
-from kefu.tui.screens.case import CaseScreen
 
-from .conftest import NOW, make_app, settle
+from .conftest import NOW, field_items, make_app, open_case, settle
 
 
 def test_the_triage_form_keeps_the_subcategory_chosen_at_intake(tui_desk) -> None:
@@ -26,9 +25,7 @@ def test_the_triage_form_keeps_the_subcategory_chosen_at_intake(tui_desk) -> Non
 
     async def open_triage() -> tuple[object, object]:
         async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
-            app.push_screen(CaseScreen(code))
-            await settle(pilot)
+            await open_case(pilot, code)
             await pilot.press("t")
             await settle(pilot)
             assert isinstance(app.screen, ActionForm)
@@ -68,12 +65,8 @@ def test_the_approve_form_shows_the_money_and_the_case_shows_its_ledger(tui_desk
 
     async def open_approve() -> tuple[str, str]:
         async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
-            app.push_screen(CaseScreen(code))
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, CaseScreen)
-            fields = " | ".join(f"{label}: {value}" for label, value, _ in screen._field_items())
+            screen = await open_case(pilot, code)
+            fields = " | ".join(f"{label}: {value}" for label, value in field_items(screen).items())
             await pilot.press("v")
             await settle(pilot)
             assert isinstance(app.screen, ActionForm)
@@ -109,20 +102,14 @@ def test_merge_from_the_case_screen_starts_from_the_case_it_repeats(tui_desk) ->
 
     async def merge() -> str:
         async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            app.push_screen(CaseScreen(duplicate))
-            await settle(pilot)
+            await open_case(pilot, duplicate)
             await pilot.press("m")
             await settle(pilot)
             assert isinstance(app.screen, ActionForm)
             into = app.screen.query_one("#field-into", Input).value
             await pilot.press("ctrl+s")
-            await settle(pilot)
-            app.push_screen(CaseScreen(original))
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, CaseScreen)
-            items = {label: value for label, value, _ in screen._field_items()}
+            screen = await open_case(pilot, original)
+            items = field_items(screen)
             return into, items["该客户其他工单"], items["合并自"]
 
     into, others, merged = asyncio.run(merge())
@@ -149,9 +136,7 @@ def test_the_customer_is_corrected_from_the_case_screen_and_a_refusal_keeps_the_
 
     async def correct() -> tuple[str, str, str]:
         async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            app.push_screen(CaseScreen(code))
-            await settle(pilot)
+            await open_case(pilot, code)
             await pilot.press("u")
             await settle(pilot)
             form = app.screen

@@ -8,9 +8,8 @@ from sqlalchemy import text
 
 from kefu.core import intake
 from kefu.core.identity import os_login
-from kefu.tui.screens.case import CaseScreen
 
-from .conftest import NOW, make_app, settle
+from .conftest import NOW, field_items, make_app, open_case
 
 
 def test_the_case_screen_never_hands_an_escape_sequence_to_the_terminal(tui_desk) -> None:
@@ -25,12 +24,7 @@ def test_the_case_screen_never_hands_an_escape_sequence_to_the_terminal(tui_desk
 
     async def shown() -> dict[str, str]:
         async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
-            app.push_screen(CaseScreen(code))
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, CaseScreen)
-            return {label: value for label, value, _ in screen._field_items()}
+            return field_items(await open_case(pilot, code))
 
     items = asyncio.run(shown())
     assert items["投诉内容"] == "坏␛[2J␛]0;pwned␇" and items["客户"] == "王�芳"
