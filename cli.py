@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.cells import cell_len
@@ -36,7 +37,7 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .core import db as kdb
-from .core import intake, lifecycle, payments, policies, queues, services, views
+from .core import desklog, intake, lifecycle, payments, policies, queues, services, views
 from .core.errors import InvalidInput, KefuError, NotFound
 from .core.identity import os_login
 from .core.messages import Message, join, normal_lang, term, word
@@ -739,9 +740,11 @@ def case_show(
     Example: kefu case show KF-20261124-0007 --json
     """
     now = now_utc()
-    with acting(ctx, write=False) as (session, actor):
+    engine = engine_for(ctx)
+    with desk_session(ctx, engine, write=False) as (session, actor):
         case = lifecycle.get_case(session, code)
         detail = views.case_detail(session, case, actor, now)
+    desklog.note_views(engine, viewer=actor, cases=[case], now=now, where="case")
     if as_json:
         print_json(detail.as_json())
         return
@@ -1259,6 +1262,51 @@ def backup(
 
 
 @app.command()
+def purge(
+    ctx: typer.Context,
+    older_than: Annotated[
+        int | None,
+        typer.Option("--older-than", help="Days since closing (default: the policy's personal_data_days)."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the cases; change nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """Anonymise the personal data of cases closed longer ago than the retention period,
+    keeping the statistics (admins).
+
+    Example: kefu purge --dry-run
+    """
+    from .core import retention
+
+    now = now_utc()
+    with acting(ctx, write=not dry_run) as (session, actor):
+        _, profile = policies.policy_in_force(session, now)
+        done = retention.purge(
+            session=session, actor=actor, now=now, older_than_days=older_than, dry_run=dry_run
+        )
+    zone = ZoneInfo(profile.calendar.timezone)
+    if as_json:
+        print_json(done.as_json(zone))
+        return
+    lang = language(ctx)
+    before = done.cutoff.astimezone(zone).date().isoformat()
+    if done.dry_run:
+        for code in done.codes:
+            out.print(code, markup=False)
+        err.print(say("cli.purge_would", lang, cases=done.cases, days=done.days, before=before), markup=False)
+        return
+    out.print(
+        say("cli.purged", lang, cases=done.cases, days=done.days, before=before, events=done.events,
+            customers=done.customers),
+        markup=False,
+    )  # fmt: skip
+    if done.attachments:
+        out.print(say("cli.purged_attachments", lang, count=len(done.attachments)), markup=False)
+        for path in done.attachments:
+            out.print(path, markup=False)
+
+
+@app.command()
 def doctor(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
@@ -1418,8 +1466,10 @@ def customer_show(
 
     Example: kefu customer show "+86 138 1234 5678"
     """
-    with acting(ctx, write=False) as (session, actor):
+    engine = engine_for(ctx)
+    with desk_session(ctx, engine, write=False) as (session, actor):
         detail = views.customer_for_key(session, key, actor)
+    desklog.note_views(engine, viewer=actor, cases=[detail.case], now=now_utc(), where="customer")
     if as_json:
         print_json(detail.as_json())
         return
@@ -2108,10 +2158,15 @@ def report_command(
     if unmasked and by != "case":
         raise InvalidInput(Message("cli.unmasked_needs_case"), field="unmasked")
     now = now_utc()
-    with acting(ctx, write=False) as (session, actor):
+    engine = engine_for(ctx)
+    with desk_session(ctx, engine, write=False) as (session, actor):
         lang = language(ctx)
         _, profile = policies.policy_in_force(session, now)
         period = reports.parse_period(profile, first=first, last=last, now=now)
+        if unmasked:
+            reports.require_unmasked_allowed(actor)
+            span = period.as_dict(now)
+            desklog.note_export(engine, actor=actor, period=f"{span['from']}..{span['to']}", now=now)
         if by == "case":
             rows = reports.case_rows(session=session, actor=actor, period=period, now=now, unmasked=unmasked)
             _export_cases(rows, fmt, out_path, period.as_dict(now), not unmasked, profile, lang)
@@ -2342,23 +2397,101 @@ def audit_verify(
     from .core import audit
 
     with acting(ctx, write=False) as (session, actor):
-        check, problems = audit.verify_history(session, actor)
+        found = audit.verify_history(session, actor)
     if as_json:
         print_json({
-            "ok": check.ok, "events": check.events, "append_only": check.guarded,
-            "problems": [{"event": p.event_id, "code": p.code, "what": p.what} for p in problems],
+            "ok": found.ok, "events": found.history.events, "append_only": found.history.guarded,
+            "problems": [{"event": p.event_id, "code": p.code, "what": p.what} for p in found.events],
+            "desk_log": {
+                "entries": found.desk_log.events, "append_only": found.desk_log.guarded,
+                "problems": [{"entry": p.event_id, "subject": p.code, "what": p.what} for p in found.entries],
+            },
+            "users": [
+                {"name": d.name, "what": d.what, "fields": {f: list(v) for f, v in d.fields.items()}}
+                for d in found.users
+            ],
         })  # fmt: skip
     else:
         lang = language(ctx)
-        for p in problems:
+        for p in found.events:
             what = say(_CHAIN_WORDS[p.what], lang)
             out.print(say("cli.chain_problem", lang, id=p.event_id, code=p.code, what=what), markup=False)
-        if not check.guarded:
+        for p in found.entries:
+            what = say(_CHAIN_WORDS[p.what], lang)
+            out.print(
+                say("cli.desk_log_problem", lang, id=p.event_id, subject=p.code, what=what), markup=False
+            )
+        for d in found.users:
+            out.print(
+                say(_DRIFT_WORDS[d.what], lang, name=d.name, fields=_drift_fields(d, lang)), markup=False
+            )
+        if not (found.history.guarded and found.desk_log.guarded):
             out.print(say("cli.chain_unguarded", lang), markup=False)
-        if check.ok:
-            out.print(say("cli.chain_ok", lang, events=check.events), markup=False)
-    if not check.ok:
+        if found.ok:
+            out.print(
+                say("cli.chain_ok", lang, events=found.history.events, entries=found.desk_log.events),
+                markup=False,
+            )
+    if not found.ok:
         raise typer.Exit(1)
+
+
+_DRIFT_WORDS = {"added": "cli.user_added_outside", "changed": "cli.user_changed_outside",
+                "removed": "cli.user_removed_outside"}  # fmt: skip
+
+
+def _drift_fields(drift: Any, lang: str) -> str:
+    return "; ".join(
+        say("cli.user_field_drift", lang, field=name, recorded=str(was), found=str(now))
+        for name, (was, now) in drift.fields.items()
+    )
+
+
+_ACCESS_WHERE = {"case": "cli.access_case", "customer": "cli.access_customer", "tui": "cli.access_tui"}
+
+
+@audit_app.command("access")
+def audit_access(
+    ctx: typer.Context,
+    case: Annotated[str | None, typer.Option("--case", help="Only views of this case.")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Only what this person viewed.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """Who was shown customers' personal data of cases they neither own nor recorded, and every
+    unmasked export, newest first (the last 1,000).
+
+    Example: kefu audit access --case KF-20261124-0007
+    """
+    from .core.desklog import Kind
+
+    now = now_utc()
+    with acting(ctx, write=False) as (session, actor):
+        _, profile = policies.policy_in_force(session, now)
+        found = desklog.entries(
+            session, actor=actor, kinds=(Kind.VIEWED, Kind.EXPORT), by=user,
+            subject=case.strip().upper() if case else None,
+        )  # fmt: skip
+    zone = ZoneInfo(profile.calendar.timezone)
+    if as_json:
+        print_json({"entries": [
+            {"at": e.at.astimezone(zone).isoformat(), "user": e.actor, "kind": e.kind, "subject": e.subject,
+             **e.detail} for e in found
+        ]})  # fmt: skip
+        return
+    lang = language(ctx)
+    table = _table(lang, "cli.col.at", "cli.col.user", "cli.col.what", "cli.col.case_or_period")
+    for e in found:
+        what = (
+            "cli.access_export"
+            if e.kind == Kind.EXPORT
+            else _ACCESS_WHERE.get(str(e.detail.get("where")), "cli.access_case")
+        )
+        table.add_row(
+            e.at.astimezone(zone).isoformat(timespec="seconds"), e.actor, say(what, lang), e.subject
+        )
+    out.print(table)
+    if not found:
+        err.print(say("cli.no_access", lang), markup=False)
 
 
 @audit_app.command("report")

@@ -24,8 +24,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from . import history, lifecycle, policies, services
+from . import desklog, history, lifecycle, policies, services
 from .errors import InvalidInput, NotFound
+from .history import ChainCheck
 from .messages import Message
 from .models import AuditBatch, AuditSample, AuditScore, Case, User
 from .policy import Label, Profile
@@ -311,14 +312,49 @@ def audit_report(
 class ChainProblem:
     event_id: int
     code: str
+    """The case code (history) or the login / case code (desk log) the row is about."""
     what: str  # "changed" / "unsealed" / "gap"
 
 
-def verify_history(session: Session, actor: User) -> tuple[history.ChainCheck, list[ChainProblem]]:
-    """`kefu audit verify`: the history chain recomputed (`history.verify`), each problem named
-    by its case code. Auditors, supervisors and admins."""
-    services.require_role(actor, AUDIT_READERS, Message("do.verify_history"))
-    check = history.verify(session.connection())
-    ids = {case_id for _, case_id, _ in check.broken}
+@dataclass(frozen=True)
+class Tampering:
+    """What `tamper_check` found: the history's chain, the desk log's, and people changed
+    outside kefu."""
+
+    history: ChainCheck
+    events: list[ChainProblem]
+    desk_log: ChainCheck
+    entries: list[ChainProblem]
+    users: list[desklog.UserDrift]
+
+    @property
+    def ok(self) -> bool:
+        return self.history.ok and self.desk_log.ok and not self.users
+
+    @property
+    def problems(self) -> int:
+        return len(self.events) + len(self.entries) + len(self.users)
+
+
+def tamper_check(session: Session, limit: int = 20) -> Tampering:
+    """Both chains recomputed (`history.verify`), each broken event named by its case code, and
+    the people in the file compared with what kefu recorded (`desklog.user_drift`). `kefu audit
+    verify` and `kefu doctor` read this."""
+    conn = session.connection()
+    events = history.verify(conn, limit=limit)
+    ids = {case_id for _, case_id, _ in events.broken}
     codes = dict(session.exec(select(Case.id, Case.code).where(col(Case.id).in_(ids))).all()) if ids else {}
-    return check, [ChainProblem(e, codes.get(c, f"#{c}"), what) for e, c, what in check.broken]
+    log = history.verify(conn, limit=limit, chain=history.DESK_LOG)
+    return Tampering(
+        events,
+        [ChainProblem(e, codes.get(c, f"#{c}"), what) for e, c, what in events.broken],
+        log,
+        [ChainProblem(e, str(subject), what) for e, subject, what in log.broken],
+        desklog.user_drift(session),
+    )
+
+
+def verify_history(session: Session, actor: User) -> Tampering:
+    """`kefu audit verify`: `tamper_check`, for auditors, supervisors and admins."""
+    services.require_role(actor, AUDIT_READERS, Message("do.verify_history"))
+    return tamper_check(session)

@@ -90,10 +90,10 @@ def write_session(engine: Engine) -> Iterator[Session]:
     write_engine = engine.execution_options(kefu_write=True)
     with Session(write_engine, expire_on_commit=False) as session:
         try:
-            first = history.newest_event_id(session.connection())  # opens the write transaction
+            first = history.newest_ids(session.connection())  # opens the write transaction
             yield session
             session.flush()
-            history.seal(session.connection(), after=first)  # what it wrote, chained before commit
+            history.seal_all(session.connection(), after=first)  # what it wrote, chained before commit
             session.commit()
         except OperationalError as exc:
             session.rollback()

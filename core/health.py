@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from . import db as kdb
-from . import history, policies, sharing
+from . import policies, sharing
+from .audit import tamper_check
 from .calendar import WorkCalendar
 from .errors import KefuError
 from .messages import Message, Text, join, normal_lang, render
@@ -115,16 +116,16 @@ def _readable_checks(engine: Any, now: datetime, add: Any, checks: list[dict[str
             }  # fmt: skip
         )
     add("cases", True, Message("doctor.cases", cases=cases))
-    with engine.connect() as conn:
-        chain = history.verify(conn, limit=5)
-    if chain.ok:
-        add("history", True, Message("doctor.history_ok", events=chain.events))
+    with Session(engine) as session:
+        found = tamper_check(session, limit=5)
+    if found.ok:
+        add("history", True, Message("doctor.history_ok", events=found.history.events))
     else:
         add(
             "history",
             False,
-            Message("doctor.history_broken", problems=len(chain.broken)),
-            "" if chain.guarded else Message("doctor.history_unguarded"),
+            Message("doctor.history_broken", problems=found.problems),
+            "" if found.history.guarded and found.desk_log.guarded else Message("doctor.history_unguarded"),
         )
 
 

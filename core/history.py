@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -123,12 +124,51 @@ def status_history(session: Session, case_id: int | None) -> list[StatusChange]:
     return list(rows)
 
 
-# -- the chain: tamper evidence -----------------------------------------------------------
+# -- the chains: tamper evidence -----------------------------------------------------------
 
 GENESIS = "0" * 64
-"""What the first event is chained to."""
+"""What the first entry of a chain is chained to."""
 
-_EVENT_COLUMNS = "id, case_id, at, actor, action, from_status, to_status, changes_json, note, message_json"
+
+@dataclass(frozen=True)
+class Chain:
+    """One append-only table whose rows are hashed and chained in id order: `table`'s `columns`
+    (as stored, id first) and the column that names what a broken row is about."""
+
+    table: str
+    columns: str
+    about: int
+    """Index in `columns` of what a problem is reported against (a case id, a user name)."""
+    triggers: tuple[str, str]
+    """The triggers that refuse UPDATE and DELETE of a sealed row."""
+
+
+EVENTS = Chain(
+    "events",
+    "id, case_id, at, actor, action, from_status, to_status, changes_json, note, message_json",
+    1,
+    ("events_sealed_no_update", "events_sealed_no_delete"),
+)
+"""Every case's history."""
+DESK_LOG = Chain(
+    "desk_log",
+    "id, at, actor, kind, subject, detail_json",
+    4,
+    ("desk_log_sealed_no_update", "desk_log_sealed_no_delete"),
+)
+"""The desk's own record (`kefu.core.desklog`): people and roles, personal data viewed, purges."""
+CHAINS = (EVENTS, DESK_LOG)
+
+GUARD_TRIGGERS = EVENTS.triggers + DESK_LOG.triggers
+
+
+def guard_sql(chain: Chain) -> list[str]:
+    """The SQLite triggers that make `chain`'s sealed rows append-only (sealing sets a NULL hash)."""
+    return [
+        f"CREATE TRIGGER {name} BEFORE {verb} ON {chain.table} WHEN OLD.hash IS NOT NULL "
+        "BEGIN SELECT RAISE(ABORT, 'kefu: the history is append-only'); END"
+        for name, verb in zip(chain.triggers, ("UPDATE", "DELETE"), strict=True)
+    ]
 
 
 def _stored(value: Any) -> Any:
@@ -136,29 +176,43 @@ def _stored(value: Any) -> Any:
 
 
 def link_hash(previous: str, row: Sequence[Any]) -> str:
-    """The hash of one event (its columns as stored, `_EVENT_COLUMNS`) chained to `previous`."""
+    """The hash of one row (its chain's columns as stored) chained to `previous`."""
     body = json.dumps([previous, *(_stored(v) for v in row)], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+def newest_ids(conn: Any) -> tuple[int, ...]:
+    """Each chain's newest id when a write transaction starts (what `seal_all` may seal is after)."""
+    query = " UNION ALL ".join(f"SELECT coalesce(max(id), 0) FROM {c.table}" for c in CHAINS)  # noqa: S608
+    return tuple(int(r[0] or 0) for r in conn.execute(sa_text(query)).all())
+
+
 def newest_event_id(conn: Any) -> int:
-    """The newest event's id when a write transaction starts (what `seal` may seal is after it)."""
+    """The newest event's id (the importer's batches write events only)."""
     return int(conn.execute(sa_text("SELECT coalesce(max(id), 0) FROM events")).scalar() or 0)
 
 
-def seal(conn: Any, after: int = 0) -> int:
-    """Chain the events this transaction wrote — unsealed, with ids after `after` — in id order
+def seal_all(conn: Any, after: Sequence[int]) -> None:
+    """`seal` every chain, `after` as `newest_ids` read them (`db.write_session`)."""
+    for chain, first in zip(CHAINS, after, strict=True):
+        seal(conn, after=first, chain=chain)
+
+
+def seal(conn: Any, after: int = 0, chain: Chain = EVENTS) -> int:
+    """Chain the rows this transaction wrote — unsealed, with ids after `after` — in id order
     to the newest sealed one, just before it commits (`db.write_session`, the importer's
-    batches), whatever path wrote them. An unsealed event from before the transaction was
+    batches), whatever path wrote them. An unsealed row from before the transaction was
     written outside kefu: it is left unsealed for `verify` to report, never laundered."""
     rows = conn.execute(
-        sa_text(f"SELECT {_EVENT_COLUMNS} FROM events WHERE hash IS NULL AND id > :after ORDER BY id"),  # noqa: S608
+        sa_text(f"SELECT {chain.columns} FROM {chain.table} WHERE hash IS NULL AND id > :after ORDER BY id"),  # noqa: S608
         {"after": after},
     ).all()
     if not rows:
         return 0
     previous = conn.execute(
-        sa_text("SELECT hash FROM events WHERE hash IS NOT NULL AND id < :first ORDER BY id DESC LIMIT 1"),
+        sa_text(
+            f"SELECT hash FROM {chain.table} WHERE hash IS NOT NULL AND id < :first ORDER BY id DESC LIMIT 1"
+        ),  # noqa: S608
         {"first": rows[0][0]},
     ).scalar()
     previous = previous or GENESIS
@@ -166,52 +220,72 @@ def seal(conn: Any, after: int = 0) -> int:
     for row in rows:
         previous = link_hash(previous, tuple(row))
         sealed.append({"h": previous, "i": row[0]})
-    conn.execute(sa_text("UPDATE events SET hash = :h WHERE id = :i"), sealed)
+    conn.execute(sa_text(f"UPDATE {chain.table} SET hash = :h WHERE id = :i"), sealed)  # noqa: S608
     return len(sealed)
+
+
+def reseal_from(conn: Any, first: int, chain: Chain = EVENTS) -> int:
+    """Rows from id `first` on were rewritten by kefu itself (a purge's redaction): their hashes
+    are recomputed from there, chained to the row before. The caller verified the chain first,
+    holds the write lock, and lifts the triggers around its own UPDATE (`without_guards`)."""
+    conn.execute(sa_text(f"UPDATE {chain.table} SET hash = NULL WHERE id >= :first"), {"first": first})  # noqa: S608
+    return seal(conn, after=first - 1, chain=chain)
+
+
+@contextmanager
+def without_guards(conn: Any, chain: Chain = EVENTS) -> Iterator[None]:
+    """Inside one write transaction: the append-only triggers dropped, put back before it ends
+    (SQLite's DDL is transactional: no other connection ever sees them missing)."""
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        for name in chain.triggers:
+            conn.execute(sa_text(f"DROP TRIGGER IF EXISTS {name}"))
+    yield
+    if sqlite:
+        for sql in guard_sql(chain):
+            conn.execute(sa_text(sql))
 
 
 @dataclass(frozen=True)
 class ChainCheck:
-    """What `verify` found: events checked, and the first few that break the chain."""
+    """What `verify` found: rows checked, and the first few that break the chain."""
 
     events: int
-    broken: list[tuple[int, int, str]]
-    """(event id, case id, what: "changed" / "unsealed" / "gap") of the first problems."""
+    broken: list[tuple[int, Any, str]]
+    """(row id, what it is about (a case id, a user name), what: "changed" / "unsealed" /
+    "gap") of the first problems."""
     guarded: bool
-    """Whether the triggers that refuse UPDATE / DELETE of sealed history are in place."""
+    """Whether the triggers that refuse UPDATE / DELETE of sealed rows are in place."""
 
     @property
     def ok(self) -> bool:
         return not self.broken and self.guarded
 
 
-GUARD_TRIGGERS = ("events_sealed_no_update", "events_sealed_no_delete")
-
-
-def verify(conn: Any, limit: int = 20) -> ChainCheck:
-    """Walk the whole history in id order and recompute the chain: an event changed after it was
-    sealed, one deleted (the next one's link no longer fits; its id is missing) or one added
-    outside kefu (left unsealed below sealed ones) is reported. Memory stays bounded: rows are
-    streamed."""
-    broken: list[tuple[int, int, str]] = []
+def verify(conn: Any, limit: int = 20, chain: Chain = EVENTS) -> ChainCheck:
+    """Walk a whole chain in id order and recompute it: a row changed after it was sealed, one
+    deleted (the next one's link no longer fits; its id is missing) or one added outside kefu
+    (left unsealed below sealed ones) is reported. Memory stays bounded: rows are streamed."""
+    broken: list[tuple[int, Any, str]] = []
     previous, last_id, count = GENESIS, 0, 0
     result = conn.execution_options(yield_per=5000).execute(
-        sa_text(f"SELECT {_EVENT_COLUMNS}, hash FROM events ORDER BY id")  # noqa: S608
+        sa_text(f"SELECT {chain.columns}, hash FROM {chain.table} ORDER BY id")  # noqa: S608
     )
     for *row, stored in result:
         count += 1
-        event_id, case_id = row[0], row[1]
-        if last_id and event_id != last_id + 1:  # an event was deleted here
-            broken.append((event_id, case_id, "gap"))
-        last_id = event_id
+        row_id, about = row[0], row[chain.about]
+        if last_id and row_id != last_id + 1:  # a row was deleted here
+            broken.append((row_id, about, "gap"))
+        last_id = row_id
         if stored is None:  # kefu seals what it writes before committing: this came from elsewhere
-            broken.append((event_id, case_id, "unsealed"))
+            broken.append((row_id, about, "unsealed"))
             continue
         if stored != link_hash(previous, tuple(row)):
-            broken.append((event_id, case_id, "changed"))
+            broken.append((row_id, about, "changed"))
         previous = stored
         if len(broken) >= limit:
             break
+    result.close()
     # SQLite is the only backend kefu opens (`db.make_engine`); PostgreSQL will need its own.
     names = {r[0] for r in conn.execute(sa_text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
-    return ChainCheck(count, broken[:limit], all(t in names for t in GUARD_TRIGGERS))
+    return ChainCheck(count, broken[:limit], all(t in names for t in chain.triggers))

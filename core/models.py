@@ -165,6 +165,8 @@ class Case(SQLModel, table=True):
     statutory_clock: str | None = Field(default=None, max_length=60)
     """Which one (`statutory.<code>`)."""
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    purged_at: datetime | None = _ts()
+    """When the customer's personal data was removed after retention (`kefu purge`)."""
 
     # UPDATE ... WHERE version = :seen, so a stale write fails instead of overwriting.
     __mapper_args__ = {"version_id_col": _CASE_VERSION}
@@ -203,6 +205,27 @@ class Event(SQLModel, table=True):
     @property
     def changes(self) -> dict[str, Any]:
         return json.loads(self.changes_json or "{}")
+
+
+class DeskEntry(SQLModel, table=True):
+    """One entry in the desk's own append-only record (`kefu.core.desklog`): a person added or
+    changed (with their state after it), personal data viewed by someone not on the case, a
+    retention purge. Hashed and chained like the history (`history.DESK_LOG`)."""
+
+    __tablename__ = "desk_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=64)
+    kind: str = Field(max_length=30, index=True)
+    subject: str = Field(max_length=120, index=True)
+    """A user's login, or a case code."""
+    detail_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    hash: str | None = Field(default=None, max_length=64)
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        return json.loads(self.detail_json or "{}")
 
 
 class CaseLink(SQLModel, table=True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from . import deadlines, payments
+from . import deadlines, desklog, payments
 from .db import backup_sqlite
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from .history import Changes, add_event, event_row
@@ -113,6 +113,7 @@ def initialize_desk(
     )
     session.add(version)
     session.flush()
+    desklog.record_user(session, actor=admin_name, user=admin, now=now)
     return admin, version
 
 
@@ -214,6 +215,7 @@ def add_user(
     )
     session.add(user)
     session.flush()
+    desklog.record_user(session, actor=actor.name, user=user, now=now)
     return user
 
 
@@ -257,6 +259,7 @@ def update_user(
         user.active = active
     session.add(user)
     session.flush()
+    desklog.record_user(session, actor=actor.name, user=user, now=now)
     return user
 
 
@@ -556,13 +559,42 @@ _NUMBER_IN_TEXT = re.compile(
 def mask_text(text: str | None, name: str | None = None) -> str | None:
     """Free text (a description, a demand, a note) as a role without personal data reads it:
     e-mail addresses, phone, ID and card numbers, and the case's own customer's name masked."""
+    return _personal_in_text(
+        text,
+        name,
+        email=lambda found: mask_email(found) or "",
+        number=lambda found: mask_phone(re.sub(r"[\s-]", "", found)) or "",
+        person=lambda found: mask_name(found) or "",
+    )
+
+
+REDACTED = "***"
+"""What personal data in free text becomes once purged (`redact_text`)."""
+
+
+def redact_text(text: str | None, name: str | None = None) -> str | None:
+    """Free text after retention (`kefu purge`): every e-mail address, phone, ID and card number
+    and the customer's name replaced by `REDACTED` — nothing of them kept, not even the ends."""
+    return _personal_in_text(text, name, email=_redacted, number=_redacted, person=_redacted)
+
+
+def _redacted(_: str) -> str:
+    return REDACTED
+
+
+def _personal_in_text(
+    text: str | None, name: str | None, *, email: Callable[[str], str], number: Callable[[str], str],
+    person: Callable[[str], str],
+) -> str | None:  # fmt: skip
+    """`text` with each e-mail, personal number and the customer's `name` (two characters or
+    more) replaced by what the given function makes of it."""
     if not text:
         return text
-    masked = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group()) or "", text)
-    masked = _NUMBER_IN_TEXT.sub(lambda m: mask_phone(re.sub(r"[\s-]", "", m.group())) or "", masked)
+    found = _EMAIL_IN_TEXT.sub(lambda m: email(m.group()), text)
+    found = _NUMBER_IN_TEXT.sub(lambda m: number(m.group()), found)
     if name and len(name) >= 2:
-        masked = masked.replace(name, mask_name(name) or "")
-    return masked
+        found = found.replace(name, person(name))
+    return found
 
 
 def reveals_personal_data(text: str) -> bool:

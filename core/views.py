@@ -237,6 +237,8 @@ class CustomerDetail:
     open_cases: int
     compensation_paid: float
     currency: str
+    case: Case
+    """The case whose customer this is (what a view of their personal data is recorded against)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -269,6 +271,7 @@ def customer_detail(session: Session, case: Case, viewer: User) -> CustomerDetai
         int(open_count),
         round(float(paid or 0), 2),
         profile.compensation.currency,
+        case,
     )
 
 

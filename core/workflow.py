@@ -164,6 +164,8 @@ class EventKind(StrEnum):
     """Case details recorded or corrected after intake."""
     REBASE = "rebase"
     """A deadline recomputed after the working calendar changed (`kefu sla rebase`)."""
+    PURGE = "purge"
+    """The customer's personal data removed after retention (`kefu purge`)."""
 
 
 EVENT_LABELS: dict[EventKind, tuple[str, str]] = {
@@ -176,6 +178,7 @@ EVENT_LABELS: dict[EventKind, tuple[str, str]] = {
     EventKind.UPDATE: ("Details recorded", "补录信息"),
     EventKind.REMINDER: ("Remind the customer", "提醒客户"),
     EventKind.REBASE: ("Deadline recomputed", "时限重算"),
+    EventKind.PURGE: ("Personal data removed", "个人信息已清除"),
 }
 
 
@@ -387,6 +390,9 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "party": ("party", "责任方"),
     "department": ("department", "部门"),
     "owner": ("owner", "负责人"),
+    "role": ("role", "角色"),
+    "display_name": ("display name", "显示名"),
+    "active": ("active", "启用"),
     "received_at": ("received", "受理时间"),
     "source": ("source", "来源"),
     "external_id": ("external id", "外部编号"),

@@ -44,9 +44,13 @@ def test_what_kefu_writes_is_sealed_and_verifies(desk: Desk) -> None:
     with sqlite3.connect(desk.path) as conn:
         assert conn.execute("SELECT count(*) FROM events WHERE hash IS NULL").fetchone() == (0,)
     done = run(desk, "--as", "aud", "audit", "verify", "--json")
-    assert done.exit_code == 0 and json.loads(done.stdout) == {
-        "ok": True, "events": 4, "append_only": True, "problems": []
+    found = json.loads(done.stdout)
+    assert done.exit_code == 0 and found == {
+        "ok": True, "events": 4, "append_only": True, "problems": [],
+        "desk_log": {"entries": found["desk_log"]["entries"], "append_only": True, "problems": []},
+        "users": [],
     }  # fmt: skip
+    assert found["desk_log"]["entries"] >= 5  # the admin of init and each person added since
 
 
 def test_sealed_history_cannot_be_updated_or_deleted_with_another_tool(desk: Desk) -> None:
@@ -81,7 +85,8 @@ def test_tampering_is_reported_and_never_laundered(desk: Desk) -> None:
     doctor = run(desk, "doctor")
     assert (
         doctor.exit_code == 1
-        and "!!  history: the history was altered outside kefu (4 problem(s))" in doctor.stdout
+        and "!!  history: the history or the record of people was altered outside kefu (4 problem(s))"
+        in doctor.stdout
     )
     refused = run(desk, "--as", "alice", "audit", "verify")
     assert refused.exit_code == 2 and "may not verify the history" in refused.stderr
@@ -93,3 +98,59 @@ def test_an_existing_desk_is_sealed_by_the_migration(desk: Desk) -> None:
     desk.engine = kdb.open_database(str(desk.path))
     check = verify(desk)
     assert check.ok and check.events == 4
+
+
+def test_people_changed_outside_kefu_are_named(desk: Desk) -> None:
+    """Someone in the group makes himself admin, revives a deactivated colleague and slips in
+    a new user with sqlite3: `audit verify` names each, `doctor` fails; what kefu did itself
+    (a role change through `user set`) is no finding."""
+    assert run(desk, "user", "set", "alice", "--role", "supervisor").exit_code == 0
+    with sqlite3.connect(desk.path) as conn:
+        conn.executescript(
+            "UPDATE users SET role = 'admin' WHERE name = 'bob';"
+            "INSERT INTO users (name, role, display_name, active, created_at) "
+            "VALUES ('mallory', 'admin', 'M', 1, '2026-11-24 02:00:00.000000');"
+        )
+    done = run(desk, "--as", "aud", "audit", "verify", "--json")
+    found = json.loads(done.stdout)
+    assert done.exit_code == 1 and not found["ok"]
+    assert found["users"] == [
+        {"name": "bob", "what": "changed", "fields": {"role": ["agent", "admin"]}},
+        {"name": "mallory", "what": "added", "fields": {}},
+    ]
+    text = run(desk, "--as", "aud", "audit", "verify")
+    assert "user bob: changed outside kefu — role is admin in the file, kefu recorded agent" in text.stdout
+    assert "user mallory: in the file, but kefu never added them" in text.stdout
+    doctor = run(desk, "doctor")
+    assert doctor.exit_code == 1 and "history or the record of people was altered" in doctor.stdout
+
+
+def test_the_record_of_people_is_append_only_and_chained(desk: Desk) -> None:
+    with sqlite3.connect(desk.path) as conn:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("UPDATE desk_log SET detail_json = '{}' WHERE id = 1")
+        # Rewriting the record to match a forged role is found too: the entry no longer fits.
+        conn.executescript(
+            "DROP TRIGGER desk_log_sealed_no_update;"
+            "UPDATE users SET role = 'admin' WHERE name = 'bob';"
+            "UPDATE desk_log SET detail_json = replace(detail_json, '\"agent\"', '\"admin\"') "
+            "WHERE subject = 'bob';"
+        )
+    found = json.loads(run(desk, "--as", "aud", "audit", "verify", "--json").stdout)
+    assert found["users"] == []
+    assert [(p["subject"], p["what"]) for p in found["desk_log"]["problems"]] == [("bob", "changed")]
+    assert found["desk_log"]["append_only"] is False
+
+
+def test_an_existing_desk_gets_its_people_recorded_by_the_migration(desk: Desk) -> None:
+    command.downgrade(kdb._alembic_config(desk.engine.execution_options(kefu_migrate=True)), "0012")
+    with sqlite3.connect(desk.path) as conn:
+        conn.execute("UPDATE users SET role = 'supervisor' WHERE name = 'bob'")  # before 0013: as found
+    desk.engine.dispose()
+    desk.engine = kdb.open_database(str(desk.path))
+    found = json.loads(run(desk, "--as", "aud", "audit", "verify", "--json").stdout)
+    assert found["ok"] and found["users"] == []
+    with sqlite3.connect(desk.path) as conn:
+        conn.execute("UPDATE users SET active = 0 WHERE name = 'bob'")
+    found = json.loads(run(desk, "--as", "aud", "audit", "verify", "--json").stdout)
+    assert found["users"] == [{"name": "bob", "what": "changed", "fields": {"active": [True, False]}}]

@@ -79,3 +79,61 @@ def test_a_masked_role_cannot_find_a_case_by_a_number_in_its_text(desk: Desk) ->
         # Words still find it.
         words = queues.search_cases(session, actor=desk.user("ana"), now=NOW, text="羽绒服", limit=10)
     assert {r.code for r in words.rows} == {code}
+
+
+# -- unmasked views are recorded ---------------------------------------------------------------
+
+
+def _access(desk: Desk, *options: str) -> list[dict[str, str]]:
+    done = run(desk, "--as", "aud", "audit", "access", "--json", *options)
+    assert done.exit_code == 0, done.output
+    return [
+        {k: e[k] for k in ("user", "kind", "subject", "where") if k in e}
+        for e in json.loads(done.stdout)["entries"]
+    ]
+
+
+def test_a_view_of_personal_data_by_someone_not_on_the_case_is_recorded(desk: Desk) -> None:
+    """Who, when, which case: bob (another agent) and sue (a supervisor) looking at alice's case
+    are recorded, newest first; alice (who recorded it) and the analyst (who sees it masked)
+    are not; an unmasked export is recorded before a row is written."""
+    code = _case(desk)
+    for who in ("alice", "ana", "bob"):
+        assert run(desk, "--as", who, "case", "show", code).exit_code == 0
+    assert run(desk, "--as", "sue", "customer", "show", code, "--json").exit_code == 0
+    assert run(desk, "--as", "sue", "report", "--by", "case", "--unmasked", "--format", "csv",
+               "--from", "2026-11", "--to", "2026-11").exit_code == 0  # fmt: skip
+    assert _access(desk) == [
+        {"user": "sue", "kind": "export", "subject": "2026-11-01..2026-11-30"},
+        {"user": "sue", "kind": "viewed", "subject": code, "where": "customer"},
+        {"user": "bob", "kind": "viewed", "subject": code, "where": "case"},
+    ]
+    assert _access(desk, "--user", "bob") == [
+        {"user": "bob", "kind": "viewed", "subject": code, "where": "case"}
+    ]
+    assert [e["user"] for e in _access(desk, "--case", code.lower())] == ["sue", "bob"]
+    table = run(desk, "--as", "aud", "audit", "access", "--case", code)
+    assert "case shown (kefu case show)" in table.stdout and "bob" in table.stdout
+    refused = run(desk, "--as", "bob", "audit", "access")
+    assert refused.exit_code == 2 and "may not read the record of who viewed personal data" in refused.stderr
+    # The record is chained like the history: it verifies.
+    assert run(desk, "--as", "aud", "audit", "verify").exit_code == 0
+
+
+def test_opening_a_case_in_the_tui_is_recorded_once(tmp_path: Path) -> None:
+    import asyncio
+
+    from tui.conftest import make_app, open_case, settle
+
+    desk = make_cli_desk(tmp_path / "kefu.db")
+    code = _case(desk)
+    app = make_app(desk, "sue")
+
+    async def look() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_case(pilot, code)
+            screen.reload()  # another desk's commit makes it reload: not a new view
+            await settle(pilot)
+
+    asyncio.run(look())
+    assert _access(desk) == [{"user": "sue", "kind": "viewed", "subject": code, "where": "tui"}]

@@ -193,6 +193,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.col.scores": ("scores", "评分"),
     "cli.col.scored_by": ("scored by", "评分人"),
     "cli.col.note": ("note", "备注"),
+    "cli.col.at": ("at", "时间"),
+    "cli.col.user": ("user", "用户"),
+    "cli.col.what": ("what", "内容"),
+    "cli.col.case_or_period": ("case / period", "工单 / 期间"),
     "cli.col.drawn": ("drawn", "抽取"),
     "cli.col.scored": ("scored", "已评"),
     "cli.col.points": ("points", "得分"),
@@ -218,8 +222,54 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "cli.records": ("Deadline records:", "时限记录："),
     "cli.chain_ok": (
-        "{events} events: the history is as kefu wrote it (chain intact, append-only triggers in place)",
-        "共 {events} 条记录：处理记录与 kefu 写入时一致（哈希链完整，只增不改的触发器在位）",
+        "{events} events and {entries} desk log entries: the history and the record of people are as "
+        "kefu wrote them (chains intact, append-only triggers in place, every user as recorded)",
+        "共 {events} 条处理记录、{entries} 条台账记录：与 kefu 写入时一致（哈希链完整，只增不改的触发器在位，"
+        "人员与记录相符）",
+    ),
+    "cli.purge_would": (
+        "{cases:,} case(s) closed more than {days} days ago (before {before}) would have their personal data "
+        "removed; nothing changed (--dry-run)",
+        "将清除 {cases:,} 件结案超过 {days} 天（{before} 之前）的工单的个人信息；未做任何改动（--dry-run）",
+    ),
+    "cli.purged": (
+        "{cases:,} case(s) closed more than {days} days ago (before {before}): personal data removed "
+        "({events:,} history event(s) redacted, {customers:,} customer record(s) removed); "
+        "the statistics are kept",
+        "已清除 {cases:,} 件结案超过 {days} 天（{before} 之前）的工单的个人信息（处理记录脱敏 {events:,} 条，"
+        "删除客户档案 {customers:,} 个）；统计数据保留",
+    ),
+    "cli.purged_attachments": (
+        "{count} evidence file(s) are no longer listed; delete them from disk if retention applies to them:",
+        "{count} 个附件已不再登记；如其同样超过保存期限，请从磁盘删除：",
+    ),
+    "cli.access_case": ("case shown (kefu case show)", "查看工单（命令行）"),
+    "cli.access_customer": ("customer shown (kefu customer show)", "查看客户（命令行）"),
+    "cli.access_tui": ("case opened in the TUI", "在界面中打开工单"),
+    "cli.access_export": ("unmasked export", "未脱敏导出"),
+    "cli.no_access": (
+        "No one was shown personal data of a case they are not on.",
+        "没有人查看过非本人工单的个人信息。",
+    ),
+    "cli.desk_log_problem": (
+        "desk log entry {id} ({subject}): {what}",
+        "台账第 {id} 条（{subject}）：{what}",
+    ),
+    "cli.user_added_outside": (
+        "user {name}: in the file, but kefu never added them (added with another tool)",
+        "用户 {name}：文件中存在，但并非由 kefu 添加（被其他工具加入）",
+    ),
+    "cli.user_changed_outside": (
+        "user {name}: changed outside kefu — {fields}",
+        "用户 {name}：在 kefu 之外被修改——{fields}",
+    ),
+    "cli.user_removed_outside": (
+        "user {name}: kefu recorded them, but they were deleted from the file with another tool",
+        "用户 {name}：kefu 有记录，但已被其他工具从文件中删除",
+    ),
+    "cli.user_field_drift": (
+        "{field:field} is {found} in the file, kefu recorded {recorded}",
+        "{field:field} 文件中为 {found}，kefu 记录为 {recorded}",
     ),
     "cli.chain_problem": ("event {id} of {code}: {what}", "{code} 的第 {id} 号记录：{what}"),
     "cli.chain_changed": ("changed after it was written", "写入后被改动"),

@@ -38,6 +38,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "do.hand_over": ("hand cases over", "交接工单"),
     "do.void_payment": ("void a payment", "作废补偿记录"),
     "do.verify_history": ("verify the history", "核验处理记录"),
+    "do.read_desk_log": ("read the record of who viewed personal data", "查阅个人信息查看记录"),
     "do.add_users": ("add users", "添加用户"),
     "do.change_users": ("change users", "修改用户"),
     "do.record_complaint": ("record a complaint", "受理投诉"),
@@ -47,6 +48,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "do.schedule_revisits": ("schedule revisits", "安排回访"),
     "do.import": ("import cases", "导入工单"),
     "do.backup": ("take backups", "备份"),
+    "do.purge": ("purge personal data", "清除个人信息"),
     "do.read_audits": ("read audit batches", "查看抽检批次"),
     # -- a case
     "case.not_found": ("no case {code!r}", "没有工单 {code}"),
@@ -300,6 +302,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # -- notes kefu writes in the history itself
     "note.repeat_complaint": ("repeat complaint: {codes}", "重复投诉：{codes}"),
+    "note.purged": (
+        "the customer's personal data removed: closed more than {days} days ago",
+        "结案已超过 {days} 天，客户个人信息已清除",
+    ),
+    "purge.bad_days": (
+        "--older-than must be at least 1 day, not {days}",
+        "--older-than 至少为 1 天，而非 {days}",
+    ),
+    "purge.history_broken": (
+        "the history was altered outside kefu: nothing purged (a purge re-chains the history and would "
+        "hide it) — run `kefu audit verify` and restore a backup",
+        "处理记录在 kefu 之外被改动，未清除任何数据（清除会重算哈希链，从而掩盖改动）——"
+        "请运行 `kefu audit verify` 并恢复备份",
+    ),
     "note.repeat_unlinked": (
         "repeat link removed: the phone or order number was corrected",
         "已解除重复投诉关联：电话或订单号已更正",

@@ -46,8 +46,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "doctor.history_ok": ("{events} events, the hash chain intact", "共 {events} 条记录，哈希链完整"),
     "doctor.history_broken": (
-        "the history was altered outside kefu ({problems} problem(s)): `kefu audit verify` names the events",
-        "处理记录在 kefu 之外被改动（{problems} 处）：`kefu audit verify` 可列出具体记录",
+        "the history or the record of people was altered outside kefu ({problems} problem(s)): "
+        "`kefu audit verify` names them",
+        "处理记录或人员记录在 kefu 之外被改动（{problems} 处）：`kefu audit verify` 可列出具体记录",
     ),
     "doctor.history_unguarded": (
         "; the append-only triggers were removed",

@@ -27,7 +27,7 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from kefu.core import db as kdb
-from kefu.core import lifecycle, queues, services, views
+from kefu.core import desklog, lifecycle, queues, services, views
 from kefu.core.errors import KefuError
 from kefu.core.lifecycle import SCORES
 from kefu.core.messages import Message as Say
@@ -125,6 +125,8 @@ class CaseScreen(Screen[None]):
         self._previous: tuple[int, str, str | None] | None = None
         self._own_change = False
         """Set when this screen's own write succeeded: the next change is not news."""
+        self._view_recorded = False
+        """Whether opening the case was recorded (`desklog.note_views`); refreshes are not."""
 
     @property
     def kefu(self) -> KefuApp:
@@ -178,6 +180,9 @@ class CaseScreen(Screen[None]):
                 case = lifecycle.get_case(session, code)
                 detail = views.case_detail(session, case, app.actor, app.now())
                 users = queues.assignable_users(session)
+            if not self._view_recorded:  # opening the case, not a refresh after a commit
+                desklog.note_views(app.engine, viewer=app.actor, cases=[case], now=app.now(), where="tui")
+                self._view_recorded = True
         except KefuError as exc:
             self.post_message(self.Loaded(None, [], exc))
             return
