@@ -38,7 +38,7 @@ from typer.core import TyperGroup
 from . import __version__
 from .core import db as kdb
 from .core import desklog, intake, lifecycle, payments, policies, queues, services, views
-from .core.errors import InvalidInput, KefuError, NotFound
+from .core.errors import CannotWrite, InvalidInput, KefuError, NotFound, os_reason
 from .core.identity import os_login
 from .core.messages import Message, join, normal_lang, term, word
 from .core.models import User
@@ -75,6 +75,8 @@ class KefuGroup(TyperGroup):
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             damaged = any(w in reason.lower() for w in ("malformed", "not a database", "corrupt", "decode"))
             key = "db.damaged" if damaged else "db.failed"
+            if damaged:
+                kdb.mark_damaged(_settings(ctx).db, reason)  # no kefu write goes into it from now on
             message = Message(key, path=_settings(ctx).db, reason=reason)
             err.print(f"kefu: {message.text(language(ctx))}", markup=False, highlight=False)
             raise typer.Exit(3) from None
@@ -83,6 +85,13 @@ class KefuGroup(TyperGroup):
             # complain again when it flushes stdout at exit, so stdout goes to /dev/null first).
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(0) from None
+        except OSError as exc:
+            # A full disk, an I/O error, a file that vanished, anywhere else: one sentence, exit 3
+            # (files kefu writes are written whole or not at all: `exports.WholeFile`).
+            where = exc.filename if exc.filename is not None else _settings(ctx).db
+            message = Message("cli.os_error", path=str(where), reason=os_reason(exc))
+            err.print(f"kefu: {message.text(language(ctx))}", markup=False, highlight=False)
+            raise typer.Exit(3) from None
 
 
 app = typer.Typer(
@@ -357,10 +366,8 @@ def init(
                 count = seed_sample_desk(session=session, admin=admin, profile_name=parsed.name, now=now)
     except BaseException:
         engine.dispose()
-        path = Path(settings.db)
         if "://" not in settings.db:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            kdb.remove_sqlite_files(Path(settings.db))
         raise
     settings.desk_lang = normal_lang(parsed.profile.language)
     params = {"db": settings.db, "profile": parsed.name, "login": login}
@@ -2032,7 +2039,7 @@ def _write_export(text: str, out_path: Path | None) -> None:
     except BrokenPipeError:
         raise
     except OSError as exc:
-        raise KefuError(Message("cli.cannot_write", path=str(out_path), reason=exc.strerror)) from None
+        raise CannotWrite(Message("cli.cannot_write", path=str(out_path), reason=os_reason(exc))) from None
 
 
 _CASE_TABLE = {
@@ -2100,7 +2107,7 @@ def _export_cases(
     except BrokenPipeError:
         raise
     except OSError as exc:
-        raise KefuError(Message("cli.cannot_write", path=str(out_path), reason=exc.strerror)) from None
+        raise CannotWrite(Message("cli.cannot_write", path=str(out_path), reason=os_reason(exc))) from None
     if out_path is not None:
         err.print(say("cli.wrote_cases", lang, count=count, path=str(out_path)), markup=False)
 

@@ -11,10 +11,12 @@ URL is refused with that sentence rather than half-working.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -77,6 +79,7 @@ def make_engine(db: str) -> Engine:
             # the migration environment runs foreign_key_check before it commits.
             conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
         if options.get("kefu_write") or options.get("kefu_migrate"):
+            refuse_if_marked(engine)  # found damaged once: no kefu writes into it again
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
@@ -230,13 +233,93 @@ def create_database(db: str, *, group: str | None = None) -> Engine:
         if path.exists() and path.stat().st_size > 0:
             raise InvalidInput(Message("db.exists", path=str(path)), field="db")
         path.parent.mkdir(parents=True, exist_ok=True)
-        with sharing.creating(path, group):
-            upgrade_schema(engine)
+        try:
+            with sharing.creating(path, group):
+                upgrade_schema(engine)
+        except BaseException:  # a full disk, an I/O error: no empty or half-made file is left
+            engine.dispose()
+            remove_sqlite_files(path)
+            raise
         return engine
     if database_revision(engine) is not None:
         raise InvalidInput(Message("db.postgres_exists"), field="db")
     upgrade_schema(engine)
     return engine
+
+
+# -- damage --------------------------------------------------------------------------------
+#
+# SQLite finds a damaged page only when a statement reads it, so a write can succeed on a file
+# whose other pages are garbage; a full check costs a second per 200,000 cases, too much before
+# every write. So the first kefu process that meets the damage — any command's statement,
+# `doctor`, `backup`, or the quick check the batch jobs (import, purge) run first — leaves a
+# mark beside the file, and from then on every kefu write on that desk is refused in one
+# sentence (reads go on, so people can see what is still there). `kefu doctor` removes the mark
+# once the file checks out again (a backup restored over it).
+
+
+def damage_mark(path: Path) -> Path:
+    return path.with_name(f"{path.name}.damaged")
+
+
+def mark_damaged(db: str | Engine, reason: str) -> None:
+    """Leave the mark (best effort: a user who may not write the directory cannot, and the
+    command that found the damage fails anyway)."""
+    path = _sqlite_path(db) if isinstance(db, Engine) else (None if "://" in db else Path(db).expanduser())
+    if path is None:
+        return
+    mark = damage_mark(path)
+    with contextlib.suppress(OSError):
+        if not mark.exists():
+            mark.write_text(f"{datetime.now(UTC).isoformat(timespec='seconds')} {reason}\n", encoding="utf-8")
+            sharing.backup_mode(path, mark)
+
+
+def refuse_if_marked(engine: Engine) -> None:
+    path = _sqlite_path(engine)
+    if path is None:
+        return
+    mark = damage_mark(path)
+    if mark.exists():
+        try:
+            found = mark.read_text(encoding="utf-8").strip()
+        except OSError:
+            found = ""
+        raise DatabaseError(Message("db.marked_damaged", path=str(path), found=found))
+
+
+def clear_damage_mark(engine: Engine) -> bool:
+    """After a clean integrity check (`kefu doctor`): whether there was a mark to remove."""
+    path = _sqlite_path(engine)
+    if path is None or not damage_mark(path).exists():
+        return False
+    damage_mark(path).unlink(missing_ok=True)
+    return True
+
+
+def require_sound(engine: Engine) -> None:
+    """SQLite's quick check before a batch job writes (import, purge): a damaged file is marked
+    and refused before a row is written."""
+    path = _sqlite_path(engine)
+    if path is None:
+        return
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    try:
+        found = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        found = str(exc)
+    finally:
+        conn.close()
+    if found != "ok":
+        reason = " ".join(str(found).replace("*** in database main ***", "").split())
+        mark_damaged(engine, reason)
+        raise DatabaseError(Message("db.damaged", path=str(path), reason=reason))
+
+
+def remove_sqlite_files(path: Path) -> None:
+    """A desk file kefu just created and could not finish, with its companions."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def backup_sqlite(engine: Engine, target: Path) -> None:
@@ -265,6 +348,7 @@ def backup_sqlite(engine: Engine, target: Path) -> None:
             checked = dest.execute("PRAGMA quick_check(1)").fetchone()[0]
             if checked != "ok":
                 reason = " ".join(str(checked).replace("*** in database main ***", "").split())
+                mark_damaged(engine, reason)
                 raise DatabaseError(Message("backup.damaged", path=str(path), reason=reason))
         finally:
             dest.close()

@@ -8,7 +8,15 @@ one, so a form can put the cursor there and an import can name the column.
 
 from __future__ import annotations
 
+import errno
+
 from .messages import Message
+
+
+def os_reason(exc: OSError) -> Message | str:
+    """Why the system refused, as a user reads it: a full disk said so in their language,
+    anything else in the system's own words."""
+    return Message("disk.full") if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
 
 
 class KefuError(Exception):
@@ -61,5 +69,12 @@ class PolicyError(InvalidInput):
 
 class DatabaseError(KefuError):
     """The database cannot be used as it is (wrong file, newer schema, locked too long)."""
+
+    exit_code = 3
+
+
+class CannotWrite(KefuError):
+    """A file kefu writes (an export, an errors file) could not be written: a full disk, an
+    I/O error. Nothing is left under its name (`exports.WholeFile`)."""
 
     exit_code = 3

@@ -12,7 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -76,9 +79,51 @@ def _iso(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def open_for_export(path: Path) -> IO[str]:
-    """A text file for an export; newline='' so the csv module's CRLF reaches the disk as is."""
-    return path.open("w", encoding="utf-8", newline="")
+class WholeFile:
+    """A file written whole or not at all: into a temporary file beside `path` (mode 0600 —
+    exports and rejected rows hold customers' data), renamed over `path` by `commit`; `discard`
+    (or any failure) removes it and leaves `path` as it was. A full disk mid-write never leaves
+    an empty or truncated file under the name asked for. A path that is not a regular file
+    (`/dev/stdout`, a pipe) is written directly."""
+
+    def __init__(self, path: Path, *, encoding: str = "utf-8", newline: str | None = "") -> None:
+        self.path = path
+        self.temporary: str | None = None
+        if path.exists() and not path.is_file():
+            self.stream: IO[str] = path.open("w", encoding=encoding, newline=newline)
+            return
+        fd, self.temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        self.stream = os.fdopen(fd, "w", encoding=encoding, newline=newline)
+
+    def commit(self) -> None:
+        self.stream.flush()
+        if self.temporary is not None:
+            os.fsync(self.stream.fileno())
+        self.stream.close()
+        if self.temporary is not None:
+            os.replace(self.temporary, self.path)
+            self.temporary = None
+
+    def discard(self) -> None:
+        with suppress(OSError):
+            self.stream.close()
+        if self.temporary is not None:
+            with suppress(FileNotFoundError):
+                os.unlink(self.temporary)
+            self.temporary = None
+
+
+@contextmanager
+def open_for_export(path: Path, *, encoding: str = "utf-8") -> Iterator[IO[str]]:
+    """A text file for an export, written whole or not at all (`WholeFile`); newline='' so the
+    csv module's CRLF reaches the disk as is."""
+    whole = WholeFile(path, encoding=encoding)
+    try:
+        yield whole.stream
+        whole.commit()
+    except BaseException:
+        whole.discard()
+        raise
 
 
 def write_json_items(stream: IO[str], head: dict[str, Any], key: str, items: Iterable[Any]) -> int:

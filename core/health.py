@@ -54,10 +54,17 @@ def doctor(database: str, now: datetime, *, lang: str = "en", fix: bool = False)
         add("schema", False, Message("doctor.schema_older", revision=revision, head=head))
     problems = kdb.integrity_check(engine)
     if problems:
+        kdb.mark_damaged(engine, str(problems[0]))
         add("integrity", False, join([say(p) for p in problems[:5]], lang, strong=True), " — ",
             Message("doctor.damaged"))  # fmt: skip
     else:
-        add("integrity", True, Message("doctor.integrity_ok"))
+        cleared = kdb.clear_damage_mark(engine)
+        add(
+            "integrity",
+            True,
+            Message("doctor.integrity_ok"),
+            Message("doctor.mark_cleared") if cleared else "",
+        )
     try:
         _readable_checks(engine, now, add, checks, say)
     except DBAPIError as exc:  # pages the checks read are damaged: said, never a traceback

@@ -77,8 +77,8 @@ from . import db as kdb
 from . import history
 from .customers import Who, customers_for
 from .deadlines import DEADLINE_COLUMNS
-from .errors import InvalidInput, PermissionDenied
-from .exports import safe_cell, unescape_cell
+from .errors import CannotWrite, InvalidInput, PermissionDenied, os_reason
+from .exports import WholeFile, safe_cell, unescape_cell
 from .history import EVENT_COLUMNS, jsonable
 from .intake import (
     INTAKE_ATTRIBUTES,
@@ -1001,11 +1001,13 @@ class _ErrorSink:
         self.header = header
         self.columns: dict[str, None] = dict.fromkeys(header or [])
         self.spool: IO[str] | None = None
+        self.out: WholeFile | None = None
         if path is not None:
-            try:  # find out now, not after the import, that it cannot be written
-                path.open("w").close()
+            jsonl = path.suffix.casefold() in (".jsonl", ".ndjson")
+            try:  # find out now, not after the import, that it cannot be written; whole or nothing
+                self.out = WholeFile(path, encoding="utf-8" if jsonl else "utf-8-sig")
             except OSError as exc:
-                message = Message("import.errors_unwritable", path=str(path), error=exc.strerror)
+                message = Message("import.errors_unwritable", path=str(path), error=os_reason(exc))
                 raise InvalidInput(message, field="errors_path") from None
             self.spool = tempfile.TemporaryFile("w+", encoding="utf-8")
         self.has_source_column = any(column_for(c) == "source" for c in header or [])
@@ -1024,35 +1026,46 @@ class _ErrorSink:
         self.spool.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def write(self) -> None:
-        if self.spool is None or self.path is None:
+        """The errors file, whole (or, when the disk fails, none: one sentence naming it)."""
+        if self.spool is None or self.path is None or self.out is None:
             return
+        try:
+            self._write(self.spool, self.out.stream)
+            self.out.commit()
+        except OSError as exc:
+            self.out.discard()
+            raise CannotWrite(
+                Message("import.errors_unwritable", path=str(self.path), error=os_reason(exc)),
+                field="errors_path",
+            ) from None
+        finally:
+            self.spool.close()
+
+    def _write(self, spool: IO[str], out: IO[str]) -> None:
+        assert self.path is not None
         columns = list(self.columns)
         add_source = not self.has_source_column
         names = columns + (["source"] if add_source else []) + list(ERROR_COLUMNS)
-        self.spool.seek(0)
+        spool.seek(0)
         jsonl = self.path.suffix.casefold() in (".jsonl", ".ndjson")
-        with self.path.open("w", encoding="utf-8" if jsonl else "utf-8-sig", newline="") as out:
-            writer = None if jsonl else csv.writer(out)
+        writer = None if jsonl else csv.writer(out)
+        if writer is not None:
+            writer.writerow([safe_cell(name) for name in names])
+        for text in spool:
+            line, field_name, reason, source, cells = json.loads(text)
+            if self.header is not None:
+                values = [value for _, value in cells][: len(columns)]
+                values += [""] * (len(columns) - len(values))
+            else:
+                by_name = dict(cells)
+                values = [by_name.get(name, "") for name in columns]
+            values += [source] if add_source else []
+            values += [str(line), field_name, reason]
             if writer is not None:
-                writer.writerow([safe_cell(name) for name in names])
-            for text in self.spool:
-                line, field_name, reason, source, cells = json.loads(text)
-                if self.header is not None:
-                    values = [value for _, value in cells][: len(columns)]
-                    values += [""] * (len(columns) - len(values))
-                else:
-                    by_name = dict(cells)
-                    values = [by_name.get(name, "") for name in columns]
-                values += [source] if add_source else []
-                values += [str(line), field_name, reason]
-                if writer is not None:
-                    writer.writerow(
-                        [safe_cell(v) for v in values]
-                    )  # opened in a spreadsheet: never a formula
-                else:
-                    record = {k: v for k, v in zip(names, values, strict=True) if v != ""}
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self.spool.close()
+                writer.writerow([safe_cell(v) for v in values])  # opened in a spreadsheet: never a formula
+            else:
+                record = {k: v for k, v in zip(names, values, strict=True) if v != ""}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 # -- storing a batch -------------------------------------------------------------------------
@@ -1464,6 +1477,8 @@ def import_file(
         raise PermissionDenied(refused)
     path = options.path
     fmt = detect_format(path, options.format)
+    if not options.dry_run:
+        kdb.require_sound(engine)  # a damaged desk takes no batch (`db.require_sound`)
     source = (options.source or "").strip() or path.stem
     source_cap = column_widths()["source"]
     if len(source) > source_cap:

@@ -30,6 +30,7 @@ from sqlalchemy import text as sa_text
 from sqlmodel import Session, col, select
 
 from . import desklog, history
+from .db import require_sound
 from .errors import InvalidInput, Refused
 from .messages import Message
 from .models import Case, Event, User
@@ -111,6 +112,7 @@ def purge(
         count = session.exec(select(func.count()).select_from(_due(session, cutoff).subquery())).one()
         listed = [code for _, code, _ in session.exec(_due(session, cutoff).limit(LISTED)).all()]
         return PurgeResult(days, cutoff, count, listed, dry_run=True)
+    require_sound(session.get_bind())  # type: ignore[arg-type]
     conn = session.connection()
     check = history.verify(conn, limit=1)
     if check.broken:

@@ -79,3 +79,63 @@ def test_a_backup_of_a_damaged_desk_is_refused_and_the_last_good_one_kept(tmp_pa
     with pytest.raises(DatabaseError, match="is damaged .*no backup was written"):
         kdb.backup_sqlite(desk.engine, tmp_path / "backup.db")
     assert not [p for p in tmp_path.iterdir() if "backup" in p.name]
+
+
+def _damage_old_history(desk: Desk) -> None:
+    """Garbage in an early leaf page of the history: a new case appends at the other end of
+    the b-tree, so SQLite itself would let it through."""
+    import sqlite3
+
+    desk.engine.dispose()
+    with sqlite3.connect(desk.path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        leaves = [
+            r[0]
+            for r in conn.execute("SELECT pageno FROM dbstat WHERE name = 'events' AND pagetype = 'leaf'")
+        ]
+    assert len(leaves) > 4
+    with open(desk.path, "r+b") as f:
+        f.seek((leaves[1] - 1) * 4096)
+        f.write(b"\x0d" + random.Random(3).randbytes(200))
+
+
+def test_once_damage_is_found_no_kefu_write_goes_into_the_file(tmp_path: Path) -> None:
+    """The batch jobs quick-check the file before they write; whoever finds the damage (a
+    batch job, doctor, backup, any command's statement) marks the desk, and every later write
+    is refused in one sentence while reads go on; a restored backup and `doctor` mend it."""
+    desk = make_cli_desk(tmp_path / "kefu.db")
+    with desk.write() as session:
+        for n in range(80):
+            intake.create_case(session=session, actor=desk.user("alice"), now=NOW, channel="hotline",
+                               description=f"包裹延误第{n}天，客户很着急" * 8)  # fmt: skip
+    assert run(desk, "backup", "--to", str(tmp_path / "good.db")).exit_code == 0
+    _damage_old_history(desk)
+    source = tmp_path / "in.csv"
+    source.write_text("channel,description\nhotline,导入的投诉\n", encoding="utf-8")
+    refused = run(desk, "import", str(source))
+    assert refused.exit_code == 3 and "is damaged (" in refused.stderr and "Traceback" not in refused.output
+    assert (tmp_path / "kefu.db.damaged").exists()
+    new = run(desk, "--as", "alice", "case", "new", "--channel", "hotline", "-d", "新投诉")
+    assert (
+        new.exit_code == 3 and "was found damaged" in new.stderr and "kefu writes nothing to it" in new.stderr
+    )
+    assert run(desk, "--as", "alice", "case", "list", "--json").exit_code == 0  # reading goes on
+    # The way back: the backup over the file (nobody working), then doctor.
+    for companion in ("-wal", "-shm"):
+        Path(f"{desk.path}{companion}").unlink(missing_ok=True)
+    (tmp_path / "good.db").replace(desk.path)
+    doctor = run(desk, "doctor")
+    assert doctor.exit_code == 0 and "the damage mark was removed" in doctor.stdout
+    assert run(desk, "--as", "alice", "case", "new", "--channel", "hotline", "-d", "新投诉").exit_code == 0
+
+
+def test_doctor_marks_a_damaged_desk(tmp_path: Path) -> None:
+    desk = make_cli_desk(tmp_path / "kefu.db")
+    with desk.write() as session:
+        for n in range(80):
+            intake.create_case(session=session, actor=desk.user("alice"), now=NOW, channel="hotline",
+                               description=f"包裹延误第{n}天，客户很着急" * 8)  # fmt: skip
+    _damage_old_history(desk)
+    assert run(desk, "doctor").exit_code == 1
+    new = run(desk, "--as", "alice", "case", "new", "--channel", "hotline", "-d", "新投诉")
+    assert new.exit_code == 3 and "was found damaged" in new.stderr

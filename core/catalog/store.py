@@ -32,6 +32,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} 已损坏（{reason}）：未做任何更改；请在无人使用时用最近一次 `kefu backup` 的备份覆盖该文件"
         "——`kefu doctor` 可查看详情",
     ),
+    "db.marked_damaged": (
+        "{path} was found damaged ({found}): kefu writes nothing to it until it is mended — restore "
+        "your latest `kefu backup` over it while nobody works, then run `kefu doctor` (it removes the "
+        "mark once the file checks out)",
+        "{path} 已被发现损坏（{found}）：修复前 kefu 不再写入——请在无人使用时用最近一次 `kefu backup` "
+        "的备份覆盖该文件，再运行 `kefu doctor`（文件检查无误后会清除该标记）",
+    ),
     "db.failed": (
         "{path}: the database failed ({reason}); nothing was changed",
         "{path}：数据库出错（{reason}）；未做任何更改",
@@ -43,6 +50,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "doctor.damaged": (
         "the file is damaged: restore your latest `kefu backup` while nobody works",
         "文件已损坏：请在无人使用时恢复最近一次 `kefu backup` 的备份",
+    ),
+    "disk.full": ("the disk is full", "磁盘已满"),
+    "doctor.mark_cleared": (
+        "; the damage mark was removed: kefu writes to the file again",
+        "；损坏标记已清除：kefu 恢复写入",
     ),
     "doctor.history_ok": ("{events} events, the hash chain intact", "共 {events} 条记录，哈希链完整"),
     "doctor.history_broken": (
