@@ -771,7 +771,8 @@ def _print_case(d: views.CaseDetail, lang: str) -> None:
         (field_label("channel", lang), d.label("channels", d.channel, lang)),
         (
             say("cli.field.customer", lang),
-            " ".join(x for x in (d.customer.name, d.customer.phone, d.customer.email) if x),
+            d.purged_text(lang)
+            or " ".join(x for x in (d.customer.name, d.customer.phone, d.customer.email) if x),
         ),
         (field_label("order_no", lang), d.order_no),
         (field_label("delivered_on", lang), d.delivered_on),

@@ -898,6 +898,8 @@ class CaseDetail(CaseSummary):
     resolved_at: datetime | None
     closed_at: datetime | None
     updated_at: datetime
+    purged_at: datetime | None
+    """When the customer's personal data was removed after retention (`kefu purge`)."""
     links: list[LinkView]
     attachments: list[AttachmentView]
     revisits: list[RevisitView]
@@ -930,6 +932,12 @@ class CaseDetail(CaseSummary):
         kind = self.compensation_kind or ""
         label = self.profile.compensation.kinds.get(kind)
         return label.text(lang) if label else kind
+
+    def purged_text(self, lang: str) -> str | None:
+        """What stands for the customer once their data was removed after retention."""
+        if self.purged_at is None:
+            return None
+        return Message("case.purged_on", day=self.purged_at.date().isoformat()).text(lang)
 
     def as_json(self) -> dict[str, Any]:
         lang = self.profile.profile.language
@@ -975,6 +983,7 @@ class CaseDetail(CaseSummary):
             "resolved_at": _iso(self.resolved_at),
             "closed_at": _iso(self.closed_at),
             "updated_at": _iso(self.updated_at),
+            "purged_at": _iso(self.purged_at),
             "links": [{"kind": link.kind, "code": link.code} for link in self.links],
             "attachments": [_attachment_json(a) for a in self.attachments],
             "revisits": [
@@ -1028,6 +1037,7 @@ def case_detail(session: Session, case: Case, viewer: User, now: datetime) -> Ca
         resolved_at=_local(case.resolved_at, profile),
         closed_at=_local(case.closed_at, profile),
         updated_at=local(case.updated_at),
+        purged_at=_local(case.purged_at, profile),
         links=[LinkView(kind, code) for kind, code in case_links(session, case)],
         attachments=_attachment_views(session, case.id, profile),
         revisits=[RevisitView(local(r.due_at), r.status, r.attempts, r.outcome) for r in revisits],

@@ -98,7 +98,8 @@ def test_a_purge_removes_personal_data_and_keeps_the_statistics(desk: Desk) -> N
     assert shown["customer"] == {"name": None, "phone": None, "email": None}
     assert shown["description"] == f"{REDACTED}来电，备用电话 {REDACTED}，身份证{REDACTED}，包裹延误"
     assert shown["status"] == "closed" and shown["category"] == "delay" and shown["satisfied"] is True
-    assert shown["history"][-1]["action"] == "purge"
+    assert shown["history"][-1]["action"] == "purge" and shown["purged_at"].startswith("2029-01-10")
+    assert "personal data removed on 2029-01-10 (retention)" in run(desk, "--as", "sue", "case", "show", old).stdout
     assert _report(desk) == before  # volume, on-time, satisfaction, compensation paid: unchanged
     assert run(desk, "--as", "aud", "audit", "verify").exit_code == 0  # re-chained by kefu itself
     with sqlite3.connect(desk.path) as conn:

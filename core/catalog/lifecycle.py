@@ -302,6 +302,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # -- notes kefu writes in the history itself
     "note.repeat_complaint": ("repeat complaint: {codes}", "重复投诉：{codes}"),
+    "case.purged_on": (
+        "personal data removed on {day} (retention)",
+        "个人信息已于 {day} 按保存期限清除",
+    ),
     "note.purged": (
         "the customer's personal data removed: closed more than {days} days ago",
         "结案已超过 {days} 天，客户个人信息已清除",

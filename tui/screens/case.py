@@ -344,7 +344,7 @@ class CaseScreen(Screen[None]):
         items: list[tuple[str, str, Style | str]] = [
             (word("Received", lang), minute(d.received_at), ""),
             (word("Channel", lang), labels["channel"], ""),
-            (word("Customer", lang), d.customer.name or "", "bold"),
+            (word("Customer", lang), d.purged_text(lang) or d.customer.name or "", "bold"),
             (word("Phone", lang), d.customer.phone or "", ""),
             (word("E-mail", lang), d.customer.email or "", ""),
             (word("Order", lang), d.order_no or "", ""),
