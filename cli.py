@@ -71,14 +71,9 @@ class KefuGroup(TyperGroup):
             err.print(f"kefu: {exc.text(language(ctx))}", markup=False, highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except (DBAPIError, sqlite3.DatabaseError) as exc:
-            # The file failed under a command (damaged pages, an I/O error): one sentence, exit 3.
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            damaged = any(w in reason.lower() for w in ("malformed", "not a database", "corrupt", "decode"))
-            key = "db.damaged" if damaged else "db.failed"
-            if damaged:
-                kdb.mark_damaged(_settings(ctx).db, reason)  # no kefu write goes into it from now on
-            message = Message(key, path=_settings(ctx).db, reason=reason)
-            err.print(f"kefu: {message.text(language(ctx))}", markup=False, highlight=False)
+            # The file failed under a command outside a session (damaged pages, an I/O error).
+            failed = kdb.failure(_settings(ctx).db, exc)
+            err.print(f"kefu: {failed.text(language(ctx))}", markup=False, highlight=False)
             raise typer.Exit(3) from None
         except BrokenPipeError:
             # `kefu report ... | head`: the reader has what it wanted; leave quietly (Python would

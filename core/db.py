@@ -106,10 +106,25 @@ def write_session(engine: Engine) -> Iterator[Session]:
             if "readonly" in reason or "disk" in reason or "full" in reason:
                 # SQLite's own words for why (e.g. "attempt to write a readonly database")
                 raise DatabaseError(Message("db.cannot_write", reason=str(exc.orig))) from None
-            raise
+            raise failure(engine, exc) from None
+        except (DBAPIError, sqlite3.DatabaseError) as exc:
+            with contextlib.suppress(DBAPIError, sqlite3.DatabaseError):
+                session.rollback()
+            raise failure(engine, exc) from None
         except BaseException:
             session.rollback()
             raise
+
+
+def failure(db: str | Engine, exc: BaseException) -> DatabaseError:
+    """What a driver error under a command means to its user, in one sentence: the file is
+    damaged (and from now on marked so: `mark_damaged`), or it failed for SQLite's reason."""
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    where = str(_sqlite_path(db) or "") if isinstance(db, Engine) else db
+    if any(w in reason.lower() for w in ("malformed", "not a database", "corrupt", "decode")):
+        mark_damaged(db, reason)
+        return DatabaseError(Message("db.damaged", path=where, reason=reason))
+    return DatabaseError(Message("db.failed", path=where, reason=reason))
 
 
 @contextmanager
@@ -122,6 +137,8 @@ def read_session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
+        except (DBAPIError, sqlite3.DatabaseError) as exc:  # a damaged page read, an I/O error
+            raise failure(engine, exc) from None
         finally:
             session.close()
 
