@@ -116,10 +116,15 @@ def vocabulary_code(profile: Profile, field: str, value: Any, *, required: bool 
     kind = FIELD_VOCABULARIES[field]
     code = profile.resolve(kind, text)
     if code is None:
-        choices = list(profile.vocabulary(kind))
-        raise InvalidInput(
-            Message("field.unknown_code", field=field, value=text, choices=choices), field=field
+        table = profile.vocabulary(kind)
+        choices = [_label_param(profile, kind, c) for c in table]
+        close = [_label_param(profile, kind, c) for c in profile.closest(kind, text)]
+        message = (
+            Message("field.unknown_code_close", field=field, value=text, close=close, choices=choices)
+            if close
+            else Message("field.unknown_code", field=field, value=text, choices=choices)
         )
+        raise InvalidInput(message, field=field)
     return code
 
 
@@ -130,10 +135,9 @@ def subcategory_code(profile: Profile, category: str | None, value: Any) -> str 
     if category is None:
         raise InvalidInput(Message("subcategory.needs_category"), field="subcategory")
     subs = profile.taxonomy[category].sub
-    wanted = text.casefold()
-    for code, label in subs.items():
-        if wanted in (code.casefold(), label.en.casefold(), label.zh.casefold()):
-            return code
+    code = profile.resolve_sub(category, text)
+    if code is not None:
+        return code
     parent = _label_param(profile, "taxonomy", category)
     if not subs:
         raise InvalidInput(

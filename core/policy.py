@@ -13,18 +13,28 @@ a plain string parameter, so a Chinese frame may hold an English reason.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .calendar import CalendarValueError, Duration, WorkCalendar
 from .errors import InvalidInput, PolicyError
@@ -62,14 +72,32 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def fold(text: str) -> str:
+    """A word as a vocabulary compares it: width (NFKC: ＡＢＣ, full-width digits), case and
+    spacing ignored — 投诉 邮箱, ＥＭＡＩＬ and email read alike."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).casefold()
+
+
+MAX_ALIASES = 50
+"""Aliases one code may list (each at most 100 characters)."""
+
+
 class Label(_Strict):
-    """A code's human name in both languages."""
+    """A code's human name in both languages, and the other words people use for it."""
 
     en: str = Field(min_length=1)
     zh: str = Field(min_length=1)
+    aliases: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=MAX_ALIASES
+    )
+    """Other words accepted for the code (a channel's 电话, 热线, 12305), typed or imported."""
 
     def text(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
+
+    def names(self, code: str) -> tuple[str, ...]:
+        """Everything that means this code: the code, both labels, the aliases."""
+        return (code, self.en, self.zh, *self.aliases)
 
 
 class Category(Label):
@@ -303,6 +331,29 @@ class Profile(_Strict):
         return data
 
     @model_validator(mode="after")
+    def _names_are_unambiguous(self) -> Profile:
+        """An alias or label that means two codes of one vocabulary is refused, naming both."""
+        tables: list[tuple[tuple[str, ...], Mapping[str, Label]]] = [
+            ((k,), self.vocabulary(k)) for k in LOOKUP_KINDS
+        ]
+        tables += [(("taxonomy", c, "sub"), cat.sub) for c, cat in self.taxonomy.items()]
+        for where, table in tables:
+            seen: dict[str, tuple[str, bool]] = {}
+            for code, label in table.items():
+                aliases = {fold(a) for a in label.aliases}
+                for name in dict.fromkeys(fold(n) for n in label.names(code)):
+                    other, other_alias = seen.setdefault(name, (code, name in aliases))
+                    if other != code and (other_alias or name in aliases):
+                        alias_of = code if name in aliases else other  # the later one, usually the new
+                        raise _LocatedError(
+                            (*where, alias_of, "aliases"),
+                            Message(
+                                "policy.alias_taken", alias=name, code=code, other=other, kind=".".join(where)
+                            ),
+                        )
+        return self
+
+    @model_validator(mode="after")
     def _cross_references(self) -> Profile:
         for severity in self.severities:
             if severity not in self.sla:
@@ -392,19 +443,11 @@ class Profile(_Strict):
         """Per kind, every code and label casefolded → its code (the first entry that has it
         wins, as a search in file order would find it)."""
         found: dict[str, dict[str, str]] = {}
-        for kind in (
-            "channels",
-            "taxonomy",
-            "severities",
-            "parties",
-            "departments",
-            "targets",
-            "resolutions",
-        ):
+        for kind in LOOKUP_KINDS:
             index: dict[str, str] = {}
-            for code, label in getattr(self, kind).items():
-                for name in (code, label.en, label.zh):
-                    index.setdefault(name.casefold(), code)
+            for code, label in self.vocabulary(kind).items():
+                for name in label.names(code):
+                    index.setdefault(fold(name), code)
             found[kind] = index
         return found
 
@@ -419,19 +462,48 @@ class Profile(_Strict):
         return item.text(lang) if item else code
 
     def resolve(self, kind: str, value: str) -> str | None:
-        """A code of `kind` given its code or its English or Chinese label (case-insensitive)."""
-        wanted = value.strip().casefold()
+        """A code of `kind` given its code, its English or Chinese label or one of its aliases
+        (`fold`ed: case, width and spacing ignored)."""
+        wanted = fold(value)
         if kind in self._lookup:
             return self._lookup[kind].get(wanted)
         table = self.vocabulary(kind)
         for code, label in table.items():
-            if wanted in (code.casefold(), label.en.casefold(), label.zh.casefold()):
+            if wanted in {fold(name) for name in label.names(code)}:
                 return code
         if kind == "subcategories":
             for code in table:
-                if code.split(".", 1)[-1].casefold() == wanted:
+                if fold(code.split(".", 1)[-1]) == wanted:
                     return code
         return None
+
+    def resolve_sub(self, category: str, value: str) -> str | None:
+        """A sub-category of `category` given its code, a label or an alias (`fold`ed)."""
+        wanted = fold(value)
+        for code, label in self.taxonomy[category].sub.items():
+            if wanted in {fold(name) for name in label.names(code)}:
+                return code
+        return None
+
+    def closest(self, kind: str, value: str, limit: int = 3) -> list[str]:
+        """The codes whose names read most like `value` (difflib's ratio), best first: what an
+        unknown word's hint suggests."""
+        names = {
+            fold(name): code for code, label in self.vocabulary(kind).items() for name in label.names(code)
+        }
+        found: list[str] = []
+        for name in difflib.get_close_matches(fold(value), list(names), n=limit * 3, cutoff=0.5):
+            if names[name] not in found:
+                found.append(names[name])
+        if not found:  # a word inside a label (快递 in 快递员) is a near match too
+            wanted = fold(value)
+            found = [c for n, c in names.items() if wanted and (wanted in n or n in wanted) and len(n) > 1]
+            found = list(dict.fromkeys(found))
+        return found[:limit]
+
+
+LOOKUP_KINDS = ("channels", "taxonomy", "severities", "parties", "departments", "targets", "resolutions")
+"""The vocabularies a word is looked up in by `Profile.resolve` (sub-categories: `resolve_sub`)."""
 
 
 class _LocatedError(_Invalid):

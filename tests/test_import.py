@@ -981,7 +981,8 @@ def test_rejections_read_in_chinese(desk: Desk, tmp_path: Path) -> None:
     report = run_import(desk, path, errors_path=out, lang="zh")
     (error,) = report.errors
     assert error.reason == "channel: unknown 'fax'; choose one of: hotline, online"
-    assert error.text("zh") == "第 3 行：channel：渠道：没有「fax」这一项；可选：hotline、online"
+    # the choices as labels, in Chinese
+    assert error.text("zh") == "第 3 行：channel：渠道：没有「fax」这一项；可选：客服热线、在线客服"
     assert (
         report.summary("zh")
         == f"zh.csv：共 2 行，导入 1 行，已存在 0 行，未通过检查 1 行（未通过的行已写入 {out}）"
@@ -991,13 +992,13 @@ def test_rejections_read_in_chinese(desk: Desk, tmp_path: Path) -> None:
     assert reason == {
         "line": 3,
         "field": "channel",
-        "reason": "渠道：没有「fax」这一项；可选：hotline、online",
+        "reason": "渠道：没有「fax」这一项；可选：客服热线、在线客服",
         "key": "field.unknown_code",
     }
     with out.open(encoding="utf-8-sig", newline="") as handle:
         written = list(csv.DictReader(handle))
     assert [(r["error_line"], r["error_field"], r["error_reason"]) for r in written] == [
-        ("3", "channel", "渠道：没有「fax」这一项；可选：hotline、online")
+        ("3", "channel", "渠道：没有「fax」这一项；可选：客服热线、在线客服")
     ]
     # Fixed, the Chinese errors file imports again (its own columns are read past).
     written[0]["channel"] = "hotline"

@@ -78,8 +78,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field:field}有 {length} 个字符，最多 {limit} 个",
     ),
     "field.unknown_code": (
-        "{field}: unknown {value!r}; choose one of: {choices}",
-        "{field:field}：没有「{value}」这一项；可选：{choices}",
+        "{field}: unknown {value!r}; choose one of: {choices:label}",
+        "{field:field}：没有「{value}」这一项；可选：{choices:label}",
+    ),
+    "field.unknown_code_close": (
+        "{field}: unknown {value!r} — did you mean {close:label}? Choose one of: {choices:label}",
+        "{field:field}：没有「{value}」这一项——是否指「{close:label}」？可选：{choices:label}",
     ),
     "field.yes_no": (
         "{field} must be yes or no, not {value!r}",
