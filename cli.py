@@ -50,6 +50,7 @@ from .core.policy import (
     load_profile_text,
     resolve_profile_source,
 )
+from .core.when import DATE_ONLY_CHOICES, DateOnly
 from .core.workflow import ACTIONS, field_label, link_label, status_label
 
 if TYPE_CHECKING:
@@ -306,12 +307,24 @@ def acting(ctx: typer.Context, *, write: bool) -> Iterator[tuple[Session, User]]
         yield session, actor
 
 
-def parse_when(text: str, timezone: str, option: str) -> datetime:
+def parse_when(text: str, timezone: str, option: str, **rules: Any) -> datetime:
     """services.parse_when, with a date too far out for the time zone refused in one sentence."""
     try:
-        return services.parse_when(text, timezone, option)
+        return services.parse_when(text, timezone, option, **rules)
     except (OverflowError, ValueError):
         raise InvalidInput(Message("cli.out_of_range", option=option, text=text), field=option) from None
+
+
+def date_only_rule(given: str | None) -> DateOnly:
+    """`--date-only`: how a date alone is read as a time of receipt (refused when not given)."""
+    if given is None:
+        return DateOnly.REFUSE
+    choice = given.strip().lower()
+    if choice not in DATE_ONLY_CHOICES:
+        raise InvalidInput(
+            Message("cli.bad_date_only", given=given, choices=list(DATE_ONLY_CHOICES)), field="date_only"
+        )
+    return DateOnly(choice)
 
 
 def engine_for(ctx: typer.Context) -> Engine:
@@ -537,7 +550,12 @@ def case_new(
         str | None, typer.Option("--incident-at", help="When it happened (ISO 8601).")
     ] = None,
     received_at: Annotated[
-        str | None, typer.Option("--received-at", help="When it was received (default: now).")
+        str | None,
+        typer.Option("--received-at", help="When it was received, e.g. 2026/11/3 9:05 (default: now)."),
+    ] = None,
+    date_only: Annotated[
+        str | None,
+        typer.Option("--date-only", help="Read a --received-at without a time as noon or start-of-business."),
     ] = None,
     delivered_on: Annotated[
         str | None, typer.Option("--delivered-on", help="When the goods were signed for / sold (YYYY-MM-DD).")
@@ -584,7 +602,10 @@ def case_new(
         if incident_at:
             fields["incident_at"] = parse_when(incident_at, tz, "--incident-at")
         if received_at:
-            fields["received_at"] = parse_when(received_at, tz, "--received-at")
+            fields["received_at"] = parse_when(
+                received_at, tz, "--received-at", date_only=date_only_rule(date_only),
+                business_hours=list(profile.calendar.business_hours),
+            )  # fmt: skip
         if delivered_on:
             fields["delivered_on"] = services.parse_day(delivered_on, "--delivered-on")
         if returned_on:
@@ -1826,6 +1847,14 @@ def import_cases(
             "refusing the file (they are named in the summary).",
         ),
     ] = False,
+    date_only: Annotated[
+        str | None,
+        typer.Option(
+            "--date-only",
+            help="How a received_at with a date but no time is read: noon or start-of-business "
+            "(default: such a row is refused — the time of receipt starts the SLA clocks).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON document.")] = False,
 ) -> None:
     """Import complaints from a CSV, JSON Lines or XLSX file; re-running it adds nothing.
@@ -1849,6 +1878,7 @@ def import_cases(
         ignore_unknown=ignore_unknown,
         errors_path=errors,
         lang=lang,
+        date_only=date_only_rule(date_only),
     )
     if err.is_terminal:
         columns = (TextColumn(say("cli.importing", lang, file=file.name)), BarColumn(), MofNCompleteColumn())

@@ -61,8 +61,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
-from datetime import tzinfo as tzinfo_type
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -98,6 +97,7 @@ from .intake import (
 from .messages import Message, Text, render
 from .models import Case
 from .policies import Revisions
+from .when import DateOnly, WhenError, parse_instant
 from .workflow import SUPERVISING, role_refusal
 
 FORMATS = ("csv", "jsonl", "xlsx")
@@ -320,6 +320,8 @@ class ImportOptions:
     batch_size: int = BATCH_SIZE
     lang: str = "en"
     """The language of the errors file's reasons (`error_reason`, the column a person reads)."""
+    date_only: DateOnly = DateOnly.REFUSE
+    """How a received_at with no time of day is read (`--date-only`); by default it is refused."""
 
 
 Progress = Callable[[int, int | None], None]
@@ -738,76 +740,14 @@ def _as_written(value: Any) -> str:
     return _cell_text(value, "") or ""
 
 
-_WHEN = re.compile(
-    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
-    r"(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d{1,6}))?)?)?"
-    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?",
-    re.IGNORECASE,
-)
-
-
-def _iso(text: str) -> datetime | None:
-    """ISO 8601 the quick way (most exports write it); None to try the other spellings."""
-    if len(text) < 16 or text[4] != "-":
-        return None
+def parse_time(value: Any, zone: ZoneInfo, column: str, date_only: DateOnly = DateOnly.START,
+               business_hours: list[str] | None = None) -> datetime:  # fmt: skip
+    """A cell as an aware UTC instant, read by the one time parser (`kefu.core.when`); a day
+    alone as `date_only` says."""
     try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def parse_time(value: Any, zone: ZoneInfo, column: str) -> datetime:
-    """A cell as an aware UTC instant; a time without an offset is local time in `zone`.
-
-    Accepts ISO 8601 (`2026-11-24T09:30+08:00`, `2026-11-24 09:30`), `2026/11/24 9:30`,
-    `2026年11月24日 09:30`, and XLSX date cells. A date alone is the start of that day.
-    """
-    parsed: datetime | None
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime.combine(value, time(0))
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        raise _Reject(column, Message("import.time_is_number", value=value))
-    else:
-        text = str(value).strip()
-        parsed = _iso(text) or _spelled_time(text, zone, column)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
-
-
-def _spelled_time(text: str, zone: ZoneInfo, column: str) -> datetime:
-    """`2026/11/24 9:30`, `2026.11.24`, `2026年11月24日 9时30分`, with an optional offset."""
-    normal = text
-    for written, meant in _TIME_SPELLINGS:
-        normal = normal.replace(written, meant)
-    match = _WHEN.fullmatch(normal.strip())
-    if match is None:
-        raise _Reject(column, Message("import.not_a_time", text=text))
-    y, mo, d, h, mi, s, frac, offset = match.groups()
-    tzinfo: tzinfo_type = zone
-    if offset and offset.upper() == "Z":
-        tzinfo = UTC
-    elif offset:
-        digits = offset[1:].replace(":", "")
-        minutes = int(digits[:2]) * 60 + int(digits[2:4] or 0)
-        if minutes >= 24 * 60:
-            raise _Reject(column, Message("import.bad_offset", text=text))
-        tzinfo = timezone(timedelta(minutes=minutes if offset[0] == "+" else -minutes))
-    try:
-        return datetime(
-            int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
-            int((frac or "0").ljust(6, "0")), tzinfo=tzinfo,
-        )  # fmt: skip
-    except ValueError as exc:
-        raise _Reject(column, Message("import.not_real_time", text=text, error=str(exc))) from None
-
-
-_TIME_SPELLINGS = (
-    ("年", "-"), ("月", "-"), ("日", " "), ("时", ":"), ("点", ":"), ("分", ""), ("秒", ""),
-    ("：", ":"),
-)  # fmt: skip
+        return parse_instant(value, zone, date_only=date_only, business_hours=business_hours)
+    except WhenError as exc:
+        raise _Reject(column, exc.msg) from None
 
 
 def _table(name: str) -> Table:
@@ -838,9 +778,13 @@ class _RowChecker:
         header: list[str] | None,
         path: Path,
         guessed_encoding: str | None = None,
+        date_only: DateOnly = DateOnly.REFUSE,
+        business_hours: list[str] | None = None,
     ) -> None:
         self.revisions = revisions
         self.zone = zone
+        self.date_only = date_only
+        self.business_hours = business_hours
         self.now = now
         self.default_source = default_source
         self.forced_source = forced_source
@@ -938,7 +882,8 @@ class _RowChecker:
     def _put(self, fields: dict[str, Any], target: str, column: str, value: Any) -> None:
         if target in TIME_FIELDS:
             if _cell_text(value, column) is not None:
-                fields[target] = parse_time(value, self.zone, column)
+                rule = self.date_only if target == "received_at" else DateOnly.START
+                fields[target] = parse_time(value, self.zone, column, rule, self.business_hours)
         else:
             text = _cell_text(value, column)
             if text is not None:
@@ -1498,6 +1443,8 @@ def import_file(
                 revisions=revisions,
                 zone=zone,
                 now=now,
+                date_only=options.date_only,
+                business_hours=list(profile.calendar.business_hours),
                 default_source=source,
                 forced_source=(options.source or "").strip() or None,
                 ignore_unknown=options.ignore_unknown,

@@ -28,6 +28,8 @@ from .messages import Message
 from .models import Attachment, Case, Event, Payment, PolicyVersion, User
 from .policies import case_profile, policy_in_force
 from .policy import load_profile_text
+from .when import DateOnly, WhenError, parse_instant
+from .when import parse_day as when_day
 from .workflow import (
     ADMINS,
     CONTACT_KINDS,
@@ -294,32 +296,31 @@ def check_as_of(as_of: datetime | None, now: datetime, why: Message) -> datetime
     return as_of.astimezone(UTC)
 
 
-def parse_when(text: str, timezone: str, field: str = "time") -> datetime:
-    """An ISO 8601 date or date-time; one without an offset is read in the profile's zone."""
+def parse_when(
+    text: str,
+    timezone: str,
+    field: str = "time",
+    *,
+    date_only: DateOnly = DateOnly.START,
+    business_hours: list[str] | None = None,
+) -> datetime:
+    """A date-time as people write it (`kefu.core.when`: ISO 8601, slashes, 年月日, Excel
+    serials); one without an offset is read in the profile's zone; a date alone as `date_only`
+    says (the start of the day unless the caller refuses it)."""
     from zoneinfo import ZoneInfo
 
-    value = text.strip()
     try:
-        parsed = datetime.fromisoformat(value.replace(" ", "T", 1) if len(value) > 10 else value)
-    except ValueError:
-        raise InvalidInput(Message("when.not_datetime", field=field, text=text), field=field) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
-    return parsed.astimezone(UTC)
-
-
-_DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+        return parse_instant(text, ZoneInfo(timezone), date_only=date_only, business_hours=business_hours)
+    except WhenError as exc:
+        raise InvalidInput(Message("when.in_field", field=field, reason=exc.msg), field=field) from None
 
 
 def parse_day(text: str, field: str = "date") -> date:
-    """A calendar day: 2026-11-03, 2026/11/3, 2026.11.3 or 2026年11月3日."""
-    match = _DAY.fullmatch(text.strip())
+    """A calendar day: 2026-11-03, 2026/11/3, 2026.11.3, 2026年11月3日 (`kefu.core.when`)."""
     try:
-        if match is None:
-            raise ValueError(text)
-        return date(*(int(part) for part in match.groups()))
-    except ValueError:
-        raise InvalidInput(Message("when.not_day", field=field, text=text), field=field) from None
+        return when_day(text)
+    except WhenError as exc:
+        raise InvalidInput(Message("when.in_field", field=field, reason=exc.msg), field=field) from None
 
 
 # -- notes and evidence ----------------------------------------------------------------

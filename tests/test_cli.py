@@ -236,7 +236,7 @@ def test_refusals_exit_2_with_one_line(db: Path) -> None:
         (
             ["case", "new", "--channel", "hotline", "-d", "x", "--received-at", "yesterday"],
             "alice",
-            "--received-at 'yesterday' is not a date-time",
+            "--received-at: 'yesterday' is not a date and time; write it like 2026-11-24 09:30",
         ),  # fmt: skip
         (["case", "note", code, ""], "alice", "the note is empty"),
         (["user", "add", "mallory", "--role", "admin"], "alice", "an agent may not add users"),
@@ -390,7 +390,7 @@ def test_report_period_out_of_range_is_one_sentence(db: Path) -> None:
 
 def test_as_of_out_of_range_is_one_sentence(db: Path) -> None:
     line = refused(kefu(db, "sla", "check", "--as-of", "0001-01-01T00:00"))
-    assert line == "kefu: --as-of '0001-01-01T00:00' is out of range"
+    assert line == "kefu: --as-of: '0001-01-01T00:00' is not a real date and time (date value out of range)"
     refused(kefu(db, "revisit", "schedule", "--as-of", "0001-01-01T00:00"))
 
 

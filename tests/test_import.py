@@ -34,6 +34,7 @@ from kefu.core import importer, intake
 from kefu.core.errors import InvalidInput, PermissionDenied
 from kefu.core.importer import ImportOptions, ImportReport
 from kefu.core.policy import bundled_profiles_dir
+from kefu.core.when import DateOnly
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_data" / "imports"
@@ -471,13 +472,22 @@ def test_times_keep_what_was_written(desk: Desk, tmp_path: Path) -> None:
         row("T5", received_at="2026-11-20"),
         row("T6", received_at="2026-11-20 09:30", incident_at="2026-11-19 18:00"),
     ]
-    run_import(desk, write_csv(tmp_path / "t.csv", rows))
+    report = run_import(desk, write_csv(tmp_path / "t.csv", rows))
+    # A date alone never starts the clocks at midnight: refused, unless the admin says how to read it.
+    assert [(e.line, e.field) for e in report.errors] == [(6, "received_at")]
+    assert "has no time of day" in report.errors[0].reason and "--date-only noon, start-of-business" in (
+        report.errors[0].reason
+    )
     assert query(desk, "SELECT external_id, received_at FROM cases ORDER BY external_id")[:5] == [
         ("T1", "2026-11-20 01:30:00.000000"),
         ("T2", "2026-11-20 09:30:00.000000"),
         ("T3", "2026-11-20 01:30:00.000000"),
         ("T4", "2026-11-20 01:30:15.000000"),
-        ("T5", "2026-11-19 16:00:00.000000"),
+        ("T6", "2026-11-20 01:30:00.000000"),
+    ]
+    run_import(desk, write_csv(tmp_path / "t.csv", rows), date_only=DateOnly.START_OF_BUSINESS)
+    assert query(desk, "SELECT received_at FROM cases WHERE external_id = 'T5'") == [
+        ("2026-11-20 01:00:00.000000",)
     ]
     assert query(desk, "SELECT incident_at FROM cases WHERE external_id = 'T6'") == [
         ("2026-11-19 10:00:00.000000",)
@@ -558,7 +568,11 @@ REJECTIONS = [
     ({"received_at": "2026-02-30 10:00"}, "received_at", "not a real date and time"),
     ({"received_at": "2026-12-01 10:00"}, "received_at", "received_at is in the future"),
     ({"received_at": "2026-11-20 10:00 +25:00"}, "received_at", "impossible UTC offset"),
-    ({"received_at": "1800-01-01"}, "received_at", "received_at 1800-01-01 is before 2000; check the date"),
+    (
+        {"received_at": "1800-01-01 09:00"},
+        "received_at",
+        "received_at 1800-01-01 is before 2000; check the date",
+    ),
     ({"incident_at": "1999-12-31 23:00"}, "incident_at", "incident_at 1999-12-31 is before 2000"),
     ({"incident_at": "last week"}, "incident_at", "is not a date and time"),
     ({"category": "fruit"}, "category", "category: unknown 'fruit'"),
@@ -670,14 +684,16 @@ def test_xlsx_dates_numbers_and_stray_cells(desk: Desk, tmp_path: Path) -> None:
             [3, "hotline", 13800000003, "2026-11-20 10:00", "写成文字的时间"],
             [4, "hotline", 13800000004, 46346.5, "Excel serial number"],
             [5, "hotline", 13800000005, wall(2026, 11, 20, 11), "stray cell", None, "X"],
+            [6, "hotline", 13800000006, 1234.5, "an amount in the time column"],
         ],
     )
     report = run_import(desk, path)
-    assert errors(report) == [(5, "投诉时间"), (6, "(row)")]
-    assert "is a number, not a date and time" in report.errors[0].reason
+    assert errors(report) == [(6, "(row)"), (7, "投诉时间")]
+    assert "is a number, not a date" in report.errors[1].reason
     assert query(desk, "SELECT external_id, customer_phone, received_at FROM cases ORDER BY id") == [
         ("1", "13800000001", "2026-11-20 01:30:00.000000"),
         ("3", "13800000003", "2026-11-20 02:00:00.000000"),
+        ("4", "13800000004", "2026-11-20 04:00:00.000000"),  # serial 46346.5: 20 Nov 12:00 on the wall
     ]
 
 

@@ -227,6 +227,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "共 {events} 条处理记录、{entries} 条台账记录：与 kefu 写入时一致（哈希链完整，只增不改的触发器在位，"
         "人员与记录相符）",
     ),
+    "cli.bad_date_only": (
+        "--date-only must be {choices}, not {given!r}",
+        "--date-only 须为 {choices}，不能是「{given}」",
+    ),
     "cli.os_error": ("{path}: {reason}", "{path}：{reason}"),
     "cli.purge_would": (
         "{cases:,} case(s) closed more than {days} days ago (before {before}) would have their personal data "

@@ -193,20 +193,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field} is required in an import (when the complaint came in)",
         "导入时必须填写{field:field}（投诉是何时收到的）",
     ),
-    "import.time_is_number": (
-        "{value!r} is a number, not a date and time; format the column as a date or write it like "
-        "2026-11-24 09:30",
-        "「{value}」是数字，不是日期时间；请把此列设为日期格式，或写成 2026-11-24 09:30 这样",
-    ),
-    "import.not_a_time": (
-        "{text!r} is not a date and time; write it like 2026-11-24 09:30 or 2026-11-24T09:30+08:00",
-        "「{text}」不是日期时间；请写成 2026-11-24 09:30 或 2026-11-24T09:30+08:00 这样",
-    ),
-    "import.bad_offset": ("{text!r} has an impossible UTC offset", "「{text}」的时区偏移超出范围"),
-    "import.not_real_time": (
-        "{text!r} is not a real date and time ({error})",
-        "「{text}」不是真实存在的日期时间（{error}）",
-    ),
     # -- the summary
     "import.summary": (
         "{file}: {rows} rows, {imported} imported, {present} already present, {rejected} rejected",

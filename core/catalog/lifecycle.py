@@ -290,15 +290,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "revisits become due only when their time has come",
         "回访只有到了时间才会到期",
     ),
-    "when.not_day": (
-        "{field} {text!r} is not a date; write it as 2026-11-24 (or 2026/11/24, 2026年11月24日)",
-        "{field} 「{text}」不是日期；请写成 2026-11-24（或 2026/11/24、2026年11月24日）",
+    "when.in_field": ("{field:field}: {reason}", "{field:field}：{reason}"),
+    "when.not_a_time": (
+        "{text!r} is not a date and time; write it like 2026-11-24 09:30, 2026/11/24 9:30, "
+        "2026年11月24日 9:30 or 2026-11-24T09:30+08:00",
+        "「{text}」不是日期时间；请写成 2026-11-24 09:30、2026/11/24 9:30、2026年11月24日 9:30 "
+        "或 2026-11-24T09:30+08:00 这样",
     ),
-    "when.not_datetime": (
-        "{field} {text!r} is not a date-time; use ISO 8601 like 2026-11-24T09:30 (read in the "
-        "profile's time zone) or 2026-11-24T01:30Z",
-        "{field} 「{text}」不是日期时间；请写成 ISO 8601 格式，如 2026-11-24T09:30（按政策时区）"
-        "或 2026-11-24T01:30Z",
+    "when.not_a_day": (
+        "{text!r} is not a date; write it like 2026-11-24, 2026/11/24 or 2026年11月24日",
+        "「{text}」不是日期；请写成 2026-11-24、2026/11/24 或 2026年11月24日 这样",
+    ),
+    "when.is_number": (
+        "{value!r} is a number, not a date (Excel writes dates from 1970 to 2099 as 25569 to 73051); "
+        "format the column as a date or write it like 2026-11-24 09:30",
+        "「{value}」是数字，不是日期（Excel 把 1970 至 2099 年的日期记作 25569 至 73051）；"
+        "请把此列设为日期格式，或写成 2026-11-24 09:30 这样",
+    ),
+    "when.bad_offset": ("{text!r} has an impossible UTC offset", "「{text}」的时区偏移超出范围"),
+    "when.not_real": (
+        "{text!r} is not a real date and time ({error})",
+        "「{text}」不是真实存在的日期时间（{error}）",
+    ),
+    "when.date_only": (
+        "{text!r} has no time of day, and the time of receipt starts the SLA clocks: write the time "
+        "(2026-11-24 09:30), or import with --date-only {choices} to say how a date alone is read",
+        "「{text}」没有具体时间，而受理时间决定时限从何时起算：请写明时间（如 2026-11-24 09:30），"
+        "或导入时用 --date-only {choices} 指定只有日期时如何理解",
     ),
     "sla.case_changed": (
         "a case changed during the SLA check; run it again",
