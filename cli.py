@@ -706,7 +706,8 @@ def case_list(
     """
 
     now = now_utc()
-    with acting(ctx, write=False) as (session, actor):
+    engine = engine_for(ctx)
+    with desk_session(ctx, engine, write=False) as (session, actor):
         flt = queues.CaseFilter(
             status=status,
             open_only=open_only,
@@ -716,6 +717,8 @@ def case_list(
         )
         cases, total = queues.list_cases(session, actor=actor, flt=flt, limit=limit)
         rows = [views.case_summary(c, policies.case_profile(session, c), actor, now) for c in cases]
+    if search:  # a look-up (by a phone, a name, an order): who found whose cases is recorded
+        desklog.note_views(engine, viewer=actor, cases=cases, now=now, where="search")
     lang = language(ctx)
     if total > len(rows):
         err.print(say("cli.showing", lang, shown=len(rows), total=total), markup=False, highlight=False)
@@ -1493,7 +1496,8 @@ def customer_show(
     engine = engine_for(ctx)
     with desk_session(ctx, engine, write=False) as (session, actor):
         detail = views.customer_for_key(session, key, actor)
-    desklog.note_views(engine, viewer=actor, cases=[detail.case], now=now_utc(), where="customer")
+    shown: list[desklog.Shown] = [detail.case, *(c for c in detail.cases if c.code != detail.case.code)]
+    desklog.note_views(engine, viewer=actor, cases=shown, now=now_utc(), where="customer")
     if as_json:
         print_json(detail.as_json())
         return
@@ -2431,6 +2435,7 @@ def audit_verify(
 
     with acting(ctx, write=False) as (session, actor):
         found = audit.verify_history(session, actor)
+        _, profile = policies.policy_in_force(session, now_utc())
     if as_json:
         print_json({
             "ok": found.ok, "events": found.history.events, "append_only": found.history.guarded,
@@ -2456,7 +2461,8 @@ def audit_verify(
             )
         for d in found.users:
             out.print(
-                say(_DRIFT_WORDS[d.what], lang, name=d.name, fields=_drift_fields(d, lang)), markup=False
+                say(_DRIFT_WORDS[d.what], lang, name=d.name, fields=_drift_fields(d, profile, lang)),
+                markup=False,
             )
         if not (found.history.guarded and found.desk_log.guarded):
             out.print(say("cli.chain_unguarded", lang), markup=False)
@@ -2473,14 +2479,18 @@ _DRIFT_WORDS = {"added": "cli.user_added_outside", "changed": "cli.user_changed_
                 "removed": "cli.user_removed_outside"}  # fmt: skip
 
 
-def _drift_fields(drift: Any, lang: str) -> str:
+def _drift_fields(drift: Any, profile: Profile, lang: str) -> str:
+    def shown(name: str, value: Any) -> str:
+        return views.change_value_text(profile, name, value, lang)
+
     return "; ".join(
-        say("cli.user_field_drift", lang, field=name, recorded=str(was), found=str(now))
+        say("cli.user_field_drift", lang, field=name, recorded=shown(name, was), found=shown(name, now))
         for name, (was, now) in drift.fields.items()
     )
 
 
-_ACCESS_WHERE = {"case": "cli.access_case", "customer": "cli.access_customer", "tui": "cli.access_tui"}
+_ACCESS_WHERE = {"case": "cli.access_case", "customer": "cli.access_customer", "tui": "cli.access_tui",
+                 "search": "cli.access_search"}  # fmt: skip
 
 
 @audit_app.command("access")

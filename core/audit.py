@@ -22,8 +22,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from . import db as kdb
 from . import desklog, history, lifecycle, policies, services
 from .errors import InvalidInput, NotFound
 from .history import ChainCheck
@@ -357,4 +359,9 @@ def tamper_check(session: Session, limit: int = 20) -> Tampering:
 def verify_history(session: Session, actor: User) -> Tampering:
     """`kefu audit verify`: `tamper_check`, for auditors, supervisors and admins."""
     services.require_role(actor, AUDIT_READERS, Message("do.verify_history"))
+    # A damaged file is not "as kefu wrote it", even when the pages the chains read are intact.
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    kdb.refuse_if_marked(engine)
+    kdb.require_sound(engine)
     return tamper_check(session)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -105,7 +106,8 @@ def write_session(engine: Engine) -> Iterator[Session]:
                 raise DatabaseError(Message("db.busy", seconds=BUSY_TIMEOUT_S)) from None
             if "readonly" in reason or "disk" in reason or "full" in reason:
                 # SQLite's own words for why (e.g. "attempt to write a readonly database")
-                raise DatabaseError(Message("db.cannot_write", reason=str(exc.orig))) from None
+                why = sqlite_reason(str(exc.orig), sqlite_path(engine))
+                raise DatabaseError(Message("db.cannot_write", reason=why)) from None
             raise failure(engine, exc) from None
         except (DBAPIError, sqlite3.DatabaseError) as exc:
             with contextlib.suppress(DBAPIError, sqlite3.DatabaseError):
@@ -120,11 +122,12 @@ def failure(db: str | Engine, exc: BaseException) -> DatabaseError:
     """What a driver error under a command means to its user, in one sentence: the file is
     damaged (and from now on marked so: `mark_damaged`), or it failed for SQLite's reason."""
     reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    where = str(_sqlite_path(db) or "") if isinstance(db, Engine) else db
+    where = str(sqlite_path(db) or "") if isinstance(db, Engine) else db
     if any(w in reason.lower() for w in ("malformed", "not a database", "corrupt", "decode")):
         mark_damaged(db, reason)
         return DatabaseError(Message("db.damaged", path=where, reason=reason))
-    return DatabaseError(Message("db.failed", path=where, reason=reason))
+    path = sqlite_path(db) if isinstance(db, Engine) else (None if "://" in db else Path(db))
+    return DatabaseError(Message("db.failed", path=where, reason=sqlite_reason(reason, path)))
 
 
 @contextmanager
@@ -181,13 +184,33 @@ def _application_id(path: Path) -> int:
         conn.close()
 
 
-def _sqlite_path(engine: Engine) -> Path | None:
+def sqlite_path(engine: Engine) -> Path | None:
+    """The desk file of a SQLite engine (None for PostgreSQL)."""
     return Path(engine.url.database) if is_sqlite(engine) and engine.url.database else None
+
+
+LOW_SPACE = 256 * 1024
+"""Free bytes under which SQLite's "disk I/O error" is taken to mean the disk is full (it says
+so when it cannot even create the -shm it needs)."""
+
+
+def sqlite_reason(text: str, where: Path | None = None) -> Message | str:
+    """SQLite's reason as a user reads it: a full disk said so in their language (also when
+    SQLite only says "disk I/O error" and `where`'s file system has no room left); anything
+    else in SQLite's own words."""
+    lowered = text.lower()
+    if "disk is full" in lowered:
+        return Message("disk.full")
+    if "disk i/o error" in lowered and where is not None:
+        with contextlib.suppress(OSError):
+            if shutil.disk_usage(where if where.is_dir() else where.parent).free < LOW_SPACE:
+                return Message("disk.full")
+    return text
 
 
 def check_schema(engine: Engine) -> str:
     """Refuse a file that is not kefu's or was written by a newer kefu; return its revision."""
-    path = _sqlite_path(engine)
+    path = sqlite_path(engine)
     if path is not None:
         if not path.exists():
             raise DatabaseError(Message("db.missing", path=str(path)))
@@ -195,7 +218,9 @@ def check_schema(engine: Engine) -> str:
         try:
             app_id = _application_id(path)
         except sqlite3.OperationalError as exc:  # SQLite's reason, in its own words
-            raise DatabaseError(Message("db.cannot_open", path=str(path), reason=str(exc))) from None
+            raise DatabaseError(
+                Message("db.cannot_open", path=str(path), reason=sqlite_reason(str(exc), path))
+            ) from None
         except sqlite3.DatabaseError as exc:  # file is not a database
             raise DatabaseError(Message("db.not_sqlite", path=str(path), reason=str(exc))) from None
         if app_id != APPLICATION_ID:
@@ -227,7 +252,7 @@ def open_database(db: str, *, migrate: bool = True) -> Engine:
     A shared desk's `-wal` / `-shm` are checked before (another user's that members cannot
     write is refused) and after (one this process made is put in the desk's group)."""
     engine = make_engine(db)
-    path = _sqlite_path(engine)
+    path = sqlite_path(engine)
     if path is not None:
         sharing.check_open(path)
     revision = check_schema(engine)
@@ -245,7 +270,7 @@ def create_database(db: str, *, group: str | None = None) -> Engine:
     The file is the owner's only (0600), or shared by `group` (0660 in a setgid directory of
     the group: `kefu.core.sharing`)."""
     engine = make_engine(db)
-    path = _sqlite_path(engine)
+    path = sqlite_path(engine)
     if path is not None:
         if path.exists() and path.stat().st_size > 0:
             raise InvalidInput(Message("db.exists", path=str(path)), field="db")
@@ -282,7 +307,7 @@ def damage_mark(path: Path) -> Path:
 def mark_damaged(db: str | Engine, reason: str) -> None:
     """Leave the mark (best effort: a user who may not write the directory cannot, and the
     command that found the damage fails anyway)."""
-    path = _sqlite_path(db) if isinstance(db, Engine) else (None if "://" in db else Path(db).expanduser())
+    path = sqlite_path(db) if isinstance(db, Engine) else (None if "://" in db else Path(db).expanduser())
     if path is None:
         return
     mark = damage_mark(path)
@@ -293,7 +318,7 @@ def mark_damaged(db: str | Engine, reason: str) -> None:
 
 
 def refuse_if_marked(engine: Engine) -> None:
-    path = _sqlite_path(engine)
+    path = sqlite_path(engine)
     if path is None:
         return
     mark = damage_mark(path)
@@ -307,7 +332,7 @@ def refuse_if_marked(engine: Engine) -> None:
 
 def clear_damage_mark(engine: Engine) -> bool:
     """After a clean integrity check (`kefu doctor`): whether there was a mark to remove."""
-    path = _sqlite_path(engine)
+    path = sqlite_path(engine)
     if path is None or not damage_mark(path).exists():
         return False
     damage_mark(path).unlink(missing_ok=True)
@@ -317,7 +342,7 @@ def clear_damage_mark(engine: Engine) -> bool:
 def require_sound(engine: Engine) -> None:
     """SQLite's quick check before a batch job writes (import, purge): a damaged file is marked
     and refused before a row is written."""
-    path = _sqlite_path(engine)
+    path = sqlite_path(engine)
     if path is None:
         return
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
@@ -344,7 +369,7 @@ def backup_sqlite(engine: Engine, target: Path) -> None:
 
     The copy is written beside the target and renamed into place when complete, so a failed
     backup (full disk, unwritable directory) never leaves a half file under the target name."""
-    path = _sqlite_path(engine)
+    path = sqlite_path(engine)
     if path is None:
         raise DatabaseError(Message("backup.sqlite_only"))
     if target.exists():
@@ -373,10 +398,11 @@ def backup_sqlite(engine: Engine, target: Path) -> None:
         partial.replace(target)
     except sqlite3.Error as exc:
         # SQLite's reason, in its own words
-        raise DatabaseError(Message("backup.failed", path=str(target), reason=str(exc))) from None
+        why = sqlite_reason(str(exc), target.parent)
+        raise DatabaseError(Message("backup.failed", path=str(target), reason=why)) from None
     finally:
         source.close()
-        for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        for leftover in (partial, *(Path(f"{partial}{end}") for end in ("-wal", "-shm", "-journal"))):
             leftover.unlink(missing_ok=True)
 
 

@@ -21,15 +21,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
+from sqlalchemy import text as sa_text
 from sqlmodel import Session, col, select
 
 from .db import write_session
 from .errors import PermissionDenied
 from .messages import Message
-from .models import Case, DeskEntry, User
+from .models import DeskEntry, User
 from .workflow import AUDIT_READERS, PERSONAL_DATA_ROLES, role_refusal
 
 
@@ -64,12 +65,23 @@ def record_user(session: Session, *, actor: str, user: User, now: datetime) -> N
     record(session, kind=Kind.USER, actor=actor, subject=user.name, now=now, detail=user_state(user))
 
 
-def on_the_case(case: Case, viewer: User) -> bool:
+class Shown(Protocol):
+    """A case as shown: a `Case`, or a line of a customer's timeline."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def owner(self) -> str | None: ...
+    @property
+    def created_by(self) -> str | None: ...
+
+
+def on_the_case(case: Shown, viewer: User) -> bool:
     """Whether `viewer` is on `case`: its owner, or who recorded it."""
     return viewer.name in (case.owner, case.created_by)
 
 
-def record_view(session: Session, *, viewer: User, cases: Iterable[Case], now: datetime, where: str) -> int:
+def record_view(session: Session, *, viewer: User, cases: Iterable[Shown], now: datetime, where: str) -> int:
     """Personal data of `cases` shown unmasked to `viewer` (`where`: "case", "customer",
     "tui"): one entry per case `viewer` is not on. A role that sees it masked leaves none.
     Returns how many were recorded."""
@@ -90,7 +102,7 @@ def record_view(session: Session, *, viewer: User, cases: Iterable[Case], now: d
     return count
 
 
-def note_views(engine: Engine, *, viewer: User, cases: Sequence[Case], now: datetime, where: str) -> int:
+def note_views(engine: Engine, *, viewer: User, cases: Sequence[Shown], now: datetime, where: str) -> int:
     """`record_view` in a write transaction of its own, opened only when there is something to
     record — called after the read and before anything is shown, so a view that cannot be
     recorded is not shown (the command fails as any write would)."""
@@ -136,7 +148,14 @@ def user_drift(session: Session) -> list[UserDrift]:
     """Replay the record and compare it with the `users` table: a user inserted, deleted or
     changed (made admin, reactivated, ...) with another tool is named."""
     recorded = recorded_users(session)
-    found = {u.name: user_state(u) for u in session.exec(select(User)).all()}
+    # The rows as stored, not as the ORM reads them: `active = 2` or 'yes' is no kefu value.
+    raw = session.connection().execute(
+        sa_text("SELECT name, role, display_name, department, active FROM users")
+    )
+    found = {
+        name: {"role": role, "display_name": shown, "department": team, "active": _stored_flag(active)}
+        for name, role, shown, team, active in raw
+    }
     drift = []
     for name in sorted(found.keys() | recorded.keys()):
         if name not in recorded:
@@ -152,6 +171,11 @@ def user_drift(session: Session) -> list[UserDrift]:
             if fields:
                 drift.append(UserDrift(name, "changed", fields))
     return drift
+
+
+def _stored_flag(value: Any) -> Any:
+    """A stored boolean as kefu writes it (0 / 1), anything else as found."""
+    return {0: False, 1: True}.get(value, value) if not isinstance(value, float) else value
 
 
 def entries(

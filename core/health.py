@@ -17,7 +17,7 @@ from . import db as kdb
 from . import policies, sharing
 from .audit import tamper_check
 from .calendar import WorkCalendar
-from .errors import KefuError
+from .errors import DatabaseError, KefuError
 from .messages import Message, Text, join, normal_lang, render
 from .models import Case
 from .policy import calendar_kind_name
@@ -69,6 +69,8 @@ def doctor(database: str, now: datetime, *, lang: str = "en", fix: bool = False)
         _readable_checks(engine, now, add, checks, say)
     except DBAPIError as exc:  # pages the checks read are damaged: said, never a traceback
         add("cases", False, str(exc.orig).splitlines()[0], " — ", Message("doctor.damaged"))
+    except DatabaseError as exc:  # the same, as a session says it (`db.failure`)
+        add("cases", False, exc.text(lang))
     return {"ok": all(c["ok"] for c in checks), "checks": checks}
 
 

@@ -287,5 +287,13 @@ def verify(conn: Any, limit: int = 20, chain: Chain = EVENTS) -> ChainCheck:
             break
     result.close()
     # SQLite is the only backend kefu opens (`db.make_engine`); PostgreSQL will need its own.
-    names = {r[0] for r in conn.execute(sa_text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
-    return ChainCheck(count, broken[:limit], all(t in names for t in chain.triggers))
+    # The triggers kefu made, as it made them: one with the right name doing something else
+    # (a no-op put in its place) is no guard.
+    found = dict(conn.execute(sa_text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all())
+    wanted = dict(zip(chain.triggers, guard_sql(chain), strict=True))
+    guarded = all(_same_sql(found.get(name), sql) for name, sql in wanted.items())
+    return ChainCheck(count, broken[:limit], guarded)
+
+
+def _same_sql(found: str | None, wanted: str) -> bool:
+    return found is not None and " ".join(found.split()).casefold() == " ".join(wanted.split()).casefold()

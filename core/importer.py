@@ -255,9 +255,13 @@ class ImportReport:
     other_sheets: list[str] = field(default_factory=list)
     stopped: Message | None = None
     """A problem that ended the import early (rows before it were kept)."""
+    store_failed: bool = False
+    """The database refused a batch (a full disk, a damaged file): a failure, not bad input."""
 
     @property
     def exit_code(self) -> int:
+        if self.store_failed:
+            return 3
         return 0 if self.rejected == 0 and self.stopped is None else 2
 
     def reject(self, error: RowError) -> None:
@@ -1652,7 +1656,9 @@ def _run(
                 history.seal(conn, after=first)  # the batch's events chained in its own transaction
         except DBAPIError as exc:  # busy past the timeout, disk full: earlier batches stay
             first = batch[0].line
-            raise _Fatal(first, Message("import.batch_not_stored", line=first, error=str(exc.orig))) from exc
+            report.store_failed = True
+            why = kdb.sqlite_reason(str(exc.orig), kdb.sqlite_path(conn.engine))
+            raise _Fatal(first, Message("import.batch_not_stored", line=first, error=why)) from exc
         report.imported += imported
         report.already_present += already
 

@@ -131,6 +131,8 @@ class QueueRow:
     revisit_due_local: datetime | None = None
     revisit_attempts: int | None = None
     sort_key: tuple[Any, ...] = field(default=(), compare=False)
+    created_by: str | None = field(default=None, compare=False)
+    """Who recorded it (with `owner`: who is on the case, `desklog.on_the_case`)."""
 
     def label(self, name: str, lang: str) -> str:
         en, zh = self.labels.get(name, ("", ""))
@@ -210,6 +212,7 @@ def make_row(
         revisit_due_local=calendar.local(revisit.due_at) if revisit is not None else None,
         revisit_attempts=revisit.attempts if revisit is not None else None,
         sort_key=sort_key,
+        created_by=case.created_by,
     )
 
 

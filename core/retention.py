@@ -35,7 +35,7 @@ from .errors import InvalidInput, Refused
 from .messages import Message
 from .models import Case, Event, User
 from .policies import policy_in_force
-from .services import redact_text, require_role
+from .services import REDACTED, redact_text, require_role
 from .workflow import ADMINS, EventKind, Status
 
 PERSONAL_FIELDS = ("customer_name", "customer_phone", "customer_email", "order_no")
@@ -44,6 +44,8 @@ TEXT_FIELDS = ("description", "demand", "resolution_note", "note")
 """Free text that may hold personal data: redacted (`services.redact_text`)."""
 BATCH = 500
 """Cases handled per round of statements (memory stays bounded whatever the desk's size)."""
+MAX_DAYS = 36_500
+"""The longest `--older-than` (a hundred years): more is a typing mistake."""
 LISTED = 10_000
 """A dry run names at most this many cases (and counts them all)."""
 
@@ -73,10 +75,11 @@ class PurgeResult:
             "closed_before": self.cutoff.astimezone(zone).isoformat(),
             "cases": self.cases,
             "codes": self.codes,
-            "events_redacted": self.events,
-            "attachments": self.attachments,
-            "customers_removed": self.customers,
-            "events_resealed": self.resealed,
+            # what only doing it finds out: unknown (null) in a dry run
+            "events_redacted": None if self.dry_run else self.events,
+            "attachments": None if self.dry_run else self.attachments,
+            "customers_removed": None if self.dry_run else self.customers,
+            "events_resealed": None if self.dry_run else self.resealed,
         }
 
 
@@ -105,8 +108,8 @@ def purge(
     require_role(actor, ADMINS, Message("do.purge"))
     _, profile = policy_in_force(session, now)
     days = profile.retention.personal_data_days if older_than_days is None else older_than_days
-    if days < 1:
-        raise InvalidInput(Message("purge.bad_days", days=days), field="older_than")
+    if not 1 <= days <= MAX_DAYS:
+        raise InvalidInput(Message("purge.bad_days", days=days, most=MAX_DAYS), field="older_than")
     cutoff = now - timedelta(days=days)
     if dry_run:
         count = session.exec(select(func.count()).select_from(_due(session, cutoff).subquery())).one()
@@ -124,12 +127,13 @@ def purge(
     with history.without_guards(conn):
         for rows in _batches(session, cutoff):
             ids = [case_id for case_id, _, _ in rows]
-            changed, low = _redact_events(conn, {case_id: name for case_id, _, name in rows})
+            known = _known_values(conn, rows)
+            changed, low = _redact_events(conn, known)
             events += changed
             if low is not None:
                 first_changed = low if first_changed is None else min(first_changed, low)
             attachments += _unlist_attachments(conn, ids)
-            _redact_cases(conn, rows, now)
+            _redact_cases(conn, known, now)
             _add_purge_events(conn, ids, actor.name, now, days)
             cases += len(rows)
             codes += [code for _, code, _ in rows][: max(0, LISTED - len(codes))]
@@ -143,25 +147,43 @@ def purge(
     return PurgeResult(days, cutoff, cases, codes, events, attachments, customers, resealed)
 
 
-def _redact_events(conn: Any, names: dict[int, str | None]) -> tuple[int, int | None]:
-    """Personal fields' values removed from the events' changes and the free text in them and
-    their notes redacted; returns how many events changed and the lowest id changed."""
-    rows = conn.execute(
-        select(Event.id, Event.case_id, Event.changes_json, Event.note).where(
-            col(Event.case_id).in_(list(names))
-        )
-    ).all()
+def _known_values(conn: Any, cases: Sequence[tuple[int, str, str | None]]) -> dict[int, set[str]]:
+    """Per case, every personal value it ever recorded: the current ones and each before /
+    after of a correction in its history (a name corrected later is still in the old notes)."""
+    ids = [case_id for case_id, _, _ in cases]
+    known: dict[int, set[str]] = {case_id: set() for case_id in ids}
+    columns = "id, " + ", ".join(PERSONAL_FIELDS)
+    current = sa_text(f"SELECT {columns} FROM cases WHERE id IN ({_ids(ids)})")  # noqa: S608
+    for case_id, *values in conn.execute(current).all():
+        known[case_id].update(v for v in values if v)
+    history_rows = select(Event.case_id, Event.changes_json).where(col(Event.case_id).in_(ids))
+    for case_id, changes_text in conn.execute(history_rows).all():
+        for key, pair in json.loads(changes_text or "{}").items():
+            if key in PERSONAL_FIELDS and isinstance(pair, list):
+                known[case_id].update(v for v in pair if isinstance(v, str) and v)
+    return known
+
+
+def _redact_events(conn: Any, known: dict[int, set[str]]) -> tuple[int, int | None]:
+    """Personal fields' values removed from the events' changes (evidence paths too: a path
+    often names the customer), the free text in them and their notes redacted; returns how many
+    events changed and the lowest id changed."""
+    query = select(Event.id, Event.case_id, Event.changes_json, Event.note).where(
+        col(Event.case_id).in_(list(known))
+    )
     updates = []
-    for event_id, case_id, changes_text, note in rows:
-        name = names[case_id]
+    for event_id, case_id, changes_text, note in conn.execute(query).all():
+        values = known[case_id]
         changes = json.loads(changes_text or "{}")
         for key, pair in changes.items():
             if key in PERSONAL_FIELDS:
                 changes[key] = [None, None]
+            elif key == "attachment" and isinstance(pair, list):
+                changes[key] = [REDACTED if v else v for v in pair]
             elif key in TEXT_FIELDS and isinstance(pair, list):
-                changes[key] = [redact_text(v, name) if isinstance(v, str) else v for v in pair]
+                changes[key] = [redact_text(v, values) if isinstance(v, str) else v for v in pair]
         new_changes = history.changes_json({k: tuple(v) for k, v in changes.items()})
-        new_note = redact_text(note, name)
+        new_note = redact_text(note, values)
         if new_changes != changes_text or new_note != note:
             updates.append({"i": event_id, "c": new_changes, "n": new_note})
     if updates:
@@ -169,12 +191,11 @@ def _redact_events(conn: Any, names: dict[int, str | None]) -> tuple[int, int | 
     return len(updates), min((u["i"] for u in updates), default=None)
 
 
-def _redact_cases(conn: Any, rows: Sequence[tuple[int, str, str | None]], now: datetime) -> None:
-    ids = [case_id for case_id, _, _ in rows]
+def _redact_cases(conn: Any, known: dict[int, set[str]], now: datetime) -> None:
+    ids = list(known)
     texts = conn.execute(
         select(Case.id, Case.description, Case.demand, Case.resolution_note).where(col(Case.id).in_(ids))
     ).all()
-    names = {case_id: name for case_id, _, name in rows}
     cases = Case.__table__  # type: ignore[attr-defined]
     conn.execute(
         update(cases)
@@ -186,8 +207,8 @@ def _redact_cases(conn: Any, rows: Sequence[tuple[int, str, str | None]], now: d
             version=cases.c.version + 1,
         ),
         [
-            {"b_id": i, "b_description": redact_text(d, names[i]) or "", "b_demand": redact_text(m, names[i]),
-             "b_resolution_note": redact_text(r, names[i])}
+            {"b_id": i, "b_description": redact_text(d, known[i]) or "", "b_demand": redact_text(m, known[i]),
+             "b_resolution_note": redact_text(r, known[i])}
             for i, d, m, r in texts
         ],
     )  # fmt: skip
@@ -198,7 +219,7 @@ def _redact_cases(conn: Any, rows: Sequence[tuple[int, str, str | None]], now: d
             )  # noqa: S608
         ).all()
         changed = [
-            {"i": i, "n": redact_text(n, names[c])} for i, c, n in notes if redact_text(n, names[c]) != n
+            {"i": i, "n": redact_text(n, known[c])} for i, c, n in notes if redact_text(n, known[c]) != n
         ]
         if changed:
             conn.execute(sa_text(f"UPDATE {table} SET note = :n WHERE id = :i"), changed)  # noqa: S608

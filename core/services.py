@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -573,10 +573,16 @@ REDACTED = "***"
 """What personal data in free text becomes once purged (`redact_text`)."""
 
 
-def redact_text(text: str | None, name: str | None = None) -> str | None:
-    """Free text after retention (`kefu purge`): every e-mail address, phone, ID and card number
-    and the customer's name replaced by `REDACTED` — nothing of them kept, not even the ends."""
-    return _personal_in_text(text, name, email=_redacted, number=_redacted, person=_redacted)
+def redact_text(text: str | None, known: Iterable[str] = ()) -> str | None:
+    """Free text after retention (`kefu purge`): every e-mail address, phone, ID and card number,
+    and each of the case's `known` personal values (every name, number, e-mail and order number
+    it ever recorded, two characters or more) replaced by `REDACTED` — nothing of them kept,
+    not even the ends."""
+    found = _personal_in_text(text, None, email=_redacted, number=_redacted, person=_redacted)
+    for value in sorted({k for k in known if k and len(k) >= 2}, key=len, reverse=True):
+        if found:
+            found = found.replace(value, REDACTED)
+    return found
 
 
 def _redacted(_: str) -> str:

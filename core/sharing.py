@@ -138,6 +138,12 @@ def check_access(path: Path) -> None:
     `-wal` / `-shm`); otherwise one sentence naming who may."""
     if os.access(path, os.R_OK | os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK):
         return
+    try:
+        read_only = bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:  # nobody may write here, whoever owns the file
+        raise DatabaseError(Message("desk.read_only_fs", path=str(path)))
     st = path.stat()
     shared = desk_gid(path)
     raise DatabaseError(

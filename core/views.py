@@ -167,6 +167,10 @@ class CustomerCase:
     repeat_of: str | None
     close_reason: str | None = None
     profile: Profile | None = field(default=None, repr=False, compare=False)
+    owner: str | None = field(default=None, compare=False)
+    created_by: str | None = field(default=None, compare=False)
+    """Who is on the case (`desklog.on_the_case`): a view of the customer is recorded against
+    each case of theirs shown to someone else."""
 
     def resolution_label(self, lang: str) -> str:
         """The resolution type in `lang` (its code when the policy lacks it)."""
@@ -222,6 +226,8 @@ def customer_cases(
             c.repeat_of,
             c.close_reason,
             profile,
+            c.owner,
+            c.created_by,
         )
         for c in rows
     ], int(total)

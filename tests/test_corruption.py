@@ -81,9 +81,9 @@ def test_a_backup_of_a_damaged_desk_is_refused_and_the_last_good_one_kept(tmp_pa
     assert not [p for p in tmp_path.iterdir() if "backup" in p.name]
 
 
-def _damage_old_history(desk: Desk) -> None:
-    """Garbage in an early leaf page of the history: a new case appends at the other end of
-    the b-tree, so SQLite itself would let it through."""
+def _damage_old_history(desk: Desk, table: str = "events", which: int = 1) -> None:
+    """Garbage in an early leaf page of the history (or `table`): a new case appends at the
+    other end of the b-tree, so SQLite itself would let it through."""
     import sqlite3
 
     desk.engine.dispose()
@@ -91,11 +91,11 @@ def _damage_old_history(desk: Desk) -> None:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         leaves = [
             r[0]
-            for r in conn.execute("SELECT pageno FROM dbstat WHERE name = 'events' AND pagetype = 'leaf'")
+            for r in conn.execute("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf'", (table,))
         ]
-    assert len(leaves) > 4
+    assert len(leaves) > which
     with open(desk.path, "r+b") as f:
-        f.seek((leaves[1] - 1) * 4096)
+        f.seek((leaves[which] - 1) * 4096)
         f.write(b"\x0d" + random.Random(3).randbytes(200))
 
 
@@ -139,3 +139,29 @@ def test_doctor_marks_a_damaged_desk(tmp_path: Path) -> None:
     assert run(desk, "doctor").exit_code == 1
     new = run(desk, "--as", "alice", "case", "new", "--channel", "hotline", "-d", "新投诉")
     assert new.exit_code == 3 and "was found damaged" in new.stderr
+
+
+def test_doctor_reports_every_check_when_the_cases_are_damaged(tmp_path: Path) -> None:
+    """Damage in the pages doctor's own reads need (the policy revisions): it still lists its
+    checks and exits 1."""
+    desk = make_cli_desk(tmp_path / "kefu.db")
+    with desk.write() as session:
+        for n in range(80):
+            intake.create_case(session=session, actor=desk.user("alice"), now=NOW, channel="hotline",
+                               description=f"包裹延误第{n}天，客户很着急" * 8)  # fmt: skip
+    _damage_old_history(desk, "policy_versions", 0)
+    done = run(desk, "doctor")
+    assert done.exit_code == 1 and "Traceback" not in done.output, done.output
+    assert "!!  integrity:" in done.stdout and "!!  cases:" in done.stdout and "ok  schema:" in done.stdout
+
+
+def test_verify_on_a_damaged_desk_is_no_all_clear(tmp_path: Path) -> None:
+    """The nightly `audit verify` fails on a damaged file even when the chains' pages are intact."""
+    desk = make_cli_desk(tmp_path / "kefu.db")
+    with desk.write() as session:
+        for n in range(80):
+            intake.create_case(session=session, actor=desk.user("alice"), now=NOW, channel="hotline",
+                               description=f"包裹延误第{n}天，客户很着急" * 8)  # fmt: skip
+    _damage_old_history(desk, "cases")
+    done = run(desk, "--as", "aud", "audit", "verify", "--json")
+    assert done.exit_code == 3 and "is damaged (" in done.stderr and done.stdout == ""

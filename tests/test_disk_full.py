@@ -46,6 +46,11 @@ class Disk:
                     pass
         assert shutil.disk_usage(self.root).free < 4096
 
+    def leave(self, room: int) -> None:
+        """Fill, then give back `room` bytes: enough for a file to start, not to finish."""
+        self.fill()
+        os.truncate(self.filler, max(0, self.filler.stat().st_size - room))
+
     def free(self) -> None:
         self.filler.unlink(missing_ok=True)
 
@@ -127,11 +132,20 @@ def test_an_import_keeps_its_good_rows_when_the_errors_file_cannot_be_written(
     assert again.returncode == 2 and "1 already present" in again.stderr + again.stdout
 
 
-def test_a_backup_to_a_full_disk_leaves_nothing(disk: Disk, desk: Path) -> None:
-    disk.fill()
+@pytest.mark.parametrize("room", [0, 64 * 1024])
+def test_a_backup_to_a_full_disk_leaves_nothing(disk: Disk, desk: Path, tmp_path: Path, room: int) -> None:
+    source = tmp_path / "in.csv"
+    with source.open("w", newline="", encoding="utf-8") as f:  # a desk bigger than the room left
+        rows = csv.writer(f)
+        rows.writerow(["external_id", "channel", "description", "received_at"])
+        rows.writerows(
+            [f"b-{n}", "hotline", "包裹延误，客户很着急" * 20, "2026-11-20 10:00"] for n in range(500)
+        )
+    assert kefu(desk, "import", str(source)).returncode == 0
+    disk.leave(room)
     said = one_sentence(kefu(desk, "backup", "--to", str(disk.root / "copy.db")))
-    assert "copy.db" in said
-    assert disk.names() == set()
+    assert "copy.db" in said and "the disk is full" in said
+    assert disk.names() == set()  # no copy, no .partial, no -journal
 
 
 def test_a_desk_on_a_full_disk_refuses_the_write_and_loses_nothing(disk: Disk) -> None:
@@ -153,7 +167,26 @@ def test_a_desk_on_a_full_disk_refuses_the_write_and_loses_nothing(disk: Disk) -
         )
     )
     assert "full" in said
+    source = disk.root.parent / "more.csv"
+    lines = (f"m-{n},hotline,{'很长的投诉' * 300},2026-11-20 10:00\n" for n in range(50))
+    source.write_text("external_id,channel,description,received_at\n" + "".join(lines), encoding="utf-8")
+    imported = kefu(db, "import", str(source))
+    assert (
+        imported.returncode == 3 and "the disk is full" in imported.stderr + imported.stdout
+    )  # a failure, not bad input
     disk.free()
     assert _cases(db) == cases  # nothing half-written
     doctor = kefu(db, "doctor")
     assert doctor.returncode == 0, doctor.stdout
+
+
+def test_a_desk_on_a_read_only_mount_says_so(desk: Path, tmp_path: Path) -> None:
+    view = tmp_path / "ro"
+    view.mkdir()
+    subprocess.run(["mount", "--bind", str(desk.parent), str(view)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(view)], check=True)
+        said = one_sentence(kefu(view / "kefu.db", "case", "list"))
+        assert "is on a read-only file system" in said
+    finally:
+        subprocess.run(["umount", "-l", str(view)], check=False)

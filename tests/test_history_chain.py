@@ -154,3 +154,25 @@ def test_an_existing_desk_gets_its_people_recorded_by_the_migration(desk: Desk) 
         conn.execute("UPDATE users SET active = 0 WHERE name = 'bob'")
     found = json.loads(run(desk, "--as", "aud", "audit", "verify", "--json").stdout)
     assert found["users"] == [{"name": "bob", "what": "changed", "fields": {"active": [True, False]}}]
+
+
+def test_a_stand_in_trigger_or_an_odd_flag_is_no_cover(desk: Desk) -> None:
+    """A no-op trigger under kefu's name is not a guard; `active = 2` is no value kefu writes;
+    a changed flag reads yes / no, in either language."""
+    with sqlite3.connect(desk.path) as conn:
+        conn.executescript(
+            "DROP TRIGGER events_sealed_no_delete;"
+            "CREATE TRIGGER events_sealed_no_delete AFTER INSERT ON cases BEGIN SELECT 1; END;"
+            "UPDATE users SET active = 2 WHERE name = 'bob';"
+            "UPDATE users SET active = 0 WHERE name = 'carol';"
+        )
+    found = json.loads(run(desk, "--as", "aud", "audit", "verify", "--json").stdout)
+    assert found["append_only"] is False
+    assert found["users"] == [
+        {"name": "bob", "what": "changed", "fields": {"active": [True, 2]}},
+        {"name": "carol", "what": "changed", "fields": {"active": [True, False]}},
+    ]
+    text = run(desk, "--as", "aud", "audit", "verify").stdout
+    assert "user carol: changed outside kefu — active is no in the file, kefu recorded yes" in text
+    chinese = run(desk, "--as", "aud", "audit", "verify", lang="zh").stdout
+    assert "用户 carol：在 kefu 之外被修改——启用 文件中为 否，kefu 记录为 是" in chinese

@@ -920,7 +920,7 @@ def test_a_batch_the_database_refuses_is_kept_out_whole(desk: Desk, tmp_path: Pa
     with sqlite3.connect(desk.path) as conn:
         conn.execute("UPDATE code_counters SET last = 0")
     report = run_import(desk, write_csv(tmp_path / "clash.csv", rows), batch_size=2)
-    assert (report.imported, report.exit_code) == (2, 2)
+    assert (report.imported, report.exit_code) == (2, 3)  # the database failed: a failure, not bad input
     assert report.stopped is not None
     assert str(report.stopped).startswith("the rows from line 4 on could not be stored (UNIQUE")
     assert "run the import again" in str(report.stopped)

@@ -137,3 +137,16 @@ def test_opening_a_case_in_the_tui_is_recorded_once(tmp_path: Path) -> None:
 
     asyncio.run(look())
     assert _access(desk) == [{"user": "sue", "kind": "viewed", "subject": code, "where": "tui"}]
+
+
+def test_a_look_up_and_a_customer_timeline_are_recorded_for_every_case_shown(desk: Desk) -> None:
+    first = _case(desk)
+    second = _case(desk)  # the same customer (95555) again
+    assert run(desk, "--as", "bob", "case", "list", "--search", "95555", "--json").exit_code == 0
+    assert run(desk, "--as", "bob", "case", "list", "--json").exit_code == 0  # a plain list: not a look-up
+    looked = _access(desk, "--user", "bob")
+    assert sorted(e["subject"] for e in looked) == sorted([first, second])
+    assert {e["where"] for e in looked} == {"search"}
+    assert run(desk, "--as", "sue", "customer", "show", first).exit_code == 0
+    assert sorted(e["subject"] for e in _access(desk, "--user", "sue")) == sorted([first, second])
+    assert "found by a search" in run(desk, "--as", "aud", "audit", "access").stdout

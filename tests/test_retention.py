@@ -44,8 +44,12 @@ def closed_case(desk: Desk, at: datetime, phone: str = "13812345678", name: str 
         services.add_note(session=session, code=code, actor=desk.user("alice"), now=at + timedelta(minutes=9),
                           text=f"已回电 {phone}，{name}同意补偿", contact=None, phrase=None)  # fmt: skip
         intake.correct_contact(session=session, code=code, actor=desk.user("alice"),
-                               now=at + timedelta(minutes=10), note="客户更正号码",
-                               customer_phone=phone[:7] + "2222")  # fmt: skip
+                               now=at + timedelta(minutes=10), note="客户更正号码和姓名",
+                               customer_phone=phone[:7] + "2222",
+                               customer_name=name + "敏")  # fmt: skip
+        services.add_note(session=session, code=code, actor=desk.user("alice"),
+                          now=at + timedelta(minutes=11), text="订单 SF1234567890 已查，快件在途",
+                          contact=None, phrase=None)  # fmt: skip
     move(desk, code, "propose", at + timedelta(minutes=30), resolution="compensation", amount=30,
          compensation_kind="cash", note=f"补偿{name} 30 元")  # fmt: skip
     move(desk, code, "confirm", at + timedelta(minutes=50), satisfied="yes", score=4)
@@ -75,8 +79,12 @@ def _report(desk: Desk) -> dict[str, object]:
     return document
 
 
-def test_a_purge_removes_personal_data_and_keeps_the_statistics(desk: Desk) -> None:
+def test_a_purge_removes_personal_data_and_keeps_the_statistics(desk: Desk, tmp_path: Path) -> None:
     old = closed_case(desk, NOW)
+    photo = tmp_path / "王芳-破损照片.jpg"
+    photo.write_bytes(b"\xff\xd8 a photo")
+    with desk.write() as session:
+        services.attach_file(session=session, code=old, actor=desk.user("alice"), now=NOW, path=photo)
     with desk.write() as session:
         intake.create_case(session=session, actor=desk.user("alice"), now=NOW, channel="hotline",
                            customer_name="李雷", customer_phone="13700003333", description="李雷：还没到货",
@@ -90,16 +98,22 @@ def test_a_purge_removes_personal_data_and_keeps_the_statistics(desk: Desk) -> N
     # Both of 王芳's customer records: the number she gave first and the one she corrected it to.
     assert result["events_redacted"] >= 3 and result["customers_removed"] == 2
     text = _everything(desk)
-    for personal in ("王芳", "13812345678", "13800002222", "13900001111", "11010519900307123X",
-                     "wang.fang@example.com", "SF1234567890"):  # fmt: skip
+    # The name she first gave (corrected later) in old notes, the order number written in text,
+    # the evidence file's path: gone as well.
+    for personal in ("王芳", "13812345678", "13812342222", "13900001111", "11010519900307123X",
+                     "wang.fang@example.com", "SF1234567890", "破损照片"):  # fmt: skip
         assert personal not in text, personal
     assert "李雷" in text and "13700003333" in text  # an open case is kept whatever its age
     shown = json.loads(run(desk, "--as", "sue", "case", "show", old, "--json").stdout)
     assert shown["customer"] == {"name": None, "phone": None, "email": None}
     assert shown["description"] == f"{REDACTED}来电，备用电话 {REDACTED}，身份证{REDACTED}，包裹延误"
+    assert result["attachments"] == [str(photo)]  # for the shop to delete from disk
     assert shown["status"] == "closed" and shown["category"] == "delay" and shown["satisfied"] is True
     assert shown["history"][-1]["action"] == "purge" and shown["purged_at"].startswith("2029-01-10")
-    assert "personal data removed on 2029-01-10 (retention)" in run(desk, "--as", "sue", "case", "show", old).stdout
+    assert (
+        "personal data removed on 2029-01-10 (retention)"
+        in run(desk, "--as", "sue", "case", "show", old).stdout
+    )
     assert _report(desk) == before  # volume, on-time, satisfaction, compensation paid: unchanged
     assert run(desk, "--as", "aud", "audit", "verify").exit_code == 0  # re-chained by kefu itself
     with sqlite3.connect(desk.path) as conn:
@@ -120,7 +134,7 @@ def test_a_dry_run_lists_and_changes_nothing(desk: Desk) -> None:
         done = run(desk, "purge", "--dry-run")
     assert done.exit_code == 0
     assert done.stdout.split() == [old]  # closed 2026-11-24; the other one 400 days later is kept
-    assert "1 case(s) closed more than 730 days ago (before 2027-01-11) would have" in done.stderr
+    assert "1 case(s) closed more than 730 day(s) ago (before 2027-01-11) would have" in done.stderr
     assert "王芳" in _everything(desk)
     with freeze_time(LATER):
         listed = json.loads(run(desk, "purge", "--older-than", "30", "--dry-run", "--json").stdout)
@@ -157,5 +171,6 @@ def test_a_purge_refuses_a_history_altered_outside_kefu(desk: Desk) -> None:
 def test_only_admins_purge(desk: Desk) -> None:
     done = run(desk, "--as", "sue", "purge")
     assert done.exit_code == 2 and "may not purge personal data" in done.stderr
-    bad = run(desk, "purge", "--older-than", "0")
-    assert bad.exit_code == 2 and "at least 1 day" in bad.stderr
+    for days in ("0", "740000", "99999999999999999999"):
+        bad = run(desk, "purge", "--older-than", days)
+        assert bad.exit_code == 2 and "must be from 1 to 36,500 days" in bad.stderr, bad.output

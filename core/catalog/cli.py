@@ -233,12 +233,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "cli.os_error": ("{path}: {reason}", "{path}：{reason}"),
     "cli.purge_would": (
-        "{cases:,} case(s) closed more than {days} days ago (before {before}) would have their personal data "
-        "removed; nothing changed (--dry-run)",
+        "{cases:,} case(s) closed more than {days} day(s) ago (before {before}) would have their "
+        "personal data removed; nothing changed (--dry-run)",
         "将清除 {cases:,} 件结案超过 {days} 天（{before} 之前）的工单的个人信息；未做任何改动（--dry-run）",
     ),
     "cli.purged": (
-        "{cases:,} case(s) closed more than {days} days ago (before {before}): personal data removed "
+        "{cases:,} case(s) closed more than {days} day(s) ago (before {before}): personal data removed "
         "({events:,} history event(s) redacted, {customers:,} customer record(s) removed); "
         "the statistics are kept",
         "已清除 {cases:,} 件结案超过 {days} 天（{before} 之前）的工单的个人信息（处理记录脱敏 {events:,} 条，"
@@ -252,6 +252,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.access_customer": ("customer shown (kefu customer show)", "查看客户（命令行）"),
     "cli.access_tui": ("case opened in the TUI", "在界面中打开工单"),
     "cli.access_export": ("unmasked export", "未脱敏导出"),
+    "cli.access_search": ("found by a search", "经搜索查到"),
     "cli.no_access": (
         "No one was shown personal data of a case they are not on.",
         "没有人查看过非本人工单的个人信息。",

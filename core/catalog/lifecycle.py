@@ -329,12 +329,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "个人信息已于 {day} 按保存期限清除",
     ),
     "note.purged": (
-        "the customer's personal data removed: closed more than {days} days ago",
+        "the customer's personal data removed: closed more than {days} day(s) ago",
         "结案已超过 {days} 天，客户个人信息已清除",
     ),
     "purge.bad_days": (
-        "--older-than must be at least 1 day, not {days}",
-        "--older-than 至少为 1 天，而非 {days}",
+        "--older-than must be from 1 to {most:,} days, not {days}",
+        "--older-than 须在 1 到 {most:,} 天之间，而非 {days}",
     ),
     "purge.history_broken": (
         "the history was altered outside kefu: nothing purged (a purge re-chains the history and would "

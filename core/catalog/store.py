@@ -66,6 +66,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "; the append-only triggers were removed",
         "；只增不改的触发器已被删除",
     ),
+    "desk.read_only_fs": (
+        "{path} is on a read-only file system: kefu needs to write beside it (its -wal / -shm) even "
+        "to read it; copy the desk somewhere writable, or remount it read-write",
+        "{path} 位于只读文件系统上：即使只是读取，kefu 也需要在其旁边写入日志文件；"
+        "请把该文件复制到可写的位置，或以读写方式重新挂载",
+    ),
     "desk.no_access": (
         "{path} is {owner}'s own desk (mode {mode}): you may not open it",
         "{path} 是 {owner} 的个人客服台（权限 {mode}）：您无权打开",

@@ -19,7 +19,7 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from kefu.core import db as kdb
-from kefu.core import queues
+from kefu.core import desklog, queues
 from kefu.core.errors import KefuError
 from kefu.core.queues import QueuePage
 
@@ -84,20 +84,24 @@ class SearchScreen(Screen[None]):
         self._search()
         self.query_one(CaseTable).focus()
 
-    def _search(self) -> None:
+    def _search(self, record: bool = True) -> None:
         self.request += 1
-        self._find(self.text, self.cursors[-1], self.request)
+        self._find(self.text, self.cursors[-1], self.request, record)
 
     def _refresh(self) -> None:
         if self.text:
-            self._search()
+            self._search(record=False)  # another desk's commit: not a new look
 
     @work(thread=True, exclusive=True, group="search")
-    def _find(self, text: str, after: tuple[Any, ...] | None, request: int) -> None:
+    def _find(self, text: str, after: tuple[Any, ...] | None, request: int, record: bool) -> None:
         app = self.kefu
         try:
             with kdb.read_session(app.engine) as session:
                 page = queues.search_cases(session, actor=app.actor, now=app.now(), text=text, after=after)
+            if record:  # who found whose cases: recorded before they are shown
+                desklog.note_views(
+                    app.engine, viewer=app.actor, cases=page.rows, now=app.now(), where="search"
+                )
         except KefuError as exc:
             app.call_from_thread(app.say, exc.text(app.lang), severity="error")
             return
