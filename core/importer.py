@@ -184,6 +184,9 @@ _ALIAS_INDEX: dict[str, str] = {
     _norm(alias): name for name, aliases in COLUMN_ALIASES.items() for alias in aliases
 }
 _ALIAS_INDEX.update({_norm(c): _IGNORED for c in ERROR_COLUMNS})
+ROW_NUMBER_COLUMNS = ("序号", "行号", "No.", "#")
+"""A register's running row number: read past (it numbers the sheet's lines, not complaints)."""
+_ALIAS_INDEX.update({_norm(c): _IGNORED for c in ROW_NUMBER_COLUMNS if _norm(c) not in _ALIAS_INDEX})
 assert set(COLUMN_ALIASES) == set(INTAKE_FIELDS)
 
 
@@ -257,6 +260,12 @@ class ImportReport:
     """A problem that ended the import early (rows before it were kept)."""
     store_failed: bool = False
     """The database refused a batch (a full disk, a damaged file): a failure, not bad input."""
+    header_line: int | None = None
+    """The line (sheet row) the header was taken from."""
+    skipped_above: int = 0
+    """Title rows above the header that were skipped."""
+    delimiter: str | None = None
+    """The cell separator a CSV was read with."""
 
     @property
     def exit_code(self) -> int:
@@ -280,6 +289,12 @@ class ImportReport:
             rejected=self.rejected,
         )
         text = counts.text(lang)
+        if self.skipped_above:
+            text += Message("import.summary_header", line=self.header_line, skipped=self.skipped_above).text(
+                lang
+            )
+        if self.delimiter and self.delimiter != ",":
+            text += Message("import.summary_delimiter", delimiter=_DELIMITER_NAMES[self.delimiter]).text(lang)
         if self.rejected and self.errors_file:
             text += Message("import.summary_written", path=self.errors_file).text(lang)
         if self.stopped:
@@ -303,6 +318,9 @@ class ImportReport:
             "errors_file": self.errors_file,
             "ignored_columns": self.ignored_columns,
             "other_sheets": self.other_sheets,
+            "header_line": self.header_line,
+            "title_rows_skipped": self.skipped_above,
+            "delimiter": self.delimiter,
             "stopped": render(self.stopped, lang) or None,
             "stopped_key": self.stopped.key if self.stopped is not None else None,
             "exit_code": self.exit_code,
@@ -364,6 +382,11 @@ class _Reader:
 
     def __init__(self) -> None:
         self.other_sheets = []
+        self.header_line: int | None = None
+        """The line (row) the header was found on."""
+        self.skipped_above = 0
+        """Non-empty rows above the header (a sheet's title) that were skipped."""
+        self._pending: list[tuple[int, tuple[Any, ...]]] = []
 
     def rows(self) -> Iterator[_RawRow]:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -443,28 +466,82 @@ def _csv_field_limit(limit: int) -> Iterator[None]:
         csv.field_size_limit(previous)
 
 
+_DELIMITER_NAMES = {"\t": "tabs", ";": "semicolons", "|": "bars", ",": "commas"}
+
+HEADER_SEARCH_ROWS = 20
+"""How far down a sheet the header row is looked for (title rows above it are skipped)."""
+SNIFF_BYTES = 64 * 1024
+DELIMITERS = ",\t;|"
+
+
+def _header_score(cells: list[str]) -> int:
+    """How many cells name a column kefu knows."""
+    return sum(1 for cell in cells if cell and column_for(cell) is not None)
+
+
+def _find_header(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str], int] | None:
+    """The header among the first non-empty rows: the first naming at least two known columns
+    (a title row above it — 2026年11月客户投诉登记表 — names none), else the first non-empty row
+    as before. Returns (its line, its cells, how many non-empty rows above it were skipped)."""
+    first: tuple[int, list[str]] | None = None
+    seen = 0
+    for line, cells in rows:
+        if not any(cells):
+            continue
+        if first is None:
+            first = (line, cells)
+        if _header_score(cells) >= 2:
+            return line, cells, seen
+        seen += 1
+        if seen >= HEADER_SEARCH_ROWS:
+            break
+    return None if first is None else (first[0], first[1], 0)
+
+
+def _sniff_delimiter(handle: IO[str]) -> str:
+    """The cell separator (comma, tab, semicolon or bar) by the csv module's Sniffer, over the
+    lines below any title: a comma when it cannot tell."""
+    sample = handle.read(SNIFF_BYTES)
+    handle.seek(0)
+    lines = [line for line in sample.splitlines() if line.strip()][:50]
+    body = "\n".join(line for line in lines if any(d in line for d in DELIMITERS))
+    try:
+        return csv.Sniffer().sniff(body or sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
 class _CsvReader(_Reader):
     def __init__(self, path: Path, encoding: str | None) -> None:
         super().__init__()
         self.encoding, self.total_lines = _choose_encoding(path, encoding)
         self.path = path
         self.handle: IO[str] = path.open(encoding=self.encoding, newline="")
-        first = self.handle.readline()
-        self.handle.seek(0)
-        delimiter = "\t" if first.count("\t") > first.count(",") else ","
-        self.reader = csv.reader(self.handle, delimiter=delimiter)
+        self.delimiter = _sniff_delimiter(self.handle)
+        self.reader = csv.reader(self.handle, delimiter=self.delimiter)
         try:
             self.header = self._read_header()
         except BaseException:
             self.handle.close()
             raise
 
+    def _lines(self) -> Iterator[tuple[int, list[str]]]:
+        for row in self.reader:
+            yield self.reader.line_num, [cell.strip() for cell in row]
+
     def _read_header(self) -> list[str]:
         try:
-            for row in self.reader:
-                if any(cell.strip() for cell in row):
-                    self.lines_read = self.reader.line_num
-                    return [cell.strip() for cell in row]
+            found = _find_header(self._lines())
+            if found is not None:
+                self.header_line, header, self.skipped_above = found
+                if self.reader.line_num != self.header_line:  # read on from the line after it
+                    self.handle.seek(0)
+                    self.reader = csv.reader(self.handle, delimiter=self.delimiter)
+                    for _ in self.reader:
+                        if self.reader.line_num >= self.header_line:
+                            break
+                self.lines_read = self.reader.line_num
+                return header
         except csv.Error as exc:
             message = Message(
                 "import.csv_header_error", path=str(self.path), line=self.reader.line_num, error=str(exc)
@@ -624,23 +701,39 @@ class _XlsxReader(_Reader):
             raise InvalidInput(Message("import.in_file", path=str(self.path), reason=exc.message)) from None
 
     def _first_row(self) -> list[str]:
-        empty = 0
-        while (item := self._next()) is not None and empty < MAX_EMPTY_RUN:
-            number, row = item
-            self.lines_read = number
-            cells = ["" if v is None else str(v).strip() for v in row]
-            while cells and not cells[-1]:
-                cells.pop()
-            if cells:
-                return cells
-            empty += 1
-        raise InvalidInput(Message("import.xlsx_empty", path=str(self.path)))
+        seen: list[tuple[int, tuple[Any, ...]]] = []
+
+        def lines() -> Iterator[tuple[int, list[str]]]:
+            empty = 0
+            while (item := self._next()) is not None and empty < MAX_EMPTY_RUN:
+                number, row = item
+                self.lines_read = number
+                cells = ["" if v is None else str(v).strip() for v in row]
+                while cells and not cells[-1]:
+                    cells.pop()
+                empty = 0 if cells else empty + 1
+                seen.append(item)
+                yield number, cells
+
+        found = _find_header(lines())
+        if found is None:
+            raise InvalidInput(Message("import.xlsx_empty", path=str(self.path)))
+        self.header_line, header, self.skipped_above = found
+        # Rows read past the header while looking for it are data: given back to `rows`.
+        self._pending = [item for item in seen if item[0] > self.header_line]
+        return header
+
+    def _again(self) -> tuple[int, tuple[Any, ...]] | None:
+        """The rows read while looking for the header, then the sheet's next ones."""
+        if self._pending:
+            return self._pending.pop(0)
+        return self._next()
 
     def rows(self) -> Iterator[_RawRow]:
         assert self.header is not None
         width = len(self.header)
         empty = 0
-        while (item := self._next()) is not None:
+        while (item := self._again()) is not None:
             number, row = item
             self.lines_read = number
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
@@ -1464,6 +1557,9 @@ def import_file(
                 dry_run=options.dry_run,
                 other_sheets=reader.other_sheets,
                 errors_file=str(options.errors_path) if options.errors_path else None,
+                header_line=reader.header_line,
+                skipped_above=reader.skipped_above,
+                delimiter=getattr(reader, "delimiter", None),
             )
             sink = _ErrorSink(options.errors_path, reader.header, options.lang)
             prepare = _Preparer(

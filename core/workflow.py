@@ -328,6 +328,10 @@ REVISIT_OUTCOMES = tuple(o.value for o in RevisitOutcome)
 WORD_LABELS: dict[str, tuple[str, str]] = {
     "yes": ("yes", "是"),
     "no": ("no", "否"),
+    "tabs": ("tabs", "制表符"),
+    "semicolons": ("semicolons", "分号"),
+    "bars": ("bars", "竖线"),
+    "commas": ("commas", "逗号"),
     Complexity.SIMPLE: ("Simple", "简单"),
     Complexity.COMPLEX: ("Complex", "复杂"),
     CloseReason.CONFIRMED: ("confirmed", "客户确认"),

@@ -204,6 +204,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（试运行，未保存）",
     ),
     "import.summary_written": (" (written to {path})", "（未通过的行已写入 {path}）"),
+    "import.summary_header": (
+        "; the header is line {line} ({skipped} title row(s) above it skipped)",
+        "；表头在第 {line} 行（跳过其上方 {skipped} 行标题）",
+    ),
+    "import.summary_delimiter": ("; cells separated by {delimiter:word}", "；以{delimiter:word}分隔"),
     "import.summary_stopped": ("; stopped: {reason}", "；导入中止：{reason}"),
 }
 WORDS: dict[str, str] = {}
