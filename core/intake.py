@@ -155,6 +155,20 @@ def _aware(value: Any, name: str) -> datetime | None:
     return value
 
 
+def _local(profile: Profile, value: datetime, name: str) -> datetime:
+    """An aware time in the desk's zone; refused when that lies past the years a datetime
+    holds (0001-01-01T00:00+23:59 is in year 0 in UTC, 9999-12-31T23:59-23:59 in 10000)."""
+    try:
+        return profile.work_calendar.local(value)
+    except OverflowError:
+        day = value.date().isoformat()
+        if value.year < EARLIEST_YEAR:
+            message = Message("intake.too_early", field=name, day=day, year=EARLIEST_YEAR)
+        else:
+            message = Message("intake.day_in_future", field=name, day=day)
+        raise InvalidInput(message, field=name) from None
+
+
 def _order(text: str | None) -> str | None:
     return (order_key(text) or None) if text is not None else None
 
@@ -176,11 +190,14 @@ def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> I
         raise InvalidInput(Message("intake.future"), field="received_at")
     incident_at = _aware(given.get("incident_at"), "incident_at")
     for name, value in (("received_at", received_at), ("incident_at", incident_at)):
-        if value is not None and profile.work_calendar.local(value).year < EARLIEST_YEAR:
-            day = profile.work_calendar.local(value).date().isoformat()
+        if value is not None and (local := _local(profile, value, name)).year < EARLIEST_YEAR:
+            day = local.date().isoformat()
             raise InvalidInput(
                 Message("intake.too_early", field=name, day=day, year=EARLIEST_YEAR), field=name
             )
+    for name in ("delivered_on", "returned_on"):
+        if isinstance(day_given := given.get(name), datetime) and day_given.tzinfo is not None:
+            _local(profile, day_given, name)
     delivered_on = goods_day(profile, given.get("delivered_on"), "delivered_on", now)
     returned_on = goods_day(profile, given.get("returned_on"), "returned_on", now)
     check_goods_days(delivered_on, returned_on)
@@ -194,11 +211,16 @@ def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> I
     email = clean_text(given.get("customer_email"), "customer_email")
     if email is not None and ("@" not in email or " " in email):
         raise InvalidInput(Message("intake.bad_email", email=email), field="customer_email")
+    subcategory = subcategory_code(profile, category, given.get("subcategory"))
+    channel = vocabulary_code(profile, "channel", given.get("channel"), required=True) or ""
     intake = Intake(
-        channel=vocabulary_code(profile, "channel", given.get("channel"), required=True) or "",
+        channel=channel,
         description=clean_text(given.get("description"), "description", required=True) or "",
         received_at=received_at,
-        severity=severity or default_severity(profile),
+        # the class or channel may require more (the mall's personal-safety complaints are P1)
+        severity=profile.required_severity(
+            category, subcategory, severity or default_severity(profile), channel
+        ),
         complexity=complexity_code(given.get("complexity")),
         customer_name=clean_text(given.get("customer_name"), "customer_name"),
         customer_phone=phone,
@@ -212,7 +234,7 @@ def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> I
         returned_on=returned_on,
         demand=clean_text(given.get("demand"), "demand"),
         category=category,
-        subcategory=subcategory_code(profile, category, given.get("subcategory")),
+        subcategory=subcategory,
         party=vocabulary_code(profile, "party", given.get("party")),
         department=vocabulary_code(profile, "department", given.get("department")),
         source=clean_text(given.get("source"), "source"),
@@ -225,6 +247,31 @@ def validate_intake(profile: Profile, given: dict[str, Any], now: datetime) -> I
                 Message("field.too_wide", field=name, length=len(value), limit=width), field=name
             )
     return intake
+
+
+def rule_notice(
+    profile: Profile,
+    *,
+    channel: str | None,
+    category: str | None,
+    subcategory: str | None,
+    severity: str | None,
+) -> Message | None:
+    """What the policy's class and channel rules will make of a complaint being typed in (the
+    TUI intake shows it before saving): a higher severity, an escalation on intake; None when
+    they change nothing."""
+    chosen = severity or default_severity(profile)
+    required = profile.required_severity(category, subcategory, chosen, channel)
+    level = profile.severities.get(required)
+    by_rule = profile.escalates(category, subcategory, required, channel) and not (
+        level and level.escalate_on_intake
+    )
+    if required != chosen:
+        escalates = by_rule or bool(level and level.escalate_on_intake)
+        return Message(
+            "intake.rule_raises_escalates" if escalates else "intake.rule_raises", severity=required
+        )
+    return Message("intake.rule_escalates") if by_rule else None
 
 
 # -- the plan ---------------------------------------------------------------------------------
@@ -324,7 +371,7 @@ def plan_intake(
         note=note,
     )
     escalation = None
-    if profile.severities[intake.severity].escalate_on_intake:
+    if profile.escalates(intake.category, intake.subcategory, intake.severity, intake.channel):
         escalation = _escalate_on_intake(profile, values, now)
     rows = deadlines.initial_rows(values, profile, version_id)
     values["due_statutory"], values["statutory_clock"] = deadlines.statutory_projection(rows)
@@ -338,7 +385,8 @@ def _escalate_on_intake(profile: Profile, values: dict[str, Any], now: datetime)
     transition = find_transition(Action.ESCALATE, draft.status, system=True)
     assert transition is not None
     history: list[StatusChange] = [(None, draft.status, now)]
-    fields = {"reason": "severity", "escalated_at": values["received_at"]}
+    reason = "severity" if profile.severities[values["severity"]].escalate_on_intake else "class"
+    fields = {"reason": reason, "escalated_at": values["received_at"]}
     move = Move(draft, transition, SYSTEM, now, profile, fields, history)
     before = draft.status
     to = take(move)

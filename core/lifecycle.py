@@ -575,10 +575,18 @@ def system_move(
 
 def escalate_for_severity(session: Session, case: Case, profile: Profile, now: datetime) -> None:
     """A severity that escalates on intake (P1) escalates a case triaged to it, at once."""
-    if profile.severities[case.severity].escalate_on_intake and find_transition(
+    if profile.escalates(case.category, case.subcategory, case.severity, case.channel) and find_transition(
         Action.ESCALATE, case.status, system=True
     ):
-        system_move(session, case, Action.ESCALATE, now, profile=profile, reason="severity")
+        by_severity = profile.severities[case.severity].escalate_on_intake
+        system_move(
+            session,
+            case,
+            Action.ESCALATE,
+            now,
+            profile=profile,
+            reason="severity" if by_severity else "class",
+        )
 
 
 def _apply(
@@ -663,7 +671,9 @@ def _triage(move: Move) -> Status:
     move.set(
         category=f["category"],
         subcategory=f["subcategory"],
-        severity=f["severity"],
+        severity=move.profile.required_severity(
+            f["category"], f["subcategory"], f["severity"], move.case.channel
+        ),
         complexity=f["complexity"],
         party=f["party"],
         department=f["department"],
@@ -710,6 +720,12 @@ def _reclassify(move: Move) -> Status:
         wanted["subcategory"] = subcategory_code(move.profile, category, sub)
     elif category != case.category:
         wanted["subcategory"] = None
+    sub_after = wanted.get("subcategory", case.subcategory)
+    severity = move.profile.required_severity(
+        category, sub_after, wanted.get("severity", case.severity), case.channel
+    )
+    if severity != case.severity:
+        wanted["severity"] = severity  # the class now requires it
     changed = {k: v for k, v in wanted.items() if getattr(case, k) != v}
     if not changed:
         raise InvalidInput(Message("reclassify.nothing", code=case.code), field="category")
@@ -730,6 +746,12 @@ def _system_escalate(move: Move) -> Status:
         move.note = Message("note.escalated_on_breach", clock=move.fields["clock"])
     elif reason == "waiting":
         move.note = _waited_note(move, "note.escalated_waiting")
+    elif reason == "class":
+        rule, code = move.profile.class_rule(move.case.category, move.case.subcategory)
+        if rule is None or not rule.escalate:  # the channel's rule (a regulator's referral)
+            code, rule = move.case.channel, move.profile.channels.get(move.case.channel)
+        named = {"code": code, "en": rule.en if rule else code, "zh": rule.zh if rule else code}
+        move.note = Message("note.class_escalates", label=named)
     else:
         move.note = Message("note.severity_escalates")
     return Status.ESCALATED

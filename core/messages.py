@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import string
 from collections.abc import Mapping
 from datetime import date
@@ -72,10 +73,15 @@ def terminal_safe(text: str) -> str:
     return text.translate(_NEUTRAL)
 
 
+_HALF_CHARACTER = re.compile("[\ud800-\udfff]")
+"""A lone surrogate: half a character (what Python makes of a command-line byte that is not
+UTF-8, or a JSON `\\ud800`), which no database can store."""
+
+
 def neutralise(text: str) -> str:
     """Free text as kefu stores it: line ends as newlines, other control characters
-    neutralised (`terminal_safe`)."""
-    return terminal_safe(text.replace("\r\n", "\n").replace("\r", "\n"))
+    neutralised (`terminal_safe`), half a character as U+FFFD."""
+    return terminal_safe(_HALF_CHARACTER.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n")))
 
 
 class Message:

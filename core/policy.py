@@ -100,8 +100,17 @@ class Label(_Strict):
         return (code, self.en, self.zh, *self.aliases)
 
 
-class Category(Label):
-    sub: dict[str, Label] = Field(default_factory=dict)
+class ClassRule(Label):
+    """A category, sub-category or channel, with what its complaints need whatever the agent
+    picks: at least this severity (the mall's personal-safety classes are P1), escalated on
+    intake (a regulator's referral)."""
+
+    min_severity: str | None = None
+    escalate: bool = False
+
+
+class Category(ClassRule):
+    sub: dict[str, ClassRule] = Field(default_factory=dict)
 
 
 class Severity(Label):
@@ -293,7 +302,7 @@ class Profile(_Strict):
     calendar: CalendarPolicy = Field(default_factory=CalendarPolicy)
     severities: dict[str, Severity]
     sla: dict[str, SlaTargets]
-    channels: dict[str, Label]
+    channels: dict[str, ClassRule]
     taxonomy: dict[str, Category]
     targets: dict[str, Label] = Field(default_factory=dict)
     parties: dict[str, Label]
@@ -354,6 +363,23 @@ class Profile(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _class_rules_name_severities(self) -> Profile:
+        located: list[tuple[tuple[str, ...], ClassRule]] = [
+            (("channels", c), r) for c, r in self.channels.items()
+        ]
+        for code, category in self.taxonomy.items():
+            located.append((("taxonomy", code), category))
+            located += [(("taxonomy", code, "sub", sub), rule) for sub, rule in category.sub.items()]
+        for where, rule in located:
+            if rule.min_severity is not None and rule.min_severity not in self.severities:
+                known = list(self.severities)
+                raise _LocatedError(
+                    (*where, "min_severity"),
+                    Message("policy.unknown_severity", severity=rule.min_severity, known=known),
+                )
+        return self
+
+    @model_validator(mode="after")
     def _cross_references(self) -> Profile:
         for severity in self.severities:
             if severity not in self.sla:
@@ -407,6 +433,49 @@ class Profile(_Strict):
 
     def severity_order(self) -> list[str]:
         return list(self.severities)
+
+    def class_rule(
+        self, category: str | None, subcategory: str | None
+    ) -> tuple[ClassRule | None, str | None]:
+        """The rule a complaint's class sets (the sub-category's when it sets one, else the
+        category's), and the code it came from — (None, None) when neither sets one."""
+        if category is None or category not in self.taxonomy:
+            return None, None
+        cat = self.taxonomy[category]
+        sub = cat.sub.get(subcategory or "")
+        if sub is not None and (sub.min_severity is not None or sub.escalate):
+            return sub, f"{category}.{subcategory}"
+        if cat.min_severity is not None or cat.escalate:
+            return cat, category
+        return None, None
+
+    def _rules(self, category: str | None, subcategory: str | None, channel: str | None) -> list[ClassRule]:
+        rule, _ = self.class_rule(category, subcategory)
+        by_channel = self.channels.get(channel or "")
+        return [r for r in (rule, by_channel) if r is not None]
+
+    def required_severity(
+        self, category: str | None, subcategory: str | None, severity: str, channel: str | None = None
+    ) -> str:
+        """`severity`, or the class's or channel's minimum when that is more severe (earlier
+        in the order)."""
+        order = self.severity_order()
+        if severity not in order:
+            return severity
+        for rule in self._rules(category, subcategory, channel):
+            if rule.min_severity is not None and order.index(rule.min_severity) < order.index(severity):
+                severity = rule.min_severity
+        return severity
+
+    def escalates(
+        self, category: str | None, subcategory: str | None, severity: str, channel: str | None = None
+    ) -> bool:
+        """Whether a complaint is escalated at once: its severity escalates on intake, or its
+        class or channel says so."""
+        level = self.severities.get(severity)
+        if level is not None and level.escalate_on_intake:
+            return True
+        return any(rule.escalate for rule in self._rules(category, subcategory, channel))
 
     @cached_property
     def _parsed_targets(self) -> dict[tuple[str, str], Mapping[str, Duration]]:

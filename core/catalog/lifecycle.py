@@ -351,6 +351,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "重复投诉：{code}（受理在先，录入在后）",
     ),
     "note.severity_escalates": ("severity escalates on intake", "该级别受理即自动升级"),
+    "intake.rule_raises": (
+        "the policy makes this complaint at least {severity}, whatever severity is picked",
+        "按政策，此类投诉至少为 {severity}（不论所选级别）",
+    ),
+    "intake.rule_raises_escalates": (
+        "the policy makes this complaint at least {severity} and escalates it at once",
+        "按政策，此类投诉至少为 {severity}，并立即升级",
+    ),
+    "intake.rule_escalates": (
+        "the policy escalates this complaint at once (to a supervisor)",
+        "按政策，此类投诉受理即升级（交由主管）",
+    ),
+    "note.class_escalates": (
+        "escalated on intake: the policy escalates every {label:label} complaint at once",
+        "受理即升级：政策规定「{label:label}」类投诉一律立即升级",
+    ),
     "note.escalated_on_breach": (
         "{clock:clock} deadline passed; escalated per the policy",
         "{clock:clock}时限已过，按政策自动升级",

@@ -213,6 +213,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "[sla.{severity}] 对应的级别不在 [severities] 中",
     ),
     "policy.unknown_category": ("unknown category {category!r}", "没有「{category}」这个类别"),
+    "policy.unknown_severity": (
+        "min_severity {severity!r} is not one of this policy's severities ({known})",
+        "min_severity「{severity}」不是本政策的级别（{known}）",
+    ),
     "policy.alias_taken": (
         "{alias!r} would mean both {other!r} and {code!r} in [{kind}]: an alias must name one code",
         "「{alias}」在 [{kind}] 中同时指向「{other}」和「{code}」：一个别名只能对应一项",

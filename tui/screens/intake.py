@@ -106,15 +106,28 @@ class IntakeScreen(FormScreen):
         )
         self._repeat_timer: Timer | None = None
         self._saving = False
+        self._notices: dict[str, str | None] = {"rule": None, "repeat": None}
 
     # -- repeat warning -----------------------------------------------------------------------
 
     def field_changed(self, name: str, value: str | None) -> None:
+        if name in ("channel", "category", "subcategory", "severity"):
+            rule = intake.rule_notice(
+                self.kefu.profile, channel=self.value_of("channel"), category=self.value_of("category"),
+                subcategory=self.value_of("subcategory"), severity=self.value_of("severity"),
+            )  # fmt: skip
+            self._notices["rule"] = rule.text(self.lang) if rule is not None else None
+            self._show_notices()
         if name not in ("customer_phone", "order_no"):
             return
         if self._repeat_timer is not None:
             self._repeat_timer.stop()
         self._repeat_timer = self.set_timer(0.3, self._look_for_repeats)
+
+    def _show_notices(self) -> None:
+        """The policy's effect and the repeat warning, one under the other."""
+        shown = [text for text in (self._notices["rule"], self._notices["repeat"]) if text]
+        self.show_warning("\n".join(shown) or None)
 
     def _repeat_key(self) -> tuple[str | None, str | None]:
         return intake.repeat_key(self.value_of("customer_phone"), self.value_of("order_no"))
@@ -153,7 +166,8 @@ class IntakeScreen(FormScreen):
 
     def on_intake_screen_repeats_found(self, message: RepeatsFound) -> None:
         if message.key == self._repeat_key():
-            self.show_warning(message.warning.text(self.lang) if message.warning else None)
+            self._notices["repeat"] = message.warning.text(self.lang) if message.warning else None
+            self._show_notices()
 
     # -- saving -------------------------------------------------------------------------------
 

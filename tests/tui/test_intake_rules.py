@@ -1,0 +1,48 @@
+"""The TUI intake shows what the policy's class and channel rules will make of a complaint
+before it is saved (issue 13): a personal injury at the mall is P1 and escalated at once."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from conftest import make_desk
+from textual.widgets import Select
+
+from kefu.core import services
+from kefu.core.identity import os_login
+from kefu.tui.screens.intake import IntakeScreen
+
+from .conftest import NOW, make_app, screen_text, settle
+
+MALL = Path(__file__).resolve().parents[2] / "sample_data" / "profiles" / "mall.toml"
+
+
+def test_the_form_says_what_the_rules_will_do(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path / "kefu.db", profile=MALL, department=None)
+    with desk.write() as session:
+        services.add_user(session=session, actor=desk.user("admin"), name=os_login(), role="admin", now=NOW)
+    app = make_app(desk, os_login())
+    shown: list[str] = []
+
+    async def fill() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("n")
+            await settle(pilot)
+            assert isinstance(app.screen, IntakeScreen)
+            shown.append(screen_text(app))
+            app.screen.query_one("#field-category", Select).value = "safety"
+            await settle(pilot)
+            app.screen.query_one("#field-subcategory", Select).value = "injury"
+            await settle(pilot)
+            shown.append(screen_text(app))
+            app.screen.query_one("#field-subcategory", Select).value = "theft"
+            await settle(pilot)
+            shown.append(screen_text(app))
+
+    asyncio.run(fill())
+    before, injury, theft = shown
+    assert "the policy makes this complaint" not in before
+    assert "the policy makes this complaint at least P1 and escalates it at once" in injury
+    assert "the policy makes this complaint at least P2, whatever severity is picked" in theft
