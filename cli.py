@@ -1859,6 +1859,14 @@ def import_cases(
             "(default: such a row is refused — the time of receipt starts the SLA clocks).",
         ),
     ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Rows imported before whose contact or goods dates changed: apply them as "
+            "corrections (an update event each). Without it they are only reported.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON document.")] = False,
 ) -> None:
     """Import complaints from a CSV, JSON Lines or XLSX file; re-running it adds nothing.
@@ -1883,6 +1891,7 @@ def import_cases(
         errors_path=errors,
         lang=lang,
         date_only=date_only_rule(date_only),
+        update=update,
     )
     if err.is_terminal:
         columns = (TextColumn(say("cli.importing", lang, file=file.name)), BarColumn(), MofNCompleteColumn())

@@ -68,15 +68,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic.fields import PydanticUndefined
 from sqlalchemy import Engine, Table, bindparam, func, insert, select, update
+from sqlalchemy import text as sa_text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from . import db as kdb
 from . import history
 from .customers import Who, customers_for
 from .deadlines import DEADLINE_COLUMNS
-from .errors import CannotWrite, InvalidInput, PermissionDenied, os_reason
+from .errors import CannotWrite, InvalidInput, KefuError, PermissionDenied, os_reason
 from .exports import WholeFile, safe_cell, unescape_cell
 from .history import EVENT_COLUMNS, jsonable
 from .intake import (
@@ -87,6 +88,7 @@ from .intake import (
     NewCase,
     case_code,
     column_widths,
+    correct_contact,
     link_event,
     link_later_repeats,
     newest_first,
@@ -266,6 +268,15 @@ class ImportReport:
     """Title rows above the header that were skipped."""
     delimiter: str | None = None
     """The cell separator a CSV was read with."""
+    changed: list[ChangedRow] = field(default_factory=list)
+    """Rows already present whose content changed since (the first `MAX_ERRORS_KEPT`)."""
+    changed_count: int = 0
+    updated: int = 0
+    """Changed rows applied as corrections (`--update`)."""
+
+    def note_changed(self, rows: list[ChangedRow]) -> None:
+        self.changed_count += len(rows)
+        self.changed += rows[: max(0, MAX_ERRORS_KEPT - len(self.changed))]
 
     @property
     def exit_code(self) -> int:
@@ -295,6 +306,11 @@ class ImportReport:
             )
         if self.delimiter and self.delimiter != ",":
             text += Message("import.summary_delimiter", delimiter=_DELIMITER_NAMES[self.delimiter]).text(lang)
+        if self.changed_count:
+            fields = sorted({f for row in self.changed for f in row.fields})
+            key = "import.summary_updated" if self.updated else "import.summary_changed"
+            said = Message(key, count=self.changed_count, fields=fields, updated=self.updated)
+            text += said.text(lang)
         if self.rejected and self.errors_file:
             text += Message("import.summary_written", path=self.errors_file).text(lang)
         if self.stopped:
@@ -321,6 +337,17 @@ class ImportReport:
             "header_line": self.header_line,
             "title_rows_skipped": self.skipped_above,
             "delimiter": self.delimiter,
+            "changed": [
+                {
+                    "line": c.line,
+                    "code": c.code,
+                    "external_id": c.external_id,
+                    "fields": {name: list(pair) for name, pair in c.fields.items()},
+                }
+                for c in self.changed
+            ],
+            "changed_count": self.changed_count,
+            "updated": self.updated,
             "stopped": render(self.stopped, lang) or None,
             "stopped_key": self.stopped.key if self.stopped is not None else None,
             "exit_code": self.exit_code,
@@ -344,6 +371,8 @@ class ImportOptions:
     """The language of the errors file's reasons (`error_reason`, the column a person reads)."""
     date_only: DateOnly = DateOnly.REFUSE
     """How a received_at with no time of day is read (`--date-only`); by default it is refused."""
+    update: bool = False
+    """Apply rows already present whose contact or goods dates changed, as corrections."""
 
 
 Progress = Callable[[int, int | None], None]
@@ -1347,12 +1376,99 @@ class _Preparer:
         )
 
 
+COMPARED_COLUMNS = (
+    "channel", "customer_name", "customer_phone", "customer_email", "order_no", "target", "target_name",
+    "description", "incident_at", "incident_place", "delivered_on", "returned_on", "demand",
+    "received_at", "category", "subcategory", "party", "department", "complexity",
+)  # fmt: skip
+"""What a re-imported row is compared on with the case stored from it (severity is not: the
+policy's rules may have raised it; status and the rest are the desk's own work since)."""
+CORRECTABLE = ("customer_name", "customer_phone", "customer_email", "order_no", "delivered_on", "returned_on")
+"""What `--update` applies, through the correction path (`intake.correct_contact`,
+`services.set_goods_days`); the other fields are reclassified or noted by people."""
+
+
+@dataclass(frozen=True)
+class ChangedRow:
+    """A row already imported whose content differs from the case stored from it."""
+
+    line: int
+    code: str
+    external_id: str
+    fields: dict[str, tuple[Any, Any]]
+    """Column → (stored, in the file), as the database holds them."""
+
+
+def _changed_rows(conn: Connection, rows: list[_Prepared], insert: _BulkInsert) -> list[ChangedRow]:
+    """The rows of a batch already stored whose compared columns differ from the stored case,
+    both read as the database holds them (the row as bound for its insert, the case raw)."""
+    wanted = {r.key: r for r in rows}
+    by_source: dict[str, list[str]] = {}
+    for source, external_id in wanted:
+        by_source.setdefault(source, []).append(external_id)
+    query = sa_text(
+        f"SELECT code, external_id, {', '.join(COMPARED_COLUMNS)} FROM cases "  # noqa: S608
+        "WHERE source = :source AND external_id IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+    found: list[ChangedRow] = []
+    for source, ids in by_source.items():
+        for code, external_id, *stored in conn.execute(query, {"source": source, "ids": ids}):
+            row = wanted[(source, external_id)]
+            diff = {
+                name: (was, now)
+                for name, was in zip(COMPARED_COLUMNS, stored, strict=True)
+                if (was or None) != ((now := row.case[insert.position[name]]) or None)
+            }
+            if diff:
+                found.append(ChangedRow(row.line, code, external_id, diff))
+    return sorted(found, key=lambda c: c.line)
+
+
+def _apply_updates(
+    conn: Connection, changed: list[ChangedRow], actor: Any, now: datetime, origin: str, report: ImportReport
+) -> int:
+    """`--update`: each changed row's contact and goods dates applied as a correction through
+    the correction path (one `update` event each, with the file and line as its reason), in the
+    batch's transaction; a correction refused (a number that is no phone) is a rejected row."""
+    from .services import set_goods_days
+
+    applied = 0
+    with Session(bind=conn) as session:
+        for row in changed:
+            wanted = {name: now_value for name, (_, now_value) in row.fields.items() if name in CORRECTABLE}
+            if not wanted:
+                continue
+            note = f"{origin} line {row.line}"
+            try:
+                with session.begin_nested():
+                    contact = {
+                        k: v or "" for k, v in wanted.items() if k not in ("delivered_on", "returned_on")
+                    }
+                    if contact:
+                        correct_contact(
+                            session=session, code=row.code, actor=actor, now=now, note=note, **contact
+                        )
+                    days = {
+                        k: date.fromisoformat(v)
+                        for k, v in wanted.items()
+                        if k in ("delivered_on", "returned_on") and v
+                    }
+                    if days:
+                        set_goods_days(session=session, code=row.code, actor=actor, now=now, **days)
+                applied += 1
+            except KefuError as exc:
+                report.reject(RowError(row.line, exc.field or ROW, exc.msg))
+        session.flush()
+    return applied
+
+
 def store_batch(
     *,
     connection: Connection,
     now: datetime,
     revisions: Revisions,
     rows: list[_Prepared],
+    changed: list[ChangedRow] | None = None,
 ) -> tuple[int, int]:
     """Store prepared rows inside the caller's write transaction: (imported, already present).
 
@@ -1373,6 +1489,8 @@ def store_batch(
         seen.add(row.key)
         fresh.append(row)
     already = len(rows) - len(fresh)
+    if changed is not None and present:  # rows stored before: has the export changed them since?
+        changed += _changed_rows(conn, [r for r in rows if r.key in present], case_insert)
     if not fresh:
         return 0, already
 
@@ -1583,6 +1701,8 @@ def import_file(
                             dry_run=options.dry_run,
                             total_lines=reader.total_lines,
                             progress=progress,
+                            update_as=actor if options.update else None,
+                            origin=path.name,
                         )
             finally:
                 sink.write()
@@ -1730,12 +1850,17 @@ def _run(
     dry_run: bool,
     total_lines: int | None,
     progress: Progress | None,
+    update_as: Any = None,
+    origin: str = "",
 ) -> None:
     seen_in_dry_run: set[int] = set()
 
     def count_dry(batch: list[_Prepared]) -> None:
         with conn.begin():
             present = _existing_keys(conn, [r.key for r in batch])
+            if present:
+                stored = [r for r in batch if r.key in present]
+                report.note_changed(_changed_rows(conn, stored, _case_insert(conn.dialect)))
         for row in batch:
             hashed = _key_hash(row.key)
             if row.key in present or hashed in seen_in_dry_run:
@@ -1748,7 +1873,12 @@ def _run(
         try:
             with conn.begin():
                 first = history.newest_event_id(conn)
-                imported, already = store_batch(connection=conn, now=now, revisions=revisions, rows=batch)
+                changed: list[ChangedRow] = []
+                imported, already = store_batch(
+                    connection=conn, now=now, revisions=revisions, rows=batch, changed=changed
+                )
+                if update_as is not None and changed:
+                    report.updated += _apply_updates(conn, changed, update_as, now, origin, report)
                 history.seal(conn, after=first)  # the batch's events chained in its own transaction
         except DBAPIError as exc:  # busy past the timeout, disk full: earlier batches stay
             first = batch[0].line
@@ -1757,6 +1887,7 @@ def _run(
             raise _Fatal(first, Message("import.batch_not_stored", line=first, error=why)) from exc
         report.imported += imported
         report.already_present += already
+        report.note_changed(changed)
 
     try:
         for message in messages:

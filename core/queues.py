@@ -574,11 +574,15 @@ def _without_separators(column: Any) -> Any:
 
 
 def _any_match(needle: str, personal: bool) -> ColumnElement[bool]:
-    """A piece of the code, order number, description, demand or target name; for roles that
+    """A piece of the code, order number, description, demand or target name, or the source's
+    whole external id; for roles that
     handle personal data also of the phone number, the customer's name or e-mail. Phone and
     order numbers match on at least 4 characters, spaces and dashes ignored. `%` and `_` are
     literal characters (LIKE wildcards are escaped)."""
-    terms: list[ColumnElement[bool]] = [col(Case.target_name).contains(needle, autoescape=True)]
+    terms: list[ColumnElement[bool]] = [
+        col(Case.target_name).contains(needle, autoescape=True),
+        col(Case.external_id) == needle,  # the export's own ticket number (工单号), whole
+    ]
     if personal or not services.reveals_personal_data(needle):
         # A masked role does not find a case by a number or e-mail written in its text: that
         # would confirm whose complaint it is (the text shows it masked).
@@ -607,7 +611,10 @@ def search_condition(session: Session, *, actor: User, text: str) -> ColumnEleme
     if not needle:
         return false()
     if CODE_PREFIX.fullmatch(needle.upper()):
-        return _code_match(needle)
+        by_code = _code_match(needle)
+        if session.exec(select(Case.id).where(by_code).limit(1)).first() is not None:
+            return by_code
+        return col(Case.external_id) == needle  # an export's ticket number written like a code
     personal = services.may_see_personal_data(actor.role)
     exact = _exact_match(needle, personal)
     if (

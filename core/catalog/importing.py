@@ -209,6 +209,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "；表头在第 {line} 行（跳过其上方 {skipped} 行标题）",
     ),
     "import.summary_delimiter": ("; cells separated by {delimiter:word}", "；以{delimiter:word}分隔"),
+    "import.summary_changed": (
+        "; {count} row(s) already present have changed since ({fields:field}): `--update` applies "
+        "the contact and goods dates as corrections",
+        "；{count} 行已导入过的数据有变化（{fields:field}）："
+        "加 `--update` 可把联系方式和签收/退货日期作为更正写入",
+    ),
+    "import.summary_updated": (
+        "; {count} row(s) already present have changed since ({fields:field}): {updated} updated "
+        "as corrections",
+        "；{count} 行已导入过的数据有变化（{fields:field}）：已作为更正写入 {updated} 行",
+    ),
     "import.summary_stopped": ("; stopped: {reason}", "；导入中止：{reason}"),
 }
 WORDS: dict[str, str] = {}
