@@ -81,6 +81,16 @@ def test_a_backup_of_a_damaged_desk_is_refused_and_the_last_good_one_kept(tmp_pa
     assert not [p for p in tmp_path.iterdir() if "backup" in p.name]
 
 
+def _busy_desk(tmp_path: Path) -> Desk:
+    """A desk of 80 cases: their history fills several pages, so one can be damaged alone."""
+    desk = make_cli_desk(tmp_path / "kefu.db")
+    with desk.write() as session:
+        for n in range(80):
+            intake.create_case(session=session, actor=desk.user("alice"), now=NOW, channel="hotline",
+                               description=f"包裹延误第{n}天，客户很着急" * 8)  # fmt: skip
+    return desk
+
+
 def _damage_old_history(desk: Desk, table: str = "events", which: int = 1) -> None:
     """Garbage in an early leaf page of the history (or `table`): a new case appends at the
     other end of the b-tree, so SQLite itself would let it through."""
@@ -103,11 +113,7 @@ def test_once_damage_is_found_no_kefu_write_goes_into_the_file(tmp_path: Path) -
     """The batch jobs quick-check the file before they write; whoever finds the damage (a
     batch job, doctor, backup, any command's statement) marks the desk, and every later write
     is refused in one sentence while reads go on; a restored backup and `doctor` mend it."""
-    desk = make_cli_desk(tmp_path / "kefu.db")
-    with desk.write() as session:
-        for n in range(80):
-            intake.create_case(session=session, actor=desk.user("alice"), now=NOW, channel="hotline",
-                               description=f"包裹延误第{n}天，客户很着急" * 8)  # fmt: skip
+    desk = _busy_desk(tmp_path)
     assert run(desk, "backup", "--to", str(tmp_path / "good.db")).exit_code == 0
     _damage_old_history(desk)
     source = tmp_path / "in.csv"
@@ -130,11 +136,7 @@ def test_once_damage_is_found_no_kefu_write_goes_into_the_file(tmp_path: Path) -
 
 
 def test_doctor_marks_a_damaged_desk(tmp_path: Path) -> None:
-    desk = make_cli_desk(tmp_path / "kefu.db")
-    with desk.write() as session:
-        for n in range(80):
-            intake.create_case(session=session, actor=desk.user("alice"), now=NOW, channel="hotline",
-                               description=f"包裹延误第{n}天，客户很着急" * 8)  # fmt: skip
+    desk = _busy_desk(tmp_path)
     _damage_old_history(desk)
     assert run(desk, "doctor").exit_code == 1
     new = run(desk, "--as", "alice", "case", "new", "--channel", "hotline", "-d", "新投诉")
@@ -144,11 +146,7 @@ def test_doctor_marks_a_damaged_desk(tmp_path: Path) -> None:
 def test_doctor_reports_every_check_when_the_cases_are_damaged(tmp_path: Path) -> None:
     """Damage in the pages doctor's own reads need (the policy revisions): it still lists its
     checks and exits 1."""
-    desk = make_cli_desk(tmp_path / "kefu.db")
-    with desk.write() as session:
-        for n in range(80):
-            intake.create_case(session=session, actor=desk.user("alice"), now=NOW, channel="hotline",
-                               description=f"包裹延误第{n}天，客户很着急" * 8)  # fmt: skip
+    desk = _busy_desk(tmp_path)
     _damage_old_history(desk, "policy_versions", 0)
     done = run(desk, "doctor")
     assert done.exit_code == 1 and "Traceback" not in done.output, done.output
@@ -157,11 +155,7 @@ def test_doctor_reports_every_check_when_the_cases_are_damaged(tmp_path: Path) -
 
 def test_verify_on_a_damaged_desk_is_no_all_clear(tmp_path: Path) -> None:
     """The nightly `audit verify` fails on a damaged file even when the chains' pages are intact."""
-    desk = make_cli_desk(tmp_path / "kefu.db")
-    with desk.write() as session:
-        for n in range(80):
-            intake.create_case(session=session, actor=desk.user("alice"), now=NOW, channel="hotline",
-                               description=f"包裹延误第{n}天，客户很着急" * 8)  # fmt: skip
+    desk = _busy_desk(tmp_path)
     _damage_old_history(desk, "cases")
     done = run(desk, "--as", "aud", "audit", "verify", "--json")
     assert done.exit_code == 3 and "is damaged (" in done.stderr and done.stdout == ""
