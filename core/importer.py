@@ -99,8 +99,9 @@ from .intake import (
 from .messages import Message, Text, render
 from .models import Case
 from .policies import Revisions
+from .policy import fold
 from .when import DateOnly, WhenError, parse_instant
-from .workflow import SUPERVISING, role_refusal
+from .workflow import STATUS_LABELS, SUPERVISING, role_refusal
 
 FORMATS = ("csv", "jsonl", "xlsx")
 SUFFIX_FORMATS = {
@@ -171,6 +172,26 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "source": ("source", "来源", "数据来源"),
 }
 # fmt: on
+# fmt: off
+HISTORY_ALIASES: dict[str, tuple[str, ...]] = {
+    "status": ("status", "state", "状态", "处理状态", "工单状态", "投诉状态"),
+    "owner": ("owner", "handler", "assignee", "处理人", "负责人", "跟进人", "经办人"),
+    "resolution": ("resolution", "解决方案", "处理方式", "处理结果", "解决方式"),
+    "amount": ("compensation", "compensation_amount", "amount", "补偿金额", "赔偿金额", "赔付金额"),
+    "compensation_kind": ("compensation_kind", "补偿方式", "赔付方式", "赔偿方式"),
+    "satisfied": ("satisfied", "是否满意", "满意"),
+    "score": ("score", "satisfaction_score", "评分", "满意度评分"),
+    "first_response_at": ("first_response_at", "first_response", "首次响应时间", "首响时间", "响应时间"),
+    "resolved_at": ("resolved_at", "resolved", "解决时间", "办结时间", "处理完成时间"),
+    "closed_at": ("closed_at", "closed", "结案时间", "关闭时间", "完结时间"),
+}
+# fmt: on
+"""Columns that bring a complaint's history across (`kefu import` of last month's closed
+cases): replayed through the lifecycle's one door at the times given (`_replay`)."""
+HISTORY = "history:"
+"""How a history column is marked among the intake columns' targets."""
+HISTORY_TIMES = ("first_response_at", "resolved_at", "closed_at")
+IMPORTABLE_STATES = ("new", "triaged", "in_progress", "resolved", "closed")
 REQUIRED_COLUMNS = ("channel", "description", "received_at")
 TIME_FIELDS = ("received_at", "incident_at", "delivered_on", "returned_on")
 """Read as instants (a day alone is its start); the two dates keep the local day."""
@@ -186,6 +207,9 @@ _ALIAS_INDEX: dict[str, str] = {
     _norm(alias): name for name, aliases in COLUMN_ALIASES.items() for alias in aliases
 }
 _ALIAS_INDEX.update({_norm(c): _IGNORED for c in ERROR_COLUMNS})
+_ALIAS_INDEX.update(
+    {_norm(alias): HISTORY + name for name, aliases in HISTORY_ALIASES.items() for alias in aliases}
+)
 ROW_NUMBER_COLUMNS = ("序号", "行号", "No.", "#")
 """A register's running row number: read past (it numbers the sheet's lines, not complaints)."""
 _ALIAS_INDEX.update({_norm(c): _IGNORED for c in ROW_NUMBER_COLUMNS if _norm(c) not in _ALIAS_INDEX})
@@ -201,7 +225,8 @@ def column_for(header: str) -> str | None:
 def columns_help() -> str:
     """The accepted column names, one field a line, for `kefu import --help` and the README."""
     return "\n".join(
-        f"{name}: {' / '.join(aliases[1:] or aliases)}" for name, aliases in COLUMN_ALIASES.items()
+        f"{name}: {' / '.join(aliases[1:] or aliases)}"
+        for name, aliases in (*COLUMN_ALIASES.items(), *HISTORY_ALIASES.items())
     )
 
 
@@ -887,6 +912,84 @@ class _Ready:
     line: int
     intake: Intake
     key: tuple[str, str]
+    history: dict[str, Any] | None = None
+    """What became of it before the import (`_history`), replayed once it is stored."""
+
+
+_STATUS_WORDS = {
+    "结案": "closed", "已关闭": "closed", "关闭": "closed", "已完结": "closed", "完结": "closed",
+    "已办结": "closed", "办结": "closed", "已处理": "resolved", "已解决": "resolved", "解决": "resolved",
+    "跟进中": "in_progress", "待处理": "new", "新建": "new",
+}  # fmt: skip
+"""Status words of other systems' exports, beside kefu's own labels."""
+
+
+def _status_code(text: str) -> str | None:
+    wanted = fold(text)
+    for status, labels in STATUS_LABELS.items():
+        if wanted in (fold(status.value), *(fold(label) for label in labels)):
+            return status.value
+    return _STATUS_WORDS.get(wanted)
+
+
+def _history(
+    profile: Any, intake: Intake, given: dict[str, tuple[str, Any]], now: datetime, header: dict[str, str]
+) -> dict[str, Any] | None:
+    """A row's history columns, checked: a status kefu can bring across, what that status needs
+    (an owner, a resolution, the customer's answer, its times) and times in their order."""
+    values = {name: value for name, (_, value) in given.items()}
+    column = {t.removeprefix(HISTORY): c for t, c in header.items() if t.startswith(HISTORY)}
+    column.update({name: col for name, (col, _) in given.items()})
+
+    def refuse(name: str, message: Message) -> _Reject:
+        return _Reject(column.get(name, name), message)
+
+    status = _status_code(str(values.get("status") or "new"))
+    if status is None or status not in IMPORTABLE_STATES:
+        states = list(IMPORTABLE_STATES)
+        raise refuse(
+            "status", Message("import.history_status", given=str(values.get("status")), states=states)
+        )
+    rank = IMPORTABLE_STATES.index(status)
+    history: dict[str, Any] = {"status": status}
+    if rank >= 2:  # in progress, or further: someone owned it
+        owner = str(values.get("owner") or "").strip()
+        if not owner:
+            raise refuse("owner", Message("import.history_needs", field="owner", status=status))
+        history["owner"] = owner
+        missing = [f for f in ("category", "party", "department") if getattr(intake, f) is None]
+        if missing:
+            raise refuse("status", Message("import.history_needs", field=missing[0], status=status))
+    if rank >= 3:
+        code = profile.resolve("resolutions", str(values.get("resolution") or ""))
+        if code is None:
+            raise refuse("resolution", Message("import.history_needs", field="resolution", status=status))
+        history["resolution"] = code
+        if values.get("amount") not in (None, ""):
+            history["amount"] = values["amount"]
+        if values.get("compensation_kind"):
+            history["compensation_kind"] = values["compensation_kind"]
+    if rank >= 4:
+        if values.get("satisfied") in (None, ""):
+            raise refuse("satisfied", Message("import.history_needs", field="satisfied", status=status))
+        history["satisfied"] = values["satisfied"]
+        if values.get("score") not in (None, ""):
+            history["score"] = values["score"]
+    times = [("received_at", intake.received_at)]
+    for name in HISTORY_TIMES:
+        if name in values:
+            times.append((name, values[name]))
+            history[name] = values[name]
+    needed = {3: "resolved_at", 4: "closed_at"}
+    for at_rank, name in needed.items():
+        if rank >= at_rank and name not in history and not (name == "resolved_at" and "closed_at" in history):
+            raise refuse(name, Message("import.history_needs", field=name, status=status))
+    for (earlier, first), (later, second) in zip(times, times[1:], strict=False):
+        if second < first:
+            raise refuse(later, Message("import.history_order", later=later, earlier=earlier))
+    if times[-1][1] > now:
+        raise refuse(times[-1][0], Message("intake.future"))
+    return history if rank > 0 or len(history) > 1 else None
 
 
 class _RowChecker:
@@ -1006,6 +1109,13 @@ class _RowChecker:
         return fields
 
     def _put(self, fields: dict[str, Any], target: str, column: str, value: Any) -> None:
+        if target.startswith(HISTORY):
+            name = target.removeprefix(HISTORY)
+            if _cell_text(value, column) is not None:
+                if name in HISTORY_TIMES:
+                    value = parse_time(value, self.zone, column, DateOnly.REFUSE, self.business_hours)
+                fields.setdefault(HISTORY, {})[name] = (column, value)
+            return
         if target in TIME_FIELDS:
             if _cell_text(value, column) is not None:
                 rule = self.date_only if target == "received_at" else DateOnly.START
@@ -1028,9 +1138,15 @@ class _RowChecker:
             fields["source"] = source
             # A row is checked against the revision in force when it was received.
             _version, profile = self.revisions.at(fields["received_at"])
+            given_history = fields.pop(HISTORY, None)
             intake = validate_intake(profile, fields, self.now)
             if intake.external_id is None:
                 intake = _with_content_id(intake)
+            history = (
+                _history(profile, intake, given_history, self.now, self.header_columns)
+                if given_history
+                else None
+            )
         except _Reject as exc:
             return RowError(raw.line, exc.field, exc.reason, exc.label)
         except InvalidInput as exc:
@@ -1038,7 +1154,7 @@ class _RowChecker:
             where = columns.get(named, named) if named else ROW
             return RowError(raw.line, where or ROW, exc.msg)
         assert intake.source is not None and intake.external_id is not None
-        return _Ready(raw.line, intake, (intake.source, intake.external_id))
+        return _Ready(raw.line, intake, (intake.source, intake.external_id), history)
 
 
 def content_id(intake: Intake) -> str:
@@ -1325,6 +1441,8 @@ class _Prepared(NamedTuple):
     where they are stored: that splits the work between the two processes about evenly."""
     deadlines: list[list[Any]]
     """Its first deadline records, bound (the case id set when stored)."""
+    history: dict[str, Any] | None = None
+    """What became of it before the import: replayed through the door once stored (`_replay`)."""
 
 
 class _Preparer:
@@ -1373,6 +1491,7 @@ class _Preparer:
             case=self.cases.row(plan.values),
             events=plan.events(None),
             deadlines=[self.deadlines.row(d) for d in plan.deadlines],
+            history=ready.history,
         )
 
 
@@ -1460,6 +1579,81 @@ def _apply_updates(
                 report.reject(RowError(row.line, exc.field or ROW, exc.msg))
         session.flush()
     return applied
+
+
+def _store_with_history(
+    conn: Connection,
+    row: _Prepared,
+    revisions: Revisions,
+    now: datetime,
+    actor: Any,
+    origin: str,
+    report: ImportReport,
+) -> tuple[int, int]:
+    """A row that brings its history: stored as any row, then its history replayed through the
+    one door at the times given, in a savepoint — a step the lifecycle refuses (a resolution
+    the policy lacks, an owner who may not own cases) rejects the row and leaves nothing of it.
+    A row stored before is present: its history is not replayed again."""
+    savepoint = conn.begin_nested()
+    try:
+        imported, present = store_batch(connection=conn, now=now, revisions=revisions, rows=[row])
+        if imported:
+            _replay(conn, row, actor, origin)
+    except KefuError as exc:
+        savepoint.rollback()
+        report.reject(RowError(row.line, exc.field or "status", exc.msg))
+        return 0, 0
+    savepoint.commit()
+    return imported, present
+
+
+def _replay(conn: Connection, row: _Prepared, actor: Any, origin: str) -> None:
+    """The moves that took a case to where the export says it went, by the importing
+    supervisor at the times given: triage (when not triaged at intake), assign to its owner and
+    a first contact (at the first response), the resolution (approved when the policy asks),
+    the customer's answer."""
+    from . import lifecycle, services
+
+    history = row.history or {}
+    status = history["status"]
+    cases = _table("cases")
+    code = conn.execute(
+        select(cases.c.code).where(cases.c.source == row.key[0], cases.c.external_id == row.key[1])
+    ).scalar_one()
+    rank = IMPORTABLE_STATES.index(status)
+    note = str(Message("note.imported", file=origin, line=row.line))
+    with Session(bind=conn) as session:
+        case = lifecycle.get_case(session, code)
+        start = history.get("first_response_at") or case.received_at
+        if rank >= 1 and case.status == "new":
+            lifecycle.move_case(
+                session=session, code=code, action="triage", actor=actor, now=start,
+                category=case.category, subcategory=case.subcategory, severity=case.severity,
+                complexity=case.complexity, party=case.party, department=case.department, note=note,
+            )  # fmt: skip
+        if rank >= 2:
+            lifecycle.move_case(session=session, code=code, action="assign", actor=actor, now=start,
+                                owner=history["owner"], note=note)  # fmt: skip
+            if "first_response_at" in history:
+                services.add_note(
+                    session=session, code=code, actor=actor, now=start, text=note, contact="call"
+                )
+        if rank >= 3:
+            at = history.get("resolved_at") or history["closed_at"]
+            fields = {k: history[k] for k in ("amount", "compensation_kind") if k in history}
+            moved = lifecycle.move_case(session=session, code=code, action="propose", actor=actor, now=at,
+                                        resolution=history["resolution"], note=note, **fields)  # fmt: skip
+            if moved.status == "pending_approval":
+                lifecycle.move_case(
+                    session=session, code=code, action="approve", actor=actor, now=at, note=note
+                )
+        if rank >= 4:
+            answer: dict[str, Any] = {"satisfied": history["satisfied"], "note": note}
+            if "score" in history:
+                answer["score"] = history["score"]
+            lifecycle.move_case(session=session, code=code, action="confirm", actor=actor,
+                                now=history["closed_at"], **answer)  # fmt: skip
+        session.commit()  # releases the session's own savepoint: the batch's transaction commits
 
 
 def store_batch(
@@ -1703,6 +1897,7 @@ def import_file(
                             progress=progress,
                             update_as=actor if options.update else None,
                             origin=path.name,
+                            history_actor=actor,
                         )
             finally:
                 sink.write()
@@ -1852,6 +2047,7 @@ def _run(
     progress: Progress | None,
     update_as: Any = None,
     origin: str = "",
+    history_actor: Any = None,
 ) -> None:
     seen_in_dry_run: set[int] = set()
 
@@ -1874,9 +2070,15 @@ def _run(
             with conn.begin():
                 first = history.newest_event_id(conn)
                 changed: list[ChangedRow] = []
+                plain = [r for r in batch if r.history is None]
                 imported, already = store_batch(
-                    connection=conn, now=now, revisions=revisions, rows=batch, changed=changed
+                    connection=conn, now=now, revisions=revisions, rows=plain, changed=changed
                 )
+                for row in (r for r in batch if r.history is not None):
+                    done, present = _store_with_history(
+                        conn, row, revisions, now, history_actor, origin, report
+                    )
+                    imported, already = imported + done, already + present
                 if update_as is not None and changed:
                     report.updated += _apply_updates(conn, changed, update_as, now, origin, report)
                 history.seal(conn, after=first)  # the batch's events chained in its own transaction

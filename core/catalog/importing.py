@@ -220,6 +220,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "as corrections",
         "；{count} 行已导入过的数据有变化（{fields:field}）：已作为更正写入 {updated} 行",
     ),
+    "import.history_status": (
+        "status {given!r} cannot be brought across; use one of {states:status}",
+        "状态「{given}」无法导入；可用：{states:status}",
+    ),
+    "import.history_needs": (
+        "a case imported as {status:status} needs its {field:field}",
+        "以「{status:status}」导入的工单须填写{field:field}",
+    ),
+    "import.history_order": (
+        "{later:field} is before {earlier:field}",
+        "{later:field}早于{earlier:field}",
+    ),
     "import.summary_stopped": ("; stopped: {reason}", "；导入中止：{reason}"),
 }
 WORDS: dict[str, str] = {}
