@@ -1612,7 +1612,8 @@ def _replay(conn: Connection, row: _Prepared, actor: Any, origin: str) -> None:
     supervisor at the times given: triage (when not triaged at intake), assign to its owner and
     a first contact (at the first response), the resolution (approved when the policy asks),
     the customer's answer."""
-    from . import lifecycle, services
+    from . import lifecycle, services, slacheck
+    from .policies import case_profile
 
     history = row.history or {}
     status = history["status"]
@@ -1653,6 +1654,9 @@ def _replay(conn: Connection, row: _Prepared, actor: Any, origin: str) -> None:
                 answer["score"] = history["score"]
             lifecycle.move_case(session=session, code=code, action="confirm", actor=actor,
                                 now=history["closed_at"], **answer)  # fmt: skip
+        session.flush()
+        case = lifecycle.get_case(session, code)
+        slacheck.record_missed_in_history(session, case, case_profile(session, case))
         session.commit()  # releases the session's own savepoint: the batch's transaction commits
 
 

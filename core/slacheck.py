@@ -471,6 +471,32 @@ def _record_new_breaches(
                 report.escalated.append(escalation)
 
 
+def record_missed_in_history(session: Session, case: Case, profile: Profile) -> int:
+    """A case brought across with its history (an import of last month's complaints): each
+    deadline it met late is recorded as the breach `sla check` would have recorded at its due
+    time — a breach row and a `breach` event dated then — without escalating anything (the
+    case has moved on since). Returns how many."""
+    assert case.id is not None
+    late = session.exec(
+        select(Deadline).where(Deadline.case_id == case.id, col(Deadline.met_at) > col(Deadline.due_at))
+    ).all()
+    known = {(b.kind, b.due_at) for b in session.exec(select(Breach).where(Breach.case_id == case.id)).all()}
+    zone = profile.calendar.timezone
+    count = 0
+    for record in late:
+        if (record.clock, record.due_at) in known:
+            continue
+        session.add(Breach(case_id=case.id, kind=record.clock, due_at=record.due_at,
+                           recorded_at=record.due_at, department=case.department))  # fmt: skip
+        add_event(session, case.id, event_row(
+            actor=SYSTEM_ACTOR, action=EventKind.BREACH, at=record.due_at,
+            changes={"breach": (None, record.clock), "due": (None, record.due_at)},
+            note=Message("note.deadline_passed", clock=record.clock, due=_iso(record.due_at, zone)),
+        ))  # fmt: skip
+        count += 1
+    return count
+
+
 def _record_batch(
     session: Session,
     cache: Policies,

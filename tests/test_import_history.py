@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from test_import import run_import, write_csv
 
 from kefu.core import lifecycle
-from kefu.core.models import Deadline, Event
+from kefu.core.models import Breach, Deadline, Event
 
 HEADER = ["工单号", "渠道", "投诉内容", "投诉时间", "问题类型", "责任方", "处理部门", "状态", "处理人",
           "首次响应时间", "解决方案", "补偿金额", "补偿方式", "解决时间", "是否满意", "评分",
@@ -22,7 +22,7 @@ HEADER = ["工单号", "渠道", "投诉内容", "投诉时间", "问题类型",
 BASE = {"渠道": "hotline", "问题类型": "delay", "责任方": "courier", "处理部门": "cs"}
 ROWS = [
     {**BASE, "工单号": "H1", "投诉内容": "包裹延误一周", "投诉时间": "2026-11-02 10:00", "状态": "已结案",
-     "处理人": "alice", "首次响应时间": "2026-11-02 10:20", "解决方案": "apology",
+     "处理人": "alice", "首次响应时间": "2026-11-02 15:00", "解决方案": "apology",
      "解决时间": "2026-11-03 15:00", "是否满意": "是", "评分": "5", "结案时间": "2026-11-04 10:00"},
     {**BASE, "工单号": "H2", "投诉内容": "快件破损", "投诉时间": "2026-11-20 10:00", "状态": "处理中",
      "处理人": "bob", "首次响应时间": "2026-11-20 10:05"},
@@ -56,7 +56,7 @@ def test_closed_and_open_history_comes_across_as_it_was(cli_desk: Desk, tmp_path
             closed.satisfaction_score,
         ) == ("closed", "alice", "apology", True, 5)
         assert closed.closed_at.isoformat().startswith("2026-11-04T02:00")  # 10:00 in Shanghai
-        assert closed.first_response_at.isoformat().startswith("2026-11-02T02:20")
+        assert closed.first_response_at.isoformat().startswith("2026-11-02T07:00")
         records = session.exec(select(Deadline).where(Deadline.case_id == closed.id)).all()
         assert {r.clock: r.met_at is not None for r in records} == {
             "first_response": True,
@@ -66,9 +66,16 @@ def test_closed_and_open_history_comes_across_as_it_was(cli_desk: Desk, tmp_path
             e.action
             for e in session.exec(select(Event).where(Event.case_id == closed.id).order_by(col(Event.id)))
         ]
-        assert actions == ["create", "assign", "contact", "propose", "confirm"]
+        assert actions == ["create", "assign", "contact", "propose", "confirm", "breach"]
         open_case = session.exec(select(lifecycle.Case).where(lifecycle.Case.external_id == "H2")).one()
         assert (open_case.status, open_case.owner) == ("in_progress", "bob")
+    # A deadline met late is the breach sla check would have recorded then; nothing escalated.
+    with cli_desk.read() as session:
+        late = session.exec(select(lifecycle.Case).where(lifecycle.Case.external_id == "H1")).one()
+        breaches = session.exec(select(Breach).where(Breach.case_id == late.id)).all()
+        assert [b.kind for b in breaches] == ["first_response"]  # due 12:00 (2bh), answered at 15:00
+        assert breaches[0].recorded_at == breaches[0].due_at
+        assert late.status == "closed" and late.escalated_at is None
     # The SLA check afterwards: the closed case is history, not work.
     checked = json.loads(run(cli_desk, "--as", "sue", "sla", "check", "--json").stdout)
     assert closed.code not in json.dumps(checked)
@@ -76,4 +83,4 @@ def test_closed_and_open_history_comes_across_as_it_was(cli_desk: Desk, tmp_path
     again = _import(cli_desk, tmp_path)
     assert (again.imported, again.already_present) == (0, 2)
     with cli_desk.read() as session:
-        assert len(session.exec(select(Event).where(Event.case_id == closed.id)).all()) == 5
+        assert len(session.exec(select(Event).where(Event.case_id == closed.id)).all()) == 6
