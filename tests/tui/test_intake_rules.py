@@ -46,3 +46,30 @@ def test_the_form_says_what_the_rules_will_do(tmp_path: Path) -> None:
     assert "the policy makes this complaint" not in before
     assert "the policy makes this complaint at least P1 and escalates it at once" in injury
     assert "the policy makes this complaint at least P2, whatever severity is picked" in theft
+
+
+def test_the_form_reads_times_as_sheets_write_them_and_names_the_field_in_chinese(tui_desk) -> None:
+    from textual.widgets import Input, TextArea
+
+    problems: list[str] = []
+
+    async def fill(incident: str) -> None:
+        app = make_app(tui_desk, os_login(), lang="zh")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("n")
+            await settle(pilot)
+            form = app.screen
+            assert isinstance(form, IntakeScreen)
+            form.query_one("#field-channel", Select).value = "hotline"
+            form.query_one("#field-description", TextArea).text = "包裹延误"
+            form.query_one("#field-incident_at", Input).value = incident
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            problems.append(screen_text(app) if isinstance(app.screen, IntakeScreen) else "saved")
+
+    asyncio.run(fill("昨天"))
+    asyncio.run(fill("2026年11月23日 下午3点"))
+    refused, saved = problems
+    assert "发生时间：「昨天」不是日期时间" in refused and "incident_at" not in refused
+    assert saved == "saved"
