@@ -618,12 +618,18 @@ def case_new(
         )
         detail = views.case_detail(session, case, actor, now) if as_json else None
         code, repeat_of = case.code, case.repeat_of
+        rule = intake.rule_notice(
+            profile, channel=case.channel, category=case.category, subcategory=case.subcategory,
+            severity=profile.resolve("severities", severity) if severity else None,
+        )  # fmt: skip
     if detail is not None:
         print_json(detail.as_json())
     else:
         typer.echo(code)
     if repeat_of:
         err.print(say("cli.repeat_note", language(ctx), code=repeat_of), markup=False)
+    if rule is not None:  # the policy set the severity or escalated: the agent is told
+        err.print(say("cli.rule_note", language(ctx), rule=rule), markup=False)
 
 
 @case_app.command("set")

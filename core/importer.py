@@ -96,6 +96,7 @@ from .intake import (
     repeat_window,
     validate_intake,
 )
+from .lifecycle import yes_no
 from .messages import Message, Text, render
 from .models import Case
 from .policies import Revisions
@@ -972,6 +973,12 @@ def _history(
     if rank >= 4:
         if values.get("satisfied") in (None, ""):
             raise refuse("satisfied", Message("import.history_needs", field="satisfied", status=status))
+        try:
+            pleased = yes_no(values["satisfied"], "satisfied")
+        except InvalidInput as exc:
+            raise refuse("satisfied", exc.msg) from None
+        if not pleased:  # kefu reopens a case the customer was not satisfied with
+            raise refuse("satisfied", Message("import.history_unsatisfied"))
         history["satisfied"] = values["satisfied"]
         if values.get("score") not in (None, ""):
             history["score"] = values["score"]
@@ -987,9 +994,11 @@ def _history(
     for (earlier, first), (later, second) in zip(times, times[1:], strict=False):
         if second < first:
             raise refuse(later, Message("import.history_order", later=later, earlier=earlier))
-    if times[-1][1] > now:
-        raise refuse(times[-1][0], Message("intake.future"))
-    return history if rank > 0 or len(history) > 1 else None
+    for name, at in times[1:]:
+        if at > now:
+            raise refuse(name, Message("import.history_future", field=name))
+    history["columns"] = column  # for a refusal at replay: the sheet's column, not kefu's field
+    return history if rank > 0 else None
 
 
 class _RowChecker:
@@ -1147,6 +1156,8 @@ class _RowChecker:
                 if given_history
                 else None
             )
+            if history is not None:
+                history["cells"] = [(name, _as_written(value)) for name, value in raw.cells]
         except _Reject as exc:
             return RowError(raw.line, exc.field, exc.reason, exc.label)
         except InvalidInput as exc:
@@ -1475,7 +1486,9 @@ class _Preparer:
             ready.intake,
             version_id=version.id,
             actor=self.actor,
-            now=self.now,
+            # a row bringing its history is recorded when it was received, so its replayed
+            # steps follow it in time; any other row when it was imported
+            now=ready.intake.received_at if ready.history else self.now,
             note=Message("note.imported", file=self.origin, line=ready.line),
             into=dict(self.template),
         )
@@ -1557,7 +1570,7 @@ def _apply_updates(
             wanted = {name: now_value for name, (_, now_value) in row.fields.items() if name in CORRECTABLE}
             if not wanted:
                 continue
-            note = f"{origin} line {row.line}"
+            note = f"{origin}:{row.line}"  # the file and line it came from
             try:
                 with session.begin_nested():
                     contact = {
@@ -1589,6 +1602,7 @@ def _store_with_history(
     actor: Any,
     origin: str,
     report: ImportReport,
+    sink: _ErrorSink | None = None,
 ) -> tuple[int, int]:
     """A row that brings its history: stored as any row, then its history replayed through the
     one door at the times given, in a savepoint — a step the lifecycle refuses (a resolution
@@ -1601,63 +1615,86 @@ def _store_with_history(
             _replay(conn, row, actor, origin)
     except KefuError as exc:
         savepoint.rollback()
-        report.reject(RowError(row.line, exc.field or "status", exc.msg))
+        columns = (row.history or {}).get("columns", {})
+        field = {"amount": "amount", "score": "score"}.get(exc.field or "", exc.field or "status")
+        column = columns.get(field) or columns.get("status") or "status"
+        error = RowError(row.line, column, _without_code(exc.msg))
+        report.reject(error)
+        if sink is not None:
+            sink.add(list((row.history or {}).get("cells", [])), error, row.key[0])
         return 0, 0
     savepoint.commit()
     return imported, present
+
+
+def _without_code(message: Message) -> Message:
+    """A refusal about a case the row would have made: the case is not stored, so its code is
+    not said (`{code}: ...` messages give their reason alone)."""
+    if message.key == "case.refused" and isinstance(message.params.get("reason"), Message):
+        return message.params["reason"]
+    return message
 
 
 def _replay(conn: Connection, row: _Prepared, actor: Any, origin: str) -> None:
     """The moves that took a case to where the export says it went, by the importing
     supervisor at the times given: triage (when not triaged at intake), assign to its owner and
     a first contact (at the first response), the resolution (approved when the policy asks),
-    the customer's answer."""
+    the customer's answer. A step the lifecycle refuses is raised naming the history column it
+    stands for (`owner` for the assignment, ...)."""
     from . import lifecycle, services, slacheck
     from .policies import case_profile
 
     history = row.history or {}
-    status = history["status"]
+    rank = IMPORTABLE_STATES.index(history["status"])
     cases = _table("cases")
     code = conn.execute(
         select(cases.c.code).where(cases.c.source == row.key[0], cases.c.external_id == row.key[1])
     ).scalar_one()
-    rank = IMPORTABLE_STATES.index(status)
-    note = str(Message("note.imported", file=origin, line=row.line))
-    with Session(bind=conn) as session:
-        case = lifecycle.get_case(session, code)
-        start = history.get("first_response_at") or case.received_at
-        if rank >= 1 and case.status == "new":
-            lifecycle.move_case(
-                session=session, code=code, action="triage", actor=actor, now=start,
-                category=case.category, subcategory=case.subcategory, severity=case.severity,
-                complexity=case.complexity, party=case.party, department=case.department, note=note,
-            )  # fmt: skip
-        if rank >= 2:
-            lifecycle.move_case(session=session, code=code, action="assign", actor=actor, now=start,
-                                owner=history["owner"], note=note)  # fmt: skip
-            if "first_response_at" in history:
-                services.add_note(
-                    session=session, code=code, actor=actor, now=start, text=note, contact="call"
-                )
-        if rank >= 3:
-            at = history.get("resolved_at") or history["closed_at"]
-            fields = {k: history[k] for k in ("amount", "compensation_kind") if k in history}
-            moved = lifecycle.move_case(session=session, code=code, action="propose", actor=actor, now=at,
-                                        resolution=history["resolution"], note=note, **fields)  # fmt: skip
-            if moved.status == "pending_approval":
+    said = Message("note.imported", file=origin, line=row.line)  # in each reader's language
+    step = "status"
+    try:
+        with Session(bind=conn) as session:
+            case = lifecycle.get_case(session, code)
+            start = history.get("first_response_at") or case.received_at
+            if rank >= 1 and case.status == "new":
                 lifecycle.move_case(
-                    session=session, code=code, action="approve", actor=actor, now=at, note=note
-                )
-        if rank >= 4:
-            answer: dict[str, Any] = {"satisfied": history["satisfied"], "note": note}
-            if "score" in history:
-                answer["score"] = history["score"]
-            lifecycle.move_case(session=session, code=code, action="confirm", actor=actor,
-                                now=history["closed_at"], **answer)  # fmt: skip
-        session.flush()
-        case = lifecycle.get_case(session, code)
-        slacheck.record_missed_in_history(session, case, case_profile(session, case))
-        session.commit()  # releases the session's own savepoint: the batch's transaction commits
+                    session=session, code=code, action="triage", actor=actor, now=start,
+                    category=case.category, subcategory=case.subcategory, severity=case.severity,
+                    complexity=case.complexity, party=case.party, department=case.department,
+                    system_note=said,
+                )  # fmt: skip
+            if rank >= 2:
+                step = "owner"
+                lifecycle.move_case(session=session, code=code, action="assign", actor=actor, now=start,
+                                    owner=history["owner"], system_note=said)  # fmt: skip
+                if "first_response_at" in history:
+                    services.add_note(session=session, code=code, actor=actor, now=start,
+                                      text=f"{origin}:{row.line}", contact="call")  # fmt: skip
+            if rank >= 3:
+                step = "resolution"
+                at = history.get("resolved_at") or history["closed_at"]
+                fields = {k: history[k] for k in ("amount", "compensation_kind") if k in history}
+                moved = lifecycle.move_case(session=session, code=code, action="propose", actor=actor,
+                                            now=at, resolution=history["resolution"], system_note=said,
+                                            **fields)  # fmt: skip
+                if moved.status == "pending_approval":
+                    lifecycle.move_case(session=session, code=code, action="approve", actor=actor, now=at,
+                                        system_note=said)  # fmt: skip
+            if rank >= 4:
+                step = "satisfied"
+                answer: dict[str, Any] = {"satisfied": history["satisfied"], "system_note": said}
+                if "score" in history:
+                    answer["score"] = history["score"]
+                lifecycle.move_case(session=session, code=code, action="confirm", actor=actor,
+                                    now=history["closed_at"], **answer)  # fmt: skip
+            session.flush()
+            case = lifecycle.get_case(session, code)
+            slacheck.record_missed_in_history(session, case, case_profile(session, case))
+            session.commit()  # releases the session's own savepoint: the batch's transaction commits
+    except KefuError as exc:
+        if exc.field is None or exc.field not in (row.history or {}).get("columns", {}):
+            exc.field = exc.field if exc.field in ("amount", "compensation_kind", "score") else step
+        raise
 
 
 def store_batch(
@@ -2080,7 +2117,7 @@ def _run(
                 )
                 for row in (r for r in batch if r.history is not None):
                     done, present = _store_with_history(
-                        conn, row, revisions, now, history_actor, origin, report
+                        conn, row, revisions, now, history_actor, origin, report, sink
                     )
                     imported, already = imported + done, already + present
                 if update_as is not None and changed:

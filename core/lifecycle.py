@@ -724,8 +724,8 @@ def _reclassify(move: Move) -> Status:
     severity = move.profile.required_severity(
         category, sub_after, wanted.get("severity", case.severity), case.channel
     )
-    if severity != case.severity:
-        wanted["severity"] = severity  # the class now requires it
+    if severity != wanted.get("severity", case.severity):
+        wanted["severity"] = severity  # the class requires at least this, whatever was asked
     changed = {k: v for k, v in wanted.items() if getattr(case, k) != v}
     if not changed:
         raise InvalidInput(Message("reclassify.nothing", code=case.code), field="category")

@@ -707,7 +707,10 @@ def bundled_profile_names() -> list[str]:
 def resolve_profile_source(name_or_path: str) -> tuple[str, str]:
     """The TOML text and origin for a bundled profile name or a file path."""
     candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or candidate.exists():
+    bundled_name = (bundled_profiles_dir() / f"{name_or_path}.toml").is_file()
+    # A bundled name wins over a directory or stray file of that name in the working directory
+    # (`mkdir mall && kefu --db mall/kefu.db init --profile mall`).
+    if candidate.suffix == ".toml" or (candidate.exists() and not bundled_name):
         if not candidate.is_file():
             raise PolicyError(Message("policy.no_file", path=name_or_path))
         try:

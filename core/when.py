@@ -148,6 +148,8 @@ def parse_instant(
     has_time = True
     if isinstance(value, datetime):
         at = value
+        # A spreadsheet's date cell comes as a naive datetime at midnight: a day, no time of day.
+        has_time = value.tzinfo is not None or value.time() != time(0)
     elif isinstance(value, date):
         at, has_time = datetime.combine(value, time(0)), False
     elif isinstance(value, int | float) and not isinstance(value, bool):

@@ -62,7 +62,7 @@ def test_a_changed_row_is_named_and_applied_only_when_asked(cli_desk: Desk, tmp_
             e.note
             for e in session.exec(select(Event).where(Event.case_id == case.id).order_by(col(Event.id)))
         ]
-    assert "platform.csv line 2" in notes
+    assert "platform.csv:2" in notes
     again = run_import(cli_desk, _export(tmp_path, later), update=True)
     assert (again.changed_count, again.updated) == (0, 0)  # nothing left to apply
 

@@ -98,3 +98,34 @@ def test_an_import_of_regulator_referrals_escalates_them(tmp_path: Path) -> None
     with desk.read() as session:
         case = session.exec(select(Case).where(Case.external_id == "R1")).one()
     assert (case.severity, case.status) == ("P2", Status.ESCALATED)
+
+
+def test_reclassify_cannot_take_a_case_below_its_class_floor(tmp_path: Path) -> None:
+    desk = _desk(tmp_path, "mall")
+    with desk.write() as session:
+        code = intake.create_case(
+            session=session, actor=desk.user("alice"), now=NOW, channel="desk", severity="P3",
+            category="safety", subcategory="injury", description="孩子在扶梯摔伤流血",
+        ).code  # fmt: skip
+    with desk.write() as session:
+        case = lifecycle.move_case(
+            session=session, code=code, action="reclassify", actor=desk.user("sue"),
+            now=NOW + timedelta(hours=1), category="safety", subcategory="injury", severity="P3",
+            complexity="complex", note="轻伤",
+        )  # fmt: skip
+    assert case.severity == "P1"  # still the class's floor; the complexity change went through
+
+
+def test_case_new_says_what_the_policy_did(tmp_path: Path) -> None:
+    from conftest import cli_run as run
+
+    from kefu.core import services
+    from kefu.core.identity import os_login
+
+    desk = _desk(tmp_path, "mall")
+    with desk.write() as session:
+        services.add_user(session=session, actor=desk.user("admin"), name=os_login(), role="admin", now=NOW)
+    done = run(desk, "case", "new", "--channel", "服务台", "--category", "安全保障类",
+               "--subcategory", "人身伤害", "--severity", "P3", "-d", "孩子在扶梯摔伤流血")  # fmt: skip
+    assert done.exit_code == 0
+    assert "note: the policy makes this complaint at least P1 and escalates it at once" in done.stderr

@@ -5,8 +5,10 @@ have made; `sla check` afterwards does not escalate a closed case."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
+from typing import Any
 
 from conftest import Desk
 from conftest import cli_run as run
@@ -32,17 +34,29 @@ ROWS = [
      "处理人": "alice"},
     {**BASE, "工单号": "H5", "投诉内容": "时间颠倒", "投诉时间": "2026-11-05 10:00", "状态": "处理中",
      "处理人": "alice", "首次响应时间": "2026-11-04 10:00"},
+    {**BASE, "工单号": "H6", "投诉内容": "不满意仍结案", "投诉时间": "2026-11-05 10:00", "状态": "已结案",
+     "处理人": "alice", "解决方案": "apology", "解决时间": "2026-11-06 10:00", "是否满意": "否",
+     "结案时间": "2026-11-07 10:00"},
+    {**BASE, "工单号": "H7", "投诉内容": "处理人不是用户", "投诉时间": "2026-11-05 10:00", "状态": "处理中",
+     "处理人": "nobody"},
 ]  # fmt: skip
 
 
-def _import(desk: Desk, tmp_path: Path) -> object:
-    return run_import(desk, write_csv(tmp_path / "last_month.csv", ROWS, header=HEADER), who="sue")
+def _import(desk: Desk, tmp_path: Path) -> Any:
+    sheet = write_csv(tmp_path / "last_month.csv", ROWS, header=HEADER)
+    return run_import(desk, sheet, who="sue", errors_path=tmp_path / "rejected.csv")
 
 
 def test_closed_and_open_history_comes_across_as_it_was(cli_desk: Desk, tmp_path: Path) -> None:
     report = _import(cli_desk, tmp_path)
-    assert (report.imported, report.rejected) == (2, 3)
+    assert (report.imported, report.rejected) == (2, 5)
     why = {e.line: (e.field, e.reason) for e in report.errors}
+    assert why[7][0] == "是否满意" and "kefu reopens such a case" in why[7][1]
+    assert why[8][0] == "处理人" and "nobody" in why[8][1]  # refused by the lifecycle, at replay
+    with (tmp_path / "rejected.csv").open(encoding="utf-8-sig") as f:
+        rejected = list(csv.DictReader(f))
+    assert sorted(int(r["error_line"]) for r in rejected) == [4, 5, 6, 7, 8]  # the replay's too
+    assert next(r for r in rejected if r["工单号"] == "H7")["error_field"] == "处理人"
     assert why[4] == ("结案时间", "a case imported as closed needs its closed_at")
     assert why[5][0] == "状态" and "status '待审批' cannot be brought across" in why[5][1]
     assert why[6] == ("首次响应时间", "first_response_at is before received_at")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -78,3 +79,22 @@ def test_the_cli_reads_what_the_importer_reads(cli_desk: Desk) -> None:
     assert noon.exit_code == 0 and json.loads(noon.stdout)["received_at"].startswith("2026-11-20T12:00")
     chinese = run(cli_desk, *new, "--received-at", "昨天", lang="zh")
     assert "「昨天」不是日期时间" in chinese.stderr
+
+
+def test_a_spreadsheet_date_cell_is_a_day() -> None:
+    """openpyxl gives a date-formatted cell as a naive datetime at midnight: a day, refused as a
+    receipt like the same date written as text."""
+    with pytest.raises(WhenError, match="has no time of day"):
+        parse_instant(datetime(2026, 11, 3), SH, date_only=DateOnly.REFUSE)  # noqa: DTZ001
+    assert parse_instant(datetime(2026, 11, 3, 9, 5), SH) == datetime(2026, 11, 3, 1, 5, tzinfo=UTC)  # noqa: DTZ001
+
+
+def test_a_directory_named_like_a_profile_does_not_hide_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kefu.core.policy import resolve_profile_source
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mall").mkdir()
+    text, origin = resolve_profile_source("mall")
+    assert origin == "sample_data/profiles/mall.toml" and "[taxonomy.safety]" in text

@@ -43,6 +43,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # -- cases --------------------------------------------------------------------------
     "cli.repeat_note": ("note: repeat complaint, linked to {code}", "提示：重复投诉，已关联 {code}"),
+    "cli.rule_note": ("note: {rule}", "提示：{rule}"),
     "cli.showing": (
         "showing {shown} of {total}; use --limit",
         "共 {total} 条，显示 {shown} 条；可用 --limit 调整",

@@ -228,6 +228,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "a case imported as {status:status} needs its {field:field}",
         "以「{status:status}」导入的工单须填写{field:field}",
     ),
+    "import.history_unsatisfied": (
+        "closed with an unsatisfied customer: kefu reopens such a case, so bring it across as "
+        "resolved or in progress",
+        "客户不满意的工单在 kefu 中会被重新打开，无法以「已结案」导入；请以「待确认」或「处理中」导入",
+    ),
+    "import.history_future": ("{field:field} is in the future", "{field:field}晚于现在"),
     "import.history_order": (
         "{later:field} is before {earlier:field}",
         "{later:field}早于{earlier:field}",
