@@ -200,8 +200,13 @@ _IGNORED = "-"
 """Mapped name of a column that is read past on purpose (the errors file's own columns)."""
 
 
+_DECORATION = re.compile(r"[*＊]+|[（(][^）)]*[）)]")
+"""What sheets add to a column's name: a required mark (客户姓名*), a note (联系电话（手机）)."""
+
+
 def _norm(name: str) -> str:
-    return re.sub(r"[\s\-_]+", "_", name.replace("\ufeff", "").strip().casefold()).strip("_")
+    bare = _DECORATION.sub("", name.replace("\ufeff", "")).strip() or name
+    return re.sub(r"[\s\-_]+", "_", bare.casefold()).strip("_")
 
 
 _ALIAS_INDEX: dict[str, str] = {
@@ -299,6 +304,8 @@ class ImportReport:
     changed_count: int = 0
     updated: int = 0
     """Changed rows applied as corrections (`--update`)."""
+    totals_skipped: int = 0
+    """A register's total lines (合计 …) read past."""
 
     def note_changed(self, rows: list[ChangedRow]) -> None:
         self.changed_count += len(rows)
@@ -330,6 +337,8 @@ class ImportReport:
             text += Message("import.summary_header", line=self.header_line, skipped=self.skipped_above).text(
                 lang
             )
+        if self.totals_skipped:
+            text += Message("import.summary_totals", count=self.totals_skipped).text(lang)
         if self.delimiter and self.delimiter != ",":
             text += Message("import.summary_delimiter", delimiter=_DELIMITER_NAMES[self.delimiter]).text(lang)
         if self.changed_count:
@@ -362,6 +371,7 @@ class ImportReport:
             "other_sheets": self.other_sheets,
             "header_line": self.header_line,
             "title_rows_skipped": self.skipped_above,
+            "total_rows_skipped": self.totals_skipped,
             "delimiter": self.delimiter,
             "changed": [
                 {
@@ -1957,6 +1967,21 @@ class _Batch:
     rejected: list[tuple[RowError, list[tuple[str, Any]], str]]
     ready: list[_Prepared]
     ignored: list[str]
+    totals: int = 0
+    """A register's total lines (合计 …) read past: they sum the rows, they are no complaint."""
+
+
+_TOTAL_WORDS = ("合计", "总计", "小计", "共计", "total", "sum")
+
+
+def _is_total(raw: _RawRow) -> bool:
+    """A sheet's closing total line: it starts with 合计 / 总计 / Total and fills at most half
+    of the row."""
+    cells = [v for _, v in raw.cells if v is not None and str(v).strip()]
+    if not cells or len(cells) * 2 > max(len(raw.cells), 2):
+        return False
+    first = fold(str(cells[0])).rstrip(":：")
+    return first.startswith(_TOTAL_WORDS)
 
 
 @dataclass
@@ -1989,6 +2014,9 @@ def _produce(reader: _Reader, checker: _RowChecker, prepare: _Preparer, size: in
         for raw in reader.rows():
             if rows >= MAX_ROWS:
                 raise _Fatal(raw.line, Message("import.too_many_rows", line=raw.line, limit=MAX_ROWS))
+            if _is_total(raw):
+                batch.totals += 1
+                continue
             rows += 1
             batch.rows += 1
             raw = _screened(raw)
@@ -2009,7 +2037,7 @@ def _produce(reader: _Reader, checker: _RowChecker, prepare: _Preparer, size: in
     except _Fatal as stop:
         stopped = stop.message
     batch.lines_read, batch.ignored = reader.lines_read, list(checker.ignored)
-    if batch.rows:
+    if batch.rows or batch.totals:
         yield batch
     yield _End(reader.lines_read, stopped, list(checker.ignored))
 
@@ -2139,6 +2167,7 @@ def _run(
                 report.stopped = message.stopped
                 break
             report.rows += message.rows
+            report.totals_skipped += message.totals
             for error, cells, source in message.rejected:
                 report.reject(error)
                 sink.add(cells, error, source)

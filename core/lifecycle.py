@@ -16,6 +16,8 @@ can never disagree. See docs/ARCHITECTURE.md, "Status changes".
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -178,9 +180,15 @@ def yes_no(value: Any, field: str) -> bool:
     raise InvalidInput(Message("field.yes_no", field=field, value=_as_given(value)), field=field)
 
 
+_MONEY_MARKS = re.compile(r"^\s*(?:[¥￥]|RMB|CNY)\s*|\s*(?:元|块|CNY|RMB)\s*$", re.IGNORECASE)
+
+
 def amount_value(value: Any, field: str) -> float | None:
+    """An amount in yuan: a number, or text as people write money (¥20.00, 20元, 1,280)."""
     if value is None or value == "":
         return None
+    if isinstance(value, str):
+        value = _MONEY_MARKS.sub("", unicodedata.normalize("NFKC", value)).replace(",", "") or value
     try:
         amount = round(float(value), 2)  # in yuan; more decimals than fen are refused below
     except (TypeError, ValueError):
@@ -201,8 +209,11 @@ def amount_value(value: Any, field: str) -> float | None:
 
 
 def score_value(value: Any) -> int | None:
+    """A satisfaction score: 1 to 5, also written 5分."""
     if value is None or value == "":
         return None
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFKC", value).strip().removesuffix("分").strip() or value
     try:
         score = int(value)
     except (TypeError, ValueError):

@@ -75,3 +75,13 @@ def test_a_file_with_no_recognisable_header_is_refused_as_before(desk: Desk, tmp
     sheet = _write(tmp_path / "odd.csv", [["foo", "bar"], ["1", "2"]])
     with pytest.raises(InvalidInput, match="foo"):
         run_import(desk, sheet)
+
+
+def test_decorated_headers_and_a_closing_total_line(desk: Desk, tmp_path: Path) -> None:
+    """客户姓名* (required), 联系电话（手机） (a note) name their columns; the 合计 line at the end
+    sums the register and is read past, said in the summary, not rejected."""
+    header = ["序号", "投诉时间(必填)", "渠道*", "客户姓名*", "联系电话（手机）", "问题类型", "投诉内容*"]
+    sheet = _write(tmp_path / "登记表.csv", [[TITLE], header, *ROWS, ["合计", "3件", "", "", "", "", ""]])
+    report = run_import(desk, sheet)
+    assert (report.imported, report.rejected, report.totals_skipped) == (3, 0, 1)
+    assert report.exit_code == 0 and "1 total line(s) (合计) read past" in report.summary()

@@ -34,6 +34,8 @@ def shipped(name: str) -> Profile:
         ("ecommerce", "京东", "platform_ticket"),
         ("mall", "服务台", "desk"), ("mall", "大众点评", "social"), ("mall", "12315", "regulator"),
         ("livestream", "弹幕", "live_comment"), ("livestream", "抖音", "platform_ticket"),
+        ("livestream", "微信", "online_chat"), ("livestream", "淘宝", "platform_ticket"),
+        ("ecommerce", "官网", "online_chat"), ("express", "12315", "regulator"),
     ],
 )  # fmt: skip
 def test_the_shipped_profiles_know_the_words_shops_use(profile: str, word: str, code: str) -> None:
@@ -107,3 +109,13 @@ def test_an_import_takes_the_words_of_a_real_sheet(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "5 rows, 5 imported" in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(
+    ("written", "amount"), [("¥20.00", 20.0), ("20元", 20.0), ("1,280", 1280.0), ("￥ 30", 30.0)]
+)
+def test_money_as_people_write_it(written: str, amount: float) -> None:
+    from kefu.core.lifecycle import amount_value, score_value
+
+    assert amount_value(written, "amount") == amount
+    assert score_value("5分") == 5

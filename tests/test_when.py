@@ -29,6 +29,7 @@ SH = ZoneInfo("Asia/Shanghai")
         ("2026年11月3日9时5分", datetime(2026, 11, 3, 1, 5, tzinfo=UTC)),
         ("2026年11月3日 下午3点", datetime(2026, 11, 3, 7, 0, tzinfo=UTC)),
         ("2026年11月3日 上午9点30分", datetime(2026, 11, 3, 1, 30, tzinfo=UTC)),
+        ("2026年11月3日 上午9点半", datetime(2026, 11, 3, 1, 30, tzinfo=UTC)),
         ("２０２６年１１月３日　９：０５", datetime(2026, 11, 3, 1, 5, tzinfo=UTC)),
         ("46329.375", datetime(2026, 11, 3, 1, 0, tzinfo=UTC)),  # Excel: 3 Nov 2026 09:00
         (46329.375, datetime(2026, 11, 3, 1, 0, tzinfo=UTC)),

@@ -208,6 +208,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "; the header is line {line} ({skipped} title row(s) above it skipped)",
         "；表头在第 {line} 行（跳过其上方 {skipped} 行标题）",
     ),
+    "import.summary_totals": (
+        "; {count} total line(s) (合计) read past",
+        "；跳过 {count} 行合计",
+    ),
     "import.summary_delimiter": ("; cells separated by {delimiter:word}", "；以{delimiter:word}分隔"),
     "import.summary_changed": (
         "; {count} row(s) already present have changed since ({fields:field}): `--update` applies "
