@@ -12,18 +12,17 @@ URL is refused with that sentence rather than half-working.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
@@ -149,29 +148,45 @@ def read_session(engine: Engine) -> Iterator[Session]:
 # -- schema -----------------------------------------------------------------------------
 
 
-def _alembic_config(engine: Engine) -> Config:
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config  # Alembic only when the schema moves: not on every command
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
     return config
 
 
+_REVISION = re.compile(r'^revision: str = "([^"]+)"', re.MULTILINE)
+
+
+@functools.cache
+def _known_revisions() -> tuple[str, ...]:
+    """Every schema revision this code knows, oldest first, read from the migration files'
+    `revision = ...` lines (the files are named and chained in order; `tests/test_migrations.py`
+    pins this against Alembic's own reading) — without importing Alembic."""
+    found = []
+    for script in sorted(MIGRATIONS_DIR.joinpath("versions").glob("[0-9][0-9][0-9][0-9]_*.py")):
+        match = _REVISION.search(script.read_text(encoding="utf-8"))
+        if match is not None:
+            found.append(match.group(1))
+    return tuple(found)
+
+
 def code_head() -> str:
     """The newest schema revision this code knows."""
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    head = script.get_current_head()
-    assert head is not None
-    return head
-
-
-def _known_revisions() -> set[str]:
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    return {rev.revision for rev in script.walk_revisions()}
+    return _known_revisions()[-1]
 
 
 def database_revision(engine: Engine) -> str | None:
+    """The file's schema revision (Alembic's `alembic_version` row), None for an empty file."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        try:
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        except OperationalError as exc:
+            if "no such table" in str(exc.orig).lower() or "does not exist" in str(exc.orig).lower():
+                return None
+            raise
 
 
 def _application_id(path: Path) -> int:
@@ -244,6 +259,8 @@ def upgrade_schema(engine: Engine) -> None:
             if conn.exec_driver_sql("PRAGMA application_id").scalar() != APPLICATION_ID:
                 conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.commit()
+    from alembic import command
+
     command.upgrade(_alembic_config(engine.execution_options(kefu_migrate=True)), "head")
 
 

@@ -119,3 +119,22 @@ def test_0005_downgrades_cleanly(desk: Desk, tmp_path: Path) -> None:
     with sqlite3.connect(desk.path) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(events)")]
     assert "message_json" not in columns
+
+
+def test_the_revisions_kefu_reads_without_alembic_are_alembic_s() -> None:
+    """`db._known_revisions` reads the migration files' revision lines so that a command does
+    not import Alembic to check a file's schema (issue 14): the same chain, in order."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(kdb.MIGRATIONS_DIR))
+    chain = [rev.revision for rev in script.walk_revisions()][::-1]  # walk_revisions: newest first
+    assert list(kdb._known_revisions()) == chain and kdb.code_head() == script.get_current_head()
+
+
+def test_a_cli_read_does_not_import_alembic(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    code = "import sys, kefu.cli; print('alembic' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
