@@ -121,11 +121,11 @@ def failure(db: str | Engine, exc: BaseException) -> DatabaseError:
     """What a driver error under a command means to its user, in one sentence: the file is
     damaged (and from now on marked so: `mark_damaged`), or it failed for SQLite's reason."""
     reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    where = str(sqlite_path(db) or "") if isinstance(db, Engine) else db
+    path = desk_file(db)
+    where = str(path) if path is not None else str(db if isinstance(db, str) else "")
     if any(w in reason.lower() for w in ("malformed", "not a database", "corrupt", "decode")):
         mark_damaged(db, reason)
         return DatabaseError(Message("db.damaged", path=where, reason=reason))
-    path = sqlite_path(db) if isinstance(db, Engine) else (None if "://" in db else Path(db))
     return DatabaseError(Message("db.failed", path=where, reason=sqlite_reason(reason, path)))
 
 
@@ -202,6 +202,13 @@ def _application_id(path: Path) -> int:
 def sqlite_path(engine: Engine) -> Path | None:
     """The desk file of a SQLite engine (None for PostgreSQL)."""
     return Path(engine.url.database) if is_sqlite(engine) and engine.url.database else None
+
+
+def desk_file(db: str | Engine) -> Path | None:
+    """The desk file a `--db` value or an engine names (None for a PostgreSQL URL)."""
+    if isinstance(db, Engine):
+        return sqlite_path(db)
+    return None if "://" in db else Path(db).expanduser()
 
 
 LOW_SPACE = 256 * 1024
@@ -324,7 +331,7 @@ def damage_mark(path: Path) -> Path:
 def mark_damaged(db: str | Engine, reason: str) -> None:
     """Leave the mark (best effort: a user who may not write the directory cannot, and the
     command that found the damage fails anyway)."""
-    path = sqlite_path(db) if isinstance(db, Engine) else (None if "://" in db else Path(db).expanduser())
+    path = desk_file(db)
     if path is None:
         return
     mark = damage_mark(path)

@@ -185,7 +185,6 @@ def entries(
     kinds: Sequence[Kind],
     subject: str | None = None,
     by: str | None = None,
-    since: datetime | None = None,
     limit: int = 1000,
 ) -> list[DeskEntry]:
     """`kefu audit access`: the record's entries of `kinds`, newest first (auditors,
@@ -198,6 +197,4 @@ def entries(
         query = query.where(DeskEntry.subject == subject)
     if by is not None:
         query = query.where(DeskEntry.actor == by)
-    if since is not None:
-        query = query.where(DeskEntry.at >= since)
     return list(session.exec(query.order_by(col(DeskEntry.id).desc()).limit(limit)).all())

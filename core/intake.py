@@ -263,7 +263,7 @@ def rule_notice(
     chosen = severity or default_severity(profile)
     required = profile.required_severity(category, subcategory, chosen, channel)
     level = profile.severities.get(required)
-    by_rule = profile.escalates(category, subcategory, required, channel) and not (
+    by_rule = profile.escalating_rule(category, subcategory, channel) is not None and not (
         level and level.escalate_on_intake
     )
     if required != chosen:

@@ -758,9 +758,8 @@ def _system_escalate(move: Move) -> Status:
     elif reason == "waiting":
         move.note = _waited_note(move, "note.escalated_waiting")
     elif reason == "class":
-        rule, code = move.profile.class_rule(move.case.category, move.case.subcategory)
-        if rule is None or not rule.escalate:  # the channel's rule (a regulator's referral)
-            code, rule = move.case.channel, move.profile.channels.get(move.case.channel)
+        found = move.profile.escalating_rule(move.case.category, move.case.subcategory, move.case.channel)
+        code, rule = found if found is not None else (move.case.channel, None)
         named = {"code": code, "en": rule.en if rule else code, "zh": rule.zh if rule else code}
         move.note = Message("note.class_escalates", label=named)
     else:

@@ -475,7 +475,20 @@ class Profile(_Strict):
         level = self.severities.get(severity)
         if level is not None and level.escalate_on_intake:
             return True
-        return any(rule.escalate for rule in self._rules(category, subcategory, channel))
+        return self.escalating_rule(category, subcategory, channel) is not None
+
+    def escalating_rule(
+        self, category: str | None, subcategory: str | None, channel: str | None
+    ) -> tuple[str, ClassRule] | None:
+        """The class or channel rule that escalates such a complaint, with its code (the class's
+        first), or None: what an escalation's note names."""
+        rule, code = self.class_rule(category, subcategory)
+        if rule is not None and code is not None and rule.escalate:
+            return code, rule
+        by_channel = self.channels.get(channel or "")
+        if channel and by_channel is not None and by_channel.escalate:
+            return channel, by_channel
+        return None
 
     @cached_property
     def _parsed_targets(self) -> dict[tuple[str, str], Mapping[str, Duration]]:

@@ -20,7 +20,7 @@ an entry to the desk log naming the cut-off and the events re-chained.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,13 +85,13 @@ class PurgeResult:
 
 def _due(session: Session, cutoff: datetime) -> Any:
     return (
-        select(Case.id, Case.code, Case.customer_name)
+        select(Case.id, Case.code)
         .where(Case.status == Status.CLOSED, col(Case.closed_at) < cutoff, col(Case.purged_at).is_(None))
         .order_by(col(Case.closed_at), col(Case.id))
     )
 
 
-def _batches(session: Session, cutoff: datetime) -> Iterator[list[tuple[int, str, str | None]]]:
+def _batches(session: Session, cutoff: datetime) -> Iterator[list[tuple[int, str]]]:
     """The cases due, `BATCH` at a time, read before each round changes any (a purged case
     no longer matches, so each round reads from the start)."""
     while True:
@@ -113,7 +113,7 @@ def purge(
     cutoff = now - timedelta(days=days)
     if dry_run:
         count = session.exec(select(func.count()).select_from(_due(session, cutoff).subquery())).one()
-        listed = [code for _, code, _ in session.exec(_due(session, cutoff).limit(LISTED)).all()]
+        listed = [code for _, code in session.exec(_due(session, cutoff).limit(LISTED)).all()]
         return PurgeResult(days, cutoff, count, listed, dry_run=True)
     require_sound(session.get_bind())  # type: ignore[arg-type]
     conn = session.connection()
@@ -126,9 +126,10 @@ def purge(
     first_changed: int | None = None
     with history.without_guards(conn):
         for rows in _batches(session, cutoff):
-            ids = [case_id for case_id, _, _ in rows]
-            known = _known_values(conn, rows)
-            changed, low = _redact_events(conn, known)
+            ids = [case_id for case_id, _ in rows]
+            history_rows = _history_of(conn, ids)
+            known = _known_values(conn, ids, history_rows)
+            changed, low = _redact_events(conn, known, history_rows)
             events += changed
             if low is not None:
                 first_changed = low if first_changed is None else min(first_changed, low)
@@ -136,7 +137,7 @@ def purge(
             _redact_cases(conn, known, now)
             _add_purge_events(conn, ids, actor.name, now, days)
             cases += len(rows)
-            codes += [code for _, code, _ in rows][: max(0, LISTED - len(codes))]
+            codes += [code for _, code in rows][: max(0, LISTED - len(codes))]
         resealed = history.reseal_from(conn, first_changed) if first_changed is not None else 0
     customers = _drop_orphan_customers(conn) if cases else 0
     if cases:
@@ -147,32 +148,33 @@ def purge(
     return PurgeResult(days, cutoff, cases, codes, events, attachments, customers, resealed)
 
 
-def _known_values(conn: Any, cases: Sequence[tuple[int, str, str | None]]) -> dict[int, set[str]]:
+def _history_of(conn: Any, ids: list[int]) -> list[Any]:
+    """The batch's events, read once: what the values are learnt from and what is redacted."""
+    query = select(Event.id, Event.case_id, Event.changes_json, Event.note).where(col(Event.case_id).in_(ids))
+    return list(conn.execute(query).all())
+
+
+def _known_values(conn: Any, ids: list[int], events: list[Any]) -> dict[int, set[str]]:
     """Per case, every personal value it ever recorded: the current ones and each before /
     after of a correction in its history (a name corrected later is still in the old notes)."""
-    ids = [case_id for case_id, _, _ in cases]
     known: dict[int, set[str]] = {case_id: set() for case_id in ids}
     columns = "id, " + ", ".join(PERSONAL_FIELDS)
     current = sa_text(f"SELECT {columns} FROM cases WHERE id IN ({_ids(ids)})")  # noqa: S608
     for case_id, *values in conn.execute(current).all():
         known[case_id].update(v for v in values if v)
-    history_rows = select(Event.case_id, Event.changes_json).where(col(Event.case_id).in_(ids))
-    for case_id, changes_text in conn.execute(history_rows).all():
+    for _, case_id, changes_text, _ in events:
         for key, pair in json.loads(changes_text or "{}").items():
             if key in PERSONAL_FIELDS and isinstance(pair, list):
                 known[case_id].update(v for v in pair if isinstance(v, str) and v)
     return known
 
 
-def _redact_events(conn: Any, known: dict[int, set[str]]) -> tuple[int, int | None]:
+def _redact_events(conn: Any, known: dict[int, set[str]], events: list[Any]) -> tuple[int, int | None]:
     """Personal fields' values removed from the events' changes (evidence paths too: a path
     often names the customer), the free text in them and their notes redacted; returns how many
     events changed and the lowest id changed."""
-    query = select(Event.id, Event.case_id, Event.changes_json, Event.note).where(
-        col(Event.case_id).in_(list(known))
-    )
     updates = []
-    for event_id, case_id, changes_text, note in conn.execute(query).all():
+    for event_id, case_id, changes_text, note in events:
         values = known[case_id]
         changes = json.loads(changes_text or "{}")
         for key, pair in changes.items():
