@@ -10,6 +10,7 @@ database work in short-lived thread workers.
 from __future__ import annotations
 
 import importlib.util
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
@@ -63,13 +64,17 @@ class KefuApp(App[None]):
         lang: str | None = None,
         clock: Callable[[], datetime] | None = None,
         watch_interval: float = 0.5,
+        refresh_gap: float = 1.5,
         tick_seconds: float = 30.0,
     ) -> None:
         """Open `db` as the OS user (or as `user` when the OS user is an admin, like --as).
 
         Raises `KefuError` (with a sentence for the user) when the file or the user won't do.
         `clock` freezes time (tests, snapshots); `watch_interval` is how often the watcher
-        asks whether someone committed; `tick_seconds` how often countdowns move.
+        asks whether someone committed; `refresh_gap` the least time between two re-reads
+        while others keep committing (a first change after a quiet spell shows within
+        `watch_interval`; a busy desk costs an open TUI one re-read per gap, not one per
+        commit); `tick_seconds` how often countdowns move.
         """
         super().__init__()
         self.db = db
@@ -81,8 +86,11 @@ class KefuApp(App[None]):
         self.profile: Profile = profile
         self.set_reactive(KefuApp.lang, lang if lang in LANGS else profile.profile.language)
         self.watch_interval = watch_interval
+        self.refresh_gap = refresh_gap
         self.tick_seconds = tick_seconds
         self.watcher = ChangeWatcher(db)
+        self._changes_pending = False
+        self._last_refresh = -refresh_gap
         self.notices: list[str] = []
         """The last things the user was told (newest last)."""
 
@@ -128,6 +136,10 @@ class KefuApp(App[None]):
 
     def _poll_changes(self) -> None:
         if self.watcher.changed():
+            self._changes_pending = True
+        if self._changes_pending and time.monotonic() - self._last_refresh >= self.refresh_gap:
+            self._changes_pending = False
+            self._last_refresh = time.monotonic()
             self.data_version += 1
 
     def _tick(self) -> None:

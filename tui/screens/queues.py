@@ -194,7 +194,9 @@ class QueueScreen(Screen[None]):
         self.counts = message.counts
         for item in self.queue_list:
             tab = self.query_one(f"#tab-{item.key}", Tab)
-            tab.label = self._tab_label(item.key)
+            label = self._tab_label(item.key)
+            if tab.label.plain != label:  # a new label lays the tabs out again
+                tab.label = label
         self._show_status()
 
     # -- drawing ------------------------------------------------------------------------------
@@ -225,7 +227,7 @@ class QueueScreen(Screen[None]):
         app = self.kefu
         status = self.query_one("#queue-status", Static)
         if not self.active:
-            status.update(Text(app.word("no cases here"), style="dim"))
+            _update(status, Text(app.word("no cases here"), style="dim"))
             return
         state = self.states[self.active]
         page = len(state.cursors)
@@ -248,7 +250,7 @@ class QueueScreen(Screen[None]):
             parts.append(app.text("ui.filtered", values=self._filter_values(state.flt)))
         if state.next_after is not None:
             parts.append(app.word("more: ]"))
-        status.update(Text(" · ".join(parts)))
+        _update(status, Text(" · ".join(parts)))
 
     def _filter_values(self, flt: QueueFilter) -> list[dict[str, str]]:
         """What the filter keeps, as policy vocabulary entries (English shows codes)."""
@@ -446,3 +448,10 @@ class QueueScreen(Screen[None]):
             (both("Prev page"), "[", self.action_prev_page),
             (both("Claim"), "c", self.action_claim),
         ]
+
+
+def _update(static: Static, text: Text) -> None:
+    """Show `text` unless it is shown already (an update lays the screen out again)."""
+    shown = static.content
+    if not (isinstance(shown, Text) and shown.plain == text.plain and shown.style == text.style):
+        static.update(text)

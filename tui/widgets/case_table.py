@@ -59,6 +59,8 @@ class CaseTable(DataTable[Text]):
         self._lang = "en"
         self._today: datetime | None = None
         self._revisits = False
+        self._drawn: list[tuple[str, tuple[tuple[object, ...], ...]]] = []
+        """What the table shows now: each row's code and its cells' text and styles."""
 
     # -- data in -----------------------------------------------------------------------------
 
@@ -71,7 +73,11 @@ class CaseTable(DataTable[Text]):
         revisits: bool = False,
         keep_code: str | None = None,
     ) -> None:
-        """Replace the rows, keeping the cursor on `keep_code` (or its old index) if possible."""
+        """Replace the rows, keeping the cursor on `keep_code` (or its old index) if possible.
+
+        Only what changed is redrawn: the same cases in the same order get their changed cells
+        updated in place (the cursor stays, no row is rebuilt); the same page shown again costs
+        nothing. An open TUI is given its page again after every commit anyone makes."""
         old_index = self.cursor_row
         self.case_rows = rows
         self._lang = lang
@@ -110,12 +116,40 @@ class CaseTable(DataTable[Text]):
         return max(width, SLA_WIDTH_ZH) if key == "sla" and self._lang == "zh" else width
 
     def _render_rows(self, *, keep_code: str | None = None, old_index: int = 0) -> None:
+        layout = self._column_layout
         self._ensure_columns()
+        rows = self._cells()
+        drawn = [(code, tuple(_look(c) for c in cells)) for code, cells in rows]
+        if layout == self._column_layout and [c for c, _ in drawn] == [c for c, _ in self._drawn]:
+            keys = [key for key, *_ in COLUMNS]
+            for (code, cells), (_, looks), (_, before) in zip(rows, drawn, self._drawn, strict=True):
+                for key, value, look, was in zip(keys, cells, looks, before, strict=True):
+                    if look != was:
+                        self.update_cell(code, key, value)
+            self._drawn = drawn
+            return
         self.clear()
+        self._drawn = drawn
+        for code, cells in rows:
+            self.add_row(*cells, key=code)
+        if not self.case_rows:
+            self.post_message(self.CaseHighlighted(self, None))
+            return
+        index = min(old_index, len(self.case_rows) - 1)
+        if keep_code is not None:
+            for number, row in enumerate(self.case_rows):
+                if row.code == keep_code:
+                    index = number
+                    break
+        self.move_cursor(row=max(index, 0), animate=False)
+
+    def _cells(self) -> list[tuple[str, tuple[Text, ...]]]:
+        """Each row's code and its cells, in the order of COLUMNS."""
         wide = self._wide()
         widths = {key: self._width(key, w if wide else n) for key, _, w, n in COLUMNS}
         variables = self.app.theme_variables
         lang = self._lang
+        rows = []
         for row in self.case_rows:
             when = row.revisit_due_local if self._revisits else row.received_local
             severity = severity_text(row.severity, row.label("severity", lang))
@@ -140,17 +174,8 @@ class CaseTable(DataTable[Text]):
                 ),
                 "sla": cell(countdown(row.countdown_minutes, lang), widths["sla"], sla_style),
             }
-            self.add_row(*(values[key] for key, *_ in COLUMNS), key=row.code)
-        if not self.case_rows:
-            self.post_message(self.CaseHighlighted(self, None))
-            return
-        index = min(old_index, len(self.case_rows) - 1)
-        if keep_code is not None:
-            for number, row in enumerate(self.case_rows):
-                if row.code == keep_code:
-                    index = number
-                    break
-        self.move_cursor(row=max(index, 0), animate=False)
+            rows.append((row.code, tuple(values[key] for key, *_ in COLUMNS)))
+        return rows
 
     def on_resize(self) -> None:
         if self._column_layout is not None and self._column_layout[0] != self._wide():
@@ -167,6 +192,11 @@ class CaseTable(DataTable[Text]):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         self.post_message(self.CaseHighlighted(self, self.selected()))
+
+
+def _look(text: Text) -> tuple[object, ...]:
+    """What a cell shows: its text and styles (Text's own == ignores the base style)."""
+    return (text.plain, str(text.style), tuple(text.spans))
 
 
 def _narrow_time(local: datetime | None, today: datetime | None) -> str:
