@@ -134,10 +134,26 @@ def stored_years(session: Session) -> list[CalendarYear]:
     return list(session.exec(select(CalendarYear).order_by(col(CalendarYear.year))).all())
 
 
+_PARSED_YEARS: dict[tuple[tuple[int, str], ...], DeskYears] = {}
+
+
 def load_desk_years(session: Session) -> DeskYears:
-    """The desk's entered years (read once per session: `policies.desk_years`)."""
-    rows = stored_years(session)
-    return desk_years_of([YearArrangement.from_json(json.loads(r.arrangement_json)) for r in rows])
+    """The desk's entered years (read once per session: `policies.desk_years`). The rows are
+    read as stored (one plain query, no entities) and parsed once per process for each
+    distinct content: every write transaction asks, and the years change once a year."""
+    stored = tuple(
+        (int(year), str(arrangement))
+        for year, arrangement in session.connection().exec_driver_sql(
+            "SELECT year, arrangement_json FROM calendar_years ORDER BY year"
+        )
+    )
+    found = _PARSED_YEARS.get(stored)
+    if found is None:
+        found = desk_years_of([YearArrangement.from_json(json.loads(text)) for _, text in stored])
+        if len(_PARSED_YEARS) > 64:
+            _PARSED_YEARS.clear()  # a long-lived process that saw many desks: start again
+        _PARSED_YEARS[stored] = found
+    return found
 
 
 # -- reading a file ---------------------------------------------------------------------------

@@ -37,17 +37,34 @@ def forget_desk_years(session: Session) -> None:
     session.info.pop(_YEARS_KEY, None)
 
 
+def _stored_profile(session: Session, version_id: int, years: DeskYears) -> Profile:
+    """The parsed profile of revision `version_id` as stored in this session's file: its text
+    is read with one plain query (no entity built) and looked up in the process's cache."""
+    row = (
+        session.connection()
+        .exec_driver_sql("SELECT version, source_toml FROM policy_versions WHERE id = ?", (version_id,))
+        .first()
+    )
+    assert row is not None, f"policy revision {version_id} is missing"
+    return _parsed(version_id, int(row[0]), str(row[1]), years)
+
+
 def profile_for_version(version: PolicyVersion, years: DeskYears = NONE) -> Profile:
     """The parsed profile of a stored policy revision on a desk with these entered calendar
     years (parsed once per process)."""
     assert version.id is not None
-    key = (version.id, hashlib.sha1(version.source_toml.encode()).hexdigest(), years.digest)
+    return _parsed(version.id, version.version, version.source_toml, years)
+
+
+def _parsed(version_id: int, number: int, source: str, years: DeskYears) -> Profile:
+    """Revision `version_id`'s text parsed, with the desk's entered years, once per process."""
+    key = (version_id, hashlib.sha1(source.encode()).hexdigest(), years.digest)
     if key not in _PARSED:
         if years:
-            plain = profile_for_version(version)
+            plain = _parsed(version_id, number, source, NONE)
             _PARSED[key] = plain.with_entered_years(years.years, years.holidays, years.workdays)
         else:
-            _PARSED[key] = load_profile_text(version.source_toml, f"policy v{version.version}")
+            _PARSED[key] = load_profile_text(source, f"policy v{number}")
     return _PARSED[key]
 
 
@@ -93,9 +110,7 @@ class Policies:
         years = desk_years(session)
         profile = self._by_id.get((version_id, years.digest))
         if profile is None:
-            version = session.get(PolicyVersion, version_id)
-            assert version is not None, f"policy revision {version_id} is missing"
-            profile = self._by_id[(version_id, years.digest)] = profile_for_version(version, years)
+            profile = self._by_id[(version_id, years.digest)] = _stored_profile(session, version_id, years)
         return profile
 
     def all(self, session: Session) -> dict[int, Profile]:

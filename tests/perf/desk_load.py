@@ -3,6 +3,8 @@ would), and a writer committing notes through the core services as another agent
 
     python desk_load.py tui DB SECONDS [--keys] [--sample S]   # prints JSON: RSS samples (KB)
     python desk_load.py write DB SECONDS [--rate N]            # prints JSON: commits made
+    python desk_load.py notes DB COUNT                          # prints JSON: each commit's latency
+    python desk_load.py raw DB COUNT                            # the same with bare SQLite
 
 Both are real processes on the real file: what a desk with several agents does to an open TUI.
 """
@@ -93,20 +95,76 @@ def run_writer(db: str, seconds: float, rate: float, user: str) -> None:
     print(json.dumps({"commits": done, "seconds": round(time.monotonic() - started, 1)}))
 
 
+def _wait_until(start_at: float) -> None:
+    """All processes of a run start their transactions at one instant (after their imports)."""
+    time.sleep(max(0.0, start_at - time.time()))
+
+
+def run_notes(db: str, count: int, user: str, start_at: float) -> None:
+    """`count` notes through the core services, one transaction each, as fast as it goes."""
+    from kefu.core import db as kdb
+    from kefu.core import services
+
+    engine = kdb.open_database(db)
+    conn = sqlite3.connect(db)
+    codes = [r[0] for r in conn.execute("SELECT code FROM cases WHERE status != 'closed' LIMIT 500")]
+    conn.close()
+    rng = random.Random()
+    with kdb.read_session(engine) as session:
+        actor = services.find_user(session, user)
+    assert actor is not None
+    latencies = []
+    _wait_until(start_at)
+    first = time.time()
+    for number in range(count):
+        started = time.perf_counter()
+        with kdb.write_session(engine) as session:
+            services.add_note(
+                session=session, code=rng.choice(codes), actor=actor, now=datetime.now(UTC), text=f"n{number}"
+            )
+        latencies.append(time.perf_counter() - started)
+    print(json.dumps({"latencies": latencies, "window": [first, time.time()]}))
+
+
+def run_raw(db: str, count: int, start_at: float) -> None:
+    """The floor: `count` bare `BEGIN IMMEDIATE; INSERT; COMMIT` on the same file."""
+    conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    latencies = []
+    _wait_until(start_at)
+    first = time.time()
+    for number in range(count):
+        started = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO bench (note) VALUES (?)", (f"n{number}",))
+        conn.execute("COMMIT")
+        latencies.append(time.perf_counter() - started)
+    conn.close()
+    print(json.dumps({"latencies": latencies, "window": [first, time.time()]}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["tui", "write"])
+    parser.add_argument("what", choices=["tui", "write", "notes", "raw"])
     parser.add_argument("db")
     parser.add_argument("seconds", type=float)
     parser.add_argument("--keys", action="store_true")
     parser.add_argument("--sample", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=0.0, help="commits per second; 0: as fast as it goes")
     parser.add_argument("--user", default="alice")
+    parser.add_argument(
+        "--start-at", type=float, default=0.0, help="time.time() to start the transactions at"
+    )
     args = parser.parse_args()
     if args.what == "tui":
         run_tui(args.db, args.seconds, args.keys, args.sample, args.user)
-    else:
+    elif args.what == "write":
         run_writer(args.db, args.seconds, args.rate, args.user)
+    elif args.what == "notes":
+        run_notes(args.db, int(args.seconds), args.user, args.start_at)
+    else:
+        run_raw(args.db, int(args.seconds), args.start_at)
 
 
 if __name__ == "__main__":
