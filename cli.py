@@ -30,31 +30,37 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
-from .core import db as kdb
-from .core import desklog, intake, lifecycle, payments, policies, queues, services, views
+from .core.bundled import bundled_profile_names
 from .core.errors import CannotWrite, InvalidInput, KefuError, NotFound, os_reason
 from .core.identity import os_login
+from .core.lazy import module as _lazy
 from .core.messages import Message, join, normal_lang, term, word
-from .core.models import User
-from .core.policy import (
-    Profile,
-    bundled_profile_names,
-    calendar_kind_name,
-    check_effective,
-    load_profile_text,
-    resolve_profile_source,
-)
 from .core.when import DATE_ONLY_CHOICES, DateOnly
 from .core.workflow import ACTIONS, field_label, link_label, status_label
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+    from .core import db as kdb
+    from .core import desklog, intake, lifecycle, payments, policies, queues, services, views
+    from .core import policy as kpolicy
+    from .core.models import User
+    from .core.policy import Profile
     from .core.slacheck import SlaReport
+else:
+    # A command imports what it uses when it first uses it: `kefu --version`, `--help` and the
+    # commands that only read never import the ORM's write paths, the importer, phonenumbers or
+    # the TUI (issue 14; `python -X importtime -m kefu.cli --version`).
+    kdb = _lazy("kefu.core.db")
+    desklog, intake, lifecycle, payments, policies, queues, services, views = (
+        _lazy(f"kefu.core.{name}")
+        for name in ("desklog", "intake", "lifecycle", "payments", "policies", "queues", "services", "views")
+    )
+    kpolicy = _lazy("kefu.core.policy")
 
 # Piped or under cron there is no terminal width to respect: never squeeze columns.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -71,11 +77,6 @@ class KefuGroup(TyperGroup):
         except KefuError as exc:
             err.print(f"kefu: {exc.text(language(ctx))}", markup=False, highlight=False)
             raise typer.Exit(exc.exit_code) from None
-        except (DBAPIError, sqlite3.DatabaseError) as exc:
-            # The file failed under a command outside a session (damaged pages, an I/O error).
-            failed = kdb.failure(_settings(ctx).db, exc)
-            err.print(f"kefu: {failed.text(language(ctx))}", markup=False, highlight=False)
-            raise typer.Exit(3) from None
         except BrokenPipeError:
             # `kefu report ... | head`: the reader has what it wanted; leave quietly (Python would
             # complain again when it flushes stdout at exit, so stdout goes to /dev/null first).
@@ -87,6 +88,15 @@ class KefuGroup(TyperGroup):
             where = exc.filename if exc.filename is not None else _settings(ctx).db
             message = Message("cli.os_error", path=str(where), reason=os_reason(exc))
             err.print(f"kefu: {message.text(language(ctx))}", markup=False, highlight=False)
+            raise typer.Exit(3) from None
+        except Exception as exc:
+            # SQLAlchemy's errors, if the command got as far as importing it (--help never does)
+            orm = sys.modules.get("sqlalchemy.exc")
+            if not isinstance(exc, (sqlite3.DatabaseError, *((orm.DBAPIError,) if orm else ()))):
+                raise
+            # The file failed under a command outside a session (damaged pages, an I/O error).
+            failed = kdb.failure(_settings(ctx).db, exc)
+            err.print(f"kefu: {failed.text(language(ctx))}", markup=False, highlight=False)
             raise typer.Exit(3) from None
 
 
@@ -359,8 +369,8 @@ def init(
     from .core.samples import seed_sample_desk
 
     settings = _settings(ctx)
-    text, origin = resolve_profile_source(profile)
-    parsed = load_profile_text(text, origin)
+    text, origin = kpolicy.resolve_profile_source(profile)
+    parsed = kpolicy.load_profile_text(text, origin)
     now = now_utc()
     engine = kdb.create_database(settings.db, group=group)
     login = os_login()
@@ -1145,7 +1155,7 @@ def policy_show(
     shown.stylize("bold", 0, len(title))  # the title comes first in both languages
     out.print(shown)
     cal = profile.calendar
-    kind = calendar_kind_name(cal.kind)
+    kind = kpolicy.calendar_kind_name(cal.kind)
     hours = list(cal.business_hours)
     out.print(say("cli.policy_calendar", lang, kind=kind, timezone=cal.timezone, hours=hours), markup=False)
     table = _table(
@@ -1219,8 +1229,8 @@ def policy_check(
 
     Example: kefu policy check my-policy.toml
     """
-    text, origin = resolve_profile_source(str(file))
-    profile = load_profile_text(text, origin)
+    text, origin = kpolicy.resolve_profile_source(str(file))
+    profile = kpolicy.load_profile_text(text, origin)
     checked = Message(
         "cli.policy_ok",
         file=str(file),
@@ -1257,8 +1267,8 @@ def policy_apply(
     now = now_utc()
     with acting(ctx, write=True) as (session, actor):
         # Read once the desk is open, so a broken file is explained in the desk's language.
-        text, origin = resolve_profile_source(str(file))
-        profile = load_profile_text(text, origin)
+        text, origin = kpolicy.resolve_profile_source(str(file))
+        profile = kpolicy.load_profile_text(text, origin)
         when = parse_when(effective, profile.calendar.timezone, "--effective") if effective else None
         version = services.apply_policy(
             session=session,
@@ -1266,7 +1276,7 @@ def policy_apply(
             text=text,
             origin=origin,
             now=now,
-            effective_at=check_effective(when, now),
+            effective_at=kpolicy.check_effective(when, now),
         )
         number, in_force = version.version, version.effective_at
         on_desk = policies.profile_for_version(version, policies.desk_years(session))  # its entered years
@@ -1816,7 +1826,20 @@ def _import_epilog() -> str:
     )
 
 
-@app.command("import", epilog=_import_epilog())
+class _ImportCommand(TyperCommand):
+    """`kefu import`, whose help lists the importer's columns: read when the help is shown, so
+    no other command imports the importer."""
+
+    @property
+    def epilog(self) -> str:
+        return _import_epilog()
+
+    @epilog.setter
+    def epilog(self, _value: str | None) -> None:
+        pass
+
+
+@app.command("import", cls=_ImportCommand)
 def import_cases(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A .csv, .jsonl or .xlsx file.")],
@@ -2019,8 +2042,8 @@ def demo(
     from .tui.app import KefuApp
 
     ui_lang = _ui_language(ctx, lang)  # a bad --lang is refused before a desk is built
-    text, origin = resolve_profile_source(profile)
-    parsed = load_profile_text(text, origin)
+    text, origin = kpolicy.resolve_profile_source(profile)
+    parsed = kpolicy.load_profile_text(text, origin)
     folder = Path(tempfile.mkdtemp(prefix="kefu-demo-"))
     db = str(folder / "demo.db")
     try:

@@ -20,7 +20,6 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
@@ -36,6 +35,7 @@ from pydantic import (
     model_validator,
 )
 
+from .bundled import bundled_profile_names, bundled_profiles_dir
 from .calendar import CalendarValueError, Duration, WorkCalendar
 from .errors import InvalidInput, PolicyError
 from .messages import Message
@@ -706,15 +706,6 @@ def load_profile_file(path: Path) -> Profile:
     except UnicodeDecodeError:
         raise PolicyError(Message("policy.not_utf8", path=str(path))) from None
     return load_profile_text(text, str(path))
-
-
-def bundled_profiles_dir() -> Path:
-    """Where the four shipped profiles live (sample_data/profiles)."""
-    return Path(str(resources.files("kefu"))) / "sample_data" / "profiles"
-
-
-def bundled_profile_names() -> list[str]:
-    return sorted(p.stem for p in bundled_profiles_dir().glob("*.toml"))
 
 
 def resolve_profile_source(name_or_path: str) -> tuple[str, str]:

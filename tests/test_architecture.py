@@ -246,3 +246,50 @@ def test_nothing_is_said_done_before_it_is_committed() -> None:
 def test_the_commit_check_can_fail() -> None:
     sample = "with acting(ctx, write=True) as (session, actor):\n    do()\n    err.print('Added')\n"
     assert _said_before_commit(sample) == [3]
+
+
+COMMAND_PROBE = (
+    "import json, sys\n"
+    "from kefu.cli import main\n"
+    "sys.argv = ['kefu', *json.loads(sys.argv[1])]\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "loaded = [n for n, m in sys.modules.items() if type(m).__name__ != '_LazyModule']  # not yet used\n"
+    "print(json.dumps(sorted(loaded)), file=sys.stderr)\n"
+)
+
+
+def _loaded_by(*args: str) -> set[str]:
+    """The modules a whole `kefu ARGS` command imported, in a fresh interpreter."""
+    result = subprocess.run(
+        [sys.executable, "-c", COMMAND_PROBE, json.dumps(list(args))],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    return {name.split(".")[0] for name in json.loads(result.stderr.strip().splitlines()[-1])} | set(
+        json.loads(result.stderr.strip().splitlines()[-1])
+    )
+
+
+def test_a_command_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """`kefu --version` and `--help` start in a fraction of a second: no ORM, no policy models, no
+    TUI; a read imports the ORM but neither the TUI, Alembic nor the importer (issue 14)."""
+    # (Typer itself may import pydantic to coerce an option: kefu's own models are what count.)
+    heavy = {
+        "sqlalchemy",
+        "sqlmodel",
+        "kefu.core.policy",
+        "textual",
+        "alembic",
+        "phonenumbers",
+        "kefu.core.importer",
+    }
+    for args in (["--version"], ["--help"], ["case", "--help"]):
+        assert _loaded_by(*args) & heavy == set(), args
+    db = str(tmp_path / "kefu.db")
+    subprocess.run([sys.executable, "-m", "kefu.cli", "--db", db, "init", "--profile", "express"],
+                   capture_output=True, cwd=ROOT, check=False)  # fmt: skip
+    read = _loaded_by("--db", db, "case", "list", "--json")
+    assert "sqlalchemy" in read, "the probe did not run the read"
+    assert read & {"textual", "alembic", "kefu.core.importer", "kefu.tui"} == set()

@@ -419,7 +419,7 @@ def test_backup_while_another_process_writes(cli_desk: Desk, tmp_path: Path) -> 
     db = str(cli_desk.path)
     codes = [new_case(cli_desk) for _ in range(5)]
     target = tmp_path / "copy.db"
-    notes = 60
+    notes = 400  # many: a write is a couple of milliseconds, the backup must start before the last
 
     def helper(go: Path, repeat: int, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
