@@ -37,7 +37,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
-def run_tui(db: str, seconds: float, keys: bool, sample: float, user: str) -> None:
+def run_tui(db: str, seconds: float, keys: bool, sample: float, user: str, open_case: bool = False) -> None:
     from kefu.tui.app import KefuApp
 
     samples: list[tuple[float, int]] = []
@@ -45,6 +45,9 @@ def run_tui(db: str, seconds: float, keys: bool, sample: float, user: str) -> No
     async def pilot_script(pilot) -> None:  # type: ignore[no-untyped-def]
         started = time.monotonic()
         await pilot.pause(1.0)
+        if open_case:  # sit on the first case of the queue instead of the queue
+            await pilot.press("enter")
+            await pilot.pause(1.0)
         next_sample = 0.0
         presses = ["down", "down", "down", "up", "right_square_bracket", "left_square_bracket", "tab"]
         turn = 0
@@ -150,6 +153,7 @@ def main() -> None:
     parser.add_argument("db")
     parser.add_argument("seconds", type=float)
     parser.add_argument("--keys", action="store_true")
+    parser.add_argument("--open-case", action="store_true", help="tui: sit on a case, not the queue")
     parser.add_argument("--sample", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=0.0, help="commits per second; 0: as fast as it goes")
     parser.add_argument("--user", default="alice")
@@ -158,7 +162,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.what == "tui":
-        run_tui(args.db, args.seconds, args.keys, args.sample, args.user)
+        run_tui(args.db, args.seconds, args.keys, args.sample, args.user, args.open_case)
     elif args.what == "write":
         run_writer(args.db, args.seconds, args.rate, args.user)
     elif args.what == "notes":

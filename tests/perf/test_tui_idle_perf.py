@@ -5,7 +5,8 @@ Run with `pytest tests/perf/test_tui_idle_perf.py -m perf -s`. Both build a desk
 cases (`KEFU_PERF_CASES`) and run real processes on it (`desk_load.py`): headless TUIs at
 120x40 and a writer committing notes through the core services as fast as it can.
 
-- Idle: N TUIs (`KEFU_PERF_TUIS`, default 3) sit on their queue while the writer commits for
+- Idle: N TUIs (`KEFU_PERF_TUIS`, default 3) sit on their queue (odd ones on a case) while the
+  writer commits for
   `KEFU_PERF_SECONDS` (default 30); each TUI's CPU is read from /proc and printed as a share of
   one core, beside the same TUIs with nobody writing (the baseline, measured in the same run).
   Target: at most 5 % of a core each.
@@ -60,7 +61,11 @@ def _spawn(*args: str) -> subprocess.Popen[str]:
 
 def _idle_cpu(db: Path, *, writing: bool) -> tuple[list[float], dict[str, float]]:
     """CPU share of one core each TUI used over the window, and what the writer did."""
-    tuis = [_spawn("tui", str(db), str(SECONDS + 15), "--sample", "60") for _ in range(TUIS)]
+    # Half of them on their queue, half on a case (each screen re-reads what it shows).
+    tuis = [
+        _spawn("tui", str(db), str(SECONDS + 15), "--sample", "60", *(["--open-case"] if n % 2 else []))
+        for n in range(TUIS)
+    ]
     time.sleep(8)  # started, first page and counts drawn
     before = [cpu_seconds(t.pid) for t in tuis]
     started = time.monotonic()
