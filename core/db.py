@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from . import history, sharing
@@ -162,6 +163,8 @@ def write_session(engine: Engine) -> Iterator[Session]:
             with contextlib.suppress(DBAPIError, sqlite3.DatabaseError):
                 session.rollback()
             raise failure(engine, exc) from None
+        except PoolTimeout:  # every pooled connection of this process in use for 30 s
+            raise DatabaseError(Message("db.busy", seconds=BUSY_TIMEOUT_S)) from None
         except BaseException:
             session.rollback()
             raise
@@ -191,6 +194,8 @@ def read_session(engine: Engine) -> Iterator[Session]:
             yield session
         except (DBAPIError, sqlite3.DatabaseError) as exc:  # a damaged page read, an I/O error
             raise failure(engine, exc) from None
+        except PoolTimeout:  # every pooled connection of this process in use for 30 s
+            raise DatabaseError(Message("db.busy", seconds=BUSY_TIMEOUT_S)) from None
         finally:
             session.close()
 

@@ -293,3 +293,30 @@ def test_a_command_imports_only_what_it_uses(tmp_path: Path) -> None:
     read = _loaded_by("--db", db, "case", "list", "--json")
     assert "sqlalchemy" in read, "the probe did not run the read"
     assert read & {"textual", "alembic", "kefu.core.importer", "kefu.tui"} == set()
+
+
+LAZY_PROBE = """
+import sys, threading
+import kefu.cli, kefu.core
+from kefu.core import lazy
+assert kefu.core.intake is sys.modules["kefu.core.intake"]  # the package's attribute is set
+lazy.load_all()  # what `kefu tui` does before its worker threads start
+failed = []
+def use():
+    try:
+        kefu.cli.intake.create_case, kefu.cli.queues.queue_page, kefu.cli.views.case_summary
+    except AttributeError as exc:
+        failed.append(str(exc))
+threads = [threading.Thread(target=use) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(failed)
+"""
+
+
+def test_lazy_modules_are_whole_once_loaded_for_threads() -> None:
+    """`kefu tui` loads the CLI's lazy modules before its workers (threads) use them: before
+    Python 3.12.3 two threads loading one lazy module could see it half made."""
+    done = subprocess.run([sys.executable, "-c", LAZY_PROBE], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
