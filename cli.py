@@ -36,7 +36,6 @@ from . import __version__
 from .core.bundled import bundled_profile_names
 from .core.errors import CannotWrite, InvalidInput, KefuError, NotFound, os_reason
 from .core.identity import os_login
-from .core.lazy import load_all as _lazy_load_all
 from .core.lazy import module as _lazy
 from .core.messages import Message, join, normal_lang, term, word
 from .core.when import DATE_ONLY_CHOICES, DateOnly
@@ -1985,7 +1984,6 @@ def tui(
 
     settings = _settings(ctx)
     _peek_desk_language(ctx)  # for a refusal before the TUI starts (not a kefu user, ...)
-    _lazy_load_all()  # the TUI's workers are threads: no module is loaded in two at once
     KefuApp(settings.db, user=settings.as_user, lang=_ui_language(ctx, lang)).run()
 
 
@@ -2066,7 +2064,6 @@ def demo(
             )
         ready = Message("cli.demo_ready", count=count, profile=parsed.name, folder=str(folder))
         err.print(ready.text(ui_lang or language(ctx)), markup=False, highlight=False)
-        _lazy_load_all()  # the TUI's workers are threads: no module is loaded in two at once
         ui = KefuApp(db, user=who, lang=ui_lang)
         # A closed terminal or SSH session (SIGHUP) or a kill (SIGTERM, also from `timeout`)
         # still removes the desk. Quitting through Textual from a signal handler races its own

@@ -104,6 +104,12 @@ def make_engine(db: str) -> Engine:
     return engine
 
 
+def _busy(said: str) -> bool:
+    """Whether SQLite's words mean another connection holds the lock."""
+    reason = said.lower()
+    return "locked" in reason or "busy" in reason
+
+
 WAIT_STEP_S = (0.0002, 0.004)
 """The first and the longest pause between two tries for the write lock."""
 
@@ -126,8 +132,7 @@ def begin_immediate(connection: sqlite3.Connection) -> None:
                 connection.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                reason = str(exc).lower()
-                if "locked" not in reason and "busy" not in reason:
+                if not _busy(str(exc)):
                     raise
                 if time.monotonic() >= deadline:
                     raise DatabaseError(Message("db.busy", seconds=BUSY_TIMEOUT_S)) from None
@@ -151,12 +156,13 @@ def write_session(engine: Engine) -> Iterator[Session]:
         except (OperationalError, sqlite3.OperationalError) as exc:  # the driver's own: from BEGIN
             with contextlib.suppress(DBAPIError, sqlite3.DatabaseError):
                 session.rollback()
-            reason = str(getattr(exc, "orig", exc)).lower()
-            if "locked" in reason or "busy" in reason:
+            said = str(getattr(exc, "orig", exc))
+            if _busy(said):
                 raise DatabaseError(Message("db.busy", seconds=BUSY_TIMEOUT_S)) from None
+            reason = said.lower()
             if "readonly" in reason or "disk" in reason or "full" in reason:
                 # SQLite's own words for why (e.g. "attempt to write a readonly database")
-                why = sqlite_reason(str(getattr(exc, "orig", exc)), sqlite_path(engine))
+                why = sqlite_reason(said, sqlite_path(engine))
                 raise DatabaseError(Message("db.cannot_write", reason=why)) from None
             raise failure(engine, exc) from None
         except (DBAPIError, sqlite3.DatabaseError) as exc:

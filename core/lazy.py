@@ -2,7 +2,7 @@
 a `kefu` command pays only for the modules it touches (`kefu --version` imports no ORM).
 
 Before Python 3.12.3 two threads touching one not-yet-loaded lazy module could see it half made
-(CPython gh-112215), so whatever starts threads (the TUI's workers) calls `load_all` first."""
+(CPython gh-112215), so whatever starts threads (`KefuApp`, for its workers) calls `load_all` first."""
 
 from __future__ import annotations
 

@@ -300,7 +300,7 @@ import sys, threading
 import kefu.cli, kefu.core
 from kefu.core import lazy
 assert kefu.core.intake is sys.modules["kefu.core.intake"]  # the package's attribute is set
-lazy.load_all()  # what `kefu tui` does before its worker threads start
+lazy.load_all()  # what KefuApp does before its worker threads start
 failed = []
 def use():
     try:
@@ -315,7 +315,7 @@ print(failed)
 
 
 def test_lazy_modules_are_whole_once_loaded_for_threads() -> None:
-    """`kefu tui` loads the CLI's lazy modules before its workers (threads) use them: before
+    """The TUI loads the CLI's lazy modules before its workers (threads) use them: before
     Python 3.12.3 two threads loading one lazy module could see it half made."""
     done = subprocess.run([sys.executable, "-c", LAZY_PROBE], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr

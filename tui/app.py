@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from kefu.core import db as kdb
-from kefu.core import policies, services
+from kefu.core import lazy, policies, services
 from kefu.core.catalog.ui import LANGUAGE_KEY
 from kefu.core.identity import os_login
 from kefu.core.messages import LANGS, Message, Text, render
@@ -77,6 +77,7 @@ class KefuApp(App[None]):
         commit); `tick_seconds` how often countdowns move.
         """
         super().__init__()
+        lazy.load_all()  # the workers below are threads: no lazy module is first loaded in two at once
         self.db = db
         self._clock = clock
         self.engine = kdb.open_database(db)

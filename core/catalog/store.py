@@ -28,16 +28,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "db.damaged": (
         "{path} is damaged ({reason}): nothing was changed; restore your latest `kefu backup` "
-        "(copy it over the file while nobody works) — `kefu doctor` says more",
-        "{path} 已损坏（{reason}）：未做任何更改；请在无人使用时用最近一次 `kefu backup` 的备份覆盖该文件"
-        "——`kefu doctor` 可查看详情",
+        "(copy it over the file with every kefu program closed, TUIs too) — `kefu doctor` says more",
+        "{path} 已损坏（{reason}）：未做任何更改；请在所有 kefu 程序（包括 TUI）都关闭后"
+        "用最近一次 `kefu backup` 的备份覆盖该文件——`kefu doctor` 可查看详情",
     ),
     "db.marked_damaged": (
         "{path} was found damaged ({found}): kefu writes nothing to it until it is mended — restore "
-        "your latest `kefu backup` over it while nobody works, then run `kefu doctor` (it removes the "
-        "mark once the file checks out)",
-        "{path} 已被发现损坏（{found}）：修复前 kefu 不再写入——请在无人使用时用最近一次 `kefu backup` "
-        "的备份覆盖该文件，再运行 `kefu doctor`（文件检查无误后会清除该标记）",
+        "your latest `kefu backup` over it with every kefu program closed (TUIs too), then run "
+        "`kefu doctor` (it removes the mark once the file checks out)",
+        "{path} 已被发现损坏（{found}）：修复前 kefu 不再写入——请在所有 kefu 程序（包括 TUI）都关闭后"
+        "用最近一次 `kefu backup` 的备份覆盖该文件，再运行 `kefu doctor`（文件检查无误后会清除该标记）",
     ),
     "db.failed": (
         "{path}: the database failed ({reason}); nothing was changed",
@@ -48,8 +48,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} 已损坏（{reason}）：未写入备份；请保留上一份完好的备份",
     ),
     "doctor.damaged": (
-        "the file is damaged: restore your latest `kefu backup` while nobody works",
-        "文件已损坏：请在无人使用时恢复最近一次 `kefu backup` 的备份",
+        "the file is damaged: restore your latest `kefu backup` with every kefu program closed (TUIs too)",
+        "文件已损坏：请在所有 kefu 程序（包括 TUI）都关闭后恢复最近一次 `kefu backup` 的备份",
     ),
     "disk.full": ("the disk is full", "磁盘已满"),
     "doctor.mark_cleared": (
